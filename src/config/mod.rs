@@ -1,0 +1,590 @@
+//! Configuration: the YAML users write, validated once into runtime types.
+//!
+//! Loading reads the main file and its `include:`s, interpolates `${ENV}`, deserializes with
+//! unknown keys rejected, and checks every cross-reference. Any problem is a [`ConfigError`]
+//! naming file, line and field; nothing is run before the whole config is valid.
+
+pub mod defaults;
+pub mod dur;
+pub mod interp;
+pub mod locate;
+pub mod raw;
+
+use crate::detect::DetectorSpec;
+use crate::model::{default_severity, Severity};
+use crate::sources::ProbeSpec;
+use locate::Locations;
+pub use raw::{OnEmpty, OnMissing};
+use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A config problem, pointing at the place to edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Whether an inconclusive run passes (fail-open) or rolls back (fail-closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInconclusive {
+    #[default]
+    Pass,
+    Fail,
+}
+
+/// Where a metric's samples come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricSource {
+    /// A PromQL instant query giving one number (or one per series with `per_series`).
+    Query(String),
+    /// A local probe.
+    Probe(ProbeSpec),
+}
+
+/// One watched metric.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub name: String,
+    pub source: MetricSource,
+    pub on_missing: OnMissing,
+    pub on_empty: OnEmpty,
+    /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
+    pub consecutive_errors: u32,
+    pub per_series: bool,
+}
+
+/// One gate rule, validated.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub metric: String,
+    pub detector: DetectorSpec,
+    /// Condition must hold tick after tick this long before the rule fires (0 = at once).
+    pub for_: Duration,
+    /// Sliding window for window detectors; None = from the start of the watch.
+    pub window: Option<Duration>,
+    pub kind: String,
+    pub severity: Severity,
+    /// Fires only once more than this many ticks were active in total.
+    pub failure_limit: u32,
+    /// Fires only once this many ticks in a row were active.
+    pub consecutive_failures: u32,
+    /// Evaluate and report, never count toward the decision.
+    pub dry_run: bool,
+    pub description: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    /// File the rule was defined in.
+    pub origin: String,
+}
+
+/// The rollback decision policy (DESIGN.md defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    /// Roll back when at least this many anomalies of a severity fired (0 = never).
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    /// Roll back when this metric's latest value is above the bound (percent).
+    pub error_rate: Option<ErrorRatePolicy>,
+    /// Roll back when a probe has been down longer than this.
+    #[serde(with = "humantime_serde_str")]
+    pub max_downtime: Duration,
+    /// Percent of a metric's ticks that may be missing before the run is inconclusive.
+    pub max_missing: f64,
+    pub on_inconclusive: OnInconclusive,
+}
+
+/// `policy.error_rate`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorRatePolicy {
+    pub metric: String,
+    pub above: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            critical: 1,
+            high: 3,
+            medium: 0,
+            low: 0,
+            error_rate: None,
+            max_downtime: Duration::from_secs(60),
+            max_missing: 20.0,
+            on_inconclusive: OnInconclusive::Pass,
+        }
+    }
+}
+
+impl Policy {
+    /// Anomalies of `severity` needed to roll back (0 = this severity never rolls back).
+    pub fn limit(&self, severity: Severity) -> u32 {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => 0,
+        }
+    }
+}
+
+mod humantime_serde_str {
+    use serde::Serializer;
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+/// `rollback:` validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackConfig {
+    pub enabled: bool,
+    pub command: Vec<String>,
+    pub timeout: Duration,
+    /// Further attempts after a failed first one.
+    pub retries: u32,
+}
+
+/// `source.prometheus:` validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrometheusConfig {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; None for built-in defaults.
+    pub path: Option<PathBuf>,
+    pub deployment: String,
+    pub interval: Duration,
+    pub duration: Duration,
+    pub prometheus: Option<PrometheusConfig>,
+    pub metrics: Vec<Metric>,
+    pub rules: Vec<Rule>,
+    pub rollback: RollbackConfig,
+    pub policy: Policy,
+    pub notify: Option<serde_yaml::Value>,
+    pub store_path: Option<PathBuf>,
+    pub retention: Duration,
+    /// SHA-256 of every config text read, to tell runs made with different configs apart.
+    pub digest: String,
+}
+
+impl Config {
+    /// The metric called `name`.
+    pub fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    /// Where the config came from, for messages.
+    pub fn origin(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "built-in defaults".into(),
+        }
+    }
+}
+
+/// Default config file looked for in the working directory.
+pub const DEFAULT_FILE: &str = "vz-monitor.yaml";
+
+/// Loads the config: `explicit` must exist; otherwise `./vz-monitor.yaml` if present, else
+/// the built-in defaults. `env` resolves `${VAR}`.
+pub fn load(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(DEFAULT_FILE).exists() => PathBuf::from(DEFAULT_FILE),
+        None => return parse_text(defaults::YAML, None, env),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        field: String::new(),
+        message: format!("cannot read config: {e}"),
+    })?;
+    parse_text(&text, Some(&path), env)
+}
+
+/// A YAML text with its positions, for turning paths back into lines.
+struct Source {
+    name: String,
+    locations: Locations,
+}
+
+impl Source {
+    fn err(&self, field: &str, message: impl Into<String>) -> ConfigError {
+        let pos = self.locations.find(field);
+        ConfigError {
+            file: self.name.clone(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+fn read_yaml<T: serde::de::DeserializeOwned + Default>(
+    name: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    digest: &mut Sha256,
+) -> Result<(T, Source), ConfigError> {
+    digest.update(text.as_bytes());
+    let text = interp::interpolate(text, env).map_err(|(line, col, msg)| ConfigError {
+        file: name.to_string(),
+        line: Some(line),
+        column: Some(col),
+        field: String::new(),
+        message: msg,
+    })?;
+    let source = Source {
+        name: name.to_string(),
+        locations: Locations::of(&text),
+    };
+    if text.trim().is_empty() {
+        return Ok((T::default(), source));
+    }
+    let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error(name, &e))?;
+    Ok((value, source))
+}
+
+/// Turns a serde_yaml error ("rules[2].detector: unknown variant `x` … at line 14 column 5")
+/// into file:line:col: field: message.
+fn yaml_error(file: &str, e: &serde_yaml::Error) -> ConfigError {
+    let mut msg = e.to_string();
+    if let Some(i) = msg.rfind(" at line ") {
+        msg.truncate(i);
+    }
+    let (field, message) = match msg.split_once(": ") {
+        Some((f, m))
+            if !f.contains(' ') && f.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) =>
+        {
+            (f.to_string(), m.to_string())
+        }
+        _ => (String::new(), msg.clone()),
+    };
+    let message = message
+        .replace("unknown variant", "unknown value")
+        .replace("data did not match any variant of untagged enum Raw", "invalid value");
+    ConfigError {
+        file: file.to_string(),
+        line: e.location().map(|l| l.line()),
+        column: e.location().map(|l| l.column()),
+        field,
+        message,
+    }
+}
+
+/// Parses and validates a config text. `path` names the file in errors and anchors includes.
+pub fn parse_text(
+    text: &str,
+    path: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let name = path
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".into());
+    let mut digest = Sha256::new();
+    let (raw, src): (RawConfig, Source) = read_yaml(&name, text, env, &mut digest)?;
+    let base_dir = path
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+
+    // Metrics and rules from the main file first, then each include in order.
+    let mut metrics: Vec<(String, RawMetric, String, usize)> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
+    let mut rules: Vec<(RawRule, String, usize)> = Vec::new();
+    let main_idx = 0;
+    sources.push(src);
+    for (n, m) in raw.metrics {
+        metrics.push((n.clone(), m, format!("metrics.{n}"), main_idx));
+    }
+    for (i, r) in raw.rules.into_iter().enumerate() {
+        rules.push((r, format!("rules[{i}]"), main_idx));
+    }
+    for (i, inc) in raw.include.iter().enumerate() {
+        let inc_path = base_dir.join(inc);
+        let inc_name = inc_path.display().to_string();
+        let inc_text = std::fs::read_to_string(&inc_path)
+            .map_err(|e| sources[main_idx].err(&format!("include[{i}]"), format!("cannot read `{inc_name}`: {e}")))?;
+        let (file, src): (RawRuleFile, Source) = read_yaml(&inc_name, &inc_text, env, &mut digest)?;
+        let idx = sources.len();
+        sources.push(src);
+        for (n, m) in file.metrics {
+            metrics.push((n.clone(), m, format!("metrics.{n}"), idx));
+        }
+        for (j, r) in file.rules.into_iter().enumerate() {
+            rules.push((r, format!("rules[{j}]"), idx));
+        }
+    }
+    let main = &sources[main_idx];
+
+    let interval = raw.interval.unwrap_or(Duration::from_secs(30));
+    if interval.is_zero() {
+        return Err(main.err("interval", "must be greater than 0"));
+    }
+    let duration = raw.duration.unwrap_or(Duration::from_secs(15 * 60));
+    if duration.is_zero() {
+        return Err(main.err("duration", "must be greater than 0"));
+    }
+    let deployment = raw.deployment.unwrap_or_else(|| "default".into());
+    if deployment.trim().is_empty() {
+        return Err(main.err("deployment", "must not be empty"));
+    }
+
+    let prometheus = match raw.source.and_then(|s| s.prometheus) {
+        None => env("VZ_PROMETHEUS_URL")
+            .filter(|u| !u.is_empty())
+            .map(|url| PrometheusConfig {
+                url,
+                headers: BTreeMap::new(),
+                timeout: Duration::from_secs(10),
+                retries: 2,
+            }),
+        Some(p) => {
+            let url = env("VZ_PROMETHEUS_URL")
+                .filter(|u| !u.is_empty())
+                .or(p.url)
+                .ok_or_else(|| main.err("source.prometheus.url", "missing (or set VZ_PROMETHEUS_URL)"))?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(main.err("source.prometheus.url", format!("`{url}` is not an http(s) URL")));
+            }
+            Some(PrometheusConfig {
+                url,
+                headers: p.headers,
+                timeout: p.timeout.unwrap_or(Duration::from_secs(10)),
+                retries: p.retries.unwrap_or(2),
+            })
+        }
+    };
+
+    let mut seen = HashSet::new();
+    let mut out_metrics = Vec::new();
+    for (name, m, field, idx) in metrics {
+        let src = &sources[idx];
+        if !valid_name(&name) {
+            return Err(src.err(&field, "metric names use letters, digits and `_`, and start with a letter or `_`"));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(src.err(&field, format!("metric `{name}` is defined twice")));
+        }
+        let source = match (m.query, m.probe) {
+            (Some(_), Some(_)) => return Err(src.err(&field, "give either `query` or `probe`, not both")),
+            (None, None) => return Err(src.err(&field, "needs a `query` (PromQL) or a `probe`")),
+            (Some(q), None) => {
+                if q.trim().is_empty() {
+                    return Err(src.err(&format!("{field}.query"), "must not be empty"));
+                }
+                if prometheus.is_none() {
+                    return Err(src.err(
+                        &format!("{field}.query"),
+                        "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
+                    ));
+                }
+                MetricSource::Query(q)
+            }
+            (None, Some(p)) => {
+                validate_probe(&p).map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
+                MetricSource::Probe(p)
+            }
+        };
+        if m.per_series && !matches!(source, MetricSource::Query(_)) {
+            return Err(src.err(&format!("{field}.per_series"), "only applies to a PromQL `query`"));
+        }
+        out_metrics.push(Metric {
+            name,
+            source,
+            on_missing: m.on_missing,
+            on_empty: m.on_empty,
+            consecutive_errors: m.consecutive_errors.unwrap_or(4).max(1),
+            per_series: m.per_series,
+        });
+    }
+
+    let mut rule_names = HashSet::new();
+    let mut out_rules = Vec::new();
+    for (r, field, idx) in rules {
+        let src = &sources[idx];
+        if r.name.trim().is_empty() {
+            return Err(src.err(&format!("{field}.name"), "must not be empty"));
+        }
+        if !rule_names.insert(r.name.clone()) {
+            return Err(src.err(&format!("{field}.name"), format!("rule `{}` is defined twice", r.name)));
+        }
+        if !seen.contains(&r.metric) {
+            let known: Vec<_> = out_metrics.iter().map(|m| m.name.as_str()).collect();
+            return Err(src.err(
+                &format!("{field}.metric"),
+                format!("unknown metric `{}`; defined: {}", r.metric, if known.is_empty() { "none".into() } else { known.join(", ") }),
+            ));
+        }
+        r.detector
+            .validate()
+            .map_err(|(sub, msg)| src.err(&join_field(&format!("{field}.detector"), &sub), msg))?;
+        let kind = r.kind.unwrap_or_else(|| r.detector.default_kind().to_string());
+        if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            return Err(src.err(&format!("{field}.kind"), format!("`{kind}` must be UPPER_SNAKE_CASE, e.g. HIGH_ERROR_RATE")));
+        }
+        let severity = r.severity.unwrap_or_else(|| default_severity(&kind));
+        if r.consecutive_failures == Some(0) {
+            return Err(src.err(&format!("{field}.consecutive_failures"), "must be at least 1"));
+        }
+        out_rules.push(Rule {
+            name: r.name,
+            metric: r.metric,
+            detector: r.detector,
+            for_: r.for_.unwrap_or(Duration::ZERO),
+            window: r.window,
+            kind,
+            severity,
+            failure_limit: r.failure_limit.unwrap_or(0),
+            consecutive_failures: r.consecutive_failures.unwrap_or(1),
+            dry_run: r.dry_run,
+            description: r.description,
+            annotations: r.annotations,
+            origin: src.name.clone(),
+        });
+    }
+
+    let rb = raw.rollback.unwrap_or_default();
+    let enabled = rb.enabled.unwrap_or(!rb.command.is_empty());
+    if enabled && rb.command.is_empty() {
+        return Err(main.err("rollback.command", "required when rollback.enabled is true (an argv list, e.g. [kubectl, rollout, undo, deployment/x])"));
+    }
+    if rb.command.first().is_some_and(|c| c.trim().is_empty()) {
+        return Err(main.err("rollback.command", "the program name must not be empty"));
+    }
+    let rollback = RollbackConfig {
+        enabled,
+        command: rb.command,
+        timeout: rb.timeout.unwrap_or(Duration::from_secs(300)),
+        retries: rb.retries.unwrap_or(1),
+    };
+    if rollback.timeout.is_zero() {
+        return Err(main.err("rollback.timeout", "must be greater than 0"));
+    }
+
+    let mut policy = Policy::default();
+    if let Some(p) = rb.policy {
+        policy.critical = p.critical.unwrap_or(policy.critical);
+        policy.high = p.high.unwrap_or(policy.high);
+        policy.medium = p.medium.unwrap_or(policy.medium);
+        policy.low = p.low.unwrap_or(policy.low);
+        policy.max_downtime = p.max_downtime.unwrap_or(policy.max_downtime);
+        policy.max_missing = p.max_missing.unwrap_or(policy.max_missing);
+        policy.on_inconclusive = p.on_inconclusive.unwrap_or_default();
+        if policy.max_missing > 100.0 {
+            return Err(main.err("rollback.policy.max_missing", "must be between 0% and 100%"));
+        }
+        if let Some(er) = p.error_rate {
+            if !seen.contains(&er.metric) {
+                return Err(main.err("rollback.policy.error_rate.metric", format!("unknown metric `{}`", er.metric)));
+            }
+            if !er.above.is_finite() {
+                return Err(main.err("rollback.policy.error_rate.above", "must be a number"));
+            }
+            policy.error_rate = Some(ErrorRatePolicy { metric: er.metric, above: er.above });
+        }
+    }
+
+    let store = raw.store.unwrap_or_default();
+    Ok(Config {
+        path: path.map(Path::to_path_buf),
+        deployment,
+        interval,
+        duration,
+        prometheus,
+        metrics: out_metrics,
+        rules: out_rules,
+        rollback,
+        policy,
+        notify: raw.notify,
+        store_path: store.path.map(PathBuf::from),
+        retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
+        digest: hex::encode(digest.finalize()),
+    })
+}
+
+fn join_field(base: &str, sub: &str) -> String {
+    if sub.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}.{sub}")
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn validate_probe(p: &ProbeSpec) -> Result<(), String> {
+    match p {
+        ProbeSpec::Http(h) => {
+            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
+                return Err(format!("http.url `{}` is not an http(s) URL", h.url));
+            }
+            if h.timeout.is_zero() {
+                return Err("http.timeout must be greater than 0".into());
+            }
+        }
+        ProbeSpec::Tcp(t) => {
+            if !t.address.contains(':') {
+                return Err(format!("tcp.address `{}` must be host:port", t.address));
+            }
+        }
+        ProbeSpec::Command(c) => {
+            if c.argv().is_empty() || c.argv()[0].trim().is_empty() {
+                return Err("command needs at least the program to run".into());
+            }
+        }
+        ProbeSpec::System(_) => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

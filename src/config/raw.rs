@@ -1,0 +1,167 @@
+//! The YAML shape users write (`vz-monitor.yaml` and included rule files). Keys are part of
+//! the contract; unknown keys are errors. Validated into [`super::Config`] before any I/O.
+
+use super::dur;
+use crate::detect::DetectorSpec;
+use crate::model::Severity;
+use crate::sources::ProbeSpec;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Top level of `vz-monitor.yaml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub deployment: Option<String>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub interval: Option<Duration>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub duration: Option<Duration>,
+    pub source: Option<RawSource>,
+    #[serde(default)]
+    pub metrics: BTreeMap<String, RawMetric>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub include: Vec<String>,
+    pub rollback: Option<RawRollback>,
+    /// Notification channels and routes (validated by the notify module).
+    pub notify: Option<serde_yaml::Value>,
+    pub store: Option<RawStore>,
+}
+
+/// An included rule file: our own format (`metrics`, `rules`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuleFile {
+    #[serde(default)]
+    pub metrics: BTreeMap<String, RawMetric>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+}
+
+/// `source:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub prometheus: Option<RawPrometheus>,
+}
+
+/// `source.prometheus:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrometheus {
+    pub url: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+}
+
+/// What a missing sample of this metric means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissing {
+    /// Counts toward `max_missing`; the run may become inconclusive.
+    #[default]
+    Inconclusive,
+    /// Treated as a failed measurement: the metric's rules see their condition as active.
+    Fail,
+    /// Ignored.
+    Pass,
+}
+
+/// What an empty query result means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnEmpty {
+    #[default]
+    Missing,
+    Zero,
+}
+
+/// `metrics.<name>:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    pub query: Option<String>,
+    pub probe: Option<ProbeSpec>,
+    #[serde(default)]
+    pub on_missing: OnMissing,
+    #[serde(default)]
+    pub on_empty: OnEmpty,
+    pub consecutive_errors: Option<u32>,
+    #[serde(default)]
+    pub per_series: bool,
+    pub description: Option<String>,
+}
+
+/// `rules[i]:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: String,
+    pub metric: String,
+    pub detector: DetectorSpec,
+    #[serde(rename = "for", default, deserialize_with = "dur::opt_duration")]
+    pub for_: Option<Duration>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub window: Option<Duration>,
+    pub kind: Option<String>,
+    pub severity: Option<Severity>,
+    pub failure_limit: Option<u32>,
+    pub consecutive_failures: Option<u32>,
+    #[serde(default)]
+    pub dry_run: bool,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `rollback:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollback {
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    pub policy: Option<RawPolicy>,
+}
+
+/// `rollback.policy:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub critical: Option<u32>,
+    pub high: Option<u32>,
+    pub medium: Option<u32>,
+    pub low: Option<u32>,
+    pub error_rate: Option<RawErrorRate>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub max_downtime: Option<Duration>,
+    #[serde(default, deserialize_with = "dur::opt_percent")]
+    pub max_missing: Option<f64>,
+    pub on_inconclusive: Option<super::OnInconclusive>,
+}
+
+/// `rollback.policy.error_rate:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrorRate {
+    pub metric: String,
+    pub above: f64,
+}
+
+/// `store:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<String>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub retention: Option<Duration>,
+}
