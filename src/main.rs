@@ -1,1 +1,16 @@
-fn main(){}
+//! vz-monitor: parse the command line, run one command, map the outcome to an exit code.
+
+use clap::Parser;
+use std::process::ExitCode;
+use vz_monitor::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match vz_monitor::commands::run(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit().into()
+        }
+    }
+}

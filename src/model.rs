@@ -153,7 +153,11 @@ pub fn fmt_num(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let s = if v.abs() >= 1000.0 {
         format!("{v:.1}")
@@ -171,5 +175,48 @@ pub fn fmt_num(v: f64) -> String {
         "0".into()
     } else {
         s
+    }
+}
+
+/// A rule that fired: what, where, how bad, and why — everything an alert or report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anomaly {
+    pub rule: String,
+    pub metric: String,
+    /// The series judged: the metric name, or `metric{label="…"}` for per-series queries.
+    pub series: String,
+    pub kind: String,
+    pub severity: Severity,
+    pub detector: String,
+    pub observed: f64,
+    pub expected: Expected,
+    pub statistic: String,
+    pub score: Option<f64>,
+    pub p_value: Option<f64>,
+    pub reason: String,
+    pub fired_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    /// A dry-run rule's anomaly is reported but never counts toward the decision.
+    pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// One sample of one series, as a tick hands it to the gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub metric: String,
+    pub series: String,
+    pub reading: Reading,
+}
+
+impl Sample {
+    /// A sample of a single-series metric.
+    pub fn new(metric: &str, reading: Reading) -> Sample {
+        Sample {
+            metric: metric.to_string(),
+            series: metric.to_string(),
+            reading,
+        }
     }
 }

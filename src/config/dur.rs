@@ -1,6 +1,6 @@
 //! Serde helpers for humantime durations (`500ms`, `30s`, `15m`) and percentages (`20`, `"20%"`).
 
-use serde::{de, Deserialize, Deserializer};
+use serde::{de, Deserializer};
 use std::time::Duration;
 
 /// Parses a humantime duration such as `500ms`, `30s`, `15m`, `1h`.
@@ -11,17 +11,28 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Deserializes a humantime duration string (a bare number means seconds).
 pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Secs(f64),
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a duration such as 500ms, 30s, 15m, 1h")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
+            parse_duration(s).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(n))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Duration, E> {
+            u64::try_from(n)
+                .map(Duration::from_secs)
+                .map_err(|_| E::custom(format!("invalid duration {n}: must not be negative")))
+        }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Duration, E> {
+            Duration::try_from_secs_f64(n).map_err(|_| E::custom(format!("invalid duration {n}")))
+        }
     }
-    match Raw::deserialize(d)? {
-        Raw::Text(s) => parse_duration(&s).map_err(de::Error::custom),
-        Raw::Secs(n) if n >= 0.0 && n.is_finite() => Ok(Duration::from_secs_f64(n)),
-        Raw::Secs(n) => Err(de::Error::custom(format!("invalid duration {n}"))),
-    }
+    d.deserialize_any(V)
 }
 
 /// Deserializes an optional humantime duration.
@@ -41,16 +52,26 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 
 /// Deserializes a percentage given as a number or a `"20%"` string.
 pub fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Num(f64),
-        Text(String),
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = f64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a percentage such as 20 or \"20%\"")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<f64, E> {
+            parse_percent(s).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<f64, E> {
+            Ok(n as f64)
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<f64, E> {
+            parse_percent(&n.to_string()).map_err(E::custom)
+        }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<f64, E> {
+            parse_percent(&n.to_string()).map_err(E::custom)
+        }
     }
-    match Raw::deserialize(d)? {
-        Raw::Num(n) => parse_percent(&n.to_string()).map_err(de::Error::custom),
-        Raw::Text(s) => parse_percent(&s).map_err(de::Error::custom),
-    }
+    d.deserialize_any(V)
 }
 
 /// Deserializes an optional percentage.

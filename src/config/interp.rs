@@ -7,7 +7,10 @@ pub fn interpolate(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, (usize, usize, String)> {
     let mut out = String::with_capacity(text.len());
-    for (ln, line) in text.split_inclusive('\n').enumerate() {
+    for (ln, full) in text.split_inclusive('\n').enumerate() {
+        // YAML comments are left alone: a commented-out `${TOKEN}` must not be required.
+        let cut = comment_start(full);
+        let (line, comment) = full.split_at(cut);
         let mut rest = line;
         let mut col = 1;
         while let Some(i) = rest.find("${") {
@@ -34,8 +37,9 @@ pub fn interpolate(
                 return Err((ln + 1, col + i, format!("invalid variable name `{name}`")));
             }
             match (lookup(name), default) {
-                (Some(v), _) if !v.is_empty() || default.is_none() => out.push_str(&v),
-                (_, Some(d)) => out.push_str(d),
+                (Some(v), None) => out.push_str(&v),
+                (Some(v), Some(d)) => out.push_str(if v.is_empty() { d } else { &v }),
+                (None, Some(d)) => out.push_str(d),
                 (None, None) => {
                     return Err((
                         ln + 1,
@@ -48,8 +52,26 @@ pub fn interpolate(
             rest = &rest[i + end + 1..];
         }
         out.push_str(rest);
+        out.push_str(comment);
     }
     Ok(out)
+}
+
+/// Byte index where a YAML comment starts on this line (`#` at the start or after white
+/// space, outside quotes), or the line's length.
+fn comment_start(line: &str) -> usize {
+    let (mut single, mut double) = (false, false);
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        match c {
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '#' if !single && !double && prev_space => return i,
+            _ => {}
+        }
+        prev_space = c == ' ' || c == '\t';
+    }
+    line.len()
 }
 
 #[cfg(test)]
@@ -66,8 +88,18 @@ mod tests {
 
     #[test]
     fn substitutes_defaults_and_escapes() {
-        let got = interpolate("a: ${TOKEN}\nb: ${NOPE:-x}\nc: $${TOKEN}\nd: ${EMPTY:-y}\n", env).unwrap();
+        let got = interpolate(
+            "a: ${TOKEN}\nb: ${NOPE:-x}\nc: $${TOKEN}\nd: ${EMPTY:-y}\n",
+            env,
+        )
+        .unwrap();
         assert_eq!(got, "a: s3cret\nb: x\nc: ${TOKEN}\nd: y\n");
+    }
+
+    #[test]
+    fn comments_are_not_interpolated() {
+        let got = interpolate("# token: ${NOPE}\na: \"x # ${TOKEN}\" # ${NOPE}\n", env).unwrap();
+        assert_eq!(got, "# token: ${NOPE}\na: \"x # s3cret\" # ${NOPE}\n");
     }
 
     #[test]

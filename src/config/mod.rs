@@ -285,7 +285,21 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     if text.trim().is_empty() {
         return Ok((T::default(), source));
     }
-    let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error(name, &e))?;
+    let value = serde_yaml::from_str::<T>(&text).map_err(|e| {
+        let mut err = yaml_error(name, &e);
+        // serde_yaml loses the position inside buffered values (durations, untagged enums):
+        // the field path is exact, so prefer where it points.
+        if let Some((line, col)) = (!err.field.is_empty())
+            .then(|| source.locations.find(&err.field))
+            .flatten()
+        {
+            if err.line.is_none_or(|l| l < line) {
+                err.line = Some(line);
+                err.column = Some(col);
+            }
+        }
+        err
+    })?;
     Ok((value, source))
 }
 
@@ -304,9 +318,10 @@ fn yaml_error(file: &str, e: &serde_yaml::Error) -> ConfigError {
         }
         _ => (String::new(), msg.clone()),
     };
-    let message = message
-        .replace("unknown variant", "unknown value")
-        .replace("data did not match any variant of untagged enum Raw", "invalid value");
+    let message = message.replace("unknown variant", "unknown value").replace(
+        "data did not match any variant of untagged enum Raw",
+        "invalid value",
+    );
     ConfigError {
         file: file.to_string(),
         line: e.location().map(|l| l.line()),
@@ -347,8 +362,12 @@ pub fn parse_text(
     for (i, inc) in raw.include.iter().enumerate() {
         let inc_path = base_dir.join(inc);
         let inc_name = inc_path.display().to_string();
-        let inc_text = std::fs::read_to_string(&inc_path)
-            .map_err(|e| sources[main_idx].err(&format!("include[{i}]"), format!("cannot read `{inc_name}`: {e}")))?;
+        let inc_text = std::fs::read_to_string(&inc_path).map_err(|e| {
+            sources[main_idx].err(
+                &format!("include[{i}]"),
+                format!("cannot read `{inc_name}`: {e}"),
+            )
+        })?;
         let (file, src): (RawRuleFile, Source) = read_yaml(&inc_name, &inc_text, env, &mut digest)?;
         let idx = sources.len();
         sources.push(src);
@@ -387,9 +406,17 @@ pub fn parse_text(
             let url = env("VZ_PROMETHEUS_URL")
                 .filter(|u| !u.is_empty())
                 .or(p.url)
-                .ok_or_else(|| main.err("source.prometheus.url", "missing (or set VZ_PROMETHEUS_URL)"))?;
+                .ok_or_else(|| {
+                    main.err(
+                        "source.prometheus.url",
+                        "missing (or set VZ_PROMETHEUS_URL)",
+                    )
+                })?;
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(main.err("source.prometheus.url", format!("`{url}` is not an http(s) URL")));
+                return Err(main.err(
+                    "source.prometheus.url",
+                    format!("`{url}` is not an http(s) URL"),
+                ));
             }
             Some(PrometheusConfig {
                 url,
@@ -405,13 +432,18 @@ pub fn parse_text(
     for (name, m, field, idx) in metrics {
         let src = &sources[idx];
         if !valid_name(&name) {
-            return Err(src.err(&field, "metric names use letters, digits and `_`, and start with a letter or `_`"));
+            return Err(src.err(
+                &field,
+                "metric names use letters, digits and `_`, and start with a letter or `_`",
+            ));
         }
         if !seen.insert(name.clone()) {
             return Err(src.err(&field, format!("metric `{name}` is defined twice")));
         }
         let source = match (m.query, m.probe) {
-            (Some(_), Some(_)) => return Err(src.err(&field, "give either `query` or `probe`, not both")),
+            (Some(_), Some(_)) => {
+                return Err(src.err(&field, "give either `query` or `probe`, not both"))
+            }
             (None, None) => return Err(src.err(&field, "needs a `query` (PromQL) or a `probe`")),
             (Some(q), None) => {
                 if q.trim().is_empty() {
@@ -431,7 +463,10 @@ pub fn parse_text(
             }
         };
         if m.per_series && !matches!(source, MetricSource::Query(_)) {
-            return Err(src.err(&format!("{field}.per_series"), "only applies to a PromQL `query`"));
+            return Err(src.err(
+                &format!("{field}.per_series"),
+                "only applies to a PromQL `query`",
+            ));
         }
         out_metrics.push(Metric {
             name,
@@ -451,25 +486,48 @@ pub fn parse_text(
             return Err(src.err(&format!("{field}.name"), "must not be empty"));
         }
         if !rule_names.insert(r.name.clone()) {
-            return Err(src.err(&format!("{field}.name"), format!("rule `{}` is defined twice", r.name)));
+            return Err(src.err(
+                &format!("{field}.name"),
+                format!("rule `{}` is defined twice", r.name),
+            ));
         }
         if !seen.contains(&r.metric) {
             let known: Vec<_> = out_metrics.iter().map(|m| m.name.as_str()).collect();
             return Err(src.err(
                 &format!("{field}.metric"),
-                format!("unknown metric `{}`; defined: {}", r.metric, if known.is_empty() { "none".into() } else { known.join(", ") }),
+                format!(
+                    "unknown metric `{}`; defined: {}",
+                    r.metric,
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             ));
         }
         r.detector
             .validate()
             .map_err(|(sub, msg)| src.err(&join_field(&format!("{field}.detector"), &sub), msg))?;
-        let kind = r.kind.unwrap_or_else(|| r.detector.default_kind().to_string());
-        if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-            return Err(src.err(&format!("{field}.kind"), format!("`{kind}` must be UPPER_SNAKE_CASE, e.g. HIGH_ERROR_RATE")));
+        let kind = r
+            .kind
+            .unwrap_or_else(|| r.detector.default_kind().to_string());
+        if kind.is_empty()
+            || !kind
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(src.err(
+                &format!("{field}.kind"),
+                format!("`{kind}` must be UPPER_SNAKE_CASE, e.g. HIGH_ERROR_RATE"),
+            ));
         }
         let severity = r.severity.unwrap_or_else(|| default_severity(&kind));
         if r.consecutive_failures == Some(0) {
-            return Err(src.err(&format!("{field}.consecutive_failures"), "must be at least 1"));
+            return Err(src.err(
+                &format!("{field}.consecutive_failures"),
+                "must be at least 1",
+            ));
         }
         out_rules.push(Rule {
             name: r.name,
@@ -520,12 +578,18 @@ pub fn parse_text(
         }
         if let Some(er) = p.error_rate {
             if !seen.contains(&er.metric) {
-                return Err(main.err("rollback.policy.error_rate.metric", format!("unknown metric `{}`", er.metric)));
+                return Err(main.err(
+                    "rollback.policy.error_rate.metric",
+                    format!("unknown metric `{}`", er.metric),
+                ));
             }
             if !er.above.is_finite() {
                 return Err(main.err("rollback.policy.error_rate.above", "must be a number"));
             }
-            policy.error_rate = Some(ErrorRatePolicy { metric: er.metric, above: er.above });
+            policy.error_rate = Some(ErrorRatePolicy {
+                metric: er.metric,
+                above: er.above,
+            });
         }
     }
 
@@ -557,7 +621,9 @@ fn join_field(base: &str, sub: &str) -> String {
 
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 

@@ -87,6 +87,7 @@ pub enum OnEmpty {
 #[serde(deny_unknown_fields)]
 pub struct RawMetric {
     pub query: Option<String>,
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
     pub probe: Option<ProbeSpec>,
     #[serde(default)]
     pub on_missing: OnMissing,
@@ -104,6 +105,7 @@ pub struct RawMetric {
 pub struct RawRule {
     pub name: String,
     pub metric: String,
+    #[serde(with = "serde_yaml::with::singleton_map")]
     pub detector: DetectorSpec,
     #[serde(rename = "for", default, deserialize_with = "dur::opt_duration")]
     pub for_: Option<Duration>,

@@ -76,3 +76,101 @@ pub enum NoAnswer {
 
 /// The outcome of running one detector on one tick.
 pub type Outcome = Result<Finding, NoAnswer>;
+
+/// A rule's `detector:` as written in config: one key naming the detector, its params inside.
+/// The single place that knows every detector.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DetectorSpec {
+    Threshold(threshold::ThresholdParams),
+    Zscore(zscore::ZscoreParams),
+    Iqr(iqr::IqrParams),
+    Baseline(baseline::BaselineParams),
+    Trend(trend::TrendParams),
+    Down(down::DownParams),
+}
+
+impl DetectorSpec {
+    /// The detector's config name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DetectorSpec::Threshold(_) => "threshold",
+            DetectorSpec::Zscore(_) => "zscore",
+            DetectorSpec::Iqr(_) => "iqr",
+            DetectorSpec::Baseline(_) => "baseline",
+            DetectorSpec::Trend(_) => "trend",
+            DetectorSpec::Down(_) => "down",
+        }
+    }
+
+    /// Runs the detector on one tick.
+    pub fn evaluate(&self, input: &Input) -> Outcome {
+        match self {
+            DetectorSpec::Threshold(p) => threshold::evaluate(p, input),
+            DetectorSpec::Zscore(p) => zscore::evaluate(p, input),
+            DetectorSpec::Iqr(p) => iqr::evaluate(p, input),
+            DetectorSpec::Baseline(p) => baseline::evaluate(p, input),
+            DetectorSpec::Trend(p) => trend::evaluate(p, input),
+            DetectorSpec::Down(p) => down::evaluate(p, input),
+        }
+    }
+
+    /// Whether the detector compares against a pre-deploy baseline.
+    pub fn needs_baseline(&self) -> bool {
+        matches!(
+            self,
+            DetectorSpec::Zscore(_) | DetectorSpec::Iqr(_) | DetectorSpec::Baseline(_)
+        )
+    }
+
+    /// Whether the detector judges `down` readings rather than values.
+    pub fn watches_down(&self) -> bool {
+        matches!(self, DetectorSpec::Down(_))
+    }
+
+    /// Kind used when a rule names none.
+    pub fn default_kind(&self) -> &'static str {
+        match self {
+            DetectorSpec::Down(_) => "SERVICE_DOWN",
+            DetectorSpec::Trend(_) => "MEMORY_LEAK",
+            _ => "HIGH_LATENCY",
+        }
+    }
+
+    /// Checks parameter ranges; on error returns (sub-field, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad =
+            |field: &str, msg: &str| Err((format!("{}.{field}", self.name()), msg.to_string()));
+        match self {
+            DetectorSpec::Threshold(p) if !p.value.is_finite() => {
+                bad("value", "must be a finite number")
+            }
+            DetectorSpec::Zscore(p) if !(p.threshold > 0.0 && p.threshold.is_finite()) => {
+                bad("threshold", "must be a positive number")
+            }
+            DetectorSpec::Iqr(p) if !(p.k >= 0.0 && p.k.is_finite()) => {
+                bad("k", "must be 0 or more")
+            }
+            DetectorSpec::Baseline(p) if !(p.p_value > 0.0 && p.p_value <= 1.0) => {
+                bad("p_value", "must be in (0, 1]")
+            }
+            DetectorSpec::Baseline(p) if !(p.max_change >= 0.0 && p.max_change.is_finite()) => {
+                bad("max_change", "must be 0% or more")
+            }
+            DetectorSpec::Baseline(p) if p.min_samples == 0 => {
+                bad("min_samples", "must be at least 1")
+            }
+            DetectorSpec::Trend(p) if !(0.0..=1.0).contains(&p.min_r2) => {
+                bad("min_r2", "must be in [0, 1]")
+            }
+            DetectorSpec::Trend(p) if p.min_points < 2 => bad("min_points", "must be at least 2"),
+            DetectorSpec::Trend(p) if !p.min_slope_per_min.is_finite() => {
+                bad("min_slope_per_min", "must be a finite number")
+            }
+            DetectorSpec::Down(p) if p.for_duration.is_zero() => {
+                bad("for", "must be greater than 0")
+            }
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,6 +1,12 @@
 //! Descriptive statistics over slices, and the `Baseline` summary detectors compare against.
+//!
+//! Quantiles follow numpy's default (`method='linear'`); the Mann-Whitney U test follows
+//! `scipy.stats.mannwhitneyu(..., method='asymptotic', use_continuity=True)`, so a number
+//! printed by vz-monitor can be checked with two lines of Python.
 
+use crate::model::Direction;
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The pre-deploy distribution of one metric, with the statistics detectors need precomputed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,4 +21,553 @@ pub struct Baseline {
     pub mad: f64,
     pub q1: f64,
     pub q3: f64,
+}
+
+impl Baseline {
+    /// Summarises `values`, dropping NaN and ±Inf; `None` when no finite value is left.
+    pub fn from_values(values: &[f64]) -> Option<Baseline> {
+        let mut sorted = finite_values(values);
+        if sorted.is_empty() {
+            return None;
+        }
+        sort_values(&mut sorted);
+        let mean = mean(&sorted);
+        let std_dev = std_dev_around(&sorted, mean);
+        let median = quantile_sorted(&sorted, 0.5);
+        let mad = mad_around(&sorted, median);
+        let q1 = quantile_sorted(&sorted, 0.25);
+        let q3 = quantile_sorted(&sorted, 0.75);
+        Some(Baseline {
+            sorted,
+            mean,
+            std_dev,
+            median,
+            mad,
+            q1,
+            q3,
+        })
+    }
+
+    /// The `p`-quantile (0 ≤ p ≤ 1) of the baseline values, numpy 'linear' interpolation.
+    pub fn quantile(&self, p: f64) -> f64 {
+        quantile_sorted(&self.sorted, p)
+    }
+
+    /// The named statistic of the baseline values.
+    pub fn stat(&self, s: Stat) -> f64 {
+        match s {
+            Stat::Mean => self.mean,
+            Stat::P50 => self.median,
+            Stat::P95 | Stat::P99 => self.quantile(s.quantile().unwrap_or(0.5)),
+        }
+    }
+
+    /// Number of baseline values.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether the baseline holds no value (possible only for a hand-built or deserialized one).
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+/// A summary statistic of a distribution, as named in config (`stat: p95`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stat {
+    Mean,
+    P50,
+    P95,
+    P99,
+}
+
+impl Stat {
+    /// The config and report name (`mean`, `p50`, `p95`, `p99`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::P50 => "p50",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+        }
+    }
+
+    /// The quantile this statistic stands for, `None` for the mean.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::Mean => None,
+            Stat::P50 => Some(0.5),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+        }
+    }
+
+    /// This statistic of values sorted ascending (NaN for an empty slice).
+    pub fn of_sorted(self, sorted: &[f64]) -> f64 {
+        match self.quantile() {
+            None => mean(sorted),
+            Some(p) => quantile_sorted(sorted, p),
+        }
+    }
+}
+
+/// Arithmetic mean; NaN for an empty slice (as numpy).
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Sample standard deviation (n − 1, two-pass); 0 for fewer than 2 values.
+pub fn std_dev(values: &[f64]) -> f64 {
+    std_dev_around(values, mean(values))
+}
+
+fn std_dev_around(values: &[f64], mean: f64) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+    (ss / (values.len() - 1) as f64).sqrt()
+}
+
+/// The `p`-quantile of values sorted ascending, numpy's default 'linear' method
+/// (`np.quantile(x, p)`). `p` is clamped to [0, 1]; NaN for an empty slice or a NaN `p`.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 || p.is_nan() {
+        return f64::NAN;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = (h.floor() as usize).min(n - 1);
+    let hi = (lo + 1).min(n - 1);
+    lerp(sorted[lo], sorted[hi], h - lo as f64)
+}
+
+/// numpy's `_lerp`: interpolates from the nearer end, so `t = 1` gives exactly `b`.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
+}
+
+/// The `p`-quantile of unsorted values in O(n) (selection, not sorting), numpy 'linear'
+/// method. Reorders `values`; the caller drops NaN first (NaN sorts last here).
+pub fn quantile_unsorted(values: &mut [f64], p: f64) -> f64 {
+    let n = values.len();
+    if n == 0 || p.is_nan() {
+        return f64::NAN;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = (h.floor() as usize).min(n - 1);
+    let (_, &mut a, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let t = h - lo as f64;
+    if t == 0.0 || above.is_empty() {
+        return a;
+    }
+    // The next order statistic is the smallest value of the upper partition.
+    let b = above.iter().copied().fold(f64::INFINITY, f64::min);
+    lerp(a, b, t)
+}
+
+/// Median and unscaled median absolute deviation of the finite values (NaN, NaN when none).
+pub fn median_mad(values: &[f64]) -> (f64, f64) {
+    let mut v = finite_values(values);
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let median = quantile_unsorted(&mut v, 0.5);
+    (median, mad_around(&v, median))
+}
+
+fn mad_around(values: &[f64], median: f64) -> f64 {
+    let mut dev: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
+    quantile_unsorted(&mut dev, 0.5)
+}
+
+/// The finite values of `values`, in order.
+pub fn finite_values(values: &[f64]) -> Vec<f64> {
+    values.iter().copied().filter(|v| v.is_finite()).collect()
+}
+
+/// Sorts ascending in IEEE total order (−0.0 just before +0.0, which compare equal anyway).
+pub fn sort_values(values: &mut [f64]) {
+    values.sort_unstable_by(f64::total_cmp);
+}
+
+/// Which way the second sample is tested to differ from the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alternative {
+    /// `b` is stochastically greater than `a`.
+    Greater,
+    /// `b` is stochastically less than `a`.
+    Less,
+    /// `b` and `a` differ in either direction.
+    TwoSided,
+}
+
+/// Result of a Mann-Whitney U test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannWhitney {
+    /// U of sample `b`: the number of pairs (aᵢ, bⱼ) with bⱼ > aᵢ, ties counting ½
+    /// (scipy's `statistic` for `mannwhitneyu(b, a)`).
+    pub u: f64,
+    /// Asymptotic p-value (normal approximation, tie and continuity corrections).
+    pub p_value: f64,
+}
+
+/// Mann-Whitney U test of `b` against `a`, identical to
+/// `scipy.stats.mannwhitneyu(b, a, alternative=..., method='asymptotic', use_continuity=True)`.
+///
+/// NaN values are ignored. With an empty sample the p-value is NaN (as scipy); when every
+/// value is tied there is no evidence of a shift and the p-value is 1. O((n + m) log(n + m)).
+pub fn mann_whitney_u(a: &[f64], b: &[f64], alternative: Alternative) -> MannWhitney {
+    let mut a_sorted: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+    sort_values(&mut a_sorted);
+    mann_whitney_u_sorted(&a_sorted, b, alternative)
+}
+
+/// As [`mann_whitney_u`], with `a` already sorted ascending and NaN-free (a `Baseline`'s
+/// `sorted`), so only `b` is sorted.
+pub fn mann_whitney_u_sorted(a_sorted: &[f64], b: &[f64], alternative: Alternative) -> MannWhitney {
+    let mut b_sorted: Vec<f64> = b.iter().copied().filter(|v| !v.is_nan()).collect();
+    sort_values(&mut b_sorted);
+    mann_whitney_u_both_sorted(a_sorted, &b_sorted, alternative)
+}
+
+/// As [`mann_whitney_u`], with both samples already sorted ascending and NaN-free: O(n + m).
+pub fn mann_whitney_u_both_sorted(
+    a_sorted: &[f64],
+    b_sorted: &[f64],
+    alternative: Alternative,
+) -> MannWhitney {
+    let (n1, n2) = (a_sorted.len(), b_sorted.len());
+    if n1 == 0 || n2 == 0 {
+        return MannWhitney {
+            u: 0.0,
+            p_value: f64::NAN,
+        };
+    }
+    // Walk both sorted samples group of equal values by group. Each b in a group beats
+    // every smaller a and ties with the a's of its group: 2U is an exact integer.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut twice_u: u128 = 0;
+    let mut tie_term = 0.0f64; // Σ (t³ − t) over tie groups
+    while i < n1 || j < n2 {
+        let v = match (a_sorted.get(i), b_sorted.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => unreachable!(),
+        };
+        let a_below = i;
+        let mut ca = 0usize;
+        while i < n1 && a_sorted[i] == v {
+            i += 1;
+            ca += 1;
+        }
+        let mut cb = 0usize;
+        while j < n2 && b_sorted[j] == v {
+            j += 1;
+            cb += 1;
+        }
+        if ca == 0 && cb == 0 {
+            // Only reachable with NaN in the input: skip it rather than loop forever.
+            if i < n1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+            continue;
+        }
+        twice_u += cb as u128 * (2 * a_below + ca) as u128;
+        let t = (ca + cb) as f64;
+        if ca + cb > 1 {
+            tie_term += t * t * t - t;
+        }
+    }
+    let u_b = twice_u as f64 / 2.0;
+    let (n1f, n2f) = (n1 as f64, n2 as f64);
+    let nn = n1f * n2f;
+    let (u, factor) = match alternative {
+        Alternative::Greater => (u_b, 1.0),
+        Alternative::Less => (nn - u_b, 1.0),
+        Alternative::TwoSided => (u_b.max(nn - u_b), 2.0),
+    };
+    let n = n1f + n2f;
+    let variance = nn / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
+    let p_value = if variance <= 0.0 || !variance.is_finite() {
+        1.0
+    } else {
+        let z = (u - nn / 2.0 - 0.5) / variance.sqrt();
+        (Normal::standard().sf(z) * factor).clamp(0.0, 1.0)
+    };
+    MannWhitney { u: u_b, p_value }
+}
+
+/// Formats a p-value for a sentence: `0.0004`, `3.2e-12`, `1`.
+pub fn fmt_p(p: f64) -> String {
+    if p > 0.0 && p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        crate::model::fmt_num(p)
+    }
+}
+
+/// Why a change in the wrong direction does not count, for reasons.
+pub fn watched_only(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Increase => "only increases are watched",
+        Direction::Decrease => "only decreases are watched",
+        Direction::Either => "there is no change",
+    }
+}
+
+/// `above`, `below` or `at`, by the sign of a difference.
+pub fn side(delta: f64) -> &'static str {
+    if delta > 0.0 {
+        "above"
+    } else if delta < 0.0 {
+        "below"
+    } else {
+        "at"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    macro_rules! assert_close {
+        ($a:expr, $b:expr) => {
+            assert_close!($a, $b, 1e-12)
+        };
+        ($a:expr, $b:expr, $tol:expr) => {{
+            let (a, b) = ($a, $b);
+            assert!(close(a, b, $tol), "{} = {a}, expected {b}", stringify!($a));
+        }};
+    }
+
+    // x and its numpy summaries:
+    // np.quantile(x, p), np.mean(x), np.std(x, ddof=1), np.median(x),
+    // np.median(np.abs(x - np.median(x))) with numpy 2.4.
+    const X: [f64; 7] = [1.0, 2.5, 3.0, 4.0, 7.0, 10.0, 2.0];
+    const X_QUANTILES: [(f64, f64); 9] = [
+        (0.0, 1.0),
+        (0.1, 1.6),
+        (0.25, 2.25),
+        (0.5, 3.0),
+        (0.75, 5.5),
+        (0.9, 8.200000000000001),
+        (0.95, 9.099999999999998),
+        (0.99, 9.819999999999999),
+        (1.0, 10.0),
+    ];
+
+    #[test]
+    fn baseline_summary_matches_numpy() {
+        let b = Baseline::from_values(&X).unwrap();
+        assert_eq!(b.sorted, vec![1.0, 2.0, 2.5, 3.0, 4.0, 7.0, 10.0]);
+        assert_close!(b.mean, 4.214285714285714);
+        assert_close!(b.std_dev, 3.186653715853341);
+        assert_close!(b.median, 3.0);
+        assert_close!(b.mad, 1.0);
+        assert_close!(b.q1, 2.25);
+        assert_close!(b.q3, 5.5);
+        assert_eq!(b.len(), 7);
+        assert!(!b.is_empty());
+    }
+
+    #[test]
+    fn quantiles_match_numpy_linear() {
+        let b = Baseline::from_values(&X).unwrap();
+        for (p, want) in X_QUANTILES {
+            assert_close!(b.quantile(p), want);
+            assert_close!(quantile_sorted(&b.sorted, p), want);
+            let mut v = X.to_vec();
+            assert_close!(quantile_unsorted(&mut v, p), want);
+        }
+        // np.quantile([1, 2, 3, 4], 0.25) = 1.75; clamped p outside [0, 1].
+        assert_close!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.75);
+        assert_close!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], -1.0), 1.0);
+        assert_close!(quantile_unsorted(&mut [4.0, 3.0, 2.0, 1.0], 7.0), 4.0);
+        assert!(quantile_sorted(&[], 0.5).is_nan());
+        assert!(quantile_unsorted(&mut [], 0.5).is_nan());
+        assert!(quantile_sorted(&[1.0], f64::NAN).is_nan());
+        assert_eq!(quantile_sorted(&[42.0], 0.99), 42.0);
+        assert_eq!(quantile_unsorted(&mut [42.0], 0.99), 42.0);
+    }
+
+    #[test]
+    fn stat_names_and_values() {
+        let b = Baseline::from_values(&X).unwrap();
+        assert_close!(b.stat(Stat::Mean), 4.214285714285714);
+        assert_close!(b.stat(Stat::P50), 3.0);
+        assert_close!(b.stat(Stat::P95), 9.099999999999998);
+        assert_close!(b.stat(Stat::P99), 9.819999999999999);
+        assert_close!(Stat::P95.of_sorted(&b.sorted), 9.099999999999998);
+        assert_close!(Stat::Mean.of_sorted(&b.sorted), 4.214285714285714);
+        for (s, name) in [
+            (Stat::Mean, "mean"),
+            (Stat::P50, "p50"),
+            (Stat::P95, "p95"),
+            (Stat::P99, "p99"),
+        ] {
+            assert_eq!(s.as_str(), name);
+            let parsed: Stat = serde_yaml::from_str(name).unwrap();
+            assert_eq!(parsed, s);
+        }
+        assert!(serde_yaml::from_str::<Stat>("p90").is_err());
+    }
+
+    #[test]
+    fn non_finite_values_are_dropped() {
+        let b =
+            Baseline::from_values(&[f64::NAN, 3.0, f64::INFINITY, 1.0, f64::NEG_INFINITY]).unwrap();
+        assert_eq!(b.sorted, vec![1.0, 3.0]);
+        assert_eq!(b.mean, 2.0);
+        assert!(Baseline::from_values(&[]).is_none());
+        assert!(Baseline::from_values(&[f64::NAN, f64::INFINITY]).is_none());
+        let (m, mad) = median_mad(&[f64::NAN, 1.0, 2.0, 10.0]);
+        assert_eq!((m, mad), (2.0, 1.0));
+        let (m, mad) = median_mad(&[f64::NAN]);
+        assert!(m.is_nan() && mad.is_nan());
+    }
+
+    #[test]
+    fn single_and_constant_baselines() {
+        let one = Baseline::from_values(&[5.0]).unwrap();
+        assert_eq!(
+            (one.mean, one.std_dev, one.median, one.mad),
+            (5.0, 0.0, 5.0, 0.0)
+        );
+        assert_eq!((one.q1, one.q3), (5.0, 5.0));
+        let flat = Baseline::from_values(&[2.0; 10]).unwrap();
+        assert_eq!((flat.std_dev, flat.mad, flat.q3 - flat.q1), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn mean_and_std_dev() {
+        assert!(mean(&[]).is_nan());
+        assert_eq!(std_dev(&[]), 0.0);
+        assert_eq!(std_dev(&[3.0]), 0.0);
+        // Hand: mean 5, squared deviations 9+1+1+9 = 20, /3 → sqrt(6.6667).
+        assert_eq!(mean(&[2.0, 4.0, 6.0, 8.0]), 5.0);
+        assert_close!(std_dev(&[2.0, 4.0, 6.0, 8.0]), (20.0f64 / 3.0).sqrt());
+    }
+
+    // Reference: scipy 1.17.1,
+    //   r = stats.mannwhitneyu(b, a, alternative=alt, method='asymptotic', use_continuity=True)
+    //   (r.statistic, r.pvalue)
+    fn check_mwu(a: &[f64], b: &[f64], u: f64, greater: f64, less: f64, two_sided: f64) {
+        for (alt, want) in [
+            (Alternative::Greater, greater),
+            (Alternative::Less, less),
+            (Alternative::TwoSided, two_sided),
+        ] {
+            let r = mann_whitney_u(a, b, alt);
+            assert_close!(r.u, u);
+            assert_close!(r.p_value, want, 1e-9);
+            let mut a_sorted: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+            sort_values(&mut a_sorted);
+            assert_eq!(mann_whitney_u_sorted(&a_sorted, b, alt), r);
+        }
+    }
+
+    #[test]
+    fn mwu_separated_samples() {
+        check_mwu(
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+            &[6.0, 7.0, 8.0, 9.0, 10.0],
+            25.0,
+            0.006092890177672406,
+            0.9966923245172357,
+            0.012185780355344813,
+        );
+    }
+
+    #[test]
+    fn mwu_with_ties() {
+        check_mwu(
+            &[1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0],
+            &[2.0, 3.0, 3.0, 4.0, 5.0, 5.0, 6.0, 7.0],
+            45.5,
+            0.02196840161231566,
+            0.983546026375922,
+            0.04393680322463132,
+        );
+    }
+
+    #[test]
+    fn mwu_generated_samples() {
+        // a = [(i*37 % 101)/10 for i in range(200)], b = [(i*53 % 97)/10 + 0.5 for i in range(150)]
+        let a: Vec<f64> = (0..200).map(|i| ((i * 37) % 101) as f64 / 10.0).collect();
+        let b: Vec<f64> = (0..150)
+            .map(|i| ((i * 53) % 97) as f64 / 10.0 + 0.5)
+            .collect();
+        check_mwu(
+            &a,
+            &b,
+            15627.5,
+            0.2516302598123735,
+            0.7487100376996483,
+            0.503260519624747,
+        );
+    }
+
+    #[test]
+    fn mwu_degenerate_samples() {
+        // All values tied: scipy's z is -inf, p = 1 (two-sided clipped to 1).
+        check_mwu(&[5.0, 5.0, 5.0], &[5.0, 5.0], 3.0, 1.0, 1.0, 1.0);
+        // Identical samples.
+        let s = [10.0, 12.0, 11.0, 13.0, 12.0, 11.0, 10.0, 12.0];
+        check_mwu(&s, &s, 32.0, 0.5218575235680845, 0.5218575235680845, 1.0);
+        // One value each.
+        check_mwu(&[3.0], &[1.0], 0.0, 0.9772498680518208, 0.5, 1.0);
+        // -0.0 and +0.0 are the same value: a tie.
+        check_mwu(&[-0.0, 1.0], &[0.0, 2.0], 2.5, 0.5, 0.7928919108787373, 1.0);
+        // Empty sample: NaN like scipy; NaN values are ignored.
+        assert!(mann_whitney_u(&[], &[1.0], Alternative::Greater)
+            .p_value
+            .is_nan());
+        assert!(mann_whitney_u(&[1.0], &[f64::NAN], Alternative::Less)
+            .p_value
+            .is_nan());
+        check_mwu(
+            &[1.0, f64::NAN, 2.0, 3.0, 4.0, 5.0],
+            &[6.0, 7.0, 8.0, f64::NAN, 9.0, 10.0],
+            25.0,
+            0.006092890177672406,
+            0.9966923245172357,
+            0.012185780355344813,
+        );
+    }
+
+    #[test]
+    fn mwu_large_samples_are_fast_and_sane() {
+        let a: Vec<f64> = (0..10_000).map(|i| ((i * 7919) % 10_007) as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v + 500.0).collect();
+        let r = mann_whitney_u(&a, &b, Alternative::Greater);
+        assert!(r.p_value < 1e-10, "{r:?}");
+        let r = mann_whitney_u(&a, &b, Alternative::Less);
+        assert!(r.p_value > 0.99, "{r:?}");
+    }
+
+    #[test]
+    fn p_values_print_readably() {
+        assert_eq!(fmt_p(0.0004), "0.0004");
+        assert_eq!(fmt_p(3.2e-12), "3.2e-12");
+        assert_eq!(fmt_p(1.0), "1");
+        assert_eq!(fmt_p(0.0), "0");
+    }
 }

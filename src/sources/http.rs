@@ -1,27 +1,349 @@
-//! TODO(probes helper)
+//! HTTP probe: one request per sample; the expected status means up, anything else down.
 
-use super::{HttpProbe, Source};
+use super::tcp::{io_reason, one_line, timed_out, GRACE};
+use super::{HttpProbe, HttpValue, Source};
 use crate::model::Reading;
 use futures::future::BoxFuture;
-use std::time::Duration;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{redirect, Client, Method, Url};
+use std::error::Error as _;
+use std::io;
+use std::time::{Duration, Instant};
 
-/// Stub.
+/// Most of the body we read: enough to time a health page, bounded for a huge one.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Redirects followed before the request counts as failed.
+const MAX_REDIRECTS: usize = 5;
+
+/// Probes one URL per sample with a client built once.
 pub struct HttpSource {
     spec: HttpProbe,
+    /// The ready request, or why the spec cannot be turned into one (a `missing` reason).
+    request: Result<Prepared, String>,
+}
+
+/// Everything about the request that does not change between samples.
+struct Prepared {
+    client: Client,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
 }
 
 impl HttpSource {
+    /// Builds the client (timeout, redirect policy), method, URL and headers once.
     pub fn new(spec: HttpProbe) -> Self {
-        Self { spec }
+        let request = prepare(&spec);
+        Self { spec, request }
+    }
+
+    async fn request(&self, prepared: &Prepared) -> Reading {
+        let start = Instant::now();
+        let response = prepared
+            .client
+            .request(prepared.method.clone(), prepared.url.clone())
+            .headers(prepared.headers.clone())
+            .send()
+            .await;
+        let mut response = match response {
+            Ok(r) => r,
+            Err(e) => return Reading::Down(describe(&e, self.spec.timeout)),
+        };
+
+        let status = response.status().as_u16();
+        let up = match self.spec.expect_status {
+            Some(expected) => status == expected,
+            None => response.status().is_success(),
+        };
+        if !up {
+            let expected = self
+                .spec
+                .expect_status
+                .map_or_else(|| "2xx".to_string(), |s| s.to_string());
+            return Reading::Down(format!("HTTP {status} (expected {expected})"));
+        }
+
+        let mut read = 0;
+        while read < BODY_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                Ok(None) => break,
+                Err(e) => return Reading::Down(describe(&e, self.spec.timeout)),
+            }
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+
+        match self.spec.value {
+            HttpValue::Up => Reading::Value(1.0),
+            HttpValue::Status => Reading::Value(f64::from(status)),
+            HttpValue::LatencyMs => Reading::Value(ms),
+        }
     }
 }
 
 impl Source for HttpSource {
     fn sample(&self) -> BoxFuture<'_, Reading> {
-        Box::pin(async { Reading::Missing("not implemented".into()) })
+        Box::pin(async move {
+            let prepared = match &self.request {
+                Ok(p) => p,
+                Err(reason) => return Reading::Missing(reason.clone()),
+            };
+            // The client has the same timeout; this outer one also bounds the body read
+            // and guarantees the reason wording.
+            match tokio::time::timeout(self.spec.timeout, self.request(prepared)).await {
+                Ok(reading) => reading,
+                Err(_) => Reading::Down(timed_out(self.spec.timeout)),
+            }
+        })
     }
+
     fn timeout(&self) -> Duration {
-        let _ = &self.spec;
-        Duration::from_secs(5)
+        self.spec.timeout + GRACE
+    }
+}
+
+fn prepare(spec: &HttpProbe) -> Result<Prepared, String> {
+    let url = Url::parse(&spec.url).map_err(|e| format!("invalid url {:?}: {e}", spec.url))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("unsupported url scheme {:?}", url.scheme()));
+    }
+    let method = Method::from_bytes(spec.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("invalid HTTP method {:?}", spec.method))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &spec.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+        headers.insert(name, value);
+    }
+    let client = Client::builder()
+        .timeout(spec.timeout)
+        .redirect(redirect::Policy::limited(MAX_REDIRECTS))
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {}", one_line(&e.to_string())))?;
+    Ok(Prepared {
+        client,
+        method,
+        url,
+        headers,
+    })
+}
+
+/// One-line reason for a failed request: the most specific cause in the error chain.
+fn describe(err: &reqwest::Error, timeout: Duration) -> String {
+    if err.is_timeout() {
+        return timed_out(timeout);
+    }
+    let mut innermost = None;
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return match io.kind() {
+                io::ErrorKind::TimedOut => timed_out(timeout),
+                io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => io_reason(io),
+                _ if err.is_connect() => format!("cannot connect: {}", io_reason(io)),
+                _ => io_reason(io),
+            };
+        }
+        innermost = Some(e);
+        cause = e.source();
+    }
+    match innermost {
+        Some(e) if err.is_connect() => format!("cannot connect: {}", one_line(&e.to_string())),
+        Some(e) => one_line(&e.to_string()),
+        None => one_line(&err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A hand-written HTTP/1.1 server on loopback. Paths:
+    /// `/ok` 200, `/fail` 503, `/slow` sleeps 10 s, `/moved` 302 to `/ok`,
+    /// `/loop` redirects to itself, `/token` 200 only with `x-token: abc` (else 401),
+    /// `/big` 200 with a 1 MiB body.
+    async fn serve() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(answer(stream));
+            }
+        });
+        base
+    }
+
+    async fn answer(mut stream: TcpStream) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let request = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+        let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let (head, body) = match path.as_str() {
+            "/ok" => ("200 OK".to_string(), "ok".to_string()),
+            "/fail" => ("503 Service Unavailable".into(), "down".into()),
+            "/slow" => {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                ("200 OK".into(), "late".into())
+            }
+            "/moved" => ("302 Found\r\nLocation: /ok".into(), String::new()),
+            "/loop" => ("302 Found\r\nLocation: /loop".into(), String::new()),
+            "/token" if request.contains("x-token: abc\r\n") => ("200 OK".into(), "ok".into()),
+            "/token" => ("401 Unauthorized".into(), String::new()),
+            "/big" => ("200 OK".into(), "x".repeat(1 << 20)),
+            _ => ("404 Not Found".into(), String::new()),
+        };
+        let response = format!(
+            "HTTP/1.1 {head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    fn probe(url: String) -> HttpProbe {
+        HttpProbe {
+            url,
+            expect_status: None,
+            timeout: Duration::from_secs(2),
+            value: HttpValue::Up,
+            method: "GET".into(),
+            headers: BTreeMap::new(),
+        }
+    }
+
+    async fn sample(spec: HttpProbe) -> Reading {
+        HttpSource::new(spec).sample().await
+    }
+
+    #[tokio::test]
+    async fn ok_is_up_and_reports_each_value() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/ok"));
+        assert_eq!(sample(spec.clone()).await, Reading::Value(1.0));
+
+        spec.value = HttpValue::Status;
+        assert_eq!(sample(spec.clone()).await, Reading::Value(200.0));
+
+        spec.value = HttpValue::LatencyMs;
+        let ms = sample(spec).await.value().expect("latency");
+        assert!(ms.is_finite() && ms >= 0.0, "{ms}");
+    }
+
+    #[tokio::test]
+    async fn wrong_status_is_down_with_the_status() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/fail"));
+        assert_eq!(
+            sample(spec.clone()).await,
+            Reading::Down("HTTP 503 (expected 2xx)".into())
+        );
+
+        spec.url = format!("{base}/ok");
+        spec.expect_status = Some(204);
+        assert_eq!(
+            sample(spec).await,
+            Reading::Down("HTTP 200 (expected 204)".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn expected_non_2xx_status_is_up() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/fail"));
+        spec.expect_status = Some(503);
+        spec.value = HttpValue::Status;
+        assert_eq!(sample(spec).await, Reading::Value(503.0));
+    }
+
+    #[tokio::test]
+    async fn hanging_server_times_out_as_down() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/slow"));
+        spec.timeout = Duration::from_millis(300);
+        let source = HttpSource::new(spec);
+        // Generous outer bound: only catches a probe that ignores its own timeout.
+        let reading = tokio::time::timeout(source.timeout() * 5, source.sample())
+            .await
+            .expect("sample must respect its timeout");
+        assert_eq!(reading, Reading::Down("timed out after 300ms".into()));
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_down_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        assert_eq!(
+            sample(probe(format!("http://{addr}/ok"))).await,
+            Reading::Down("connection refused".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn follows_redirects_but_not_forever() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/moved"));
+        spec.value = HttpValue::Status;
+        assert_eq!(sample(spec.clone()).await, Reading::Value(200.0));
+
+        spec.url = format!("{base}/loop");
+        match sample(spec).await {
+            Reading::Down(reason) => assert!(reason.contains("redirect"), "{reason}"),
+            other => panic!("expected down, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_method_and_headers() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/token"));
+        spec.method = "post".into();
+        assert_eq!(
+            sample(spec.clone()).await,
+            Reading::Down("HTTP 401 (expected 2xx)".into())
+        );
+        spec.headers.insert("X-Token".into(), "abc".into());
+        assert_eq!(sample(spec).await, Reading::Value(1.0));
+    }
+
+    #[tokio::test]
+    async fn big_body_is_read_only_in_part() {
+        let base = serve().await;
+        let mut spec = probe(format!("{base}/big"));
+        spec.value = HttpValue::LatencyMs;
+        let ms = sample(spec).await.value().expect("latency");
+        assert!(ms.is_finite() && ms >= 0.0, "{ms}");
+    }
+
+    #[tokio::test]
+    async fn bad_spec_is_missing_not_down() {
+        let mut spec = probe("not a url".into());
+        assert!(matches!(sample(spec.clone()).await, Reading::Missing(_)));
+
+        spec.url = "ftp://127.0.0.1:1/".into();
+        assert_eq!(
+            sample(spec.clone()).await,
+            Reading::Missing("unsupported url scheme \"ftp\"".into())
+        );
+
+        spec.url = "http://127.0.0.1:1/".into();
+        spec.method = "BAD METHOD".into();
+        assert!(matches!(sample(spec.clone()).await, Reading::Missing(_)));
+
+        spec.method = "GET".into();
+        spec.headers.insert("bad header".into(), "x".into());
+        assert!(matches!(sample(spec).await, Reading::Missing(_)));
     }
 }

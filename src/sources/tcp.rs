@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(io_reason(&e), "No such file or directory");
         assert_eq!(one_line("\n  first \nsecond"), "first");
         assert_eq!(one_line(&"x".repeat(500)).chars().count(), MAX_REASON + 1);
-        assert_eq!(timed_out(Duration::from_millis(300)), "timed out after 300ms");
+        assert_eq!(
+            timed_out(Duration::from_millis(300)),
+            "timed out after 300ms"
+        );
         assert_eq!(timed_out(Duration::from_secs(2)), "timed out after 2s");
     }
 }

@@ -1,0 +1,175 @@
+//! The command line (clap derive). Flags that matter in CI also read a `VZ_` variable.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Deployment gate for CI/CD: baseline before, watch after, roll back when unhealthy.
+#[derive(Debug, Parser)]
+#[command(name = "vz-monitor", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 healthy, 1 rolled back (or would have), 2 usage/config error, \
+3 inconclusive, 4 rollback failed (a human must act), 130 interrupted";
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Config file [default: ./vz-monitor.yaml, else built-in defaults]
+    #[arg(long, short, global = true, env = "VZ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite store [default: store.path from config, else .vz-monitor/vz.db]
+    #[arg(long, global = true, env = "VZ_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+/// Output format of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+/// The subcommands (DESIGN.md "Commands").
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented vz-monitor.yaml and a rules folder to start from
+    Init(InitArgs),
+    /// Validate config and rules without touching anything
+    Check(CheckArgs),
+    /// Capture the pre-deploy distribution of every metric
+    Baseline(BaselineArgs),
+    /// Watch the window after a deploy: detect, decide, roll back
+    Watch(WatchArgs),
+    /// Run the configured rollback now, recorded like an automatic one
+    Rollback(RollbackArgs),
+    /// Replay baseline and current series from CSV/JSON files through the same rules and policy
+    Analyze(AnalyzeArgs),
+    /// Past runs
+    History(HistoryArgs),
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::config::dur::parse_duration(s)
+}
+
+/// `init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to write into
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also run each PromQL query and probe once
+    #[arg(long)]
+    pub online: bool,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `baseline`
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Deployment name [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Probe readings to take per metric
+    #[arg(long, default_value_t = 10, env = "VZ_BASELINE_SAMPLES")]
+    pub samples: u32,
+    /// Time between probe readings [default: config interval]
+    #[arg(long, value_parser = parse_duration, env = "VZ_INTERVAL")]
+    pub interval: Option<Duration>,
+    /// Prometheus metrics: range before now to take (e.g. 1h)
+    #[arg(long, value_parser = parse_duration, default_value = "1h", env = "VZ_BASELINE_WINDOW")]
+    pub window: Duration,
+    /// `table`, `json`, or a FILE.json to also write the baseline to
+    #[arg(
+        long,
+        short,
+        default_value = "table",
+        env = "VZ_OUTPUT",
+        value_name = "table|json|FILE"
+    )]
+    pub output: String,
+}
+
+/// `watch`
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Deployment name [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Length of the watched window [default: config duration]
+    #[arg(long, value_parser = parse_duration, env = "VZ_DURATION")]
+    pub duration: Option<Duration>,
+    /// Time between ticks [default: config interval]
+    #[arg(long, value_parser = parse_duration, env = "VZ_INTERVAL")]
+    pub interval: Option<Duration>,
+    /// Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]
+    #[arg(long, env = "VZ_BASELINE", value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Evaluate and report, never run the rollback
+    #[arg(long, env = "VZ_DRY_RUN")]
+    pub dry_run: bool,
+    /// Detect and report only (same as rollback.enabled: false)
+    #[arg(long, env = "VZ_NO_ROLLBACK")]
+    pub no_rollback: bool,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `rollback`
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Why (stored, passed as VZ_REASON)
+    #[arg(long, required = true)]
+    pub reason: String,
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `analyze`
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Pre-deploy series: CSV (timestamp,<metric>,…) or JSON
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// Post-deploy series to replay tick by tick
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+    #[arg(long, short, value_enum, default_value_t = Format::Json, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Only runs with this verdict (healthy, rollback, inconclusive)
+    #[arg(long)]
+    pub verdict: Option<String>,
+    /// Only runs started within this long ago (e.g. 7d)
+    #[arg(long, value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}

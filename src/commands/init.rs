@@ -1,0 +1,28 @@
+//! `init`: writes a commented config and a rules folder that pass `check` as they stand.
+
+use crate::cli::InitArgs;
+use crate::config::defaults::{INIT_CONFIG, INIT_RULES};
+use crate::error::{Error, Exit, Result};
+
+/// Writes `vz-monitor.yaml` and `rules/local.yaml` into `--dir`, refusing to overwrite.
+pub fn run(a: &InitArgs) -> Result<Exit> {
+    let config = a.dir.join(crate::config::DEFAULT_FILE);
+    let rules = a.dir.join("rules").join("local.yaml");
+    for p in [&config, &rules] {
+        if p.exists() && !a.force {
+            return Err(Error::Usage(format!(
+                "{} already exists (use --force to overwrite)",
+                p.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(a.dir.join("rules"))
+        .map_err(|e| Error::io(format!("creating {}", a.dir.join("rules").display()), e))?;
+    std::fs::write(&config, INIT_CONFIG)
+        .map_err(|e| Error::io(format!("writing {}", config.display()), e))?;
+    std::fs::write(&rules, INIT_RULES)
+        .map_err(|e| Error::io(format!("writing {}", rules.display()), e))?;
+    println!("wrote {} and {}", config.display(), rules.display());
+    println!("next: vz-monitor check && vz-monitor baseline && vz-monitor watch --duration 1m");
+    Ok(Exit::Healthy)
+}

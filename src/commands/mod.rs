@@ -1,0 +1,69 @@
+//! One function per subcommand; this module only dispatches and holds what they share.
+
+mod analyze;
+mod baseline;
+mod check;
+mod history;
+mod init;
+mod rollback;
+mod watch;
+
+use crate::cli::{Cli, Command, Global};
+use crate::config::{self, Config};
+use crate::error::{Error, Exit, Result};
+use crate::model::Timestamp;
+use crate::store::Store;
+use std::path::PathBuf;
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<Exit> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(a) => init::run(&a),
+        Command::Check(a) => check::run(g, &a),
+        Command::Baseline(a) => block_on(baseline::run(g, &a)),
+        Command::Watch(a) => block_on(watch::run(g, &a)),
+        Command::Rollback(a) => block_on(rollback::run(g, &a)),
+        Command::Analyze(a) => analyze::run(g, &a),
+        Command::History(a) => history::run(g, &a),
+    }
+}
+
+fn block_on<F: std::future::Future<Output = Result<Exit>>>(f: F) -> Result<Exit> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))?;
+    rt.block_on(f)
+}
+
+/// Loads the config named by `--config`, else `./vz-monitor.yaml`, else built-in defaults.
+pub fn load_config(g: &Global) -> Result<Config> {
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(config::load(g.config.as_deref(), &env)?)
+}
+
+/// Store path: `--db`, else `store.path` from config, else `.vz-monitor/vz.db`.
+pub fn store_path(g: &Global, config: Option<&Config>) -> PathBuf {
+    g.db.clone()
+        .or_else(|| config.and_then(|c| c.store_path.clone()))
+        .unwrap_or_else(|| PathBuf::from(".vz-monitor/vz.db"))
+}
+
+/// Opens the store.
+pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store> {
+    Ok(Store::open(&store_path(g, config))?)
+}
+
+/// Wall clock in ms. The only clock the commands read; pure code gets `now` passed in.
+pub fn now_ms() -> Timestamp {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Prints a JSON value to stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Input(format!("cannot encode JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

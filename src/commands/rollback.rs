@@ -1,0 +1,92 @@
+//! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one.
+
+use super::baseline::write_atomically;
+use super::{load_config, now_ms, open_store, print_json, store_path};
+use crate::cli::{Format, Global, RollbackArgs};
+use crate::error::{Error, Exit, Result};
+use crate::rollback::{self, RollbackPlan};
+
+/// Runs the rollback command with `--reason`; exit 0 when it succeeded, 4 when it failed.
+pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
+    let mut config = load_config(g)?;
+    if let Some(d) = &a.deployment {
+        config.deployment = d.clone();
+    }
+    if config.rollback.command.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: rollback.command is not configured",
+            config.origin()
+        )));
+    }
+    if a.reason.trim().is_empty() {
+        return Err(Error::Usage("--reason must not be empty".into()));
+    }
+    let mut store = open_store(g, Some(&config))?;
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let started = now_ms();
+    store.start_run(
+        &run_id,
+        &config.deployment,
+        "manual_rollback",
+        started,
+        false,
+        &config.digest,
+    )?;
+    let dir = store_path(g, Some(&config))
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default()
+        .join("runs");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating runs folder", e))?;
+    let file = dir.join(format!("{run_id}.anomalies.json"));
+    let reason = format!("manual: {}", a.reason);
+    write_atomically(&file, &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": [] }).to_string())?;
+    let plan = RollbackPlan {
+        config: &config.rollback,
+        deployment: &config.deployment,
+        run_id: &run_id,
+        reason: &reason,
+        anomalies_file: &file,
+        trigger: "manual",
+    };
+    let record = rollback::execute(&plan, now_ms).await;
+    store.record_rollback(&run_id, &record)?;
+    let exit = if record.ok {
+        Exit::Healthy
+    } else {
+        Exit::RollbackFailed
+    };
+    let verdict = if record.ok {
+        "rolled_back"
+    } else {
+        "rollback_failed"
+    };
+    store.finish_run(
+        &run_id,
+        now_ms(),
+        "finished",
+        Some(verdict),
+        &reason,
+        exit.code() as i32,
+        &serde_json::to_string(&record).unwrap_or_default(),
+    )?;
+    match a.output {
+        Format::Json => print_json(
+            &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": record, "exit_code": exit.code() }),
+        )?,
+        Format::Table => {
+            if record.ok {
+                println!(
+                    "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
+                    config.deployment, record.attempts
+                );
+            } else {
+                println!(
+                    "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
+                    config.deployment, record.reason
+                );
+            }
+        }
+    }
+    Ok(exit)
+}

@@ -1,0 +1,414 @@
+//! `watch`: samples every interval for the window, runs the gate each tick, and rolls back
+//! as soon as the policy says so. The window is measured by the clock, not by tick count.
+
+use super::baseline::write_atomically;
+use super::{load_config, now_ms, open_store, print_json, store_path};
+use crate::cli::{Format, Global, WatchArgs};
+use crate::config::Config;
+use crate::decide::{Decision, Verdict};
+use crate::detect::Baseline;
+use crate::error::{Error, Exit, Result};
+use crate::gate::Gate;
+use crate::model::Reading;
+use crate::report::{table, RollbackOutcome, RunSummary, TickOverhead};
+use crate::rollback::{self, RollbackPlan};
+use crate::sampler::Sampler;
+use crate::store::{BaselineSet, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+/// Runs one watch and returns its exit code.
+pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
+    let mut config = load_config(g)?;
+    if let Some(d) = &a.deployment {
+        config.deployment = d.clone();
+    }
+    config.duration = a.duration.unwrap_or(config.duration);
+    config.interval = a.interval.unwrap_or(config.interval);
+    if config.duration.is_zero() || config.interval.is_zero() {
+        return Err(Error::Usage(
+            "--duration and --interval must be greater than 0".into(),
+        ));
+    }
+    let mut store = open_store(g, Some(&config))?;
+    let baselines = resolve_baselines(&config, a.baseline.as_deref(), &store)?;
+    let sampler = Sampler::new(&config);
+
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let started_at = now_ms();
+    store.start_run(
+        &run_id,
+        &config.deployment,
+        "watch",
+        started_at,
+        a.dry_run,
+        &config.digest,
+    )?;
+    eprintln!(
+        "watching {} for {} every {} ({} metrics, {} rules; config: {}; run {})",
+        config.deployment,
+        humantime::format_duration(config.duration),
+        humantime::format_duration(config.interval),
+        config.metrics.len(),
+        config.rules.len(),
+        config.origin(),
+        run_id
+    );
+
+    let mut gate = Gate::new(
+        config.rules.clone(),
+        config.metrics.clone(),
+        config.policy.clone(),
+        baselines,
+    );
+    let progress = Progress::new(&config);
+    let mut overheads: Vec<f64> = Vec::new();
+    let mut ticks = 0u32;
+
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let start = tokio::time::Instant::now();
+    let end = start + config.duration;
+    let mut interrupted = false;
+    let mut decision: Option<Decision> = None;
+    loop {
+        let tick_at = now_ms();
+        let samples = tokio::select! {
+            s = sampler.take() => s,
+            _ = &mut shutdown => { interrupted = true; break; }
+        };
+        let t0 = Instant::now();
+        let report = gate.tick(tick_at, &samples);
+        if let Err(e) =
+            store.record_tick(&run_id, tick_at, &samples, &report.fired, &report.resolved)
+        {
+            eprintln!("warning: could not store tick: {e}");
+        }
+        overheads.push(t0.elapsed().as_secs_f64() * 1000.0);
+        ticks += 1;
+        progress.tick(ticks, &samples, &report, &gate);
+        if let Some(d) = report.decision {
+            decision = Some(d);
+            break;
+        }
+        // Next tick on the clock grid; ticks missed by a slow one are skipped, not bunched.
+        let now = tokio::time::Instant::now();
+        let k = ((now - start).as_secs_f64() / config.interval.as_secs_f64()).floor() as u32 + 1;
+        let next = start + config.interval * k;
+        if next > end {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = &mut shutdown => { interrupted = true; break; }
+        }
+    }
+    progress.finish();
+
+    let ended_at = now_ms();
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at,
+        ended_at,
+        ticks,
+        verdict: "interrupted".into(),
+        decided_at: ended_at,
+        reasons: vec![
+            "interrupted by a signal before the window ended; no rollback started".into(),
+        ],
+        exit_code: Exit::Interrupted.code(),
+        dry_run: a.dry_run,
+        interrupted,
+        rollback: RollbackOutcome::default(),
+        policy: config.policy.clone(),
+        anomalies: Vec::new(),
+        rules: Vec::new(),
+        completeness: gate.completeness(),
+        tick_overhead_ms: overhead(&mut overheads),
+    };
+    let exit = if interrupted {
+        Exit::Interrupted
+    } else {
+        let d = match decision {
+            Some(d) => d,
+            None => gate.finish(ended_at),
+        };
+        summary.set_decision(&d);
+        if let Err(e) = store.record_decision(&run_id, &d) {
+            eprintln!("warning: could not store decision: {e}");
+        }
+        let exit = act(&config, a, g, &run_id, &d, &gate, &mut store, &mut summary).await;
+        summary.exit_code = exit.code();
+        exit
+    };
+    summary.anomalies = gate.anomalies().to_vec();
+    summary.rules = gate.evaluations();
+
+    let json = serde_json::to_string(&summary).unwrap_or_default();
+    let status = if interrupted {
+        "interrupted"
+    } else {
+        "finished"
+    };
+    let verdict = (!interrupted).then_some(summary.verdict.as_str());
+    if let Err(e) = store.finish_run(
+        &run_id,
+        now_ms(),
+        status,
+        verdict,
+        &summary.reasons.join("; "),
+        exit.code() as i32,
+        &json,
+    ) {
+        eprintln!("warning: could not store the run: {e}");
+    }
+    match a.output {
+        Format::Json => print_json(&summary)?,
+        Format::Table => print!("{}", table::summary(&summary)),
+    }
+    Ok(exit)
+}
+
+/// Turns a decision into action: rollback (once), or why not, and the exit code.
+#[allow(clippy::too_many_arguments)]
+async fn act(
+    config: &Config,
+    a: &WatchArgs,
+    g: &Global,
+    run_id: &str,
+    d: &Decision,
+    gate: &Gate,
+    store: &mut Store,
+    summary: &mut RunSummary,
+) -> Exit {
+    if !d.wants_rollback() {
+        return match d.verdict {
+            Verdict::Inconclusive => Exit::Inconclusive,
+            _ => Exit::Healthy,
+        };
+    }
+    summary.rollback.needed = true;
+    if a.dry_run {
+        summary.rollback.note = "--dry-run: evaluate and report, never act".into();
+        return Exit::Unhealthy;
+    }
+    if a.no_rollback || !config.rollback.enabled {
+        summary.rollback.note = "rollback disabled (detect and report only)".into();
+        return Exit::Unhealthy;
+    }
+    let dir = store_path(g, Some(config))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .join("runs");
+    let file = dir.join(format!("{run_id}.anomalies.json"));
+    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": gate.anomalies() });
+    if let Err(e) = std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io("creating runs folder", e))
+        .and_then(|_| write_atomically(&file, &body.to_string()))
+    {
+        eprintln!("warning: {e}");
+    }
+    eprintln!("rolling back {}: {}", config.deployment, d.reason());
+    let plan = RollbackPlan {
+        config: &config.rollback,
+        deployment: &config.deployment,
+        run_id,
+        reason: &d.reason(),
+        anomalies_file: &file,
+        trigger: "auto",
+    };
+    let record = rollback::execute(&plan, now_ms).await;
+    if let Err(e) = store.record_rollback(run_id, &record) {
+        eprintln!("warning: could not store the rollback: {e}");
+    }
+    summary.rollback = RollbackOutcome {
+        needed: true,
+        ran: true,
+        ok: record.ok,
+        attempts: record.attempts,
+        exit_status: record.exit_status,
+        note: record.reason.clone(),
+    };
+    if record.ok {
+        Exit::Unhealthy
+    } else {
+        eprintln!(
+            "error: rollback failed: {} — a human must act",
+            record.reason
+        );
+        Exit::RollbackFailed
+    }
+}
+
+fn overhead(v: &mut [f64]) -> Option<TickOverhead> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    Some(TickOverhead {
+        median,
+        max: v[n - 1],
+    })
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Loads the baseline from `--baseline FILE` or the store, and checks every rule that
+/// compares against one has its metric in it.
+pub fn resolve_baselines(
+    config: &Config,
+    file: Option<&Path>,
+    store: &Store,
+) -> Result<HashMap<String, Baseline>> {
+    let (set, origin) = match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| Error::io(format!("reading baseline {}", f.display()), e))?;
+            let set: BaselineSet = serde_json::from_str(&text).map_err(|e| {
+                Error::Input(format!(
+                    "{}:{}:{}: not a baseline JSON file: {e}",
+                    f.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            (Some(set), f.display().to_string())
+        }
+        None => (
+            store.latest_baseline(&config.deployment)?,
+            format!("the store (deployment {})", config.deployment),
+        ),
+    };
+    let map: HashMap<String, Baseline> = set
+        .map(|s| {
+            s.series
+                .into_iter()
+                .filter_map(|(k, v)| Baseline::from_values(&v).map(|b| (k, b)))
+                .collect()
+        })
+        .unwrap_or_default();
+    for rule in config.rules.iter().filter(|r| r.detector.needs_baseline()) {
+        let prefix = format!("{}{{", rule.metric);
+        if !map
+            .keys()
+            .any(|k| *k == rule.metric || k.starts_with(&prefix))
+        {
+            return Err(Error::Usage(format!(
+                "rule `{}` ({} detector) needs a baseline of `{}`, but {origin} has none: run `vz-monitor baseline` first or pass --baseline FILE",
+                rule.name,
+                rule.detector.name(),
+                rule.metric
+            )));
+        }
+    }
+    Ok(map)
+}
+
+/// Progress on a terminal (indicatif), one plain line per tick otherwise. Always stderr.
+struct Progress {
+    bar: Option<ProgressBar>,
+    expected: u64,
+}
+
+impl Progress {
+    fn new(config: &Config) -> Progress {
+        let expected =
+            (config.duration.as_secs_f64() / config.interval.as_secs_f64()).floor() as u64 + 1;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(expected);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ticks {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Progress { bar, expected }
+    }
+
+    fn tick(
+        &self,
+        n: u32,
+        samples: &[crate::model::Sample],
+        report: &crate::gate::TickReport,
+        gate: &Gate,
+    ) {
+        let down = samples
+            .iter()
+            .filter(|s| matches!(s.reading, Reading::Down(_)))
+            .count();
+        let missing = samples
+            .iter()
+            .filter(|s| matches!(s.reading, Reading::Missing(_)))
+            .count();
+        let firing = gate
+            .evaluations()
+            .iter()
+            .filter(|e| e.status == crate::gate::RuleStatus::Firing)
+            .count();
+        let msg = format!(
+            "{} ok, {down} down, {missing} missing, {firing} firing",
+            samples.len() - down - missing
+        );
+        for a in &report.fired {
+            let line = format!(
+                "FIRED {} {} `{}` on {}: {}",
+                a.severity, a.kind, a.rule, a.series, a.reason
+            );
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        for a in &report.resolved {
+            let line = format!("resolved `{}` on {}", a.rule, a.series);
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        match &self.bar {
+            Some(b) => {
+                b.set_position(n as u64);
+                b.set_message(msg);
+            }
+            None => eprintln!("tick {n}/{}: {msg}", self.expected),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

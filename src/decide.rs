@@ -1,0 +1,289 @@
+//! The rollback decision policy: pure code over counts and streaks, no I/O, no clock.
+
+use crate::config::{OnInconclusive, Policy};
+use crate::model::{fmt_num, Severity, Timestamp};
+use serde::Serialize;
+use std::fmt;
+
+/// The gate's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The window passed.
+    Healthy,
+    /// The policy says roll back.
+    Rollback,
+    /// Too much data missing to decide.
+    Inconclusive,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Rollback => "rollback",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+/// A verdict with the tick it was reached at and why, in sentences.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub at: Timestamp,
+    /// Every trigger that held, one sentence each.
+    pub reasons: Vec<String>,
+    /// For inconclusive runs: whether the policy turned it into a rollback (fail-closed).
+    pub fail_closed: bool,
+}
+
+impl Decision {
+    /// All reasons joined for one-line output.
+    pub fn reason(&self) -> String {
+        self.reasons.join("; ")
+    }
+
+    /// Whether this decision means the rollback must run.
+    pub fn wants_rollback(&self) -> bool {
+        self.verdict == Verdict::Rollback || self.fail_closed
+    }
+}
+
+/// What the policy looks at after each tick.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyInput<'a> {
+    /// Distinct anomalies fired so far (dry-run rules excluded), by severity.
+    pub fired: [u32; 5],
+    /// Latest value of the error-rate metric, if it has one this tick.
+    pub error_rate: Option<f64>,
+    /// Longest current down streak among the probes: (series, seconds).
+    pub longest_down: Option<(&'a str, f64)>,
+}
+
+/// Per-metric data completeness at the end of the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct Completeness {
+    pub metric: String,
+    pub ticks: u32,
+    pub missing: u32,
+    /// Longest run of consecutive missing samples.
+    pub max_consecutive_missing: u32,
+    pub consecutive_limit: u32,
+}
+
+impl Completeness {
+    /// Missing share in percent.
+    pub fn missing_percent(&self) -> f64 {
+        if self.ticks == 0 {
+            100.0
+        } else {
+            100.0 * self.missing as f64 / self.ticks as f64
+        }
+    }
+}
+
+fn severity_index(s: Severity) -> usize {
+    Severity::ALL.iter().position(|v| *v == s).unwrap_or(4)
+}
+
+/// Counts one fired anomaly into `PolicyInput::fired`.
+pub fn count(fired: &mut [u32; 5], severity: Severity) {
+    fired[severity_index(severity)] += 1;
+}
+
+/// Checked after every tick: Some(rollback decision) as soon as a trigger holds.
+pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<Decision> {
+    let mut reasons = Vec::new();
+    for sev in Severity::ALL {
+        let limit = policy.limit(sev);
+        let n = input.fired[severity_index(sev)];
+        if limit > 0 && n >= limit {
+            reasons.push(format!(
+                "{n} {sev} anomal{} (policy: roll back at {limit})",
+                if n == 1 { "y" } else { "ies" }
+            ));
+        }
+    }
+    if let (Some(er), Some(v)) = (&policy.error_rate, input.error_rate) {
+        if v > er.above {
+            reasons.push(format!(
+                "error rate {} = {}% is above {}%",
+                er.metric,
+                fmt_num(v),
+                fmt_num(er.above)
+            ));
+        }
+    }
+    if let Some((series, secs)) = input.longest_down {
+        let max = policy.max_downtime.as_secs_f64();
+        if secs >= max && max > 0.0 {
+            reasons.push(format!(
+                "{series} down for {}s (policy: max_downtime {}s)",
+                fmt_num(secs),
+                fmt_num(max)
+            ));
+        }
+    }
+    (!reasons.is_empty()).then(|| Decision {
+        verdict: Verdict::Rollback,
+        at: now,
+        reasons,
+        fail_closed: false,
+    })
+}
+
+/// At the end of the window (no rollback decided): healthy, or inconclusive when data is
+/// missing beyond `max_missing` or a metric hit its `consecutive_errors` limit.
+pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) -> Decision {
+    let mut reasons = Vec::new();
+    for c in completeness {
+        let pct = c.missing_percent();
+        if c.ticks == 0 {
+            reasons.push(format!("{}: no sample at all", c.metric));
+        } else if pct > policy.max_missing {
+            reasons.push(format!(
+                "{}: {}/{} samples missing ({}% > max_missing {}%)",
+                c.metric,
+                c.missing,
+                c.ticks,
+                fmt_num(pct),
+                fmt_num(policy.max_missing)
+            ));
+        } else if c.max_consecutive_missing >= c.consecutive_limit {
+            reasons.push(format!(
+                "{}: {} samples missing in a row (consecutive_errors {})",
+                c.metric, c.max_consecutive_missing, c.consecutive_limit
+            ));
+        }
+    }
+    if reasons.is_empty() {
+        return Decision {
+            verdict: Verdict::Healthy,
+            at: now,
+            reasons: vec!["no rollback trigger held for the whole window".into()],
+            fail_closed: false,
+        };
+    }
+    let fail_closed = policy.on_inconclusive == OnInconclusive::Fail;
+    reasons.push(if fail_closed {
+        "on_inconclusive: fail (fail-closed) → roll back".into()
+    } else {
+        "on_inconclusive: pass (fail-open) → no rollback".into()
+    });
+    Decision {
+        verdict: Verdict::Inconclusive,
+        at: now,
+        reasons,
+        fail_closed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ErrorRatePolicy;
+    use std::time::Duration;
+
+    fn input(fired: [u32; 5]) -> PolicyInput<'static> {
+        PolicyInput {
+            fired,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn default_policy_rolls_back_on_one_critical_or_three_high() {
+        let p = Policy::default();
+        assert!(decide(&p, &input([0, 0, 0, 0, 0]), 0).is_none());
+        assert!(decide(&p, &input([1, 0, 0, 0, 0]), 0).is_some());
+        assert!(decide(&p, &input([0, 2, 0, 0, 0]), 0).is_none());
+        let d = decide(&p, &input([0, 3, 0, 0, 0]), 7).unwrap();
+        assert_eq!(d.verdict, Verdict::Rollback);
+        assert_eq!(d.at, 7);
+        assert!(d.reason().contains("3 high anomalies"), "{}", d.reason());
+        // Medium, low and info never roll back by default.
+        assert!(decide(&p, &input([0, 0, 50, 50, 50]), 0).is_none());
+    }
+
+    #[test]
+    fn zero_limit_disables_a_severity() {
+        let p = Policy {
+            critical: 0,
+            ..Policy::default()
+        };
+        assert!(decide(&p, &input([5, 0, 0, 0, 0]), 0).is_none());
+    }
+
+    #[test]
+    fn error_rate_is_strictly_above() {
+        let p = Policy {
+            error_rate: Some(ErrorRatePolicy {
+                metric: "er".into(),
+                above: 10.0,
+            }),
+            ..Policy::default()
+        };
+        let at = |v| PolicyInput {
+            error_rate: Some(v),
+            ..Default::default()
+        };
+        assert!(decide(&p, &at(10.0), 0).is_none());
+        assert!(decide(&p, &at(10.01), 0)
+            .unwrap()
+            .reason()
+            .contains("error rate er"));
+    }
+
+    #[test]
+    fn downtime_at_the_limit_rolls_back() {
+        let p = Policy::default();
+        let down = |s| PolicyInput {
+            longest_down: Some(("health", s)),
+            ..Default::default()
+        };
+        assert!(decide(&p, &down(59.9), 0).is_none());
+        assert!(decide(&p, &down(60.0), 0).is_some());
+    }
+
+    fn comp(ticks: u32, missing: u32, run: u32) -> Completeness {
+        Completeness {
+            metric: "m".into(),
+            ticks,
+            missing,
+            max_consecutive_missing: run,
+            consecutive_limit: 4,
+        }
+    }
+
+    #[test]
+    fn missing_share_makes_the_run_inconclusive() {
+        let p = Policy::default();
+        // 2/10 = 20% is not more than 20%.
+        assert_eq!(conclude(&p, &[comp(10, 2, 1)], 0).verdict, Verdict::Healthy);
+        let d = conclude(&p, &[comp(10, 3, 1)], 0);
+        assert_eq!(d.verdict, Verdict::Inconclusive);
+        assert!(!d.fail_closed && !d.wants_rollback());
+        assert!(d.reason().contains("fail-open"));
+    }
+
+    #[test]
+    fn consecutive_errors_and_fail_closed() {
+        let p = Policy {
+            on_inconclusive: OnInconclusive::Fail,
+            max_downtime: Duration::from_secs(1),
+            ..Policy::default()
+        };
+        let d = conclude(&p, &[comp(100, 4, 4)], 0);
+        assert_eq!(d.verdict, Verdict::Inconclusive);
+        assert!(d.fail_closed && d.wants_rollback());
+        assert_eq!(
+            conclude(&p, &[comp(100, 3, 3)], 0).verdict,
+            Verdict::Healthy
+        );
+        assert_eq!(
+            conclude(&p, &[comp(0, 0, 0)], 0).verdict,
+            Verdict::Inconclusive
+        );
+    }
+}

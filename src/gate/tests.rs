@@ -1,0 +1,184 @@
+use super::*;
+use crate::config::parse_text;
+use crate::decide::Verdict;
+use crate::model::{Reading, Severity};
+use std::path::Path;
+
+fn config(rules: &str) -> crate::config::Config {
+    let text = format!(
+        "metrics:\n  m:\n    probe: {{ command: [x] }}\n  h:\n    probe: {{ tcp: {{ address: \"127.0.0.1:1\" }} }}\nrules:\n{rules}"
+    );
+    parse_text(&text, Some(Path::new("t.yaml")), &|_| None).unwrap()
+}
+
+fn gate(rules: &str) -> Gate {
+    let c = config(rules);
+    Gate::new(c.rules, c.metrics, c.policy, HashMap::new())
+}
+
+fn v(x: f64) -> Vec<Sample> {
+    vec![Sample::new("m", Reading::Value(x))]
+}
+
+const S: Timestamp = 1000;
+
+#[test]
+fn threshold_with_for_fires_after_holding_like_prometheus() {
+    let mut g = gate("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, for: 60s, severity: high }\n");
+    assert!(g.tick(0, &v(9.0)).fired.is_empty()); // pending since 0
+    assert!(g.tick(30 * S, &v(9.0)).fired.is_empty());
+    let r = g.tick(60 * S, &v(9.0)); // held 60s: fires
+    assert_eq!(r.fired.len(), 1);
+    assert_eq!(r.fired[0].fired_at, 60 * S);
+    assert_eq!(r.fired[0].severity, Severity::High);
+    assert!(
+        r.decision.is_none(),
+        "one high anomaly is below the default limit of 3"
+    );
+    let r = g.tick(90 * S, &v(1.0));
+    assert_eq!(r.resolved.len(), 1);
+    assert_eq!(g.anomalies()[0].resolved_at, Some(90 * S));
+}
+
+#[test]
+fn a_dip_resets_the_for_streak() {
+    let mut g = gate(
+        "  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, for: 60s }\n",
+    );
+    g.tick(0, &v(9.0));
+    g.tick(30 * S, &v(1.0));
+    g.tick(60 * S, &v(9.0));
+    assert!(g.tick(90 * S, &v(9.0)).fired.is_empty());
+    assert_eq!(g.tick(120 * S, &v(9.0)).fired.len(), 1);
+}
+
+#[test]
+fn critical_fires_and_decides_at_once() {
+    let mut g = gate("  - { name: er, metric: m, detector: { threshold: { op: '>', value: 5 } }, kind: HIGH_ERROR_RATE }\n");
+    assert!(g.tick(0, &v(1.0)).decision.is_none());
+    let d = g.tick(10 * S, &v(6.0)).decision.unwrap();
+    assert_eq!(d.verdict, Verdict::Rollback);
+    assert_eq!(d.at, 10 * S);
+    assert!(d.reason().contains("1 critical anomaly"), "{}", d.reason());
+}
+
+#[test]
+fn failure_limits_count_active_ticks() {
+    // failure_limit 2: fires on the third active tick, even with gaps.
+    let mut g = gate("  - { name: f, metric: m, detector: { threshold: { op: '>', value: 5 } }, failure_limit: 2 }\n");
+    assert!(g.tick(0, &v(9.0)).fired.is_empty());
+    g.tick(S, &v(0.0));
+    assert!(g.tick(2 * S, &v(9.0)).fired.is_empty());
+    assert_eq!(g.tick(3 * S, &v(9.0)).fired.len(), 1);
+    // consecutive_failures 3: a gap resets the count.
+    let mut g = gate("  - { name: c, metric: m, detector: { threshold: { op: '>', value: 5 } }, consecutive_failures: 3 }\n");
+    g.tick(0, &v(9.0));
+    g.tick(S, &v(9.0));
+    g.tick(2 * S, &v(0.0));
+    g.tick(3 * S, &v(9.0));
+    assert!(g.tick(4 * S, &v(9.0)).fired.is_empty());
+    assert_eq!(g.tick(5 * S, &v(9.0)).fired.len(), 1);
+}
+
+#[test]
+fn missing_data_neither_fires_nor_clears() {
+    let mut g = gate("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, for: 20s, severity: low }\n");
+    g.tick(0, &v(9.0));
+    let miss = vec![Sample::new("m", Reading::Missing("timeout".into()))];
+    let r = g.tick(10 * S, &miss);
+    assert!(r.fired.is_empty());
+    assert_eq!(g.evaluations()[0].status, RuleStatus::NoData);
+    // The streak that began at 0 still holds at 20 s.
+    assert_eq!(g.tick(20 * S, &v(9.0)).fired.len(), 1);
+    let c = g.completeness();
+    assert_eq!((c[0].ticks, c[0].missing), (3, 1));
+}
+
+#[test]
+fn on_missing_fail_counts_missing_as_failure() {
+    let c = config("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, kind: HIGH_ERROR_RATE }\n");
+    let mut metrics = c.metrics.clone();
+    metrics[1].on_missing = crate::config::OnMissing::Fail; // BTreeMap order: h, m
+    assert_eq!(metrics[1].name, "m");
+    let mut g = Gate::new(c.rules, metrics, c.policy, HashMap::new());
+    let r = g.tick(0, &[Sample::new("m", Reading::Missing("refused".into()))]);
+    assert_eq!(r.fired.len(), 1);
+    assert!(r.fired[0].reason.contains("on_missing: fail"));
+    assert!(r.decision.is_some());
+    assert!(
+        g.completeness().is_empty(),
+        "fail metrics do not count toward max_missing"
+    );
+}
+
+#[test]
+fn dry_run_rules_report_but_never_decide() {
+    let mut g = gate("  - { name: er, metric: m, detector: { threshold: { op: '>', value: 5 } }, kind: HIGH_ERROR_RATE, dry_run: true }\n");
+    let r = g.tick(0, &v(9.0));
+    assert_eq!(r.fired.len(), 1);
+    assert!(r.fired[0].dry_run);
+    assert!(r.decision.is_none());
+    assert_eq!(g.finish(S).verdict, Verdict::Healthy);
+}
+
+#[test]
+fn refiring_the_same_rule_counts_once_for_the_policy() {
+    let mut g = gate("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, severity: high }\n  - { name: hi2, metric: m, detector: { threshold: { op: '>', value: 7 } }, severity: high }\n");
+    for (i, x) in [9.0, 0.0, 9.0, 0.0, 9.0].iter().enumerate() {
+        assert!(
+            g.tick(i as Timestamp * S, &v(*x)).decision.is_none(),
+            "two distinct high anomalies < 3"
+        );
+    }
+    assert_eq!(g.anomalies().len(), 6);
+}
+
+#[test]
+fn down_probe_past_max_downtime_rolls_back() {
+    let mut g =
+        gate("  - { name: m-hi, metric: m, detector: { threshold: { op: '>', value: 5 } } }\n");
+    let down = vec![Sample::new("h", Reading::Down("refused".into()))];
+    assert!(g.tick(0, &down).decision.is_none());
+    assert!(g.tick(30 * S, &down).decision.is_none());
+    let d = g.tick(60 * S, &down).decision.unwrap();
+    assert!(d.reason().contains("h down for 60s"), "{}", d.reason());
+}
+
+#[test]
+fn down_detector_fires_after_its_for() {
+    let mut g = gate("  - { name: svc, metric: h, detector: { down: { for: 60s } } }\n");
+    let down = vec![Sample::new("h", Reading::Down("refused".into()))];
+    let up = vec![Sample::new("h", Reading::Value(1.0))];
+    g.tick(0, &up);
+    g.tick(10 * S, &down);
+    assert!(g.tick(40 * S, &down).fired.is_empty());
+    let r = g.tick(70 * S, &down);
+    assert_eq!(r.fired.len(), 1);
+    assert_eq!(r.fired[0].kind, "SERVICE_DOWN");
+}
+
+#[test]
+fn sliding_window_limits_what_window_detectors_see() {
+    let mut g = gate("  - { name: t, metric: m, detector: { trend: { min_slope_per_min: 1, min_r2: 0.9, min_points: 3 } }, window: 2m }\n");
+    // Rises 10/min for 3 minutes, then flat for 3 minutes: the 2-minute window forgets the rise.
+    let mut fired = 0;
+    for i in 0..=12 {
+        let t = i as Timestamp * 30 * S;
+        let x = if i <= 6 { i as f64 * 5.0 } else { 30.0 };
+        fired += g.tick(t, &v(x)).fired.len();
+    }
+    assert_eq!(fired, 1);
+    assert_eq!(g.evaluations()[0].status, RuleStatus::Ok);
+}
+
+#[test]
+fn inconclusive_when_too_much_is_missing() {
+    let mut g =
+        gate("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } } }\n");
+    let miss = vec![Sample::new("m", Reading::Missing("x".into()))];
+    g.tick(0, &v(1.0));
+    g.tick(S, &miss);
+    let d = g.finish(2 * S);
+    assert_eq!(d.verdict, Verdict::Inconclusive);
+    assert!(!d.wants_rollback());
+}

@@ -1,0 +1,131 @@
+//! Human tables (comfy-table). Colour only on a terminal and never with NO_COLOR.
+
+use super::{ts, RunSummary};
+use crate::gate::RuleStatus;
+use crate::model::fmt_num;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use std::io::IsTerminal;
+
+/// Whether to colour output.
+pub fn colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// A table with the house style.
+pub fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !colour() {
+        t.force_no_tty();
+    }
+    t.set_header(header.iter().map(|h| Cell::new(h)));
+    t
+}
+
+/// The closing summary of a run: one row per rule and series, then the verdict.
+pub fn summary(s: &RunSummary) -> String {
+    let mut t = new_table(&[
+        "rule",
+        "series",
+        "detector",
+        "severity",
+        "status",
+        "observed",
+        "expected",
+        "score / p",
+        "reason",
+    ]);
+    for e in &s.rules {
+        let status = match (e.status, e.fired) {
+            (RuleStatus::Firing, _) => "FIRING",
+            (_, true) => "fired, resolved",
+            (RuleStatus::Pending, _) => "pending",
+            (RuleStatus::NoData, _) => "no data",
+            (RuleStatus::Ok, _) => "ok",
+        };
+        let status = if e.dry_run {
+            format!("{status} (dry-run)")
+        } else {
+            status.to_string()
+        };
+        let colour = match (e.status, e.fired) {
+            (RuleStatus::Firing, _) | (_, true) => Color::Red,
+            (RuleStatus::Pending, _) | (RuleStatus::NoData, _) => Color::Yellow,
+            _ => Color::Green,
+        };
+        let score = match (e.score, e.p_value) {
+            (Some(s), Some(p)) => format!("{} / p={}", fmt_num(s), fmt_p(p)),
+            (Some(s), None) => fmt_num(s),
+            (None, Some(p)) => format!("p={}", fmt_p(p)),
+            (None, None) => "-".into(),
+        };
+        t.add_row(vec![
+            Cell::new(&e.rule),
+            Cell::new(&e.series),
+            Cell::new(&e.detector),
+            Cell::new(e.severity),
+            Cell::new(status).fg(colour),
+            Cell::new(e.observed.map(fmt_num).unwrap_or_else(|| "-".into())),
+            Cell::new(e.expected.to_string()),
+            Cell::new(score),
+            Cell::new(&e.reason),
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out.push_str(&verdict_lines(s));
+    out
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        fmt_num(p)
+    }
+}
+
+/// The verdict block printed under the table.
+pub fn verdict_lines(s: &RunSummary) -> String {
+    let mut out = format!(
+        "verdict: {} (exit {}) for {} after {} tick{}, decided at {}\n",
+        s.verdict.to_uppercase(),
+        s.exit_code,
+        s.deployment,
+        s.ticks,
+        if s.ticks == 1 { "" } else { "s" },
+        ts(s.decided_at)
+    );
+    for r in &s.reasons {
+        out.push_str(&format!("  why: {r}\n"));
+    }
+    if s.rollback.needed || s.rollback.ran {
+        let what = if s.rollback.ran {
+            if s.rollback.ok {
+                format!("ran, succeeded after {} attempt(s)", s.rollback.attempts)
+            } else {
+                format!(
+                    "ran, FAILED after {} attempt(s): {} — a human must act",
+                    s.rollback.attempts, s.rollback.note
+                )
+            }
+        } else {
+            format!("not run: {}", s.rollback.note)
+        };
+        out.push_str(&format!("  rollback: {what}\n"));
+    }
+    out.push_str(&format!(
+        "  policy: critical ≥ {}, high ≥ {}, max_downtime {}, max_missing {}%, on_inconclusive: {}\n",
+        s.policy.critical,
+        s.policy.high,
+        humantime::format_duration(s.policy.max_downtime),
+        fmt_num(s.policy.max_missing),
+        match s.policy.on_inconclusive {
+            crate::config::OnInconclusive::Pass => "pass (fail-open)",
+            crate::config::OnInconclusive::Fail => "fail (fail-closed)",
+        }
+    ));
+    out.push_str(&format!("  run: {}\n", s.run_id));
+    out
+}
