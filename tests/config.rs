@@ -1,0 +1,128 @@
+//! `init`, `check` and config errors through the real binary.
+
+mod common;
+
+use common::Project;
+
+#[test]
+fn broken_config_exits_2_naming_file_line_and_field_and_writes_nothing() {
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        "deployment: web\nmetrics:\n  cpu:\n    probe: { system: cpu_percent }\nrules:\n  - name: cpu\n    metric: cpu\n    detector: { zscor: { threshold: 3 } }\n",
+    );
+    for args in [
+        vec!["check"],
+        vec!["watch"],
+        vec!["baseline"],
+        vec!["rollback", "--reason", "x"],
+    ] {
+        let out = p.cmd().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.starts_with("error: vz-monitor.yaml:8:"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("rules[0].detector") && err.contains("`zscor`"),
+            "{err}"
+        );
+    }
+    assert!(
+        !p.path(".vz-monitor").exists(),
+        "nothing may be written when the config is bad"
+    );
+}
+
+#[test]
+fn semantic_errors_and_missing_env_point_at_the_line() {
+    let p = Project::new();
+    p.write("vz-monitor.yaml", "metrics:\n  cpu:\n    probe: { system: cpu_percent }\nrules:\n  - name: r\n    metric: memory\n    detector: { threshold: { op: \">\", value: 1 } }\n");
+    let out = p.cmd().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("vz-monitor.yaml:6:5: rules[0].metric: unknown metric `memory`"),
+        "{err}"
+    );
+
+    p.write("vz-monitor.yaml", "deployment: ${VZ_TEST_UNSET_VAR}\n");
+    let out = p.cmd().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("vz-monitor.yaml:1:13: environment variable `VZ_TEST_UNSET_VAR`"));
+    let out = p
+        .cmd()
+        .arg("check")
+        .env("VZ_TEST_UNSET_VAR", "shop")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployment shop"));
+}
+
+#[test]
+fn explicit_config_must_exist() {
+    let p = Project::new();
+    let out = p
+        .cmd()
+        .args(["--config", "nope.yaml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.yaml: cannot read config"));
+}
+
+#[test]
+fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
+    let p = Project::new();
+    p.cmd().arg("init").assert().success();
+    assert!(p.path("vz-monitor.yaml").exists() && p.path("rules/local.yaml").exists());
+    let out = p
+        .cmd()
+        .args(["check", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = common::json(&out.stdout);
+    assert_eq!(r["rules"], 3);
+    p.cmd().arg("init").assert().code(2);
+    p.cmd().args(["init", "--force"]).assert().success();
+}
+
+#[test]
+fn built_in_defaults_work_without_a_config_file() {
+    let p = Project::new();
+    let out = p.cmd().args(["check"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("built-in defaults"));
+    let out = p
+        .cmd()
+        .args([
+            "watch",
+            "--duration",
+            "1s",
+            "--interval",
+            "500ms",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let s = common::json(&out.stdout);
+    // Whatever this machine's load, the verdict and exit code agree and nothing is rolled back.
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 1, "{code}");
+    assert_eq!(s["exit_code"], code);
+    assert_eq!(
+        s["rollback"]["ran"], false,
+        "defaults have no rollback command"
+    );
+    assert_eq!(s["rules"].as_array().unwrap().len(), 3);
+}

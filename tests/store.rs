@@ -1,0 +1,76 @@
+//! The store under concurrent use: two vz-monitor processes on one database file.
+
+mod common;
+
+use common::Project;
+
+#[test]
+fn two_processes_writing_one_database_lose_nothing() {
+    let p = Project::new();
+    let a = p.series("a", &["1", "2", "3"]);
+    let b = p.series("b", &["4", "5", "6"]);
+    for (name, probe) in [("one", &a), ("two", &b)] {
+        p.write(
+            &format!("{name}.yaml"),
+            &format!("deployment: {name}\ninterval: 50ms\nduration: 2s\nmetrics:\n  m:\n    probe: {{ command: {probe} }}\nrules:\n  - name: hi\n    metric: m\n    detector: {{ threshold: {{ op: '>', value: 100 }} }}\n"),
+        );
+    }
+    let spawn = |args: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"))
+            .current_dir(p.dir.path())
+            .args(["--db", "shared.db"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let w1 = spawn(&["--config", "one.yaml", "watch"]);
+    let w2 = spawn(&["--config", "two.yaml", "watch"]);
+    let b1 = spawn(&[
+        "--config",
+        "one.yaml",
+        "baseline",
+        "--samples",
+        "20",
+        "--interval",
+        "50ms",
+    ]);
+    for c in [w1, w2, b1] {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = rusqlite::Connection::open(p.path("shared.db")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let runs: Vec<(String, String, i64)> = db
+        .prepare("SELECT r.id, r.verdict, (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) FROM runs r")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(runs.len(), 2);
+    for (id, verdict, samples) in &runs {
+        assert_eq!(verdict, "healthy", "{id}");
+        // ~41 ticks of 50 ms in 2 s; every tick's sample was stored.
+        let summary: String = db
+            .query_row("SELECT summary FROM runs WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap();
+        let ticks = serde_json::from_str::<serde_json::Value>(&summary).unwrap()["ticks"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(*samples, ticks, "one stored sample per tick for run {id}");
+        assert!(ticks > 5);
+    }
+    let baselines: i64 = db
+        .query_row("SELECT COUNT(*) FROM baselines", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(baselines, 1);
+}
