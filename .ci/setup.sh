@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the real servers the integration tests start themselves (on 127.0.0.1, with
+# their own ports and temp dirs). Idempotent: installs only what is missing. Package
+# post-install scripts are told not to start any service, so nothing is left running.
+set -euo pipefail
+
+need=()
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # Keep Debian from starting the daemons it installs: the tests start their own.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    created_policy=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  [ "$created_policy" -eq 0 ] || $sudo rm -f "$policy"
+fi
+echo "setup: servers available: $(command -v prometheus || echo /usr/bin/prometheus)"
