@@ -127,6 +127,11 @@ impl Gate {
         self.decision.as_ref()
     }
 
+    /// How many rule-series are firing now.
+    pub fn firing(&self) -> usize {
+        self.states.iter().filter(|s| s.firing.is_some()).count()
+    }
+
     /// The latest evaluation of every rule on every series it watches.
     pub fn evaluations(&self) -> Vec<Evaluation> {
         let mut out: Vec<Evaluation> = self.states.iter().filter_map(|s| s.last.clone()).collect();
@@ -185,7 +190,7 @@ impl Gate {
 
     /// Feeds one tick. Samples of unknown metrics are ignored.
     pub fn tick(&mut self, now: Timestamp, samples: &[Sample]) -> TickReport {
-        let mut touched = Vec::with_capacity(samples.len());
+        let mut touched = vec![false; self.series.len() + samples.len()];
         for sample in samples {
             let Some(i) = self.series_slot(sample) else {
                 continue;
@@ -217,12 +222,15 @@ impl Gate {
                 Reading::Value(v) if !v.is_finite() => Reading::Missing(format!("value is {v}")),
                 r => r.clone(),
             });
-            touched.push(i);
+            if i >= touched.len() {
+                touched.resize(i + 1, false);
+            }
+            touched[i] = true;
         }
 
         let mut report = TickReport::default();
         for k in 0..self.states.len() {
-            if touched.contains(&self.states[k].series) {
+            if touched.get(self.states[k].series).copied().unwrap_or(false) {
                 self.step_rule(k, now, &mut report);
             }
         }
