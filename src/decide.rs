@@ -125,7 +125,7 @@ pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<De
             ));
         }
     }
-    (!reasons.is_empty()).then(|| Decision {
+    (!reasons.is_empty()).then_some(Decision {
         verdict: Verdict::Rollback,
         at: now,
         reasons,

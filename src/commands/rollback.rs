@@ -5,6 +5,7 @@ use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
 use crate::rollback::{self, RollbackPlan};
+use crate::store::RunEnd;
 
 /// Runs the rollback command with `--reason`; exit 0 when it succeeded, 4 when it failed.
 pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
@@ -61,15 +62,16 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     } else {
         "rollback_failed"
     };
-    store.finish_run(
-        &run_id,
-        now_ms(),
-        "finished",
-        Some(verdict),
-        &reason,
-        exit.code() as i32,
-        &serde_json::to_string(&record).unwrap_or_default(),
-    )?;
+    let body = serde_json::to_string(&record).unwrap_or_default();
+    let end = RunEnd {
+        ended_at: now_ms(),
+        status: "finished",
+        verdict: Some(verdict),
+        reason: &reason,
+        exit_code: exit.code() as i32,
+        summary: &body,
+    };
+    store.finish_run(&run_id, &end)?;
     match a.output {
         Format::Json => print_json(
             &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": record, "exit_code": exit.code() }),

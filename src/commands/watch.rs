@@ -13,7 +13,7 @@ use crate::model::Reading;
 use crate::report::{table, RollbackOutcome, RunSummary, TickOverhead};
 use crate::rollback::{self, RollbackPlan};
 use crate::sampler::Sampler;
-use crate::store::{BaselineSet, Store};
+use crate::store::{BaselineSet, RunEnd, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -155,15 +155,16 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         "finished"
     };
     let verdict = (!interrupted).then_some(summary.verdict.as_str());
-    if let Err(e) = store.finish_run(
-        &run_id,
-        now_ms(),
+    let reason = summary.reasons.join("; ");
+    let end = RunEnd {
+        ended_at: now_ms(),
         status,
         verdict,
-        &summary.reasons.join("; "),
-        exit.code() as i32,
-        &json,
-    ) {
+        reason: &reason,
+        exit_code: exit.code() as i32,
+        summary: &json,
+    };
+    if let Err(e) = store.finish_run(&run_id, &end) {
         eprintln!("warning: could not store the run: {e}");
     }
     match a.output {

@@ -19,7 +19,7 @@ pub fn new_table(header: &[&str]) -> Table {
     if !colour() {
         t.force_no_tty();
     }
-    t.set_header(header.iter().map(|h| Cell::new(h)));
+    t.set_header(header.iter().map(Cell::new));
     t
 }
 

@@ -79,6 +79,19 @@ pub struct RollbackRecord {
     pub reason: String,
 }
 
+/// How a run ended, as stored.
+#[derive(Debug, Clone)]
+pub struct RunEnd<'a> {
+    pub ended_at: Timestamp,
+    /// `finished` or `interrupted`.
+    pub status: &'a str,
+    pub verdict: Option<&'a str>,
+    pub reason: &'a str,
+    pub exit_code: i32,
+    /// The JSON summary as `--output json` prints it.
+    pub summary: &'a str,
+}
+
 /// Filters for `history`.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
@@ -284,19 +297,10 @@ impl Store {
     }
 
     /// Closes a run with its verdict and JSON summary.
-    pub fn finish_run(
-        &mut self,
-        id: &str,
-        ended_at: Timestamp,
-        status: &str,
-        verdict: Option<&str>,
-        reason: &str,
-        exit_code: i32,
-        summary: &str,
-    ) -> Result<(), StoreError> {
+    pub fn finish_run(&mut self, id: &str, end: &RunEnd) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7 WHERE id = ?1",
-            params![id, ended_at, status, verdict, reason, exit_code, summary],
+            params![id, end.ended_at, end.status, end.verdict, end.reason, end.exit_code, end.summary],
         )?;
         Ok(())
     }
@@ -411,8 +415,15 @@ mod tests {
             &[],
         )
         .unwrap();
-        s.finish_run("r1", 2, "finished", Some("healthy"), "ok", 0, "{}")
-            .unwrap();
+        let end = RunEnd {
+            ended_at: 2,
+            status: "finished",
+            verdict: Some("healthy"),
+            reason: "ok",
+            exit_code: 0,
+            summary: "{}",
+        };
+        s.finish_run("r1", &end).unwrap();
         let runs = s
             .runs(&RunFilter {
                 limit: 10,
