@@ -11,6 +11,7 @@ pub mod detect;
 pub mod error;
 pub mod gate;
 pub mod model;
+pub mod observe;
 pub mod offline;
 pub mod report;
 pub mod rollback;

@@ -4,6 +4,8 @@ use super::baseline::write_atomically;
 use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
+use crate::observe::{self, RunContext};
+use crate::report::{RollbackOutcome, RunSummary};
 use crate::rollback::{self, RollbackPlan};
 use crate::store::RunEnd;
 
@@ -50,8 +52,23 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         anomalies_file: &file,
         trigger: "manual",
     };
+    let ctx = RunContext {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at: started,
+        kind: "manual_rollback".into(),
+        dry_run: false,
+        store_path: store_path(g, Some(&config)),
+    };
+    let mut observers = observe::observers(&config, &ctx);
+    for o in observers.iter_mut() {
+        o.on_start(&ctx);
+    }
     let record = rollback::execute(&plan, now_ms).await;
     store.record_rollback(&run_id, &record)?;
+    for o in observers.iter_mut() {
+        o.on_rollback(&ctx, &record);
+    }
     let exit = if record.ok {
         Exit::Healthy
     } else {
@@ -72,6 +89,35 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         summary: &body,
     };
     store.finish_run(&run_id, &end)?;
+    let summary = RunSummary {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at: started,
+        ended_at: end.ended_at,
+        ticks: 0,
+        verdict: verdict.into(),
+        decided_at: started,
+        reasons: vec![reason.clone()],
+        exit_code: exit.code(),
+        dry_run: false,
+        interrupted: false,
+        rollback: RollbackOutcome {
+            needed: true,
+            ran: true,
+            ok: record.ok,
+            attempts: record.attempts,
+            exit_status: record.exit_status,
+            note: record.reason.clone(),
+        },
+        policy: config.policy.clone(),
+        anomalies: Vec::new(),
+        rules: Vec::new(),
+        completeness: Vec::new(),
+        tick_overhead_ms: None,
+    };
+    for o in observers.iter_mut() {
+        o.on_finish(&ctx, &summary).await;
+    }
     match a.output {
         Format::Json => print_json(
             &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": record, "exit_code": exit.code() }),

@@ -10,6 +10,7 @@ use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::gate::Gate;
 use crate::model::Reading;
+use crate::observe::{self, Observer, Override, RunContext};
 use crate::report::{table, RollbackOutcome, RunSummary, TickOverhead};
 use crate::rollback::{self, RollbackPlan};
 use crate::sampler::Sampler;
@@ -47,6 +48,18 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         a.dry_run,
         &config.digest,
     )?;
+    let ctx = RunContext {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at,
+        kind: "watch".into(),
+        dry_run: a.dry_run,
+        store_path: store_path(g, Some(&config)),
+    };
+    let mut observers = observe::observers(&config, &ctx);
+    for o in observers.iter_mut() {
+        o.on_start(&ctx);
+    }
     eprintln!(
         "watching {} for {} every {} ({} metrics, {} rules; config: {}; run {})",
         config.deployment,
@@ -74,6 +87,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     let end = start + config.duration;
     let mut interrupted = false;
     let mut decision: Option<Decision> = None;
+    let mut hold: Option<String> = None;
     loop {
         let tick_at = now_ms();
         let samples = tokio::select! {
@@ -90,7 +104,31 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         overheads.push(t0.elapsed().as_secs_f64() * 1000.0);
         ticks += 1;
         progress.tick(ticks, &samples, &report, &gate);
-        if let Some(d) = report.decision {
+        for o in observers.iter_mut() {
+            o.on_tick(&ctx, tick_at, &report, &gate);
+        }
+        // A person's hold or abort, noticed within one tick.
+        for o in observers.iter_mut() {
+            match o.poll_override(&ctx) {
+                Some(Override::Hold { by, reason }) if hold.is_none() => {
+                    eprintln!("on hold by {by}: {reason} (no automatic rollback)");
+                    hold = Some(format!("on hold by {by}: {reason}"));
+                }
+                Some(Override::Abort { by, reason }) if decision.is_none() => {
+                    let d = Decision {
+                        verdict: Verdict::Rollback,
+                        at: tick_at,
+                        reasons: vec![format!("aborted by {by}: {reason}")],
+                        fail_closed: false,
+                    };
+                    gate.force(d.clone());
+                    decision = Some(d);
+                    hold = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(d) = report.decision.or_else(|| decision.clone()) {
             decision = Some(d);
             break;
         }
@@ -141,7 +179,21 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         if let Err(e) = store.record_decision(&run_id, &d) {
             eprintln!("warning: could not store decision: {e}");
         }
-        let exit = act(&config, a, g, &run_id, &d, &gate, &mut store, &mut summary).await;
+        for o in observers.iter_mut() {
+            o.on_decision(&ctx, &d);
+        }
+        let exit = act(
+            &config,
+            a,
+            &ctx,
+            hold.as_deref(),
+            &d,
+            &gate,
+            &mut store,
+            &mut summary,
+            &mut observers,
+        )
+        .await;
         summary.exit_code = exit.code();
         exit
     };
@@ -167,6 +219,9 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     if let Err(e) = store.finish_run(&run_id, &end) {
         eprintln!("warning: could not store the run: {e}");
     }
+    for o in observers.iter_mut() {
+        o.on_finish(&ctx, &summary).await;
+    }
     match a.output {
         Format::Json => print_json(&summary)?,
         Format::Table => print!("{}", table::summary(&summary)),
@@ -179,13 +234,15 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
 async fn act(
     config: &Config,
     a: &WatchArgs,
-    g: &Global,
-    run_id: &str,
+    ctx: &RunContext,
+    hold: Option<&str>,
     d: &Decision,
     gate: &Gate,
     store: &mut Store,
     summary: &mut RunSummary,
+    observers: &mut [Box<dyn Observer>],
 ) -> Exit {
+    let run_id = ctx.run_id.as_str();
     if !d.wants_rollback() {
         return match d.verdict {
             Verdict::Inconclusive => Exit::Inconclusive,
@@ -197,11 +254,17 @@ async fn act(
         summary.rollback.note = "--dry-run: evaluate and report, never act".into();
         return Exit::Unhealthy;
     }
+    // A hold stops automatic rollbacks; a person's abort overrides it (it cleared `hold`).
+    if let Some(why) = hold {
+        summary.rollback.note = format!("{why}: detect and report only");
+        return Exit::Unhealthy;
+    }
     if a.no_rollback || !config.rollback.enabled {
         summary.rollback.note = "rollback disabled (detect and report only)".into();
         return Exit::Unhealthy;
     }
-    let dir = store_path(g, Some(config))
+    let dir = ctx
+        .store_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
@@ -226,6 +289,9 @@ async fn act(
     let record = rollback::execute(&plan, now_ms).await;
     if let Err(e) = store.record_rollback(run_id, &record) {
         eprintln!("warning: could not store the rollback: {e}");
+    }
+    for o in observers.iter_mut() {
+        o.on_rollback(ctx, &record);
     }
     summary.rollback = RollbackOutcome {
         needed: true,

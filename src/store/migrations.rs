@@ -2,6 +2,7 @@
 
 /// Each entry upgrades the schema by one version; never edit a shipped one, append.
 pub const MIGRATIONS: &[&str] = &[
+    // 1: the gate's own records (below). 2: notifications (v2_notify.sql). 3: audit (v3_audit.sql).
     // 1: the gate's own records.
     r#"
     CREATE TABLE baselines (
@@ -67,4 +68,6 @@ pub const MIGRATIONS: &[&str] = &[
         reason      TEXT NOT NULL
     );
     "#,
+    include_str!("v2_notify.sql"),
+    include_str!("v3_audit.sql"),
 ];

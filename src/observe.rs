@@ -1,0 +1,69 @@
+//! Watchers of a run: notifications, audit, CI integrations, metrics export. Each is one
+//! [`Observer`]; [`observers`] is the single place that knows them all.
+//!
+//! Observers never change the gate's decision, except through [`Observer::poll_override`]
+//! (a person's hold or abort). They must not block a tick: slow work is spawned and
+//! awaited, bounded in time, in [`Observer::on_finish`].
+
+use crate::config::Config;
+use crate::decide::Decision;
+use crate::gate::{Gate, TickReport};
+use crate::model::Timestamp;
+use crate::report::RunSummary;
+use crate::store::RollbackRecord;
+use futures::future::BoxFuture;
+use std::path::PathBuf;
+
+/// What every observer knows about the run it watches.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub run_id: String,
+    pub deployment: String,
+    pub started_at: Timestamp,
+    /// `watch` or `manual_rollback`.
+    pub kind: String,
+    pub dry_run: bool,
+    /// The store file, for observers that keep state there (dedup, cooldown, audit).
+    pub store_path: PathBuf,
+}
+
+/// A person's instruction to a running (or future) watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Override {
+    /// Detect and report, but never roll back automatically.
+    Hold { by: String, reason: String },
+    /// Roll back now and exit 1.
+    Abort { by: String, reason: String },
+}
+
+/// Something that follows a run. All methods have no-op defaults.
+pub trait Observer: Send {
+    /// The run was recorded; no tick yet.
+    fn on_start(&mut self, _ctx: &RunContext) {}
+    /// A tick was evaluated (anomalies fired or resolved are in `report`).
+    fn on_tick(&mut self, _ctx: &RunContext, _now: Timestamp, _report: &TickReport, _gate: &Gate) {}
+    /// The verdict is known, before any rollback runs.
+    fn on_decision(&mut self, _ctx: &RunContext, _decision: &Decision) {}
+    /// The rollback command ran.
+    fn on_rollback(&mut self, _ctx: &RunContext, _record: &RollbackRecord) {}
+    /// Checked every tick: a hold or abort a person placed for this deployment.
+    fn poll_override(&mut self, _ctx: &RunContext) -> Option<Override> {
+        None
+    }
+    /// The run is over; finish queued work within a bounded time.
+    fn on_finish<'a>(
+        &'a mut self,
+        _ctx: &'a RunContext,
+        _summary: &'a RunSummary,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Every observer the config and environment ask for, in the order they are told things.
+pub fn observers(_config: &Config, _ctx: &RunContext) -> Vec<Box<dyn Observer>> {
+    #[allow(unused_mut)]
+    let mut list: Vec<Box<dyn Observer>> = Vec::new();
+    // One line per observer, e.g.: list.extend(crate::notify::observer(config, ctx));
+    list
+}

@@ -1,0 +1,2 @@
+-- 3: audit hash chain and manual overrides.
+SELECT 1;
