@@ -1,7 +1,8 @@
 //! Takes one tick: every metric sampled concurrently, each bounded by its own timeout.
 
-use crate::config::{Config, MetricSource};
+use crate::config::{Config, Metric, MetricSource};
 use crate::model::{Reading, Sample};
+use crate::sources::prometheus::{PromClient, QueryMetric};
 use crate::sources::{self, system::SystemSampler, Source};
 use futures::future::join_all;
 use std::sync::Arc;
@@ -10,6 +11,8 @@ use std::time::Duration;
 /// A metric's source, or why it has none.
 enum Slot {
     Source(Box<dyn Source>),
+    /// A PromQL query: one sample, or one per series with `per_series`.
+    Query(QueryMetric),
     Unavailable(String),
 }
 
@@ -21,16 +24,31 @@ pub struct Sampler {
 impl Sampler {
     /// Builds a source for every metric of the config.
     pub fn new(config: &Config) -> Sampler {
+        Sampler::of(config, |_| true)
+    }
+
+    /// Builds a source for the metrics of the config that `keep` selects. Query metrics share
+    /// one Prometheus client (one connection pool).
+    pub fn of(config: &Config, keep: impl Fn(&Metric) -> bool) -> Sampler {
         let system = Arc::new(SystemSampler::new());
+        let client = config
+            .prometheus
+            .as_ref()
+            .map(|p| PromClient::new(p).map(Arc::new));
         let slots = config
             .metrics
             .iter()
+            .filter(|m| keep(m))
             .map(|m| {
-                let slot = match &m.source {
-                    MetricSource::Probe(p) => Slot::Source(sources::build(p, &system)),
-                    MetricSource::Query(_) => Slot::Unavailable(
-                        "the Prometheus source is not available in this build".into(),
-                    ),
+                let slot = match (&m.source, &client) {
+                    (MetricSource::Probe(p), _) => Slot::Source(sources::build(p, &system)),
+                    (MetricSource::Query(_), Some(Ok(c))) => QueryMetric::new(m, Arc::clone(c))
+                        .map(Slot::Query)
+                        .unwrap_or_else(|| Slot::Unavailable("not a query".into())),
+                    (MetricSource::Query(_), Some(Err(e))) => Slot::Unavailable(e.clone()),
+                    (MetricSource::Query(_), None) => {
+                        Slot::Unavailable("no source.prometheus configured".into())
+                    }
                 };
                 (m.name.clone(), slot)
             })
@@ -50,6 +68,7 @@ impl Sampler {
 
     /// Samples every metric once, concurrently. A source that overruns its timeout (plus a
     /// small grace) yields a missing reading; it never holds up the tick beyond that.
+    /// A per-series query metric yields one sample per series.
     pub async fn take(&self) -> Vec<Sample> {
         let futures = self.slots.iter().map(|(name, slot)| async move {
             let reading = match slot {
@@ -64,9 +83,19 @@ impl Sampler {
                         )),
                     }
                 }
+                Slot::Query(q) => {
+                    let limit = q.timeout() + Duration::from_millis(250);
+                    match tokio::time::timeout(limit, q.sample()).await {
+                        Ok(samples) => return samples,
+                        Err(_) => Reading::Missing(format!(
+                            "no answer within {}",
+                            humantime::format_duration(limit)
+                        )),
+                    }
+                }
             };
-            Sample::new(name, reading)
+            vec![Sample::new(name, reading)]
         });
-        join_all(futures).await
+        join_all(futures).await.into_iter().flatten().collect()
     }
 }

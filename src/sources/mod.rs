@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod http;
+pub mod prometheus;
 pub mod system;
 pub mod tcp;
 

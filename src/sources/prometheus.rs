@@ -1,0 +1,523 @@
+//! The Prometheus source: one PromQL instant query per metric per tick, and range queries
+//! for baselines. Anything that speaks the Prometheus HTTP API works (Thanos, Mimir,
+//! VictoriaMetrics).
+//!
+//! Every way a query can fail — empty vector, several series where one was expected, NaN,
+//! a PromQL error, HTTP 5xx, a timeout, a refused connection — becomes a missing reading
+//! with a one-line reason, never a zero and never a crash. What "empty" means is the
+//! metric's choice (`on_empty: missing | zero`).
+
+use crate::config::{Metric, MetricSource, OnEmpty, PrometheusConfig};
+use crate::model::{fmt_num, Reading, Sample};
+use prometheus_http_query::response::Data;
+use prometheus_http_query::Error as PromError;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// Queries in flight at once against one server: Prometheus evaluates 20 at a time by
+/// default (`--query.max-concurrency`), so more would only queue there, on more sockets.
+const MAX_IN_FLIGHT: usize = 16;
+
+/// First pause before a retry; doubled after each failed attempt.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Prometheus refuses range queries of more points than this per series.
+const MAX_RANGE_POINTS: f64 = 11_000.0;
+
+/// A connection to one Prometheus server, shared by every query metric of a config.
+pub struct PromClient {
+    client: prometheus_http_query::Client,
+    url: String,
+    timeout: Duration,
+    retries: u32,
+    in_flight: Semaphore,
+}
+
+/// Why a query gave no usable answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryError {
+    /// The server could not be reached (refused, reset, DNS, TLS).
+    Unreachable(String),
+    /// No complete answer within the timeout.
+    Timeout(Duration),
+    /// An HTTP error status without a Prometheus error body (a proxy's 502, an auth 401).
+    Http(String),
+    /// Prometheus answered with an error: `kind` is its `errorType` (`bad_data` for a
+    /// PromQL syntax error, `execution`, `timeout`, `unavailable`, …).
+    Prometheus { kind: String, message: String },
+    /// The answer could not be read, or has a shape this metric cannot use.
+    Result(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Unreachable(m) => write!(f, "cannot reach Prometheus: {m}"),
+            QueryError::Timeout(d) => write!(
+                f,
+                "no answer from Prometheus within {}",
+                humantime::format_duration(*d)
+            ),
+            QueryError::Http(m) => write!(f, "Prometheus answered {m}"),
+            QueryError::Prometheus { kind, message } => {
+                write!(f, "Prometheus rejected the query ({kind}): {message}")
+            }
+            QueryError::Result(m) => f.write_str(m),
+        }
+    }
+}
+
+impl QueryError {
+    /// Whether trying again may help: the server was unreachable, overloaded or restarting.
+    /// A PromQL error or a bad result shape will not change on a retry.
+    fn retryable(&self) -> bool {
+        match self {
+            QueryError::Unreachable(_) => true,
+            QueryError::Http(m) => m.starts_with("HTTP 5") || m.starts_with("HTTP 429"),
+            QueryError::Prometheus { kind, .. } => kind == "unavailable" || kind == "internal",
+            QueryError::Timeout(_) | QueryError::Result(_) => false,
+        }
+    }
+}
+
+impl PromClient {
+    /// A client for `source.prometheus`; fails on a header that is not valid HTTP.
+    pub fn new(cfg: &PrometheusConfig) -> Result<PromClient, String> {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("source.prometheus.headers: `{k}` is not a header name"))?;
+            let mut value = HeaderValue::from_str(v).map_err(|_| {
+                format!("source.prometheus.headers.{k}: value is not a valid header value")
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(cfg.timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = prometheus_http_query::Client::from(http, &cfg.url)
+            .map_err(|e| format!("source.prometheus.url `{}`: {e}", cfg.url))?;
+        Ok(PromClient {
+            client,
+            url: cfg.url.clone(),
+            timeout: cfg.timeout,
+            retries: cfg.retries,
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+        })
+    }
+
+    /// The server's base URL, for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Upper bound on one query, retries included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// An instant query evaluated now.
+    pub async fn instant(&self, query: &str) -> Result<Data, QueryError> {
+        self.with_retries(|left| {
+            self.client
+                .query(query)
+                .timeout(left.as_millis() as i64)
+                .get()
+        })
+        .await
+    }
+
+    /// A range query over `[start, end]` (Unix seconds) every `step`.
+    pub async fn range(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: Duration,
+    ) -> Result<Data, QueryError> {
+        self.with_retries(|left| {
+            self.client
+                .query_range(query, start, end, step.as_secs_f64())
+                .timeout(left.as_millis() as i64)
+                .get()
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the timeout is spent. Retries
+    /// (`source.prometheus.retries`) back off 100 ms, 200 ms, 400 ms … within the same
+    /// deadline, so a tick never waits longer than `timeout` for one metric.
+    async fn with_retries<F, Fut>(&self, attempt: F) -> Result<Data, QueryError>
+    where
+        F: Fn(Duration) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<prometheus_http_query::response::PromqlResult, PromError>,
+        >,
+    {
+        let deadline = Instant::now() + self.timeout;
+        let mut backoff = FIRST_BACKOFF;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = tokio::time::timeout(left, async {
+                let _permit = self.in_flight.acquire().await;
+                attempt(left).await
+            })
+            .await;
+            let err = match result {
+                Ok(Ok(r)) => return Ok(r.into_inner().0),
+                Ok(Err(e)) => classify(e),
+                Err(_) => return Err(QueryError::Timeout(self.timeout)),
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if tries > self.retries || !err.retryable() || left <= backoff {
+                return Err(err);
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+    }
+}
+
+/// Turns the client library's error into one honest sentence.
+fn classify(e: PromError) -> QueryError {
+    match e {
+        PromError::Prometheus(p) => QueryError::Prometheus {
+            kind: p.error_type().to_string(),
+            message: p.message().to_string(),
+        },
+        PromError::Client(c) => match c.inner() {
+            Some(r) if r.is_timeout() || r.is_connect() || r.is_request() => {
+                QueryError::Unreachable(root_cause(r))
+            }
+            Some(r) if r.status().is_some() => {
+                let s = r.status().unwrap_or_default();
+                QueryError::Http(format!("HTTP {s} (not a Prometheus API answer)"))
+            }
+            Some(r) => QueryError::Result(format!("{c}: {}", root_cause(r))),
+            None => QueryError::Result(c.to_string()),
+        },
+        other => QueryError::Result(other.to_string()),
+    }
+}
+
+/// The innermost error message (e.g. "Connection refused (os error 111)"), which says more
+/// than reqwest's "error sending request for url (…)".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// The series name of a result row: `metric{a="x",b="y"}`, labels sorted, `__name__` dropped.
+pub fn series_name(metric: &str, labels: &HashMap<String, String>) -> String {
+    let sorted: BTreeMap<_, _> = labels.iter().filter(|(k, _)| *k != "__name__").collect();
+    if sorted.is_empty() {
+        return metric.to_string();
+    }
+    let inner: Vec<String> = sorted
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            format!("{k}=\"{v}\"")
+        })
+        .collect();
+    format!("{metric}{{{}}}", inner.join(","))
+}
+
+/// What one instant query gave, before a metric's rules for empty results apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// One or more series, each `(series name, value)`; values may be NaN or ±Inf.
+    Values(Vec<(String, f64)>),
+    /// An empty vector.
+    Empty,
+}
+
+/// Reads an instant query's result for `metric`: a vector or a scalar. Several series are an
+/// error unless the metric is `per_series`.
+pub fn interpret(metric: &str, per_series: bool, data: Data) -> Result<Answer, QueryError> {
+    match data {
+        Data::Scalar(s) => Ok(Answer::Values(vec![(metric.to_string(), s.value())])),
+        Data::Vector(v) if v.is_empty() => Ok(Answer::Empty),
+        Data::Vector(v) if v.len() > 1 && !per_series => {
+            let mut names: Vec<String> = v.iter().map(|s| series_name("", s.metric())).collect();
+            names.sort();
+            let shown = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = if names.len() > 3 { ", …" } else { "" };
+            Err(QueryError::Result(format!(
+                "query returned {} series where one was expected ({shown}{more}); aggregate it \
+                 (sum, max, …) or set per_series: true",
+                names.len()
+            )))
+        }
+        Data::Vector(v) => Ok(Answer::Values(
+            v.into_iter()
+                .map(|s| {
+                    let name = if per_series {
+                        series_name(metric, s.metric())
+                    } else {
+                        metric.to_string()
+                    };
+                    (name, s.sample().value())
+                })
+                .collect(),
+        )),
+        Data::Matrix(_) => Err(QueryError::Result(
+            "query returns a range vector (`x[5m]`); wrap it in a function such as rate() or \
+             avg_over_time()"
+                .into(),
+        )),
+    }
+}
+
+/// A value as a reading: NaN and ±Inf are missing, with the reason.
+fn reading_of(v: f64) -> Reading {
+    if v.is_finite() {
+        Reading::Value(v)
+    } else {
+        Reading::Missing(format!(
+            "query returned {} (e.g. a division by zero with no traffic)",
+            fmt_num(v)
+        ))
+    }
+}
+
+/// One query metric: its PromQL, what empty means, and which series it has shown so far.
+pub struct QueryMetric {
+    name: String,
+    query: String,
+    on_empty: OnEmpty,
+    per_series: bool,
+    client: Arc<PromClient>,
+    /// Series seen so far (per-series metrics): an error or an empty answer makes each of
+    /// them missing (or zero), so a failing source never silently shrinks the watch.
+    known: Mutex<BTreeSet<String>>,
+    /// Last missing reason logged per series, so a down server logs once, not every tick.
+    logged: Mutex<HashMap<String, (String, u32)>>,
+}
+
+impl QueryMetric {
+    /// The query metric for `metric`, or None for a probe.
+    pub fn new(metric: &Metric, client: Arc<PromClient>) -> Option<QueryMetric> {
+        let MetricSource::Query(q) = &metric.source else {
+            return None;
+        };
+        Some(QueryMetric {
+            name: metric.name.clone(),
+            query: q.clone(),
+            on_empty: metric.on_empty,
+            per_series: metric.per_series,
+            client,
+            known: Mutex::new(BTreeSet::new()),
+            logged: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The PromQL text.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// Upper bound on one sample.
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout()
+    }
+
+    /// Runs the instant query once and reads its shape (used by `check --online` as is).
+    pub async fn ask(&self) -> Result<Answer, QueryError> {
+        let data = self.client.instant(&self.query).await?;
+        interpret(&self.name, self.per_series, data)
+    }
+
+    /// One tick: a sample per series (one for a plain metric), each a value or a missing
+    /// reading with its reason. Missing readings are logged to stderr when they start or
+    /// change, and the recovery when they end.
+    pub async fn sample(&self) -> Vec<Sample> {
+        let answer = self.ask().await;
+        let samples = self.samples_of(answer);
+        self.log(&samples);
+        samples
+    }
+
+    fn samples_of(&self, answer: Result<Answer, QueryError>) -> Vec<Sample> {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let sample = |series: &str, reading: Reading| Sample {
+            metric: self.name.clone(),
+            series: series.to_string(),
+            reading,
+        };
+        let empty = || match self.on_empty {
+            OnEmpty::Zero => Reading::Value(0.0),
+            OnEmpty::Missing => Reading::Missing(
+                "empty result: the query matched no series (set on_empty: zero if that means 0)"
+                    .into(),
+            ),
+        };
+        let everyone = |known: &BTreeSet<String>| -> Vec<String> {
+            if known.is_empty() || !self.per_series {
+                vec![self.name.clone()]
+            } else {
+                known.iter().cloned().collect()
+            }
+        };
+        match answer {
+            Err(e) => everyone(&known)
+                .iter()
+                .map(|s| sample(s, Reading::Missing(e.to_string())))
+                .collect(),
+            Ok(Answer::Empty) => everyone(&known)
+                .iter()
+                .map(|s| sample(s, empty()))
+                .collect(),
+            Ok(Answer::Values(values)) => {
+                let mut out: Vec<Sample> = values
+                    .iter()
+                    .map(|(s, v)| sample(s, reading_of(*v)))
+                    .collect();
+                if self.per_series {
+                    let present: BTreeSet<&String> = values.iter().map(|(s, _)| s).collect();
+                    for gone in known.iter().filter(|s| !present.contains(s)) {
+                        let reading = match self.on_empty {
+                            OnEmpty::Zero => Reading::Value(0.0),
+                            OnEmpty::Missing => {
+                                Reading::Missing("series absent from this result".into())
+                            }
+                        };
+                        out.push(sample(gone, reading));
+                    }
+                    known.extend(values.into_iter().map(|(s, _)| s));
+                }
+                out
+            }
+        }
+    }
+
+    fn log(&self, samples: &[Sample]) {
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        for s in samples {
+            match &s.reading {
+                Reading::Missing(why) => {
+                    let entry = logged.entry(s.series.clone()).or_default();
+                    if entry.0 != *why {
+                        eprintln!("warning: {}: missing sample: {why}", s.series);
+                        entry.0 = why.clone();
+                    }
+                    entry.1 += 1;
+                }
+                _ => {
+                    if let Some((_, n)) = logged.remove(&s.series) {
+                        eprintln!("{}: data again after {n} missing sample(s)", s.series);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The values over `[end − window, end]` every `step` (Unix ms `end`), keyed by series.
+    /// Steps without a point are skipped, or count as 0 with `on_empty: zero`. NaN/Inf points
+    /// are dropped and counted in the second element.
+    pub async fn range(
+        &self,
+        end_ms: i64,
+        window: Duration,
+        step: Duration,
+    ) -> Result<(BTreeMap<String, Vec<f64>>, usize), QueryError> {
+        let step = range_step(window, step);
+        let end = end_ms.div_euclid(1000);
+        let start = end - window.as_secs() as i64;
+        let data = self.client.range(&self.query, start, end, step).await?;
+        range_values(
+            &self.name,
+            self.per_series,
+            self.on_empty,
+            data,
+            (start, end, step),
+        )
+    }
+}
+
+/// The step of a range query: `step`, or coarser when `window / step` passes Prometheus's
+/// limit of 11 000 points per series.
+pub fn range_step(window: Duration, step: Duration) -> Duration {
+    let step = step.max(Duration::from_secs(1));
+    let min = Duration::from_secs_f64((window.as_secs_f64() / MAX_RANGE_POINTS).ceil());
+    step.max(min)
+}
+
+/// Reads a range query's matrix into per-series value lists (see [`QueryMetric::range`]).
+pub fn range_values(
+    metric: &str,
+    per_series: bool,
+    on_empty: OnEmpty,
+    data: Data,
+    (start, end, step): (i64, i64, Duration),
+) -> Result<(BTreeMap<String, Vec<f64>>, usize), QueryError> {
+    let rows = match data {
+        Data::Matrix(m) => m,
+        Data::Scalar(_) | Data::Vector(_) => {
+            return Err(QueryError::Result(
+                "range query did not return a matrix".into(),
+            ))
+        }
+    };
+    if rows.len() > 1 && !per_series {
+        return Err(QueryError::Result(format!(
+            "query returned {} series where one was expected; aggregate it (sum, max, …) or \
+             set per_series: true",
+            rows.len()
+        )));
+    }
+    let step_s = step.as_secs_f64();
+    let steps = ((end - start) as f64 / step_s).floor() as usize + 1;
+    let mut out = BTreeMap::new();
+    let mut dropped = 0;
+    if rows.is_empty() && on_empty == OnEmpty::Zero {
+        out.insert(metric.to_string(), vec![0.0; steps]);
+    }
+    for row in rows {
+        let name = if per_series {
+            series_name(metric, row.metric())
+        } else {
+            metric.to_string()
+        };
+        let mut values = match on_empty {
+            OnEmpty::Zero => vec![Some(0.0); steps],
+            OnEmpty::Missing => vec![None; steps],
+        };
+        for p in row.samples() {
+            let i = ((p.timestamp() - start as f64) / step_s).round();
+            if i >= 0.0 && (i as usize) < steps {
+                values[i as usize] = Some(p.value());
+            }
+        }
+        let finite: Vec<f64> = values
+            .into_iter()
+            .flatten()
+            .filter(|v| {
+                let ok = v.is_finite();
+                dropped += usize::from(!ok);
+                ok
+            })
+            .collect();
+        out.insert(name, finite);
+    }
+    Ok((out, dropped))
+}
+
+#[cfg(test)]
+mod tests;
