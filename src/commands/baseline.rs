@@ -2,16 +2,21 @@
 
 use super::{load_config, now_ms, open_store, print_json};
 use crate::cli::{BaselineArgs, Global};
+use crate::config::MetricSource;
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
 use crate::report::table::new_table;
 use crate::sampler::Sampler;
+use crate::sources::prometheus::{range_step, PromClient, QueryMetric};
 use crate::store::BaselineSet;
+use futures::future::join_all;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
-/// Takes `--samples` probe readings `--interval` apart, stores them, optionally writes JSON.
+/// Takes a range query over `--window` per PromQL metric (step = interval) and `--samples`
+/// probe readings `--interval` apart, stores them, optionally writes JSON.
 pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let config = load_config(g)?;
     if a.samples == 0 {
@@ -28,33 +33,93 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         .unwrap_or_else(|| config.deployment.clone());
     let interval = a.interval.unwrap_or(config.interval);
     let mut store = open_store(g, Some(&config))?;
-    let sampler = Sampler::new(&config);
-
     let mut series: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut failures: BTreeMap<String, (u32, String)> = BTreeMap::new();
-    let start = tokio::time::Instant::now();
-    for i in 0..a.samples {
-        if i > 0 {
-            tokio::time::sleep_until(start + interval * i).await;
-        }
-        for s in sampler.take().await {
-            match s.reading {
-                Reading::Value(v) if v.is_finite() => series.entry(s.series).or_default().push(v),
-                Reading::Value(v) => note(&mut failures, s.series, format!("value is {v}")),
-                Reading::Down(d) | Reading::Missing(d) => note(&mut failures, s.series, d),
+    let mut sources = Vec::new();
+
+    // PromQL metrics: one range query each over the window before now, all at once.
+    let queries: Vec<_> = config
+        .metrics
+        .iter()
+        .filter(|m| matches!(m.source, MetricSource::Query(_)))
+        .collect();
+    if let (Some(prom), false) = (&config.prometheus, queries.is_empty()) {
+        let step = range_step(a.window, interval);
+        let end = now_ms();
+        match PromClient::new(prom) {
+            Err(e) => {
+                for m in &queries {
+                    note(&mut failures, m.name.clone(), e.clone());
+                }
+            }
+            Ok(client) => {
+                let client = Arc::new(client);
+                let results = join_all(queries.iter().map(|m| {
+                    let q = QueryMetric::new(m, Arc::clone(&client));
+                    async move {
+                        match q {
+                            Some(q) => (m.name.clone(), q.range(end, a.window, step).await),
+                            None => (m.name.clone(), Ok(Default::default())),
+                        }
+                    }
+                }))
+                .await;
+                for (name, r) in results {
+                    match r {
+                        Err(e) => note(&mut failures, name, e.to_string()),
+                        Ok((found, dropped)) => {
+                            if found.values().all(Vec::is_empty) {
+                                note(&mut failures, name.clone(), "no data in the window".into());
+                            }
+                            if dropped > 0 {
+                                let e = failures.entry(name).or_insert((0, String::new()));
+                                e.0 += dropped as u32;
+                                e.1 = "NaN or Inf points dropped".into();
+                            }
+                            series.extend(found.into_iter().filter(|(_, v)| !v.is_empty()));
+                        }
+                    }
+                }
             }
         }
-        eprintln!("baseline: sample {}/{} taken", i + 1, a.samples);
+        sources.push(format!(
+            "Prometheus range over {} every {}",
+            humantime::format_duration(a.window),
+            humantime::format_duration(step)
+        ));
+        eprintln!("baseline: {} range queries done", queries.len());
+    }
+
+    // Probes: `--samples` readings `--interval` apart.
+    let sampler = Sampler::of(&config, |m| matches!(m.source, MetricSource::Probe(_)));
+    if !sampler.is_empty() {
+        let start = tokio::time::Instant::now();
+        for i in 0..a.samples {
+            if i > 0 {
+                tokio::time::sleep_until(start + interval * i).await;
+            }
+            for s in sampler.take().await {
+                match s.reading {
+                    Reading::Value(v) if v.is_finite() => {
+                        series.entry(s.series).or_default().push(v)
+                    }
+                    Reading::Value(v) => note(&mut failures, s.series, format!("value is {v}")),
+                    Reading::Down(d) | Reading::Missing(d) => note(&mut failures, s.series, d),
+                }
+            }
+            eprintln!("baseline: sample {}/{} taken", i + 1, a.samples);
+        }
+        sources.push(format!(
+            "probes ({} samples every {})",
+            a.samples,
+            humantime::format_duration(interval)
+        ));
     }
 
     let set = BaselineSet {
         deployment: deployment.clone(),
         created_at: now_ms(),
-        source: format!(
-            "probes ({} samples every {})",
-            a.samples,
-            humantime::format_duration(interval)
-        ),
+        source: sources.join(" + "),
         config_digest: config.digest.clone(),
         series,
     };
@@ -65,21 +130,37 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     }
 
     for (series, (n, why)) in &failures {
-        eprintln!(
-            "warning: {series}: {n} of {} samples failed (last: {why})",
-            a.samples
-        );
+        let of = match config.metric(series).map(|m| &m.source) {
+            Some(MetricSource::Probe(_)) => format!(" of {}", a.samples),
+            _ => String::new(),
+        };
+        eprintln!("warning: {series}: {n}{of} samples failed (last: {why})");
     }
     if format_json {
         print_json(&set)?;
     } else {
         let mut t = new_table(&["series", "n", "mean", "p50", "p95", "min", "max", "failed"]);
+        // One row per series: a metric's own name, or each `metric{…}` of a per-series one.
+        let mut rows: Vec<String> = Vec::new();
         for m in &config.metrics {
-            let values = set.series.get(&m.name);
-            let failed = failures.get(&m.name).map(|f| f.0).unwrap_or(0).to_string();
+            let prefix = format!("{}{{", m.name);
+            let own: Vec<String> = set
+                .series
+                .keys()
+                .filter(|k| **k == m.name || k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            if own.is_empty() {
+                rows.push(m.name.clone());
+            }
+            rows.extend(own);
+        }
+        for name in &rows {
+            let values = set.series.get(name);
+            let failed = failures.get(name).map(|f| f.0).unwrap_or(0).to_string();
             match values.and_then(|v| Baseline::from_values(v)) {
                 Some(b) => t.add_row(vec![
-                    m.name.clone(),
+                    name.clone(),
                     b.sorted.len().to_string(),
                     fmt_num(b.mean),
                     fmt_num(b.quantile(0.5)),
@@ -89,7 +170,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
                     failed,
                 ]),
                 None => t.add_row(vec![
-                    m.name.clone(),
+                    name.clone(),
                     "0".into(),
                     "-".into(),
                     "-".into(),

@@ -1,13 +1,17 @@
-//! `check`: validates config and rules; nothing is run (`--online` samples each metric once).
+//! `check`: validates config and rules; nothing is run (`--online` runs each query and probe
+//! once and says per metric: ok, empty, error — with the server's message — or down).
 
 use super::{load_config, print_json};
 use crate::cli::{CheckArgs, Format, Global};
-use crate::config::MetricSource;
+use crate::config::{Config, MetricSource, OnEmpty};
 use crate::error::{Exit, Result};
-use crate::model::Reading;
+use crate::model::{fmt_num, Reading};
 use crate::report::table::new_table;
 use crate::sampler::Sampler;
+use crate::sources::prometheus::{Answer, PromClient, QueryMetric};
+use futures::future::join_all;
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Serialize)]
 struct CheckReport {
@@ -22,8 +26,103 @@ struct CheckReport {
 #[derive(Serialize)]
 struct OnlineResult {
     metric: String,
+    /// `ok`, `empty` (the query matched no series), `error` (with the server's message) or
+    /// `down` (a probe's target answered badly).
     status: String,
     detail: String,
+    /// Whether this result makes `check --online` exit non-zero: an empty result is fine
+    /// for an `on_empty: zero` metric.
+    #[serde(skip)]
+    failed: bool,
+}
+
+/// Runs every query and probe once, concurrently. PromQL metrics are asked directly so an
+/// empty answer is told apart from an error.
+async fn online(config: &Config) -> Vec<OnlineResult> {
+    let client = config
+        .prometheus
+        .as_ref()
+        .map(|p| PromClient::new(p).map(Arc::new));
+    let asked = join_all(config.metrics.iter().filter_map(|m| {
+        let query = match &client {
+            Some(Ok(c)) => Ok(QueryMetric::new(m, Arc::clone(c))?),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no source.prometheus configured".to_string()),
+        };
+        let MetricSource::Query(_) = m.source else {
+            return None;
+        };
+        Some(async move {
+            match query {
+                Ok(q) => (m, q.ask().await.map_err(|e| e.to_string())),
+                Err(e) => (m, Err(e)),
+            }
+        })
+    }));
+    let probes = Sampler::of(config, |m| matches!(m.source, MetricSource::Probe(_)));
+    let (asked, probed) = futures::join!(asked, probes.take());
+
+    let mut out = Vec::new();
+    for (m, answer) in asked {
+        out.push(match answer {
+            Ok(Answer::Values(values)) => {
+                let detail = values
+                    .iter()
+                    .map(|(s, v)| match values.len() {
+                        1 => fmt_num(*v),
+                        _ => format!("{s} = {}", fmt_num(*v)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                if values.iter().all(|(_, v)| v.is_finite()) {
+                    result(&m.name, "ok", detail, false)
+                } else {
+                    result(
+                        &m.name,
+                        "error",
+                        format!("not a finite number: {detail}"),
+                        true,
+                    )
+                }
+            }
+            Ok(Answer::Empty) => match m.on_empty {
+                OnEmpty::Zero => result(
+                    &m.name,
+                    "empty",
+                    "no series (on_empty: zero: counts as 0)",
+                    false,
+                ),
+                OnEmpty::Missing => result(
+                    &m.name,
+                    "empty",
+                    "no series: a missing sample each tick (on_empty: zero if that means 0)",
+                    true,
+                ),
+            },
+            Err(e) => result(&m.name, "error", e, true),
+        });
+    }
+    for s in probed {
+        let (status, detail) = match &s.reading {
+            Reading::Value(v) => ("ok", fmt_num(*v)),
+            Reading::Down(d) => ("down", d.clone()),
+            Reading::Missing(d) => ("error", d.clone()),
+        };
+        out.push(result(&s.series, status, detail, status != "ok"));
+    }
+    // Config order, so the table reads like the file.
+    let order = |name: &str| config.metrics.iter().position(|m| m.name == name);
+    out.sort_by_key(|r| order(&r.metric));
+    out
+}
+
+fn result(metric: &str, status: &str, detail: impl Into<String>, failed: bool) -> OnlineResult {
+    OnlineResult {
+        metric: metric.to_string(),
+        status: status.to_string(),
+        detail: detail.into(),
+        failed,
+    }
 }
 
 /// Validates the config; with `--online` also samples every metric once.
@@ -39,26 +138,12 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     };
     let mut failed = false;
     if a.online {
-        let sampler = Sampler::new(&config);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| crate::error::Error::io("starting the async runtime", e))?;
-        let samples = rt.block_on(sampler.take());
-        for s in samples {
-            let (status, detail) = match &s.reading {
-                Reading::Value(v) => ("ok", crate::model::fmt_num(*v)),
-                Reading::Down(d) => ("down", d.clone()),
-                Reading::Missing(d) if d.contains("empty") => ("empty", d.clone()),
-                Reading::Missing(d) => ("error", d.clone()),
-            };
-            failed |= status != "ok";
-            report.online.push(OnlineResult {
-                metric: s.series,
-                status: status.into(),
-                detail,
-            });
-        }
+        report.online = rt.block_on(online(&config));
+        failed = report.online.iter().any(|r| r.failed);
     }
     match a.output {
         Format::Json => print_json(&report)?,

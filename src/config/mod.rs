@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod dur;
 pub mod interp;
 pub mod locate;
+pub mod promrules;
 pub mod raw;
 
 use crate::detect::DetectorSpec;
@@ -204,6 +205,8 @@ pub struct Config {
     pub retention: Duration,
     /// SHA-256 of every config text read, to tell runs made with different configs apart.
     pub digest: String,
+    /// Things accepted but worth a line on stderr (e.g. skipped Prometheus recording rules).
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -235,14 +238,22 @@ pub fn load(
         None if Path::new(DEFAULT_FILE).exists() => PathBuf::from(DEFAULT_FILE),
         None => return parse_text(defaults::YAML, None, env),
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+    let config = load_file(&path, env)?;
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(config)
+}
+
+fn load_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         line: None,
         column: None,
         field: String::new(),
         message: format!("cannot read config: {e}"),
     })?;
-    parse_text(&text, Some(&path), env)
+    parse_text(&text, Some(path), env)
 }
 
 /// A YAML text with its positions, for turning paths back into lines.
@@ -285,22 +296,24 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     if text.trim().is_empty() {
         return Ok((T::default(), source));
     }
-    let value = serde_yaml::from_str::<T>(&text).map_err(|e| {
-        let mut err = yaml_error(name, &e);
-        // serde_yaml loses the position inside buffered values (durations, untagged enums):
-        // the field path is exact, so prefer where it points.
-        if let Some((line, col)) = (!err.field.is_empty())
-            .then(|| source.locations.find(&err.field))
-            .flatten()
-        {
-            if err.line.is_none_or(|l| l < line) {
-                err.line = Some(line);
-                err.column = Some(col);
-            }
-        }
-        err
-    })?;
+    let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
     Ok((value, source))
+}
+
+/// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
+/// values (durations, untagged enums): the field path is exact, so prefer where it points.
+fn yaml_error_in(source: &Source, e: &serde_yaml::Error) -> ConfigError {
+    let mut err = yaml_error(&source.name, e);
+    if let Some((line, col)) = (!err.field.is_empty())
+        .then(|| source.locations.find(&err.field))
+        .flatten()
+    {
+        if err.line.is_none_or(|l| l < line) {
+            err.line = Some(line);
+            err.column = Some(col);
+        }
+    }
+    err
 }
 
 /// Turns a serde_yaml error ("rules[2].detector: unknown variant `x` … at line 14 column 5")
@@ -351,6 +364,7 @@ pub fn parse_text(
     let mut metrics: Vec<(String, RawMetric, String, usize)> = Vec::new();
     let mut sources: Vec<Source> = Vec::new();
     let mut rules: Vec<(RawRule, String, usize)> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let main_idx = 0;
     sources.push(src);
     for (n, m) in raw.metrics {
@@ -368,6 +382,23 @@ pub fn parse_text(
                 format!("cannot read `{inc_name}`: {e}"),
             )
         })?;
+        if promrules::is_rule_file(&inc_text) {
+            // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
+            digest.update(inc_text.as_bytes());
+            let src = Source {
+                name: inc_name.clone(),
+                locations: Locations::of(&inc_text),
+            };
+            let (alerts, notes) = promrules::convert(&src, &inc_text)?;
+            let idx = sources.len();
+            sources.push(src);
+            warnings.extend(notes);
+            for a in alerts {
+                metrics.push((a.metric_name, a.metric, a.field.clone(), idx));
+                rules.push((a.rule, a.field, idx));
+            }
+            continue;
+        }
         let (file, src): (RawRuleFile, Source) = read_yaml(&inc_name, &inc_text, env, &mut digest)?;
         let idx = sources.len();
         sources.push(src);
@@ -608,6 +639,7 @@ pub fn parse_text(
         store_path: store.path.map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
+        warnings,
     })
 }
 
