@@ -54,6 +54,21 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Past runs
     History(HistoryArgs),
+    /// One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)
+    Report(ReportArgs),
+    /// Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)
+    Health(HealthArgs),
+    /// The audit log: verify its hash chain, export it
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Put a deployment's running or future watches on hold: detect and report, never roll back
+    Hold(HoldArgs),
+    /// Lift a hold: automatic rollback is allowed again
+    Release(ReleaseArgs),
+    /// Make a running watch of a deployment roll back now and exit 1
+    Abort(AbortArgs),
+    /// Apply retention: delete old samples and audit entries, leaving a signed checkpoint
+    Prune(PruneArgs),
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -170,6 +185,102 @@ pub struct HistoryArgs {
     pub since: Option<Duration>,
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// Format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+    Junit,
+}
+
+/// `report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run id, a unique prefix of one, or `latest`
+    pub run_id: String,
+    /// With `latest`: the newest run of this deployment
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub format: ReportFormat,
+}
+
+/// `health`
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)
+    Verify(AuditVerifyArgs),
+    /// Write every entry as JSON lines
+    Export(AuditExportArgs),
+}
+
+/// `audit verify`
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `audit export`
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    /// File to write [default: stdout]
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `hold`
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// Deployment [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Why (recorded in the audit log)
+    #[arg(long, default_value = "manual hold")]
+    pub reason: String,
+}
+
+/// `release`
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// Deployment [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Why (recorded in the audit log)
+    #[arg(long, default_value = "manual release")]
+    pub reason: String,
+}
+
+/// `abort`
+#[derive(Debug, Args)]
+pub struct AbortArgs {
+    /// Deployment [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// Why (recorded, passed to the rollback as VZ_REASON)
+    #[arg(long, required = true)]
+    pub reason: String,
+}
+
+/// `prune`
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete what is older than this [default: store.retention, 30d]
+    #[arg(long, value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }

@@ -3,6 +3,7 @@
 //! The data flow is the module layout: `config` → `sources` (+ `sampler`) → `detect` →
 //! `gate` (rules, `for`) → `decide` (policy) → `rollback`, with `store` and `report` beside.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;

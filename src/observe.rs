@@ -34,6 +34,8 @@ pub enum Override {
     Hold { by: String, reason: String },
     /// Roll back now and exit 1.
     Abort { by: String, reason: String },
+    /// A hold was lifted: automatic rollback is allowed again.
+    Release { by: String },
 }
 
 /// Something that follows a run. All methods have no-op defaults.
@@ -65,5 +67,6 @@ pub fn observers(_config: &Config, _ctx: &RunContext) -> Vec<Box<dyn Observer>> 
     #[allow(unused_mut)]
     let mut list: Vec<Box<dyn Observer>> = Vec::new();
     // One line per observer, e.g.: list.extend(crate::notify::observer(config, ctx));
+    list.extend(crate::audit::observers(_config, _ctx));
     list
 }

@@ -124,6 +124,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         series,
     };
     let id = store.save_baseline(&set)?;
+    crate::audit::record_baseline(&mut store, &set, id);
     if let Some(path) = file {
         let text = serde_json::to_string_pretty(&set).map_err(|e| Error::Input(e.to_string()))?;
         write_atomically(path, &text)?;

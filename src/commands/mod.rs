@@ -1,10 +1,15 @@
 //! One function per subcommand; this module only dispatches and holds what they share.
 
 mod analyze;
+mod audit;
 mod baseline;
 mod check;
+mod health;
 mod history;
+mod hold;
 mod init;
+mod prune;
+mod report;
 mod rollback;
 mod watch;
 
@@ -26,6 +31,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Rollback(a) => block_on(rollback::run(g, &a)),
         Command::Analyze(a) => analyze::run(g, &a),
         Command::History(a) => history::run(g, &a),
+        Command::Report(a) => report::run(g, &a),
+        Command::Health(a) => block_on(health::run(g, &a)),
+        Command::Audit(c) => audit::run(g, &c),
+        Command::Hold(a) => hold::run(g, hold::Kind::Hold, a.deployment.as_deref(), &a.reason),
+        Command::Release(a) => {
+            hold::run(g, hold::Kind::Release, a.deployment.as_deref(), &a.reason)
+        }
+        Command::Abort(a) => hold::run(g, hold::Kind::Abort, a.deployment.as_deref(), &a.reason),
+        Command::Prune(a) => prune::run(g, &a),
     }
 }
 

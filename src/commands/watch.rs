@@ -114,6 +114,10 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
                     eprintln!("on hold by {by}: {reason} (no automatic rollback)");
                     hold = Some(format!("on hold by {by}: {reason}"));
                 }
+                Some(Override::Release { by }) if hold.is_some() => {
+                    eprintln!("hold released by {by}: automatic rollback allowed again");
+                    hold = None;
+                }
                 Some(Override::Abort { by, reason }) if decision.is_none() => {
                     let d = Decision {
                         verdict: Verdict::Rollback,

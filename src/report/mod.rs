@@ -1,6 +1,9 @@
 //! What a run looked like, as one plain value, and its renderings (table, JSON).
 
+pub mod junit;
+pub mod markdown;
 pub mod table;
+pub mod view;
 
 use crate::config::Policy;
 use crate::decide::{Completeness, Decision};

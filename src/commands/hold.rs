@@ -1,0 +1,57 @@
+//! `hold`, `release`, `abort`: a person's override of a deployment's watches, recorded in
+//! the audit log. A running watch notices within one tick (`audit::overrides`).
+
+use super::{load_config, now_ms, open_store};
+use crate::audit::{actor, overrides};
+use crate::cli::Global;
+use crate::error::{Error, Exit, Result};
+
+/// Which override to place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Hold,
+    Release,
+    Abort,
+}
+
+/// Places a hold, release or abort for `deployment` (default: the config's).
+pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Result<Exit> {
+    let config = load_config(g)?;
+    let deployment = deployment
+        .map(str::to_string)
+        .unwrap_or_else(|| config.deployment.clone());
+    if reason.trim().is_empty() {
+        return Err(Error::Usage("--reason must not be empty".into()));
+    }
+    let mut store = open_store(g, Some(&config))?;
+    let who = actor();
+    let conn = store.connection();
+    let was_held = overrides::active_hold(conn, &deployment)?.is_some();
+    let name = match kind {
+        Kind::Hold => "hold",
+        Kind::Release => "release",
+        Kind::Abort => "abort",
+    };
+    let entry = overrides::place(conn, name, &deployment, &who, reason, now_ms())?;
+    let running = overrides::running_watches(conn, &deployment)?;
+    match kind {
+        Kind::Hold => println!(
+            "{deployment} on hold by {who}: {reason}. Running ({running}) and future watches detect and report but never roll back until `vz-monitor release`."
+        ),
+        Kind::Release if was_held => println!(
+            "hold on {deployment} released by {who}: automatic rollback allowed again."
+        ),
+        Kind::Release => println!("{deployment} was not on hold; release recorded."),
+        Kind::Abort if running > 0 => println!(
+            "abort requested for {deployment} by {who}: {running} running watch(es) roll back within one tick and exit 1."
+        ),
+        Kind::Abort => {
+            println!("abort recorded for {deployment} by {who}: {reason}.");
+            eprintln!(
+                "warning: no running watch of {deployment} found in this store; an abort applies only to watches already running"
+            );
+        }
+    }
+    eprintln!("audit entry {} recorded", entry.seq);
+    Ok(Exit::Healthy)
+}
