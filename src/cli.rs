@@ -69,6 +69,10 @@ pub enum Command {
     Abort(AbortArgs),
     /// Apply retention: delete old samples and audit entries, leaving a signed checkpoint
     Prune(PruneArgs),
+    /// Print the shell completion script for SHELL (also committed under completions/)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from this command line
+    Man,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -143,6 +147,11 @@ pub struct WatchArgs {
     /// Detect and report only (same as rollback.enabled: false)
     #[arg(long, env = "VZ_NO_ROLLBACK")]
     pub no_rollback: bool,
+    /// Serve live Prometheus metrics at http://ADDR/metrics while the watch runs
+    #[arg(long, env = "VZ_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -153,6 +162,8 @@ pub struct RollbackArgs {
     /// Why (stored, passed as VZ_REASON)
     #[arg(long, required = true)]
     pub reason: String,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
@@ -187,6 +198,42 @@ pub struct HistoryArgs {
     pub limit: usize,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
+}
+
+/// Where a run's results go besides stdout: Prometheus Pushgateway and Grafana annotations.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExportArgs {
+    /// Push the run's result metrics to this Prometheus Pushgateway at the end
+    #[arg(long, env = "VZ_PUSHGATEWAY", value_name = "URL", value_parser = parse_http_url)]
+    pub pushgateway: Option<String>,
+    /// Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)
+    #[arg(long, env = "VZ_GRAFANA_URL", value_name = "URL", value_parser = parse_http_url)]
+    pub grafana_url: Option<String>,
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| format!("`{s}` is not an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("`{s}` has no host"));
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+fn parse_listen(s: &str) -> Result<String, String> {
+    s.parse::<std::net::SocketAddr>()
+        .map(|_| s.to_string())
+        .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:9464"))
+}
+
+/// `completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, powershell or elvish
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Format of `report`.

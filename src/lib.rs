@@ -4,6 +4,7 @@
 //! `gate` (rules, `for`) → `decide` (policy) → `rollback`, with `store` and `report` beside.
 
 pub mod audit;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -25,6 +25,12 @@ pub struct RunContext {
     pub dry_run: bool,
     /// The store file, for observers that keep state there (dedup, cooldown, audit).
     pub store_path: PathBuf,
+    /// `--pushgateway URL`: push the run's result metrics there at the end.
+    pub pushgateway: Option<String>,
+    /// `--listen ADDR`: serve live `/metrics` there while the run lasts.
+    pub listen: Option<String>,
+    /// `--grafana-url URL`: post start/rollback/end annotations to Grafana.
+    pub grafana_url: Option<String>,
 }
 
 /// A person's instruction to a running (or future) watch.
@@ -67,6 +73,7 @@ pub fn observers(_config: &Config, _ctx: &RunContext) -> Vec<Box<dyn Observer>> 
     #[allow(unused_mut)]
     let mut list: Vec<Box<dyn Observer>> = Vec::new();
     // One line per observer, e.g.: list.extend(crate::notify::observer(config, ctx));
+    list.extend(crate::ci::observers(_config, _ctx));
     list.extend(crate::audit::observers(_config, _ctx));
     list
 }

@@ -4,6 +4,7 @@ mod analyze;
 mod audit;
 mod baseline;
 mod check;
+mod completions;
 mod health;
 mod history;
 mod hold;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Abort(a) => hold::run(g, hold::Kind::Abort, a.deployment.as_deref(), &a.reason),
         Command::Prune(a) => prune::run(g, &a),
+        Command::Completions(a) => completions::run(&a),
+        Command::Man => completions::man(),
     }
 }
 

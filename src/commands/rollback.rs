@@ -59,6 +59,9 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         kind: "manual_rollback".into(),
         dry_run: false,
         store_path: store_path(g, Some(&config)),
+        pushgateway: a.export.pushgateway.clone(),
+        listen: None,
+        grafana_url: a.export.grafana_url.clone(),
     };
     let mut observers = observe::observers(&config, &ctx);
     for o in observers.iter_mut() {

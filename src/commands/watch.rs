@@ -55,6 +55,9 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         kind: "watch".into(),
         dry_run: a.dry_run,
         store_path: store_path(g, Some(&config)),
+        pushgateway: a.export.pushgateway.clone(),
+        listen: a.listen.clone(),
+        grafana_url: a.export.grafana_url.clone(),
     };
     let mut observers = observe::observers(&config, &ctx);
     for o in observers.iter_mut() {

@@ -1,0 +1,351 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'vz-monitor'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'vz-monitor' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented vz-monitor.yaml and a rules folder to start from')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate config and rules without touching anything')
+            [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Capture the pre-deploy distribution of every metric')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the window after a deploy: detect, decide, roll back')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
+            [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit log: verify its hash chain, export it')
+            [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Put a deployment''s running or future watches on hold: detect and report, never roll back')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Lift a hold: automatic rollback is allowed again')
+            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Make a running watch of a deployment roll back now and exit 1')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), generated from this command line')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;init' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder to write into')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite existing files')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;check' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also run each PromQL query and probe once')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;baseline' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment name [default: from config]')
+            [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'Probe readings to take per metric')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between probe readings [default: config interval]')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Prometheus metrics: range before now to take (e.g. 1h)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, '`table`, `json`, or a FILE.json to also write the baseline to')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, '`table`, `json`, or a FILE.json to also write the baseline to')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;watch' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment name [default: from config]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of the watched window [default: config duration]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between ticks [default: config interval]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs')
+            [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
+            [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Evaluate and report, never run the rollback')
+            [CompletionResult]::new('--no-rollback', '--no-rollback', [CompletionResultType]::ParameterName, 'Detect and report only (same as rollback.enabled: false)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;rollback' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (stored, passed as VZ_REASON)')
+            [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
+            [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;analyze' {
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON')
+            [CompletionResult]::new('--current', '--current', [CompletionResultType]::ParameterName, 'Post-deploy series to replay tick by tick')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;history' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
+            [CompletionResult]::new('--verdict', '--verdict', [CompletionResultType]::ParameterName, 'Only runs with this verdict (healthy, rollback, inconclusive)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs started within this long ago (e.g. 7d)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;report' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'With `latest`: the newest run of this deployment')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'f')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;health' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;audit' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every entry as JSON lines')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;audit;verify' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;audit;export' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'File to write [default: stdout]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'File to write [default: stdout]')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;audit;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every entry as JSON lines')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;audit;help;verify' {
+            break
+        }
+        'vz-monitor;audit;help;export' {
+            break
+        }
+        'vz-monitor;audit;help;help' {
+            break
+        }
+        'vz-monitor;hold' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the audit log)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;release' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the audit log)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;abort' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded, passed to the rollback as VZ_REASON)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;prune' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Delete what is older than this [default: store.retention, 30d]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;completions' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;man' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented vz-monitor.yaml and a rules folder to start from')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate config and rules without touching anything')
+            [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Capture the pre-deploy distribution of every metric')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the window after a deploy: detect, decide, roll back')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
+            [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit log: verify its hash chain, export it')
+            [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Put a deployment''s running or future watches on hold: detect and report, never roll back')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Lift a hold: automatic rollback is allowed again')
+            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Make a running watch of a deployment roll back now and exit 1')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), generated from this command line')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;help;init' {
+            break
+        }
+        'vz-monitor;help;check' {
+            break
+        }
+        'vz-monitor;help;baseline' {
+            break
+        }
+        'vz-monitor;help;watch' {
+            break
+        }
+        'vz-monitor;help;rollback' {
+            break
+        }
+        'vz-monitor;help;analyze' {
+            break
+        }
+        'vz-monitor;help;history' {
+            break
+        }
+        'vz-monitor;help;report' {
+            break
+        }
+        'vz-monitor;help;health' {
+            break
+        }
+        'vz-monitor;help;audit' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every entry as JSON lines')
+            break
+        }
+        'vz-monitor;help;audit;verify' {
+            break
+        }
+        'vz-monitor;help;audit;export' {
+            break
+        }
+        'vz-monitor;help;hold' {
+            break
+        }
+        'vz-monitor;help;release' {
+            break
+        }
+        'vz-monitor;help;abort' {
+            break
+        }
+        'vz-monitor;help;prune' {
+            break
+        }
+        'vz-monitor;help;completions' {
+            break
+        }
+        'vz-monitor;help;man' {
+            break
+        }
+        'vz-monitor;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,182 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_vz_monitor_global_optspecs
+    string join \n c/config= db= h/help V/version
+end
+
+function __fish_vz_monitor_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_vz_monitor_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_vz_monitor_using_subcommand
+    set -l cmd (__fish_vz_monitor_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s V -l version -d 'Print version'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "init" -d 'Write a commented vz-monitor.yaml and a rules folder to start from'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "check" -d 'Validate config and rules without touching anything'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "baseline" -d 'Capture the pre-deploy distribution of every metric'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "watch" -d 'Watch the window after a deploy: detect, decide, roll back'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "rollback" -d 'Run the configured rollback now, recorded like an automatic one'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "analyze" -d 'Replay baseline and current series from CSV/JSON files through the same rules and policy'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "history" -d 'Past runs'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "health" -d 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "audit" -d 'The audit log: verify its hash chain, export it'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "hold" -d 'Put a deployment\'s running or future watches on hold: detect and report, never roll back'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "release" -d 'Lift a hold: automatic rollback is allowed again'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "abort" -d 'Make a running watch of a deployment roll back now and exit 1'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "prune" -d 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL (also committed under completions/)'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "man" -d 'Print the man page (roff), generated from this command line'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l dir -d 'Folder to write into' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l force -d 'Overwrite existing files'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l online -d 'Also run each PromQL query and probe once'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l deployment -d 'Deployment name [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l samples -d 'Probe readings to take per metric' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l interval -d 'Time between probe readings [default: config interval]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l window -d 'Prometheus metrics: range before now to take (e.g. 1h)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s o -l output -d '`table`, `json`, or a FILE.json to also write the baseline to' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l deployment -d 'Deployment name [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window [default: config duration]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l interval -d 'Time between ticks [default: config interval]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l baseline -d 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l listen -d 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l dry-run -d 'Evaluate and report, never run the rollback'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l no-rollback -d 'Detect and report only (same as rollback.enabled: false)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l reason -d 'Why (stored, passed as VZ_REASON)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deployment -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l baseline -d 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l current -d 'Post-deploy series to replay tick by tick' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l deployment -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l verdict -d 'Only runs with this verdict (healthy, rollback, inconclusive)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l since -d 'Only runs started within this long ago (e.g. 7d)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l limit -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l deployment -d 'With `latest`: the newest run of this deployment' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s f -l format -r -f -a "table\t''
+json\t''
+markdown\t''
+junit\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "export" -d 'Write every entry as JSON lines'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'File to write [default: stdout]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every entry as JSON lines'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l deployment -d 'Deployment [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l deployment -d 'Deployment [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l deployment -d 'Deployment [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l reason -d 'Why (recorded, passed to the rollback as VZ_REASON)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l older-than -d 'Delete what is older than this [default: store.retention, 30d]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "init" -d 'Write a commented vz-monitor.yaml and a rules folder to start from'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "check" -d 'Validate config and rules without touching anything'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "baseline" -d 'Capture the pre-deploy distribution of every metric'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "watch" -d 'Watch the window after a deploy: detect, decide, roll back'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "rollback" -d 'Run the configured rollback now, recorded like an automatic one'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "analyze" -d 'Replay baseline and current series from CSV/JSON files through the same rules and policy'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "history" -d 'Past runs'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "health" -d 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "audit" -d 'The audit log: verify its hash chain, export it'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "hold" -d 'Put a deployment\'s running or future watches on hold: detect and report, never roll back'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "release" -d 'Lift a hold: automatic rollback is allowed again'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "abort" -d 'Make a running watch of a deployment roll back now and exit 1'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "prune" -d 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "completions" -d 'Print the shell completion script for SHELL (also committed under completions/)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "man" -d 'Print the man page (roff), generated from this command line'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze history report health audit hold release abort prune completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every entry as JSON lines'

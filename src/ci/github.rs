@@ -1,0 +1,210 @@
+//! GitHub Actions, active when `GITHUB_ACTIONS=true`: one workflow-command annotation per
+//! fired anomaly and one for the verdict (on stderr, so `--output json` keeps stdout clean;
+//! the runner reads workflow commands from both), a Markdown summary appended to
+//! `$GITHUB_STEP_SUMMARY`, and step outputs appended to `$GITHUB_OUTPUT`.
+
+use super::markdown;
+use crate::gate::{Gate, TickReport};
+use crate::model::{Severity, Timestamp};
+use crate::observe::{Observer, RunContext};
+use crate::report::RunSummary;
+use futures::future::BoxFuture;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The GitHub Actions observer.
+#[derive(Debug)]
+pub struct GitHub {
+    step_summary: Option<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+/// An annotation level (`::error`, `::warning`, `::notice`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Notice,
+}
+
+impl Level {
+    /// The level of an anomaly: critical and high are errors, medium a warning, the rest notices.
+    pub fn of(severity: Severity) -> Level {
+        match severity {
+            Severity::Critical | Severity::High => Level::Error,
+            Severity::Medium => Level::Warning,
+            Severity::Low | Severity::Info => Level::Notice,
+        }
+    }
+
+    /// The level of a verdict, by the run's exit code.
+    pub fn of_exit(code: u8) -> Level {
+        match code {
+            0 => Level::Notice,
+            1 | 4 => Level::Error,
+            _ => Level::Warning,
+        }
+    }
+
+    fn command(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Notice => "notice",
+        }
+    }
+}
+
+impl GitHub {
+    /// The observer when `GITHUB_ACTIONS` is `true`, with the runner's file paths.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<GitHub> {
+        if env("GITHUB_ACTIONS").as_deref() != Some("true") {
+            return None;
+        }
+        let path = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Some(GitHub {
+            step_summary: path("GITHUB_STEP_SUMMARY"),
+            output: path("GITHUB_OUTPUT"),
+        })
+    }
+}
+
+/// A workflow command line: `::level title=…::message`, escaped per GitHub's rules.
+pub fn annotation(level: Level, title: &str, message: &str) -> String {
+    format!(
+        "::{} title={}::{}",
+        level.command(),
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// Escapes a workflow command's message: `%`, `\r`, `\n`.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value: as data, plus `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Step outputs in `$GITHUB_OUTPUT` syntax; a value with a line break uses a delimiter.
+pub fn outputs(ctx: &RunContext, s: &RunSummary) -> String {
+    let rolled_back = s.rollback.ran && s.rollback.ok;
+    let pairs = [
+        ("verdict", s.verdict.clone()),
+        ("exit-code", s.exit_code.to_string()),
+        ("run-id", s.run_id.clone()),
+        ("anomalies", s.anomalies.len().to_string()),
+        ("rolled-back", rolled_back.to_string()),
+        ("deployment", ctx.deployment.clone()),
+    ];
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if v.contains(['\n', '\r']) {
+            let delim = format!("vz_{}", uuid::Uuid::new_v4().simple());
+            out.push_str(&format!("{k}<<{delim}\n{v}\n{delim}\n"));
+        } else {
+            out.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    out
+}
+
+fn append(path: &Path, text: &str, what: &str) {
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = res {
+        eprintln!(
+            "warning: could not write the {what} to {}: {e}",
+            path.display()
+        );
+    }
+}
+
+/// Annotations go to stderr, unbuffered and whole lines, so they never mix into stdout.
+fn emit(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+impl Observer for GitHub {
+    fn on_tick(&mut self, ctx: &RunContext, _now: Timestamp, report: &TickReport, _gate: &Gate) {
+        for a in &report.fired {
+            let dry = if a.dry_run { " [dry-run rule]" } else { "" };
+            let title = format!("vz-monitor {} ({}): {}", a.kind, a.severity, a.rule);
+            let message = format!(
+                "{}: `{}` fired on {}{dry}: {}",
+                ctx.deployment, a.rule, a.series, a.reason
+            );
+            emit(&annotation(Level::of(a.severity), &title, &message));
+        }
+    }
+
+    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let title = format!("vz-monitor verdict: {} (exit {})", s.verdict, s.exit_code);
+            let message = format!(
+                "{}: {} — {}; rollback: {}",
+                ctx.deployment,
+                s.verdict.to_uppercase(),
+                s.reasons.join("; "),
+                markdown::rollback_outcome(s)
+            );
+            emit(&annotation(Level::of_exit(s.exit_code), &title, &message));
+            if let Some(p) = &self.step_summary {
+                append(p, &markdown::step_summary(s), "job summary");
+            }
+            if let Some(p) = &self.output {
+                append(p, &outputs(ctx, s), "step outputs");
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_data_and_properties_as_github_does() {
+        // The rules of actions/toolkit's command.ts (escapeData / escapeProperty).
+        assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
+        assert_eq!(escape_property("50% a\nb: c, d"), "50%25 a%0Ab%3A c%2C d");
+        assert_eq!(
+            annotation(Level::Error, "t: x", "m\n2"),
+            "::error title=t%3A x::m%0A2"
+        );
+    }
+
+    #[test]
+    fn maps_severities_and_exit_codes_to_levels() {
+        assert_eq!(Level::of(Severity::Critical), Level::Error);
+        assert_eq!(Level::of(Severity::High), Level::Error);
+        assert_eq!(Level::of(Severity::Medium), Level::Warning);
+        assert_eq!(Level::of(Severity::Low), Level::Notice);
+        assert_eq!(Level::of_exit(0), Level::Notice);
+        assert_eq!(Level::of_exit(4), Level::Error);
+        assert_eq!(Level::of_exit(3), Level::Warning);
+    }
+
+    #[test]
+    fn inactive_outside_actions() {
+        assert!(GitHub::from_env(&|_| None).is_none());
+        assert!(GitHub::from_env(&|k| (k == "GITHUB_ACTIONS").then(|| "false".into())).is_none());
+        let g = GitHub::from_env(&|k| match k {
+            "GITHUB_ACTIONS" => Some("true".into()),
+            "GITHUB_OUTPUT" => Some("/tmp/o".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(g.output, Some(PathBuf::from("/tmp/o")));
+        assert_eq!(g.step_summary, None);
+    }
+}
