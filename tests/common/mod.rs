@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: a scratch project folder and the real binary.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
