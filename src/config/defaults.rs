@@ -45,8 +45,9 @@ duration: 15m                   # the watched window after the deploy (--duratio
 # source:
 #   prometheus:                 # PromQL metrics need this (or VZ_PROMETHEUS_URL)
 #     url: http://127.0.0.1:9090
-#     headers: { Authorization: "Bearer ${PROM_TOKEN}" }
-#     timeout: 10s
+#     headers: { Authorization: "Bearer ${PROM_TOKEN}" }   # or "Basic ${PROM_BASIC_B64}"
+#     timeout: 10s              # per query, retries included
+#     retries: 2                # on refused connections, 5xx, unavailable (with backoff)
 
 metrics:
   cpu:
@@ -60,8 +61,15 @@ metrics:
   # error_rate:                 # empty result = no 5xx at all, so on_empty: zero
   #   query: 100 * sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))
   #   on_empty: zero
+  # p95_latency_ms:             # empty = no traffic: stays a missing sample (on_empty: missing)
+  #   query: 1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[1m])))
+  # requests:                   # one series per label set, each gated on its own
+  #   query: sum by (code) (rate(http_requests_total[1m]))
+  #   per_series: true
 
-include: [rules/local.yaml]     # more rule files (ours or Prometheus alerting-rule files)
+include: [rules/local.yaml]     # more rule files: ours, or Prometheus alerting-rule files
+                                # (groups: … alert:) — each alert fires when its expr returns
+                                # any series for its `for`; recording rules are skipped
 
 rollback:
   enabled: false                # true needs a command; false = detect and report only
