@@ -90,18 +90,24 @@ fn rollback_writes_annotations_summary_and_outputs() {
 
     let summary = p.read("step_summary.md").expect("job summary written");
     assert!(
-        summary.contains("## ❌ vz-monitor: `web` — ROLLBACK (exit 1)"),
+        summary.contains("### ❌ vz-monitor: ROLLBACK — `web`"),
         "{summary}"
     );
-    assert!(summary.contains("| verdict | **rollback** |"), "{summary}");
-    assert!(summary.contains(&format!("| run | `{run_id}` |")));
     assert!(
-        summary.contains("| rollback | ran, succeeded after 1 attempt(s) |"),
+        summary.contains("| Verdict | **rollback** (exit 1) |"),
         "{summary}"
     );
-    assert!(summary.contains("### Reasons\n\n- "), "{summary}");
+    assert!(summary.contains(&format!("vz-monitor report {run_id}")));
     assert!(
-        summary.contains("| high-error-rate | error_rate | critical |"),
+        summary.contains("| Rollback | ran, succeeded after 1 attempt(s) |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| Why | ") && summary.contains("critical"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| high-error-rate | error_rate | critical | **"),
         "{summary}"
     );
 
@@ -141,10 +147,13 @@ fn healthy_run_gives_a_notice_and_healthy_outputs() {
     assert!(outputs.lines().any(|l| l == "rolled-back=false"));
     let summary = p.read("step_summary.md").unwrap();
     assert!(
-        summary.contains("## ✅ vz-monitor: `web` — HEALTHY (exit 0)"),
+        summary.contains("### ✅ vz-monitor: HEALTHY — `web`"),
         "{summary}"
     );
-    assert!(summary.contains("| rollback | not needed |"), "{summary}");
+    assert!(
+        summary.contains("| Verdict | **healthy** (exit 0) |"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! the runner reads workflow commands from both), a Markdown summary appended to
 //! `$GITHUB_STEP_SUMMARY`, and step outputs appended to `$GITHUB_OUTPUT`.
 
-use super::markdown;
 use crate::gate::{Gate, TickReport};
 use crate::model::{Severity, Timestamp};
 use crate::observe::{Observer, RunContext};
@@ -114,6 +113,30 @@ pub fn outputs(ctx: &RunContext, s: &RunSummary) -> String {
     out
 }
 
+/// The Markdown appended to the job summary: the report's Markdown (verdict, reasons,
+/// rules table, rollback outcome) and the full run id for `vz-monitor report`.
+pub fn step_summary(s: &RunSummary) -> String {
+    format!(
+        "{}\nFull report: `vz-monitor report {}`\n\n",
+        crate::report::markdown::markdown(s),
+        s.run_id
+    )
+}
+
+/// What the rollback did, in one sentence.
+pub fn rollback_outcome(s: &RunSummary) -> String {
+    let r = &s.rollback;
+    match (r.needed, r.ran, r.ok) {
+        (_, true, true) => format!("ran, succeeded after {} attempt(s)", r.attempts),
+        (_, true, false) => format!(
+            "ran, FAILED after {} attempt(s): {} — a human must act",
+            r.attempts, r.note
+        ),
+        (true, false, _) => format!("needed, not run: {}", r.note),
+        (false, false, _) => "not needed".into(),
+    }
+}
+
 fn append(path: &Path, text: &str, what: &str) {
     let res = std::fs::OpenOptions::new()
         .create(true)
@@ -155,11 +178,11 @@ impl Observer for GitHub {
                 ctx.deployment,
                 s.verdict.to_uppercase(),
                 s.reasons.join("; "),
-                markdown::rollback_outcome(s)
+                rollback_outcome(s)
             );
             emit(&annotation(Level::of_exit(s.exit_code), &title, &message));
             if let Some(p) = &self.step_summary {
-                append(p, &markdown::step_summary(s), "job summary");
+                append(p, &step_summary(s), "job summary");
             }
             if let Some(p) = &self.output {
                 append(p, &outputs(ctx, s), "step outputs");

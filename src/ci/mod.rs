@@ -6,7 +6,6 @@
 pub mod github;
 pub mod grafana;
 pub mod listen;
-pub mod markdown;
 pub mod promtext;
 pub mod pushgateway;
 
