@@ -195,6 +195,51 @@ fn pushgateway_holds_the_run_metrics_afterwards() {
 }
 
 #[test]
+fn a_manual_rollback_pushes_to_its_own_group() {
+    let pg = Pushgateway::start();
+    let p = project(&["0"], "400ms");
+    let out = p
+        .cmd()
+        .args(["watch", "--pushgateway"])
+        .arg(pg.url())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = p
+        .cmd()
+        .args(["rollback", "--reason", "bad canary", "--pushgateway"])
+        .arg(pg.url())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = pg.metrics();
+    let manual = sample(
+        &m,
+        "vz_monitor_verdict",
+        &["kind=\"manual_rollback\"", "verdict=\"rolled_back\""],
+    );
+    assert!(manual.is_some_and(|l| l.ends_with(" 1")), "{m}");
+    let ok = sample(
+        &m,
+        "vz_monitor_rollbacks_total",
+        &["kind=\"manual_rollback\"", "result=\"ok\""],
+    );
+    assert!(ok.is_some_and(|l| l.ends_with(" 1")), "{m}");
+    // The last watch's group is still there, untouched.
+    let watch = m.lines().find(|l| {
+        l.starts_with("vz_monitor_verdict{")
+            && !l.contains("kind=")
+            && l.contains("verdict=\"healthy\"")
+    });
+    assert!(watch.is_some_and(|l| l.ends_with(" 1")), "{m}");
+}
+
+#[test]
 fn deployment_names_with_slashes_reach_the_pushgateway_intact() {
     let pg = Pushgateway::start();
     let p = project(&["0"], "400ms");
@@ -234,10 +279,38 @@ fn a_failing_push_is_a_warning_and_keeps_the_exit_code() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("warning: pushing metrics to"), "{stderr}");
+    // A Grafana that is down and a --listen port already taken are warnings too.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = p
+        .cmd()
+        .args(["watch", "--grafana-url"])
+        .arg(format!("http://127.0.0.1:{}", free_port()))
+        .arg("--listen")
+        .arg(taken.local_addr().unwrap().to_string())
+        .env("VZ_GRAFANA_TOKEN", "tok_do_not_print")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: Grafana annotation to"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: cannot serve metrics on"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tok_do_not_print"));
     // Usage errors in the URL are exit 2, before anything runs.
     let out = p
         .cmd()
         .args(["watch", "--pushgateway", "localhost:9091"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = p
+        .cmd()
+        .args(["watch", "--listen", "nope"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
