@@ -71,8 +71,11 @@ pub enum Command {
     Prune(PruneArgs),
     /// Print the shell completion script for SHELL (also committed under completions/)
     Completions(CompletionsArgs),
-    /// Print the man page (roff), generated from this command line
-    Man,
+    /// Print the man page (roff) of vz-monitor or of one subcommand, generated from this command line
+    Man(ManArgs),
+    /// Notifications: send a test message through a channel, list past attempts
+    #[command(subcommand)]
+    Notify(NotifyCommand),
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -228,6 +231,13 @@ fn parse_listen(s: &str) -> Result<String, String> {
         .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:9464"))
 }
 
+/// `man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand (e.g. watch) for its own page vz-monitor-SUBCOMMAND(1)
+    pub subcommand: Option<String>,
+}
+
 /// `completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -328,6 +338,43 @@ pub struct PruneArgs {
     /// Delete what is older than this [default: store.retention, 30d]
     #[arg(long, value_parser = parse_duration)]
     pub older_than: Option<Duration>,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `notify`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message through one channel of notify.channels; exit 1 if it fails
+    Test(NotifyTestArgs),
+    /// Past notification attempts and their outcomes, newest first
+    History(NotifyHistoryArgs),
+}
+
+/// `notify test`
+#[derive(Debug, Args)]
+pub struct NotifyTestArgs {
+    /// Channel name (a key of notify.channels)
+    pub channel: String,
+    /// Deployment named in the message [default: from config]
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `notify history`
+#[derive(Debug, Args)]
+pub struct NotifyHistoryArgs {
+    /// Only this run (an id or its prefix)
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Only this deployment
+    #[arg(long, env = "VZ_DEPLOYMENT")]
+    pub deployment: Option<String>,
+    /// At most this many attempts
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }

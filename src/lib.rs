@@ -13,6 +13,7 @@ pub mod detect;
 pub mod error;
 pub mod gate;
 pub mod model;
+pub mod notify;
 pub mod observe;
 pub mod offline;
 pub mod report;

@@ -75,5 +75,6 @@ pub fn observers(_config: &Config, _ctx: &RunContext) -> Vec<Box<dyn Observer>> 
     // One line per observer, e.g.: list.extend(crate::notify::observer(config, ctx));
     list.extend(crate::ci::observers(_config, _ctx));
     list.extend(crate::audit::observers(_config, _ctx));
+    list.extend(crate::notify::observer(_config, _ctx));
     list
 }

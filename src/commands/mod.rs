@@ -9,6 +9,7 @@ mod health;
 mod history;
 mod hold;
 mod init;
+mod notify;
 mod prune;
 mod report;
 mod rollback;
@@ -42,7 +43,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Abort(a) => hold::run(g, hold::Kind::Abort, a.deployment.as_deref(), &a.reason),
         Command::Prune(a) => prune::run(g, &a),
         Command::Completions(a) => completions::run(&a),
-        Command::Man => completions::man(),
+        Command::Man(a) => completions::man(&a),
+        Command::Notify(c) => notify::run(g, &c),
     }
 }
 

@@ -624,6 +624,10 @@ pub fn parse_text(
         }
     }
 
+    if let Some(n) = &raw.notify {
+        crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
+    }
+
     let store = raw.store.unwrap_or_default();
     Ok(Config {
         path: path.map(Path::to_path_buf),

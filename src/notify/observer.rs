@@ -1,0 +1,427 @@
+//! Follows a run and notifies: firing anomalies (routed, deduplicated, cooled down),
+//! escalation stages, resolves, and one verdict message at the end. Every send runs on its
+//! own tokio task, bounded by its channel's timeout; `on_finish` waits for them at most as
+//! long as the slowest could take, then gives up on stragglers and records them.
+
+use super::config::NotifyConfig;
+use super::message::{dedup_key, rfc3339, Event, Message};
+use super::routing::{self, FireAction};
+use super::state::{self, AlertState, Attempt};
+use super::{redact, Channel};
+use crate::gate::{Gate, RuleStatus, TickReport};
+use crate::model::{Anomaly, Severity, Timestamp};
+use crate::observe::{Observer, RunContext};
+use crate::report::RunSummary;
+use crate::store::Store;
+use futures::future::BoxFuture;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::{Id, JoinSet};
+
+/// Longest `on_finish` ever waits for queued sends.
+pub const MAX_FINISH_WAIT: Duration = Duration::from_secs(120);
+
+/// The notification observer of one run.
+pub struct NotifyObserver {
+    config: NotifyConfig,
+    channels: BTreeMap<String, Arc<dyn Channel>>,
+    store: Option<Store>,
+    alerts: HashMap<(String, String), AlertState>,
+    tasks: JoinSet<Attempt>,
+    /// What each running task will be recorded as if it never finishes.
+    pending: HashMap<Id, (Attempt, Duration)>,
+    link: Option<String>,
+    secrets: Vec<String>,
+    done: Vec<Attempt>,
+}
+
+impl NotifyObserver {
+    /// Builds the channels and loads the deployment's alert state from the run's store.
+    pub fn new(config: NotifyConfig, ctx: &RunContext) -> Option<NotifyObserver> {
+        let mut channels = BTreeMap::new();
+        let mut secrets = Vec::new();
+        for c in &config.channels {
+            match super::build(c) {
+                Ok(ch) => {
+                    secrets.extend(ch.secrets());
+                    channels.insert(c.name.clone(), ch);
+                }
+                Err(e) => eprintln!("warning: notify channel {}: {e}", c.name),
+            }
+        }
+        let mut store = Store::open(&ctx.store_path)
+            .map_err(|e| eprintln!("warning: notification state unavailable: {e}"))
+            .ok();
+        let mut alerts = HashMap::new();
+        if let Some(s) = store.as_mut() {
+            match state::load(s.connection(), &ctx.deployment) {
+                Ok(list) => {
+                    for a in list {
+                        alerts.insert((a.rule.clone(), a.series.clone()), a);
+                    }
+                }
+                Err(e) => eprintln!("warning: cannot read notification state: {e}"),
+            }
+        }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let link = super::link(&config, &env);
+        Some(NotifyObserver {
+            config,
+            channels,
+            store,
+            alerts,
+            tasks: JoinSet::new(),
+            pending: HashMap::new(),
+            link,
+            secrets,
+            done: Vec::new(),
+        })
+    }
+
+    fn now() -> Timestamp {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    fn record(&mut self, a: Attempt) {
+        if let Some(s) = self.store.as_mut() {
+            if let Err(e) = state::record(s.connection(), &a) {
+                eprintln!("warning: cannot store a notification attempt: {e}");
+            }
+        }
+        self.done.push(a);
+    }
+
+    fn save(&mut self, key: &(String, String)) {
+        if let (Some(s), Some(a)) = (self.store.as_mut(), self.alerts.get(key)) {
+            if let Err(e) = state::save(s.connection(), a) {
+                eprintln!("warning: cannot store notification state: {e}");
+            }
+        }
+    }
+
+    /// Records a suppressed alert (no channel was asked).
+    fn suppressed(&mut self, ctx: &RunContext, msg: &Message, outcome: &str, detail: String) {
+        let a = Attempt {
+            run_id: Some(ctx.run_id.clone()),
+            deployment: ctx.deployment.clone(),
+            ts: Self::now(),
+            channel: "-".into(),
+            channel_type: "-".into(),
+            event: msg.event.as_str().into(),
+            dedup_key: msg.dedup_key.clone(),
+            outcome: outcome.into(),
+            attempts: 0,
+            duration_ms: 0,
+            detail,
+        };
+        self.record(a);
+    }
+
+    /// Queues `msg` to each named channel that handles its event; never waits.
+    fn dispatch(&mut self, ctx: &RunContext, mut msg: Message, names: &[String]) {
+        msg.link = self.link.clone();
+        msg.dry_run |= ctx.dry_run;
+        let msg = Arc::new(msg);
+        for name in names {
+            let Some(ch) = self.channels.get(name).cloned() else {
+                continue;
+            };
+            if !ch.handles(msg.event) {
+                continue;
+            }
+            let template = Attempt {
+                run_id: msg.run_id.clone(),
+                deployment: ctx.deployment.clone(),
+                ts: Self::now(),
+                channel: name.clone(),
+                channel_type: ch.kind().into(),
+                event: msg.event.as_str().into(),
+                dedup_key: msg.dedup_key.clone(),
+                outcome: "abandoned".into(),
+                attempts: 0,
+                duration_ms: 0,
+                detail: "still sending when the run ended".into(),
+            };
+            let bound = ch.bound() + Duration::from_secs(1);
+            let (m, t, secrets) = (Arc::clone(&msg), template.clone(), self.secrets.clone());
+            let handle = self.tasks.spawn(async move {
+                let start = Instant::now();
+                let d = match tokio::time::timeout(bound, ch.send(&m)).await {
+                    Ok(d) => d,
+                    Err(_) => super::Delivery::failed(1, "timed out"),
+                };
+                Attempt {
+                    outcome: if d.ok { "sent" } else { "failed" }.into(),
+                    attempts: d.attempts,
+                    duration_ms: start.elapsed().as_millis() as i64,
+                    detail: redact(&d.detail, &secrets),
+                    ..t
+                }
+            });
+            self.pending.insert(handle.id(), (template, bound));
+        }
+    }
+
+    /// Stores the attempts that finished since the last call.
+    fn reap(&mut self) {
+        while let Some(r) = self.tasks.try_join_next_with_id() {
+            self.finished(r);
+        }
+    }
+
+    fn finished(&mut self, r: Result<(Id, Attempt), tokio::task::JoinError>) {
+        match r {
+            Ok((id, a)) => {
+                self.pending.remove(&id);
+                self.record(a);
+            }
+            Err(e) => {
+                if let Some((mut a, _)) = self.pending.remove(&e.id()) {
+                    a.outcome = "failed".into();
+                    a.detail = "the send task failed".into();
+                    self.record(a);
+                }
+            }
+        }
+    }
+
+    fn fire(&mut self, ctx: &RunContext, now: Timestamp, a: &Anomaly) {
+        let key = (a.rule.clone(), a.series.clone());
+        let cooldown = self.config.cooldown.as_millis() as i64;
+        let msg = Message::anomaly(Event::Firing, &ctx.deployment, &ctx.run_id, now, a);
+        let prev = self.alerts.get(&key);
+        let action = routing::on_fire(prev, now, cooldown);
+        let mut s = prev.cloned().unwrap_or_else(|| AlertState {
+            deployment: ctx.deployment.clone(),
+            rule: a.rule.clone(),
+            series: a.series.clone(),
+            dedup_key: dedup_key(&ctx.deployment, &a.rule, &a.series),
+            firing: false,
+            notified: false,
+            fired_at: a.fired_at,
+            last_sent_at: None,
+            stages: 0,
+            channels: Vec::new(),
+            run_id: ctx.run_id.clone(),
+            anomaly: a.clone(),
+        });
+        s.anomaly = a.clone();
+        s.run_id = ctx.run_id.clone();
+        match action {
+            FireAction::Send => {
+                let names = routing::channels_for(&self.config, a.severity, &a.kind);
+                s.firing = true;
+                s.notified = !names.is_empty();
+                s.fired_at = a.fired_at;
+                s.stages = 0;
+                s.channels = names.clone();
+                if s.notified {
+                    s.last_sent_at = Some(now);
+                }
+                self.dispatch(ctx, msg, &names);
+            }
+            FireAction::Duplicate => {
+                let since = rfc3339(s.fired_at);
+                self.suppressed(
+                    ctx,
+                    &msg,
+                    "duplicate",
+                    format!("already open since {since}"),
+                );
+            }
+            FireAction::Cooldown => {
+                s.firing = true;
+                s.notified = false;
+                s.fired_at = a.fired_at;
+                s.stages = 0;
+                s.channels = Vec::new();
+                let until = s.last_sent_at.unwrap_or(now) + cooldown;
+                self.suppressed(
+                    ctx,
+                    &msg,
+                    "cooldown",
+                    format!("cooldown until {}", rfc3339(until)),
+                );
+            }
+        }
+        self.alerts.insert(key.clone(), s);
+        self.save(&key);
+    }
+
+    fn resolve(&mut self, ctx: &RunContext, now: Timestamp, key: (String, String), a: &Anomaly) {
+        let Some(s) = self.alerts.get_mut(&key) else {
+            return;
+        };
+        if !s.firing {
+            return;
+        }
+        s.firing = false;
+        let told = s.notified;
+        let names = std::mem::take(&mut s.channels);
+        s.stages = 0;
+        let mut a = a.clone();
+        a.resolved_at.get_or_insert(now);
+        s.anomaly = a.clone();
+        if told {
+            let msg = Message::anomaly(Event::Resolved, &ctx.deployment, &ctx.run_id, now, &a);
+            self.dispatch(ctx, msg, &names);
+        }
+        self.save(&key);
+    }
+
+    fn escalate(&mut self, ctx: &RunContext, now: Timestamp) {
+        let mut due: Vec<((String, String), usize)> = Vec::new();
+        for (k, s) in &self.alerts {
+            for i in routing::due_stages(&self.config, s, now) {
+                due.push((k.clone(), i));
+            }
+        }
+        for (key, i) in due {
+            let stage = self.config.escalation[i].clone();
+            let Some(s) = self.alerts.get_mut(&key) else {
+                continue;
+            };
+            s.stages |= 1 << i;
+            for c in &stage.channels {
+                if !s.channels.contains(c) {
+                    s.channels.push(c.clone());
+                }
+            }
+            let mut msg = Message::anomaly(
+                Event::Escalated,
+                &ctx.deployment,
+                &ctx.run_id,
+                now,
+                &s.anomaly,
+            );
+            msg.stage = Some(i + 1);
+            msg.reasons.push(format!(
+                "still firing after {} (escalation stage {})",
+                humantime::format_duration(stage.after),
+                i + 1
+            ));
+            self.dispatch(ctx, msg, &stage.channels);
+            self.save(&key);
+        }
+    }
+
+    fn verdict_message(&self, ctx: &RunContext, s: &RunSummary) -> Message {
+        let verdict = if s.interrupted {
+            "interrupted".to_string()
+        } else {
+            s.verdict.clone()
+        };
+        let severity = match verdict.as_str() {
+            "rollback" => Severity::Critical,
+            "inconclusive" => Severity::High,
+            "interrupted" => Severity::Medium,
+            _ => Severity::Info,
+        };
+        let what = match (ctx.kind.as_str(), verdict.as_str()) {
+            ("manual_rollback", _) => "manual rollback".to_string(),
+            (_, "rollback") if s.rollback.ran && s.rollback.ok => "rolled back".into(),
+            (_, "rollback") if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
+            (_, "rollback") => "unhealthy (rollback not run)".into(),
+            (_, v) => v.to_string(),
+        };
+        let mut reasons = s.reasons.clone();
+        if !s.rollback.note.is_empty() {
+            reasons.push(format!("rollback: {}", s.rollback.note));
+        }
+        Message {
+            version: 1,
+            event: Event::Verdict,
+            deployment: ctx.deployment.clone(),
+            run_id: Some(ctx.run_id.clone()),
+            timestamp: rfc3339(s.ended_at),
+            severity,
+            summary: format!("{}: {what} (exit {})", ctx.deployment, s.exit_code),
+            dedup_key: None,
+            verdict: Some(verdict),
+            reasons,
+            anomalies: s.anomalies.clone(),
+            link: None,
+            stage: None,
+            exit_code: Some(s.exit_code),
+            dry_run: s.dry_run,
+        }
+    }
+
+    fn report(&self) {
+        let count = |o: &str| self.done.iter().filter(|a| a.outcome == o).count();
+        let (sent, failed) = (count("sent"), count("failed") + count("abandoned"));
+        let quiet = count("duplicate") + count("cooldown");
+        if self.done.is_empty() {
+            return;
+        }
+        eprintln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
+        for a in self
+            .done
+            .iter()
+            .filter(|a| a.outcome == "failed" || a.outcome == "abandoned")
+        {
+            eprintln!(
+                "  {} {} ({}): {} — {}",
+                a.channel, a.event, a.channel_type, a.outcome, a.detail
+            );
+        }
+    }
+}
+
+impl Observer for NotifyObserver {
+    fn on_tick(&mut self, ctx: &RunContext, now: Timestamp, report: &TickReport, _gate: &Gate) {
+        for a in &report.fired {
+            self.fire(ctx, now, a);
+        }
+        for a in &report.resolved {
+            self.resolve(ctx, now, (a.rule.clone(), a.series.clone()), a);
+        }
+        self.escalate(ctx, now);
+        self.reap();
+    }
+
+    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let now = Self::now();
+            if !s.interrupted {
+                // Open alerts this run saw clear (their rule evaluated fine at the end),
+                // including ones left open by an earlier run of the deployment.
+                let clear: Vec<(String, String)> = s
+                    .rules
+                    .iter()
+                    .filter(|e| e.status == RuleStatus::Ok)
+                    .map(|e| (e.rule.clone(), e.series.clone()))
+                    .filter(|k| self.alerts.get(k).is_some_and(|a| a.firing))
+                    .collect();
+                for key in clear {
+                    let a = self.alerts[&key].anomaly.clone();
+                    self.resolve(ctx, now, key, &a);
+                }
+            }
+            let msg = self.verdict_message(ctx, s);
+            let names = self.config.verdict.clone();
+            self.dispatch(ctx, msg, &names);
+            let wait = self
+                .pending
+                .values()
+                .map(|(_, b)| *b)
+                .max()
+                .unwrap_or_default()
+                .min(MAX_FINISH_WAIT);
+            let deadline = tokio::time::Instant::now() + wait + Duration::from_millis(200);
+            while !self.tasks.is_empty() {
+                match tokio::time::timeout_at(deadline, self.tasks.join_next_with_id()).await {
+                    Ok(Some(r)) => self.finished(r),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            self.tasks.abort_all();
+            let left: Vec<Attempt> = self.pending.drain().map(|(_, (a, _))| a).collect();
+            for a in left {
+                self.record(a);
+            }
+            self.report();
+        })
+    }
+}
