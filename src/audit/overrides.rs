@@ -63,13 +63,19 @@ pub fn take_abort(
     run_id: &str,
     now: Timestamp,
 ) -> Result<Option<(String, String)>, StoreError> {
+    let sql = "SELECT id, actor, reason FROM overrides WHERE deployment = ?1 AND kind = 'abort' AND created_at >= ?2 AND consumed_by IS NULL ORDER BY id LIMIT 1";
+    // A plain read every tick; the write lock only when there is an abort to take.
+    let pending: Option<i64> = conn
+        .query_row(sql, params![deployment, since], |r| r.get(0))
+        .optional()?;
+    if pending.is_none() {
+        return Ok(None);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: Option<(i64, String, String)> = tx
-        .query_row(
-            "SELECT id, actor, reason FROM overrides WHERE deployment = ?1 AND kind = 'abort' AND created_at >= ?2 AND consumed_by IS NULL ORDER BY id LIMIT 1",
-            params![deployment, since],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row(sql, params![deployment, since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     let Some((id, by, reason)) = found else {
         return Ok(None);
