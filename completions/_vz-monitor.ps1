@@ -43,7 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Make a running watch of a deployment roll back now and exit 1')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), generated from this command line')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of vz-monitor or of one subcommand, generated from this command line')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Notifications: send a test message through a channel, list past attempts')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -265,6 +266,56 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'vz-monitor;notify' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a test message through one channel of notify.channels; exit 1 if it fails')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past notification attempts and their outcomes, newest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;notify;test' {
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment named in the message [default: from config]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;notify;history' {
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'Only this run (an id or its prefix)')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Only this deployment')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many attempts')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;notify;help' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a test message through one channel of notify.channels; exit 1 if it fails')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past notification attempts and their outcomes, newest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vz-monitor;notify;help;test' {
+            break
+        }
+        'vz-monitor;notify;help;history' {
+            break
+        }
+        'vz-monitor;notify;help;help' {
+            break
+        }
         'vz-monitor;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented vz-monitor.yaml and a rules folder to start from')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate config and rules without touching anything')
@@ -281,7 +332,8 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Make a running watch of a deployment roll back now and exit 1')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply retention: delete old samples and audit entries, leaving a signed checkpoint')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), generated from this command line')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of vz-monitor or of one subcommand, generated from this command line')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Notifications: send a test message through a channel, list past attempts')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -339,6 +391,17 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;help;man' {
+            break
+        }
+        'vz-monitor;help;notify' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a test message through one channel of notify.channels; exit 1 if it fails')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past notification attempts and their outcomes, newest first')
+            break
+        }
+        'vz-monitor;help;notify;test' {
+            break
+        }
+        'vz-monitor;help;notify;history' {
             break
         }
         'vz-monitor;help;help' {

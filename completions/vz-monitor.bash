@@ -52,6 +52,9 @@ _vz__monitor() {
             vz__monitor,man)
                 cmd="vz__monitor__subcmd__man"
                 ;;
+            vz__monitor,notify)
+                cmd="vz__monitor__subcmd__notify"
+                ;;
             vz__monitor,prune)
                 cmd="vz__monitor__subcmd__prune"
                 ;;
@@ -121,6 +124,9 @@ _vz__monitor() {
             vz__monitor__subcmd__help,man)
                 cmd="vz__monitor__subcmd__help__subcmd__man"
                 ;;
+            vz__monitor__subcmd__help,notify)
+                cmd="vz__monitor__subcmd__help__subcmd__notify"
+                ;;
             vz__monitor__subcmd__help,prune)
                 cmd="vz__monitor__subcmd__help__subcmd__prune"
                 ;;
@@ -142,6 +148,30 @@ _vz__monitor() {
             vz__monitor__subcmd__help__subcmd__audit,verify)
                 cmd="vz__monitor__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
+            vz__monitor__subcmd__help__subcmd__notify,history)
+                cmd="vz__monitor__subcmd__help__subcmd__notify__subcmd__history"
+                ;;
+            vz__monitor__subcmd__help__subcmd__notify,test)
+                cmd="vz__monitor__subcmd__help__subcmd__notify__subcmd__test"
+                ;;
+            vz__monitor__subcmd__notify,help)
+                cmd="vz__monitor__subcmd__notify__subcmd__help"
+                ;;
+            vz__monitor__subcmd__notify,history)
+                cmd="vz__monitor__subcmd__notify__subcmd__history"
+                ;;
+            vz__monitor__subcmd__notify,test)
+                cmd="vz__monitor__subcmd__notify__subcmd__test"
+                ;;
+            vz__monitor__subcmd__notify__subcmd__help,help)
+                cmd="vz__monitor__subcmd__notify__subcmd__help__subcmd__help"
+                ;;
+            vz__monitor__subcmd__notify__subcmd__help,history)
+                cmd="vz__monitor__subcmd__notify__subcmd__help__subcmd__history"
+                ;;
+            vz__monitor__subcmd__notify__subcmd__help,test)
+                cmd="vz__monitor__subcmd__notify__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -149,7 +179,7 @@ _vz__monitor() {
 
     case "${cmd}" in
         vz__monitor)
-            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze history report health audit hold release abort prune completions man help"
+            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze history report health audit hold release abort prune completions man notify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,7 +575,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help)
-            opts="init check baseline watch rollback analyze history report health audit hold release abort prune completions man help"
+            opts="init check baseline watch rollback analyze history report health audit hold release abort prune completions man notify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -754,6 +784,48 @@ _vz__monitor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__notify)
+            opts="test history"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__notify__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__notify__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vz__subcmd__monitor__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -945,6 +1017,172 @@ _vz__monitor() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify)
+            opts="-c -h --config --db --help test history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__help)
+            opts="test history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__history)
+            opts="-o -c -h --run --deployment --limit --output --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__notify__subcmd__test)
+            opts="-o -c -h --deployment --output --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

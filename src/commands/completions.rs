@@ -1,7 +1,7 @@
 //! `completions SHELL` and `man`: generated from the clap definition, so they never drift
 //! from the real command line (tests/completions.rs compares them with the committed files).
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::{Error, Exit, Result};
 use clap::CommandFactory;
 use std::io::Write;
@@ -16,13 +16,37 @@ pub fn run(a: &CompletionsArgs) -> Result<Exit> {
     write_stdout(&out)
 }
 
-/// Prints the man page (roff) to stdout.
-pub fn man() -> Result<Exit> {
+/// Prints the man page (roff) of vz-monitor, or of one subcommand, to stdout.
+pub fn man(a: &ManArgs) -> Result<Exit> {
+    let page = man_page(a.subcommand.as_deref())?;
+    write_stdout(&page)
+}
+
+/// The roff text of `vz-monitor(1)` or `vz-monitor-SUBCOMMAND(1)`.
+pub fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    // Building propagates the global options (--config, --db) into every subcommand.
+    cli.build();
+    let cmd = match subcommand {
+        None => cli,
+        Some(name) => {
+            let sub = cli
+                .get_subcommands()
+                .find(|c| c.get_name() == name)
+                .ok_or_else(|| Error::Usage(format!("no subcommand `{name}`")))?;
+            // clap (without its `string` feature) wants a 'static name; one page per process.
+            let page: &'static str = Box::leak(format!("{BIN}-{name}").into_boxed_str());
+            sub.clone()
+                .name(page)
+                .bin_name(format!("{BIN} {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(cmd)
         .render(&mut out)
         .map_err(|e| Error::io("rendering the man page", e))?;
-    write_stdout(&out)
+    Ok(out)
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<Exit> {
