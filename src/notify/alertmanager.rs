@@ -1,6 +1,7 @@
 //! Prometheus Alertmanager: `POST /api/v2/alerts` with labels (alertname = kind,
 //! deployment, rule, series, severity), annotations (summary, description, run, link),
-//! `startsAt`, and `endsAt` on resolve. Verdicts are not alerts and are not sent.
+//! `startsAt`, and `endsAt` on resolve. Open alerts are re-sent every minute so they
+//! outlive Alertmanager's `resolve_timeout`. Verdicts are not alerts and are not sent.
 
 use super::config::AlertmanagerConfig;
 use super::http::{self, Target};
@@ -9,6 +10,10 @@ use super::{Channel, Delivery};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// Alertmanager resolves an alert not re-sent within its `resolve_timeout` (5m by
+/// default): open alerts are re-sent this often while a watch runs.
+pub const REFRESH: Duration = Duration::from_secs(60);
 
 /// Posts alerts to one Alertmanager.
 pub struct Alertmanager {
@@ -81,6 +86,10 @@ impl Channel for Alertmanager {
 
     fn handles(&self, event: Event) -> bool {
         event != Event::Verdict
+    }
+
+    fn refresh_every(&self) -> Option<Duration> {
+        Some(REFRESH)
     }
 
     fn send<'a>(&'a self, msg: &'a Message) -> BoxFuture<'a, Delivery> {

@@ -19,6 +19,8 @@ pub enum Event {
     Verdict,
     /// `notify test`.
     Test,
+    /// An open alert re-sent to a channel that forgets alerts not re-sent (Alertmanager).
+    Refresh,
 }
 
 impl Event {
@@ -30,6 +32,7 @@ impl Event {
             Event::Resolved => "resolved",
             Event::Verdict => "verdict",
             Event::Test => "test",
+            Event::Refresh => "refresh",
         }
     }
 }
@@ -115,7 +118,7 @@ impl Message {
     /// Whether this message tells of trouble (for colours and priorities).
     pub fn is_bad(&self) -> bool {
         match self.event {
-            Event::Firing | Event::Escalated => true,
+            Event::Firing | Event::Escalated | Event::Refresh => true,
             Event::Verdict => self.verdict.as_deref() != Some("healthy"),
             Event::Resolved | Event::Test => false,
         }

@@ -62,8 +62,12 @@ pub trait Channel: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Whether this channel has something to say for this event (PagerDuty and
     /// Alertmanager track anomalies, not verdicts).
-    fn handles(&self, _event: Event) -> bool {
-        true
+    fn handles(&self, event: Event) -> bool {
+        event != Event::Refresh
+    }
+    /// How often an open alert must be re-sent for the channel to keep it (None: never).
+    fn refresh_every(&self) -> Option<Duration> {
+        None
     }
     /// Sends one message; never panics, never returns a secret in `detail`.
     fn send<'a>(&'a self, msg: &'a Message) -> BoxFuture<'a, Delivery>;

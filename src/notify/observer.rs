@@ -34,6 +34,8 @@ pub struct NotifyObserver {
     link: Option<String>,
     secrets: Vec<String>,
     done: Vec<Attempt>,
+    /// When each (alert, channel) was last told it fires, for channels that need refreshes.
+    refreshed: HashMap<((String, String), String), Timestamp>,
 }
 
 impl NotifyObserver {
@@ -76,6 +78,7 @@ impl NotifyObserver {
             link,
             secrets,
             done: Vec::new(),
+            refreshed: HashMap::new(),
         })
     }
 
@@ -219,6 +222,9 @@ impl NotifyObserver {
                 if s.notified {
                     s.last_sent_at = Some(now);
                 }
+                for n in &names {
+                    self.refreshed.insert((key.clone(), n.clone()), now);
+                }
                 self.dispatch(ctx, msg, &names);
             }
             FireAction::Duplicate => {
@@ -287,6 +293,7 @@ impl NotifyObserver {
                 if !s.channels.contains(c) {
                     s.channels.push(c.clone());
                 }
+                self.refreshed.insert((key.clone(), c.clone()), now);
             }
             let mut msg = Message::anomaly(
                 Event::Escalated,
@@ -303,6 +310,28 @@ impl NotifyObserver {
             ));
             self.dispatch(ctx, msg, &stage.channels);
             self.save(&key);
+        }
+    }
+
+    /// Re-sends open alerts to channels that forget them otherwise (Alertmanager).
+    fn refresh(&mut self, ctx: &RunContext, now: Timestamp) {
+        let mut due: Vec<(Anomaly, String)> = Vec::new();
+        for (k, s) in self.alerts.iter().filter(|(_, s)| s.firing && s.notified) {
+            for name in &s.channels {
+                let Some(every) = self.channels.get(name).and_then(|c| c.refresh_every()) else {
+                    continue;
+                };
+                let last = self.refreshed.get(&(k.clone(), name.clone())).copied();
+                if last.is_none_or(|t| now - t >= every.as_millis() as i64) {
+                    due.push((s.anomaly.clone(), name.clone()));
+                }
+            }
+        }
+        for (a, name) in due {
+            let key = (a.rule.clone(), a.series.clone());
+            self.refreshed.insert((key, name.clone()), now);
+            let msg = Message::anomaly(Event::Refresh, &ctx.deployment, &ctx.run_id, now, &a);
+            self.dispatch(ctx, msg, &[name]);
         }
     }
 
@@ -378,6 +407,7 @@ impl Observer for NotifyObserver {
             self.resolve(ctx, now, (a.rule.clone(), a.series.clone()), a);
         }
         self.escalate(ctx, now);
+        self.refresh(ctx, now);
         self.reap();
     }
 

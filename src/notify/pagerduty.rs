@@ -88,7 +88,7 @@ impl Channel for PagerDuty {
     }
 
     fn handles(&self, event: Event) -> bool {
-        event != Event::Verdict
+        event != Event::Verdict && event != Event::Refresh
     }
 
     fn send<'a>(&'a self, msg: &'a Message) -> BoxFuture<'a, Delivery> {

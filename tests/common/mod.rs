@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod servers;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
