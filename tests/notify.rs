@@ -482,3 +482,37 @@ fn email_reaches_a_real_smtp_server_with_auth_and_both_bodies() {
     assert!(mails[1].contains("Deployment: web"), "{}", mails[1]);
     assert!(mails[2].contains("web: healthy (exit 0)"), "{}", mails[2]);
 }
+
+#[test]
+fn a_manual_rollback_is_notified_like_an_automatic_one() {
+    let r = Receiver::start();
+    let p = Project::new();
+    let notify = format!(
+        "  channels:\n    hook: {{ webhook: {{ url: \"{}\" }} }}\n  routes:\n    - {{ channels: [hook] }}\n",
+        r.url("/hook")
+    );
+    config(&p, &p.series("ok", &["1"]), "1s", &notify);
+    let yaml = p.read("vz-monitor.yaml").unwrap().replace(
+        "rollback: { enabled: false,",
+        "rollback: { command: [\"true\"],",
+    );
+    p.write("vz-monitor.yaml", &yaml);
+    let o = p
+        .cmd()
+        .args(["rollback", "--reason", "bad canary"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = r.events("/hook", "event", "verdict");
+    assert_eq!(v.len(), 1, "{:?}", r.on("/hook"));
+    assert_eq!(v[0]["verdict"], "rolled_back");
+    assert!(v[0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("rolled back by hand"));
+    assert!(
+        v[0]["reasons"][0].as_str().unwrap().contains("bad canary"),
+        "{}",
+        v[0]
+    );
+}

@@ -342,13 +342,15 @@ impl NotifyObserver {
             s.verdict.clone()
         };
         let severity = match verdict.as_str() {
-            "rollback" => Severity::Critical,
+            "rollback" | "rollback_failed" => Severity::Critical,
+            "rolled_back" => Severity::High,
             "inconclusive" => Severity::High,
             "interrupted" => Severity::Medium,
             _ => Severity::Info,
         };
         let what = match (ctx.kind.as_str(), verdict.as_str()) {
-            ("manual_rollback", _) => "manual rollback".to_string(),
+            ("manual_rollback", _) if s.rollback.ok => "rolled back by hand".to_string(),
+            ("manual_rollback", _) => "MANUAL ROLLBACK FAILED, a human must act".into(),
             (_, "rollback") if s.rollback.ran && s.rollback.ok => "rolled back".into(),
             (_, "rollback") if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
             (_, "rollback") => "unhealthy (rollback not run)".into(),
