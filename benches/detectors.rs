@@ -6,7 +6,9 @@ use std::time::Duration;
 use vz_monitor::detect::baseline::{self, BaselineParams};
 use vz_monitor::detect::down::{self, DownParams};
 use vz_monitor::detect::iqr::{Fences, IqrParams};
-use vz_monitor::detect::stats::{mann_whitney_u, Alternative};
+use vz_monitor::detect::stats::{
+    mann_whitney_u, mann_whitney_u_both_sorted, median_mad, sort_values, Alternative,
+};
 use vz_monitor::detect::threshold::{self, Op, ThresholdParams};
 use vz_monitor::detect::trend::{self, TrendParams};
 use vz_monitor::detect::zscore::{self, ZscoreParams};
@@ -49,6 +51,30 @@ fn detectors(c: &mut Criterion) {
     let current = values(N, 0xD1B5_4A32_D192_ED03, 210.0);
     let times = ticks(N);
     let base = Baseline::from_values(&base_values).unwrap();
+
+    c.bench_function("sort_values_1m", |b| {
+        b.iter(|| {
+            let mut v = black_box(&base_values).clone();
+            sort_values(&mut v);
+            v
+        })
+    });
+
+    c.bench_function("median_mad_1m", |b| {
+        b.iter(|| median_mad(black_box(&base_values)))
+    });
+
+    let mut cur_sorted = current.clone();
+    sort_values(&mut cur_sorted);
+    c.bench_function("mann_whitney_u_both_sorted_1m_each", |b| {
+        b.iter(|| {
+            mann_whitney_u_both_sorted(
+                black_box(&base.sorted),
+                black_box(&cur_sorted),
+                Alternative::Greater,
+            )
+        })
+    });
 
     c.bench_function("baseline_from_values_1m", |b| {
         b.iter(|| Baseline::from_values(black_box(&base_values)))

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 pub const ZERO_BASELINE: f64 = 1e-9;
 
 /// Config of the `baseline` detector:
-/// `{ stat: p95, direction: increase, max_change: "20%", p_value: 0.01, min_delta: 0, min_samples: 3 }`.
+/// `{ stat: p95, direction: increase, max_change: "20%", p_value: 0.01, min_delta: 0,
+/// min_samples: 3 }` (the defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineParams {
@@ -248,8 +249,10 @@ mod tests {
         let f = run(&BaselineParams::default(), Some(&b), &w).unwrap();
         assert!(!f.active);
         assert!(
-            f.reason
-                .starts_with("p95 124.25 is 5.252% above baseline 118.05 (max 20%), within the allowed change; Mann-Whitney U p="),
+            f.reason.starts_with(
+                "p95 124.25 is 5.252% above baseline 118.05 (max 20%), within the allowed \
+                 change; Mann-Whitney U p="
+            ),
             "{}",
             f.reason
         );

@@ -1,4 +1,4 @@
-//! `iqr`: is the latest value outside Tukey's fences `[Q1 − k·IQR, Q3 + k·IQR]` of the baseline?
+//! `iqr`: is the latest value outside the baseline's Tukey fences `[Q1 − k·IQR, Q3 + k·IQR]`?
 
 use super::stats::watched_only;
 use super::threshold::latest_point;

@@ -34,7 +34,7 @@ impl Baseline {
         let mean = mean(&sorted);
         let std_dev = std_dev_around(&sorted, mean);
         let median = quantile_sorted(&sorted, 0.5);
-        let mad = mad_around(&sorted, median);
+        let mad = mad_sorted(&sorted, median);
         let q1 = quantile_sorted(&sorted, 0.25);
         let q3 = quantile_sorted(&sorted, 0.75);
         Some(Baseline {
@@ -58,7 +58,8 @@ impl Baseline {
         match s {
             Stat::Mean => self.mean,
             Stat::P50 => self.median,
-            Stat::P95 | Stat::P99 => self.quantile(s.quantile().unwrap_or(0.5)),
+            Stat::P95 => self.quantile(0.95),
+            Stat::P99 => self.quantile(0.99),
         }
     }
 
@@ -186,6 +187,53 @@ pub fn median_mad(values: &[f64]) -> (f64, f64) {
     (median, mad_around(&v, median))
 }
 
+/// MAD of sorted values without allocating, in O(log n): the deviations below the median
+/// (walking down from it) and above it (walking up) are two ascending runs, and the
+/// middle of two sorted runs is found by bisection.
+fn mad_sorted(sorted: &[f64], median: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let split = sorted.partition_point(|&x| x <= median);
+    let below = |t: usize| median - sorted[split - 1 - t]; // ascending in t, t < split
+    let above = |t: usize| sorted[split + t] - median; // ascending in t, t < n − split
+    let (n_below, n_above) = (split, n - split);
+    let h = (n - 1) as f64 * 0.5;
+    let k = h.floor() as usize;
+    // The k + 1 smallest deviations are the c smallest below and the k + 1 − c smallest
+    // above, for the least c whose next "below" is not smaller than the last "above" taken.
+    let settled = |c: usize| {
+        let r = k + 1 - c;
+        r == 0 || c == n_below || above(r - 1) <= below(c)
+    };
+    let (mut lo, mut hi) = ((k + 1).saturating_sub(n_above), (k + 1).min(n_below));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if settled(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let (c, r) = (lo, k + 1 - lo);
+    let kth = match (c > 0, r > 0) {
+        (true, true) => below(c - 1).max(above(r - 1)),
+        (true, false) => below(c - 1),
+        _ => above(r - 1),
+    };
+    let t = h - k as f64;
+    if t == 0.0 {
+        return kth;
+    }
+    let next = match (c < n_below, r < n_above) {
+        (true, true) => below(c).min(above(r)),
+        (true, false) => below(c),
+        _ => above(r),
+    };
+    lerp(kth, next, t)
+}
+
 fn mad_around(values: &[f64], median: f64) -> f64 {
     let mut dev: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
     quantile_unsorted(&mut dev, 0.5)
@@ -196,9 +244,37 @@ pub fn finite_values(values: &[f64]) -> Vec<f64> {
     values.iter().copied().filter(|v| v.is_finite()).collect()
 }
 
-/// Sorts ascending in IEEE total order (−0.0 just before +0.0, which compare equal anyway).
+/// Sorts ascending in IEEE total order (`f64::total_cmp`: −0.0 just before +0.0, which
+/// compare equal anyway).
+///
+/// The values are first turned, in place, into integers with the same order (their bits,
+/// sign-flipped), sorted as integers and turned back: about twice as fast as
+/// `sort_unstable_by(f64::total_cmp)` at a million values, with no allocation.
 pub fn sort_values(values: &mut [f64]) {
-    values.sort_unstable_by(f64::total_cmp);
+    // The keys are stored as raw bits in the f64 slots; `from_bits`/`to_bits` are plain
+    // bit copies, so even keys that look like NaN come back unchanged.
+    for v in values.iter_mut() {
+        *v = f64::from_bits(order_key(*v));
+    }
+    values.sort_unstable_by_key(|v| v.to_bits());
+    for v in values.iter_mut() {
+        *v = from_order_key(v.to_bits());
+    }
+}
+
+/// Maps a float to an integer with the same order as `f64::total_cmp`.
+fn order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// Inverse of [`order_key`].
+fn from_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
 /// Which way the second sample is tested to differ from the first.
@@ -254,44 +330,41 @@ pub fn mann_whitney_u_both_sorted(
             p_value: f64::NAN,
         };
     }
-    // Walk both sorted samples group of equal values by group. Each b in a group beats
-    // every smaller a and ties with the a's of its group: 2U is an exact integer.
+    // Merge the two sorted samples. A b below the next a beats the i a's before it; an a
+    // below the next b just advances. Both steps are branch-free (random data would
+    // mispredict half the time); equal values (rare in measurements) take the slow path.
+    // 2U is an exact integer; the tie term Σ(t³ − t) over groups of equal values is each
+    // sample's own runs plus, for a value in both samples, 3·ca·cb·(ca + cb).
     let (mut i, mut j) = (0usize, 0usize);
-    let mut twice_u: u128 = 0;
-    let mut tie_term = 0.0f64; // Σ (t³ − t) over tie groups
-    while i < n1 || j < n2 {
-        let v = match (a_sorted.get(i), b_sorted.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => unreachable!(),
-        };
-        let a_below = i;
-        let mut ca = 0usize;
-        while i < n1 && a_sorted[i] == v {
-            i += 1;
-            ca += 1;
-        }
-        let mut cb = 0usize;
-        while j < n2 && b_sorted[j] == v {
-            j += 1;
-            cb += 1;
-        }
-        if ca == 0 && cb == 0 {
-            // Only reachable with NaN in the input: skip it rather than loop forever.
-            if i < n1 {
+    let mut twice_u: u64 = 0; // ≤ 2·n1·n2: fits for samples up to billions of values
+    let mut cross_ties: u128 = 0;
+    while i < n1 && j < n2 {
+        let (x, y) = (a_sorted[i], b_sorted[j]);
+        let a_first = usize::from(x < y);
+        let b_first = usize::from(y < x);
+        if a_first | b_first == 0 {
+            if x.is_nan() {
+                break; // NaN: not allowed here; stop rather than loop forever
+            }
+            let a_below = i;
+            while i < n1 && a_sorted[i] == x {
                 i += 1;
-            } else {
+            }
+            let j0 = j;
+            while j < n2 && b_sorted[j] == x {
                 j += 1;
             }
+            let (ca, cb) = ((i - a_below) as u128, (j - j0) as u128);
+            twice_u += (cb * (2 * a_below as u128 + ca)) as u64;
+            cross_ties += 3 * ca * cb * (ca + cb);
             continue;
         }
-        twice_u += cb as u128 * (2 * a_below + ca) as u128;
-        let t = (ca + cb) as f64;
-        if ca + cb > 1 {
-            tie_term += t * t * t - t;
-        }
+        twice_u += (b_first * 2 * i) as u64;
+        i += a_first;
+        j += b_first;
     }
+    twice_u += ((n2 - j) * 2 * n1) as u64; // b's above every a
+    let tie_term = (run_ties(a_sorted) + run_ties(b_sorted) + cross_ties) as f64;
     let u_b = twice_u as f64 / 2.0;
     let (n1f, n2f) = (n1 as f64, n2 as f64);
     let nn = n1f * n2f;
@@ -309,6 +382,18 @@ pub fn mann_whitney_u_both_sorted(
         (Normal::standard().sf(z) * factor).clamp(0.0, 1.0)
     };
     MannWhitney { u: u_b, p_value }
+}
+
+/// Σ (t³ − t) over runs of equal values in a sorted slice, built up incrementally: growing
+/// a run from L to L + 1 values adds 3·L·(L + 1).
+fn run_ties(sorted: &[f64]) -> u128 {
+    let mut total: u128 = 0;
+    let mut len_before: u64 = 0;
+    for w in sorted.windows(2) {
+        len_before = (len_before + 1) * u64::from(w[0] == w[1]);
+        total += u128::from(3 * len_before * (len_before + 1));
+    }
+    total
 }
 
 /// Formats a p-value for a sentence: `0.0004`, `3.2e-12`, `1`.
@@ -457,6 +542,30 @@ mod tests {
     }
 
     #[test]
+    fn mad_of_sorted_matches_selection() {
+        let mut x = 88172645463325252u64;
+        for n in (1usize..=40).chain([100, 101, 1000, 1001]) {
+            for skewed_ties in [true, false] {
+                let v: Vec<f64> = (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        if skewed_ties {
+                            (x % 50) as f64 * if x % 7 == 3 { 10.0 } else { 1.0 }
+                        } else {
+                            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.3
+                        }
+                    })
+                    .collect();
+                let (median, mad) = median_mad(&v); // selection on |x − median|
+                let b = Baseline::from_values(&v).unwrap(); // bisection on the sorted values
+                assert_eq!((b.median, b.mad), (median, mad), "n = {n}");
+            }
+        }
+    }
+
+    #[test]
     fn mean_and_std_dev() {
         assert!(mean(&[]).is_nan());
         assert_eq!(std_dev(&[]), 0.0);
@@ -553,6 +662,61 @@ mod tests {
         );
     }
 
+    /// Textbook U and tie term: every pair, every group (O(n·m)).
+    fn brute_force(a: &[f64], b: &[f64]) -> (f64, f64) {
+        let mut twice_u = 0.0;
+        for &y in b {
+            for &x in a {
+                twice_u += if y > x {
+                    2.0
+                } else if y == x {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
+        }
+        let mut all: Vec<f64> = a.iter().chain(b).copied().collect();
+        all.sort_unstable_by(f64::total_cmp);
+        let mut ties = 0.0;
+        for group in all.chunk_by(|p, q| p == q) {
+            let t = group.len() as f64;
+            ties += t * t * t - t;
+        }
+        (twice_u / 2.0, ties)
+    }
+
+    #[test]
+    fn mwu_merge_matches_brute_force() {
+        let mut x = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for case in 0..200 {
+            let (n1, n2) = (1 + next(40) as usize, 1 + next(40) as usize);
+            let distinct = [2, 5, 20, 1000][case % 4];
+            let a: Vec<f64> = (0..n1).map(|_| next(distinct) as f64 - 1.0).collect();
+            let b: Vec<f64> = (0..n2).map(|_| next(distinct) as f64).collect();
+            let (u, ties) = brute_force(&a, &b);
+            let r = mann_whitney_u(&a, &b, Alternative::TwoSided);
+            assert_eq!(r.u, u, "case {case}");
+            // p from the brute-force U and tie term, with scipy's formula.
+            let (n1, n2) = (n1 as f64, n2 as f64);
+            let n = n1 + n2;
+            let var = n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
+            let big = u.max(n1 * n2 - u);
+            let p = if var > 0.0 {
+                (2.0 * Normal::standard().sf((big - n1 * n2 / 2.0 - 0.5) / var.sqrt())).min(1.0)
+            } else {
+                1.0
+            };
+            assert_close!(r.p_value, p, 1e-12);
+        }
+    }
+
     #[test]
     fn mwu_large_samples_are_fast_and_sane() {
         let a: Vec<f64> = (0..10_000).map(|i| ((i * 7919) % 10_007) as f64).collect();
@@ -561,6 +725,57 @@ mod tests {
         assert!(r.p_value < 1e-10, "{r:?}");
         let r = mann_whitney_u(&a, &b, Alternative::Less);
         assert!(r.p_value > 0.99, "{r:?}");
+    }
+
+    #[test]
+    fn sort_values_matches_total_cmp() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Random bit patterns (every sign, exponent, subnormal), plus specials and repeats.
+        let mut v: Vec<f64> = (0..20_000)
+            .map(|i| match i % 4 {
+                0 => f64::from_bits(next()),
+                1 => (next() % 1000) as f64 - 500.0,
+                2 => (next() >> 11) as f64 / (1u64 << 53) as f64 * 1e6,
+                // −0.0 and negative subnormals have NaN-patterned keys: they must survive.
+                _ => [
+                    0.0,
+                    -0.0,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::MIN_POSITIVE,
+                    -5e-324,
+                    -1e-310,
+                    f64::MAX,
+                    f64::MIN,
+                ][i % 9],
+            })
+            .filter(|v| !v.is_nan())
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable_by(f64::total_cmp);
+        sort_values(&mut v);
+        assert!(v.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // Narrow ranges and reversed input.
+        for step in [1e-9, 1e-12, 1.0] {
+            let mut v: Vec<f64> = (0..5000)
+                .rev()
+                .map(|i| if step < 1.0 { 100.0 } else { 0.0 } + i as f64 * step)
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable_by(f64::total_cmp);
+            sort_values(&mut v);
+            assert_eq!(v, want);
+        }
+        // All equal.
+        let mut v = vec![3.5; 5000];
+        sort_values(&mut v);
+        assert_eq!(v, vec![3.5; 5000]);
     }
 
     #[test]

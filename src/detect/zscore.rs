@@ -220,7 +220,8 @@ mod tests {
     }
 
     // Baseline 2, 4, 4, 4, 5, 5, 7, 9 (hand): mean 5, squared deviations sum 32,
-    // std dev sqrt(32/7) = 2.13809; median 4.5, |x − 4.5| = 2.5 .5 .5 .5 .5 .5 2.5 4.5 → MAD 0.5.
+    // std dev sqrt(32/7) = 2.13809; median 4.5, |x − 4.5| = 2.5 .5 .5 .5 .5 .5 2.5 4.5,
+    // so MAD 0.5.
     fn sample() -> Baseline {
         Baseline::from_values(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap()
     }
