@@ -333,7 +333,7 @@ fn sigint_saves_the_run_and_exits_130_without_rollback() {
     config(&p, &["0"], &["100"], &logging_rollback(p.dir.path()), "");
     let b = baseline(&p);
     let bin = assert_cmd::cargo::cargo_bin("vz-monitor");
-    let mut child = std::process::Command::new(bin)
+    let child = std::process::Command::new(bin)
         .current_dir(p.dir.path())
         .args([
             "watch",
