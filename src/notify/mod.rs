@@ -17,6 +17,7 @@ pub mod pushover;
 pub mod routing;
 pub mod slack;
 pub mod state;
+pub mod verdict;
 pub mod webhook;
 
 use crate::observe::{Observer, RunContext};

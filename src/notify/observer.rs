@@ -9,7 +9,7 @@ use super::routing::{self, FireAction};
 use super::state::{self, AlertState, Attempt};
 use super::{redact, Channel};
 use crate::gate::{Gate, RuleStatus, TickReport};
-use crate::model::{Anomaly, Severity, Timestamp};
+use crate::model::{Anomaly, Timestamp};
 use crate::observe::{Observer, RunContext};
 use crate::report::RunSummary;
 use crate::store::Store;
@@ -334,70 +334,6 @@ impl NotifyObserver {
             self.dispatch(ctx, msg, &[name]);
         }
     }
-
-    fn verdict_message(&self, ctx: &RunContext, s: &RunSummary) -> Message {
-        let verdict = if s.interrupted {
-            "interrupted".to_string()
-        } else {
-            s.verdict.clone()
-        };
-        let severity = match verdict.as_str() {
-            "rollback" | "rollback_failed" => Severity::Critical,
-            "rolled_back" => Severity::High,
-            "inconclusive" => Severity::High,
-            "interrupted" => Severity::Medium,
-            _ => Severity::Info,
-        };
-        let what = match (ctx.kind.as_str(), verdict.as_str()) {
-            ("manual_rollback", _) if s.rollback.ok => "rolled back by hand".to_string(),
-            ("manual_rollback", _) => "MANUAL ROLLBACK FAILED, a human must act".into(),
-            (_, "rollback") if s.rollback.ran && s.rollback.ok => "rolled back".into(),
-            (_, "rollback") if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
-            (_, "rollback") => "unhealthy (rollback not run)".into(),
-            (_, v) => v.to_string(),
-        };
-        let mut reasons = s.reasons.clone();
-        if !s.rollback.note.is_empty() {
-            reasons.push(format!("rollback: {}", s.rollback.note));
-        }
-        Message {
-            version: 1,
-            event: Event::Verdict,
-            deployment: ctx.deployment.clone(),
-            run_id: Some(ctx.run_id.clone()),
-            timestamp: rfc3339(s.ended_at),
-            severity,
-            summary: format!("{}: {what} (exit {})", ctx.deployment, s.exit_code),
-            dedup_key: None,
-            verdict: Some(verdict),
-            reasons,
-            anomalies: s.anomalies.clone(),
-            link: None,
-            stage: None,
-            exit_code: Some(s.exit_code),
-            dry_run: s.dry_run,
-        }
-    }
-
-    fn report(&self) {
-        let count = |o: &str| self.done.iter().filter(|a| a.outcome == o).count();
-        let (sent, failed) = (count("sent"), count("failed") + count("abandoned"));
-        let quiet = count("duplicate") + count("cooldown");
-        if self.done.is_empty() {
-            return;
-        }
-        eprintln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
-        for a in self
-            .done
-            .iter()
-            .filter(|a| a.outcome == "failed" || a.outcome == "abandoned")
-        {
-            eprintln!(
-                "  {} {} ({}): {} — {}",
-                a.channel, a.event, a.channel_type, a.outcome, a.detail
-            );
-        }
-    }
 }
 
 impl Observer for NotifyObserver {
@@ -431,7 +367,7 @@ impl Observer for NotifyObserver {
                     self.resolve(ctx, now, key, &a);
                 }
             }
-            let msg = self.verdict_message(ctx, s);
+            let msg = super::verdict::message(ctx, s);
             let names = self.config.verdict.clone();
             self.dispatch(ctx, msg, &names);
             let wait = self
@@ -453,7 +389,7 @@ impl Observer for NotifyObserver {
             for a in left {
                 self.record(a);
             }
-            self.report();
+            super::verdict::report(&self.done);
         })
     }
 }

@@ -1,0 +1,72 @@
+//! The end of a run: its one verdict message, and the notification tally on stderr.
+
+use super::message::{rfc3339, Event, Message};
+use super::state::Attempt;
+use crate::model::Severity;
+use crate::observe::RunContext;
+use crate::report::RunSummary;
+
+/// The one verdict message of a run, from its summary.
+pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {
+    let verdict = if s.interrupted {
+        "interrupted".to_string()
+    } else {
+        s.verdict.clone()
+    };
+    let severity = match verdict.as_str() {
+        "rollback" | "rollback_failed" => Severity::Critical,
+        "rolled_back" => Severity::High,
+        "inconclusive" => Severity::High,
+        "interrupted" => Severity::Medium,
+        _ => Severity::Info,
+    };
+    let what = match (ctx.kind.as_str(), verdict.as_str()) {
+        ("manual_rollback", _) if s.rollback.ok => "rolled back by hand".to_string(),
+        ("manual_rollback", _) => "MANUAL ROLLBACK FAILED, a human must act".into(),
+        (_, "rollback") if s.rollback.ran && s.rollback.ok => "rolled back".into(),
+        (_, "rollback") if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
+        (_, "rollback") => "unhealthy (rollback not run)".into(),
+        (_, v) => v.to_string(),
+    };
+    let mut reasons = s.reasons.clone();
+    if !s.rollback.note.is_empty() {
+        reasons.push(format!("rollback: {}", s.rollback.note));
+    }
+    Message {
+        version: 1,
+        event: Event::Verdict,
+        deployment: ctx.deployment.clone(),
+        run_id: Some(ctx.run_id.clone()),
+        timestamp: rfc3339(s.ended_at),
+        severity,
+        summary: format!("{}: {what} (exit {})", ctx.deployment, s.exit_code),
+        dedup_key: None,
+        verdict: Some(verdict),
+        reasons,
+        anomalies: s.anomalies.clone(),
+        link: None,
+        stage: None,
+        exit_code: Some(s.exit_code),
+        dry_run: s.dry_run,
+    }
+}
+
+/// One stderr line of counts, then one per failed or abandoned send.
+pub fn report(done: &[Attempt]) {
+    let count = |o: &str| done.iter().filter(|a| a.outcome == o).count();
+    let (sent, failed) = (count("sent"), count("failed") + count("abandoned"));
+    let quiet = count("duplicate") + count("cooldown");
+    if done.is_empty() {
+        return;
+    }
+    eprintln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
+    for a in done
+        .iter()
+        .filter(|a| a.outcome == "failed" || a.outcome == "abandoned")
+    {
+        eprintln!(
+            "  {} {} ({}): {} — {}",
+            a.channel, a.event, a.channel_type, a.outcome, a.detail
+        );
+    }
+}
