@@ -82,6 +82,22 @@ fn one_firing_per_anomaly_signed_shaped_and_one_verdict() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let summary = json(&o.stdout);
     assert!(summary["ticks"].as_u64().unwrap() >= 10, "{summary}");
+    // Every attempt and its outcome is part of the run summary (and of the stored run).
+    let attempts = summary["notifications"]
+        .as_array()
+        .expect("notifications in the summary");
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a["channel"] == "hook" && a["event"] == "firing" && a["outcome"] == "sent"),
+        "{attempts:?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a["event"] == "verdict" && a["outcome"] == "sent"),
+        "{attempts:?}"
+    );
 
     // Webhook: one firing for the anomaly that fired on every tick, one verdict, signed.
     let firing = r.events("/hook", "event", "firing");

@@ -105,6 +105,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         anomalies: gate.anomalies().to_vec(),
         rules: gate.evaluations(),
         completeness: gate.completeness(),
+        notifications: Vec::new(),
         tick_overhead_ms: None,
     };
     summary.set_decision(&d);

@@ -116,6 +116,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         anomalies: Vec::new(),
         rules: Vec::new(),
         completeness: Vec::new(),
+        notifications: Vec::new(),
         tick_overhead_ms: None,
     };
     for o in observers.iter_mut() {

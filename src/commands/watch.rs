@@ -173,6 +173,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         anomalies: Vec::new(),
         rules: Vec::new(),
         completeness: gate.completeness(),
+        notifications: Vec::new(),
         tick_overhead_ms: overhead(&mut overheads),
     };
     let exit = if interrupted {
@@ -206,6 +207,23 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     };
     summary.anomalies = gate.anomalies().to_vec();
     summary.rules = gate.evaluations();
+    // Observers finish first (notifications are awaited, bounded), so the stored and
+    // printed summary carry every send attempt and its outcome.
+    for o in observers.iter_mut() {
+        o.on_finish(&ctx, &summary).await;
+    }
+    let filter = crate::notify::state::AttemptFilter {
+        run_id: Some(run_id.clone()),
+        deployment: None,
+        limit: 10_000,
+    };
+    match crate::notify::state::attempts(store.connection(), &filter) {
+        Ok(mut attempts) => {
+            attempts.reverse();
+            summary.notifications = attempts;
+        }
+        Err(e) => eprintln!("warning: could not read notification attempts: {e}"),
+    }
 
     let json = serde_json::to_string(&summary).unwrap_or_default();
     let status = if interrupted {
@@ -225,9 +243,6 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     };
     if let Err(e) = store.finish_run(&run_id, &end) {
         eprintln!("warning: could not store the run: {e}");
-    }
-    for o in observers.iter_mut() {
-        o.on_finish(&ctx, &summary).await;
     }
     match a.output {
         Format::Json => print_json(&summary)?,

@@ -126,6 +126,17 @@ pub fn verdict_lines(s: &RunSummary) -> String {
             crate::config::OnInconclusive::Fail => "fail (fail-closed)",
         }
     ));
+    if !s.notifications.is_empty() {
+        let count = |o: &str| s.notifications.iter().filter(|a| a.outcome == o).count();
+        let suppressed =
+            s.notifications.len() - count("sent") - count("failed") - count("abandoned");
+        out.push_str(&format!(
+            "  notifications: {} sent, {} failed, {} abandoned, {suppressed} suppressed (dedup/cooldown)\n",
+            count("sent"),
+            count("failed"),
+            count("abandoned")
+        ));
+    }
     out.push_str(&format!("  run: {}\n", s.run_id));
     out
 }
