@@ -92,6 +92,12 @@ pub struct Gate {
     anomalies: Vec<Anomaly>,
     counted: [u32; 5],
     decision: Option<Decision>,
+    /// Baseline values in capture order, per series, for multivariate (joint) detectors.
+    baseline_rows: HashMap<String, Vec<f64>>,
+    /// Trained isolation forests by rule index (`None`: no baseline rows for every metric).
+    forests: HashMap<usize, Option<Result<crate::detect::isolation_forest::Forest, String>>>,
+    /// Composite rule states (series `usize::MAX`), in evaluation order (references first).
+    composites: Vec<usize>,
 }
 
 impl Gate {
@@ -114,7 +120,11 @@ impl Gate {
             anomalies: Vec::new(),
             counted: [0; 5],
             decision: None,
+            baseline_rows: HashMap::new(),
+            forests: HashMap::new(),
+            composites: Vec::new(),
         }
+        .with_composites()
     }
 
     /// Every anomaly fired so far, in firing order.
@@ -172,7 +182,7 @@ impl Gate {
         self.series_index.insert(sample.series.clone(), i);
         self.series_names.push(sample.series.clone());
         for (r, rule) in self.rules.iter().enumerate() {
-            if rule.metric == sample.metric {
+            if rule.metric == sample.metric && rule.detector.composite().is_none() {
                 self.states.push(RuleState {
                     rule: r,
                     series: i,
@@ -234,6 +244,7 @@ impl Gate {
                 self.step_rule(k, now, &mut report);
             }
         }
+        self.step_composites(now, &mut report);
 
         if self.decision.is_none() {
             let input = self.policy_input(now);
@@ -272,13 +283,31 @@ impl Gate {
 
     fn step_rule(&mut self, k: usize, now: Timestamp, report: &mut TickReport) {
         let (rule_idx, series_idx) = (self.states[k].rule, self.states[k].series);
+        let latest = self.series[series_idx].latest.clone();
+        let outcome = if let Some(p) = match &self.rules[rule_idx].detector {
+            crate::detect::DetectorSpec::IsolationForest(p) => Some(p.clone()),
+            _ => None,
+        } {
+            self.joint_outcome(rule_idx, &p)
+        } else {
+            self.point_outcome(rule_idx, series_idx, now)
+        };
+        let series_name = self.series_names[series_idx].clone();
+        self.apply(k, now, outcome, latest.as_ref(), &series_name, report);
+    }
+
+    fn point_outcome(
+        &self,
+        rule_idx: usize,
+        series_idx: usize,
+        now: Timestamp,
+    ) -> crate::detect::Outcome {
         let rule = &self.rules[rule_idx];
         let s = &self.series[series_idx];
         let metric = &self.metrics[s.metric];
         let series_name = &self.series_names[series_idx];
         let latest = s.latest.as_ref();
-
-        let outcome = match latest {
+        match latest {
             Some(Reading::Missing(why))
                 if metric.on_missing == OnMissing::Fail && !rule.detector.watches_down() =>
             {
@@ -319,12 +348,24 @@ impl Gate {
                 };
                 rule.detector.evaluate(&input)
             }
-        };
+        }
+    }
 
+    /// Turns one tick's finding into rule state: pending, firing, resolved.
+    fn apply(
+        &mut self,
+        k: usize,
+        now: Timestamp,
+        outcome: crate::detect::Outcome,
+        latest: Option<&Reading>,
+        series_name: &str,
+        report: &mut TickReport,
+    ) {
+        let rule = &self.rules[self.states[k].rule];
         let state = &mut self.states[k];
         let mut eval = Evaluation {
             rule: rule.name.clone(),
-            series: series_name.clone(),
+            series: series_name.to_string(),
             detector: rule.detector.name().into(),
             kind: rule.kind.clone(),
             severity: rule.severity,
@@ -378,7 +419,7 @@ impl Gate {
                         let anomaly = Anomaly {
                             rule: rule.name.clone(),
                             metric: rule.metric.clone(),
-                            series: series_name.clone(),
+                            series: series_name.to_string(),
                             kind: rule.kind.clone(),
                             severity: rule.severity,
                             detector: rule.detector.name().into(),
@@ -475,5 +516,7 @@ impl Gate {
     }
 }
 
+mod composite;
+mod joint;
 #[cfg(test)]
 mod tests;

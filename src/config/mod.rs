@@ -511,6 +511,7 @@ pub fn parse_text(
 
     let mut rule_names = HashSet::new();
     let mut out_rules = Vec::new();
+    let mut rule_fields: Vec<(usize, String)> = Vec::new();
     for (r, field, idx) in rules {
         let src = &sources[idx];
         if r.name.trim().is_empty() {
@@ -522,7 +523,30 @@ pub fn parse_text(
                 format!("rule `{}` is defined twice", r.name),
             ));
         }
-        if !seen.contains(&r.metric) {
+        let mut r = r;
+        let joint = r.detector.joint_metrics().map(<[String]>::to_vec);
+        if r.metric.is_empty() {
+            match (&joint, r.detector.composite()) {
+                (Some(ms), _) if !ms.is_empty() => r.metric = ms[0].clone(),
+                (_, Some(_)) => {}
+                _ => {
+                    return Err(src.err(
+                        &format!("{field}.metric"),
+                        "missing: which metric does the rule watch?",
+                    ))
+                }
+            }
+        }
+        let is_composite = r.detector.composite().is_some();
+        for (j, m) in joint.iter().flatten().enumerate() {
+            if !seen.contains(m) {
+                return Err(src.err(
+                    &format!("{field}.detector.isolation_forest.metrics[{j}]"),
+                    format!("unknown metric `{m}`"),
+                ));
+            }
+        }
+        if !seen.contains(&r.metric) && !(is_composite && r.metric.is_empty()) {
             let known: Vec<_> = out_metrics.iter().map(|m| m.name.as_str()).collect();
             return Err(src.err(
                 &format!("{field}.metric"),
@@ -560,6 +584,7 @@ pub fn parse_text(
                 "must be at least 1",
             ));
         }
+        rule_fields.push((idx, field.clone()));
         out_rules.push(Rule {
             name: r.name,
             metric: r.metric,
@@ -576,6 +601,11 @@ pub fn parse_text(
             origin: src.name.clone(),
         });
     }
+
+    check_composites(&mut out_rules).map_err(|(i, msg)| {
+        let (idx, field) = &rule_fields[i];
+        sources[*idx].err(&format!("{field}.detector.composite.rules"), msg)
+    })?;
 
     let rb = raw.rollback.unwrap_or_default();
     let enabled = rb.enabled.unwrap_or(!rb.command.is_empty());
@@ -645,6 +675,46 @@ pub fn parse_text(
         digest: hex::encode(digest.finalize()),
         warnings,
     })
+}
+
+/// Composite rules reference existing rules without cycles; each gets as its `metric` the
+/// metric of the first plain rule it reaches (its anchor, so `analyze` keeps it with that column).
+fn check_composites(rules: &mut [Rule]) -> Result<(), (usize, String)> {
+    for (i, r) in rules.iter().enumerate() {
+        for name in r.detector.composite().map(|c| &c.rules[..]).unwrap_or(&[]) {
+            if !rules.iter().any(|o| &o.name == name) {
+                return Err((i, format!("unknown rule `{name}`")));
+            }
+            if name == &r.name {
+                return Err((i, "a composite rule cannot reference itself".into()));
+            }
+        }
+    }
+    let graph: Vec<(&str, &[String])> = rules
+        .iter()
+        .filter_map(|r| {
+            r.detector
+                .composite()
+                .map(|c| (r.name.as_str(), &c.rules[..]))
+        })
+        .collect();
+    if let Some(cycle) = crate::detect::composite::find_cycle(&graph) {
+        let i = rules.iter().position(|r| r.name == cycle[0]).unwrap_or(0);
+        return Err((i, format!("reference cycle: {}", cycle.join(" -> "))));
+    }
+    for i in 0..rules.len() {
+        let mut at = i;
+        while let Some(c) = rules[at].detector.composite() {
+            at = rules
+                .iter()
+                .position(|o| o.name == c.rules[0])
+                .unwrap_or(at);
+        }
+        if rules[i].metric.is_empty() {
+            rules[i].metric = rules[at].metric.clone();
+        }
+    }
+    Ok(())
 }
 
 fn join_field(base: &str, sub: &str) -> String {

@@ -104,6 +104,8 @@ pub struct RawMetric {
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     pub name: String,
+    /// Optional (empty) for `isolation_forest` (its `metrics`) and `composite` rules.
+    #[serde(default)]
     pub metric: String,
     #[serde(with = "serde_yaml::with::singleton_map")]
     pub detector: DetectorSpec,

@@ -157,3 +157,45 @@ fn built_in_defaults_and_init_template_are_valid() {
     let c = load(Some(&main), &env).unwrap();
     assert_eq!(c.rules.len(), 3);
 }
+
+#[test]
+fn composite_references_must_exist_and_not_loop() {
+    let base = "metrics:\n  m:\n    probe: { command: [x] }\nrules:\n  - { name: a, metric: m, detector: { threshold: { op: '>', value: 1 } } }\n";
+    let unknown = format!(
+        "{base}  - {{ name: c, detector: {{ composite: {{ op: or, rules: [a, nope] }} }} }}\n"
+    );
+    let e = parse_text(&unknown, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
+    assert!(e.message.contains("unknown rule `nope`"), "{e}");
+    assert_eq!(e.line, Some(6), "{e}");
+    let cycle = format!("{base}  - {{ name: c, detector: {{ composite: {{ op: or, rules: [a, d] }} }} }}\n  - {{ name: d, detector: {{ composite: {{ op: and, rules: [c] }} }} }}\n");
+    let e = parse_text(&cycle, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
+    assert!(e.message.contains("cycle: c -> d -> c"), "{e}");
+    let ok = format!("{base}  - {{ name: c, detector: {{ composite: {{ op: at_least, k: 1, rules: [a] }} }} }}\n");
+    let c = parse_text(&ok, Some(Path::new("t.yaml")), &|_| None).unwrap();
+    assert_eq!(
+        c.rules[1].metric, "m",
+        "anchored on its first plain rule's metric"
+    );
+}
+
+#[test]
+fn isolation_forest_rules_take_metrics_instead_of_metric() {
+    let base =
+        "metrics:\n  m:\n    probe: { command: [x] }\n  n:\n    probe: { command: [x] }\nrules:\n";
+    let ok = format!("{base}  - {{ name: j, detector: {{ isolation_forest: {{ metrics: [m, n], contamination: 0.01 }} }} }}\n");
+    let c = parse_text(&ok, Some(Path::new("t.yaml")), &|_| None).unwrap();
+    assert_eq!(c.rules[0].metric, "m");
+    let bad = format!(
+        "{base}  - {{ name: j, detector: {{ isolation_forest: {{ metrics: [m, zz] }} }} }}\n"
+    );
+    let e = parse_text(&bad, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
+    assert!(e.message.contains("unknown metric `zz`"), "{e}");
+    let one =
+        format!("{base}  - {{ name: j, detector: {{ isolation_forest: {{ metrics: [m] }} }} }}\n");
+    let e = parse_text(&one, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
+    assert!(e.message.contains("at least 2 metrics"), "{e}");
+    let no_metric =
+        format!("{base}  - {{ name: j, detector: {{ threshold: {{ op: '>', value: 1 }} }} }}\n");
+    let e = parse_text(&no_metric, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
+    assert!(e.message.contains("missing"), "{e}");
+}

@@ -5,8 +5,10 @@
 //! engine's job, so every detector here is stateless and replayable.
 
 pub mod baseline;
+pub mod composite;
 pub mod down;
 pub mod iqr;
+pub mod isolation_forest;
 pub mod stats;
 pub mod threshold;
 pub mod trend;
@@ -88,6 +90,10 @@ pub enum DetectorSpec {
     Baseline(baseline::BaselineParams),
     Trend(trend::TrendParams),
     Down(down::DownParams),
+    /// Multivariate: evaluated by the gate on the joint latest vector of `metrics`.
+    IsolationForest(isolation_forest::ForestParams),
+    /// Over other rules: evaluated by the gate after the plain rules of each tick.
+    Composite(composite::CompositeParams),
 }
 
 impl DetectorSpec {
@@ -100,6 +106,8 @@ impl DetectorSpec {
             DetectorSpec::Baseline(_) => "baseline",
             DetectorSpec::Trend(_) => "trend",
             DetectorSpec::Down(_) => "down",
+            DetectorSpec::IsolationForest(_) => "isolation_forest",
+            DetectorSpec::Composite(_) => "composite",
         }
     }
 
@@ -112,6 +120,10 @@ impl DetectorSpec {
             DetectorSpec::Baseline(p) => baseline::evaluate(p, input),
             DetectorSpec::Trend(p) => trend::evaluate(p, input),
             DetectorSpec::Down(p) => down::evaluate(p, input),
+            // Neither judges one series: the gate calls them with what they need.
+            DetectorSpec::IsolationForest(_) | DetectorSpec::Composite(_) => Err(
+                NoAnswer::NotEnoughData(format!("{} is evaluated by the gate", self.name())),
+            ),
         }
     }
 
@@ -119,13 +131,32 @@ impl DetectorSpec {
     pub fn needs_baseline(&self) -> bool {
         matches!(
             self,
-            DetectorSpec::Zscore(_) | DetectorSpec::Iqr(_) | DetectorSpec::Baseline(_)
+            DetectorSpec::Zscore(_)
+                | DetectorSpec::Iqr(_)
+                | DetectorSpec::Baseline(_)
+                | DetectorSpec::IsolationForest(_)
         )
     }
 
     /// Whether the detector judges `down` readings rather than values.
     pub fn watches_down(&self) -> bool {
         matches!(self, DetectorSpec::Down(_))
+    }
+
+    /// The metrics this detector reads when they are not the rule's one `metric`.
+    pub fn joint_metrics(&self) -> Option<&[String]> {
+        match self {
+            DetectorSpec::IsolationForest(p) => Some(&p.metrics),
+            _ => None,
+        }
+    }
+
+    /// The rules a composite combines.
+    pub fn composite(&self) -> Option<&composite::CompositeParams> {
+        match self {
+            DetectorSpec::Composite(p) => Some(p),
+            _ => None,
+        }
     }
 
     /// Kind used when a rule names none.
@@ -169,6 +200,37 @@ impl DetectorSpec {
             }
             DetectorSpec::Down(p) if p.for_duration.is_zero() => {
                 bad("for", "must be greater than 0")
+            }
+            DetectorSpec::IsolationForest(p) if p.metrics.len() < 2 => bad(
+                "metrics",
+                "needs at least 2 metrics (one metric: use zscore or iqr)",
+            ),
+            DetectorSpec::IsolationForest(p) if !(1..=10_000).contains(&p.trees) => {
+                bad("trees", "must be between 1 and 10000")
+            }
+            DetectorSpec::IsolationForest(p) if p.sample_size < 2 => {
+                bad("sample_size", "must be at least 2")
+            }
+            DetectorSpec::IsolationForest(p)
+                if p.threshold.is_some_and(|t| !(t > 0.0 && t < 1.0)) =>
+            {
+                bad("threshold", "must be in (0, 1): an isolation score")
+            }
+            DetectorSpec::IsolationForest(p)
+                if p.contamination.is_some_and(|c| !(c > 0.0 && c <= 0.5)) =>
+            {
+                bad("contamination", "must be in (0, 0.5]")
+            }
+            DetectorSpec::IsolationForest(p)
+                if p.threshold.is_some() && p.contamination.is_some() =>
+            {
+                bad(
+                    "threshold",
+                    "give either threshold or contamination, not both",
+                )
+            }
+            DetectorSpec::Composite(p) => {
+                p.validate().map_err(|(f, m)| (format!("composite.{f}"), m))
             }
             _ => Ok(()),
         }

@@ -182,3 +182,114 @@ fn inconclusive_when_too_much_is_missing() {
     assert_eq!(d.verdict, Verdict::Inconclusive);
     assert!(!d.wants_rollback());
 }
+
+fn gate_with(metrics: &[&str], rules: &str) -> Gate {
+    let mut text = String::from("metrics:\n");
+    for m in metrics {
+        text += &format!("  {m}:\n    probe: {{ command: [x] }}\n");
+    }
+    text += "rules:\n";
+    text += rules;
+    let c = parse_text(&text, Some(Path::new("t.yaml")), &|_| None).unwrap();
+    Gate::new(c.rules, c.metrics, c.policy, HashMap::new())
+}
+
+fn row(pairs: &[(&str, f64)]) -> Vec<Sample> {
+    pairs
+        .iter()
+        .map(|(m, x)| Sample::new(m, Reading::Value(*x)))
+        .collect()
+}
+
+#[test]
+fn composite_and_fires_only_while_both_rules_fire() {
+    let mut g = gate_with(
+        &["a", "b"],
+        "  - { name: ha, metric: a, detector: { threshold: { op: '>', value: 5 } }, severity: info }\n  - { name: hb, metric: b, detector: { threshold: { op: '>', value: 5 } }, for: 20s, severity: info }\n  - { name: both, detector: { composite: { op: and, rules: [ha, hb] } }, kind: HIGH_ERROR_RATE }\n",
+    );
+    assert!(g
+        .tick(0, &row(&[("a", 9.0), ("b", 1.0)]))
+        .decision
+        .is_none());
+    // hb pending (for: 20s), so the AND is not yet true.
+    let r = g.tick(10 * S, &row(&[("a", 9.0), ("b", 9.0)]));
+    assert!(r.fired.iter().all(|a| a.rule != "both"));
+    let r = g.tick(30 * S, &row(&[("a", 9.0), ("b", 9.0)]));
+    let both: Vec<_> = r.fired.iter().filter(|a| a.rule == "both").collect();
+    assert_eq!(both.len(), 1, "{:?}", r.fired);
+    assert_eq!(both[0].fired_at, 30 * S);
+    assert!(
+        both[0].reason.contains("firing: ha, hb"),
+        "{}",
+        both[0].reason
+    );
+    assert_eq!(r.decision.unwrap().verdict, Verdict::Rollback);
+    let e = g.evaluations();
+    assert!(e
+        .iter()
+        .any(|e| e.rule == "both" && e.status == RuleStatus::Firing));
+}
+
+#[test]
+fn composite_at_least_and_nested_composites_follow_their_references() {
+    let mut g = gate_with(
+        &["a", "b", "c"],
+        "  - { name: ca, detector: { composite: { op: at_least, k: 2, rules: [x, y, z] } }, severity: info }\n  - { name: top, detector: { composite: { op: or, rules: [ca] } }, severity: high }\n  - { name: x, metric: a, detector: { threshold: { op: '>', value: 5 } }, severity: info }\n  - { name: y, metric: b, detector: { threshold: { op: '>', value: 5 } }, severity: info }\n  - { name: z, metric: c, detector: { threshold: { op: '>', value: 5 } }, severity: info }\n",
+    );
+    let r = g.tick(0, &row(&[("a", 9.0), ("b", 1.0), ("c", 1.0)]));
+    assert!(r.fired.iter().all(|a| a.rule != "ca" && a.rule != "top"));
+    // Two of three: ca fires, and top (which references ca) fires on the same tick.
+    let r = g.tick(10 * S, &row(&[("a", 9.0), ("b", 1.0), ("c", 9.0)]));
+    let names: Vec<_> = r.fired.iter().map(|a| a.rule.as_str()).collect();
+    assert!(names.contains(&"ca") && names.contains(&"top"), "{names:?}");
+    let r = g.tick(20 * S, &row(&[("a", 1.0), ("b", 1.0), ("c", 9.0)]));
+    let resolved: Vec<_> = r.resolved.iter().map(|a| a.rule.as_str()).collect();
+    assert!(resolved.contains(&"top"), "{resolved:?}");
+}
+
+#[test]
+fn isolation_forest_judges_the_joint_vector_against_baseline_rows() {
+    let mut rows = HashMap::new();
+    // Baseline: b tracks a (b ≈ 2a); each alone spans 10..20 / 20..40.
+    let a: Vec<f64> = (0..200).map(|i| 10.0 + (i % 50) as f64 / 5.0).collect();
+    let b: Vec<f64> = a
+        .iter()
+        .map(|x| 2.0 * x + 0.1 * ((x * 7.0).sin()))
+        .collect();
+    rows.insert("a".to_string(), a);
+    rows.insert("b".to_string(), b);
+    let mut g = gate_with(
+        &["a", "b"],
+        "  - { name: joint, detector: { isolation_forest: { metrics: [a, b], threshold: 0.6 } }, for: 10s, severity: critical }\n",
+    )
+    .with_baseline_rows(rows);
+    assert!(g
+        .tick(0, &row(&[("a", 15.0), ("b", 30.0)]))
+        .fired
+        .is_empty());
+    let e = &g.evaluations()[0];
+    assert_eq!(e.status, RuleStatus::Ok, "{}", e.reason);
+    // Far outside the joint cloud: pending, then fires after `for`.
+    assert!(g
+        .tick(10 * S, &row(&[("a", 40.0), ("b", 5.0)]))
+        .fired
+        .is_empty());
+    let r = g.tick(20 * S, &row(&[("a", 40.0), ("b", 5.0)]));
+    assert_eq!(r.fired.len(), 1);
+    assert_eq!(r.fired[0].detector, "isolation_forest");
+    assert_eq!(r.fired[0].metric, "a");
+    assert!(r.fired[0].reason.contains("isolation score"));
+    assert!(r.decision.is_some());
+}
+
+#[test]
+fn isolation_forest_without_baseline_rows_says_so() {
+    let mut g = gate_with(
+        &["a", "b"],
+        "  - { name: joint, detector: { isolation_forest: { metrics: [a, b] } } }\n",
+    );
+    g.tick(0, &row(&[("a", 1.0), ("b", 2.0)]));
+    let e = &g.evaluations()[0];
+    assert_eq!(e.status, RuleStatus::NoData);
+    assert!(e.reason.contains("no baseline"), "{}", e.reason);
+}

@@ -1,0 +1,121 @@
+use super::*;
+
+/// Normal-ish rows (sum of 4 uniforms, centred) around `centre`, row-major.
+fn cloud(n: usize, dims: usize, centre: f64, seed: u64) -> Vec<f64> {
+    let mut rng = SplitMix64::new(seed);
+    (0..n * dims)
+        .map(|_| centre + (0..4).map(|_| rng.next_f64() - 0.5).sum::<f64>())
+        .collect()
+}
+
+fn params(metrics: usize) -> ForestParams {
+    ForestParams {
+        metrics: (0..metrics).map(|i| format!("m{i}")).collect(),
+        trees: 100,
+        sample_size: 256,
+        threshold: None,
+        contamination: None,
+        seed: 7,
+    }
+}
+
+#[test]
+fn c_factor_matches_the_paper() {
+    // Values from python: 2*(log(n-1)+euler_gamma) - 2*(n-1)/n
+    assert!((c_factor(256) - 10.244_770_920_119_917).abs() < 1e-12);
+    assert!((c_factor(3) - 1.207_392_357_589_623).abs() < 1e-12);
+    assert_eq!(c_factor(2), 1.0);
+    assert_eq!(c_factor(1), 0.0);
+}
+
+#[test]
+fn an_outlier_scores_high_and_an_inlier_low() {
+    let data = cloud(500, 3, 10.0, 1);
+    let f = Forest::fit(&data, 3, 100, 256, 7).unwrap();
+    // scikit-learn 1.9.1 on the same kind of data (numpy sum of 4 uniforms, 500x3, seeds
+    // 0..2): -score_samples gives 0.395..0.401 for the centre, 0.565..0.581 for one axis at
+    // +6, 0.703..0.729 for the corner (11.4, 8.6, 11.4).
+    let inlier = f.score(&[10.0, 10.0, 10.0]);
+    let one_axis = f.score(&[10.0, 10.0, 16.0]);
+    let corner = f.score(&[11.4, 8.6, 11.4]);
+    assert!((0.37..0.43).contains(&inlier), "inlier scored {inlier}");
+    assert!(
+        (0.53..0.61).contains(&one_axis),
+        "one-axis outlier scored {one_axis}"
+    );
+    assert!((0.68..0.76).contains(&corner), "corner scored {corner}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_forest_and_another_seed_another() {
+    let data = cloud(300, 2, 0.0, 2);
+    let probe = [0.7, -0.4];
+    let a = Forest::fit(&data, 2, 100, 256, 11).unwrap().score(&probe);
+    let b = Forest::fit(&data, 2, 100, 256, 11).unwrap().score(&probe);
+    let c = Forest::fit(&data, 2, 100, 256, 12).unwrap().score(&probe);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn batch_parallel_and_single_scores_agree() {
+    let data = cloud(300, 4, 5.0, 3);
+    let f = Forest::fit(&data, 4, 50, 128, 3).unwrap();
+    let probe = cloud(5000, 4, 5.2, 4);
+    let batch = f.score_many(&probe);
+    let par = f.score_many_parallel(&probe, 3);
+    assert_eq!(batch.len(), 5000);
+    assert_eq!(batch, par);
+    for (i, s) in batch.iter().enumerate().step_by(997) {
+        assert_eq!(*s, f.score(&probe[i * 4..i * 4 + 4]));
+    }
+}
+
+#[test]
+fn contamination_sets_the_threshold_from_the_baseline_scores() {
+    let data = cloud(1000, 2, 0.0, 5);
+    let f = Forest::fit(&data, 2, 100, 256, 5).unwrap();
+    let t = f.contamination_threshold(0.1);
+    let above = f.score_many(&data).iter().filter(|s| **s > t).count();
+    assert!(
+        (90..=110).contains(&above),
+        "{above} of 1000 above the 10% threshold"
+    );
+}
+
+#[test]
+fn too_few_or_incomplete_rows_are_refused_with_a_reason() {
+    let mut data = cloud(20, 2, 0.0, 6);
+    for v in data.iter_mut().step_by(4) {
+        *v = f64::NAN; // half the rows lose a value
+    }
+    let err = Forest::fit(&data, 2, 10, 256, 1).unwrap_err();
+    assert!(err.contains("10 complete baseline rows"), "{err}");
+}
+
+#[test]
+fn evaluate_explains_score_threshold_and_the_odd_metric() {
+    let data = cloud(400, 3, 10.0, 8);
+    let f = Ok(Forest::fit(&data, 3, 100, 256, 7).unwrap());
+    let p = params(3);
+    let hit = evaluate(&p, Some(&f), &[11.5, 14.0, 8.5]).unwrap();
+    assert!(hit.active);
+    assert!(hit.reason.contains("most unusual: m1"), "{}", hit.reason);
+    assert_eq!(
+        hit.expected,
+        Expected::Bound {
+            op: ">".into(),
+            value: DEFAULT_THRESHOLD
+        }
+    );
+    let calm = evaluate(&p, Some(&f), &[10.0, 10.1, 9.9]).unwrap();
+    assert!(!calm.active, "{}", calm.reason);
+    assert_eq!(
+        evaluate(&p, None, &[1.0, 2.0, 3.0]),
+        Err(NoAnswer::NoBaseline)
+    );
+    assert!(matches!(
+        evaluate(&p, Some(&f), &[1.0, f64::NAN, 3.0]),
+        Err(NoAnswer::NotEnoughData(_))
+    ));
+}
