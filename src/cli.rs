@@ -52,6 +52,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Replay baseline and current series from CSV/JSON files through the same rules and policy
     Analyze(AnalyzeArgs),
+    /// Run rule unit tests (input series, expected anomalies and decision), like promtool test rules
+    Test(TestArgs),
     /// Past runs
     History(HistoryArgs),
     /// One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)
@@ -169,6 +171,16 @@ pub struct RollbackArgs {
     pub export: ExportArgs,
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: Format,
+}
+
+/// `test`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule test files (YAML)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }

@@ -18,6 +18,7 @@ pub mod observe;
 pub mod offline;
 pub mod report;
 pub mod rollback;
+pub mod ruletest;
 pub mod sampler;
 pub mod sources;
 pub mod store;

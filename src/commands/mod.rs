@@ -13,6 +13,7 @@ mod notify;
 mod prune;
 mod report;
 mod rollback;
+mod test;
 mod watch;
 
 use crate::cli::{Cli, Command, Global};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Watch(a) => block_on(watch::run(g, &a)),
         Command::Rollback(a) => block_on(rollback::run(g, &a)),
         Command::Analyze(a) => analyze::run(g, &a),
+        Command::Test(a) => test::run(&a),
         Command::History(a) => history::run(g, &a),
         Command::Report(a) => report::run(g, &a),
         Command::Health(a) => block_on(health::run(g, &a)),

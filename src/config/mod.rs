@@ -754,6 +754,7 @@ fn validate_probe(p: &ProbeSpec) -> Result<(), String> {
             }
         }
         ProbeSpec::System(_) => {}
+        ProbeSpec::Log(l) => l.validate()?,
     }
     Ok(())
 }

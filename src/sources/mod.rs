@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod http;
+pub mod log;
 pub mod prometheus;
 pub mod system;
 pub mod tcp;
@@ -35,6 +36,8 @@ pub enum ProbeSpec {
     /// argv list; stdout must be one number.
     Command(CommandProbe),
     System(SystemMetric),
+    /// Lines matching patterns since the previous sample.
+    Log(log::LogProbe),
 }
 
 fn default_timeout() -> Duration {
@@ -146,5 +149,6 @@ pub fn build(spec: &ProbeSpec, system: &Arc<system::SystemSampler>) -> Box<dyn S
         ProbeSpec::Tcp(p) => Box::new(tcp::TcpSource::new(p.clone())),
         ProbeSpec::Command(p) => Box::new(command::CommandSource::new(p.clone())),
         ProbeSpec::System(m) => Box::new(system::SystemSource::new(*m, Arc::clone(system))),
+        ProbeSpec::Log(p) => Box::new(log::LogSource::new(p.clone())),
     }
 }
