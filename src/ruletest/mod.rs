@@ -108,28 +108,36 @@ fn load_rules(path: &Path, file: &TestFile) -> Result<Config, String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     match (&file.config, file.rule_files.is_empty()) {
         (Some(c), true) => config::load(Some(&dir.join(c)), &env).map_err(|e| e.to_string()),
-        (None, false) => {
-            let mut main = serde_yaml::Mapping::new();
-            let prom = serde_yaml::from_str::<serde_yaml::Value>(
-                "prometheus: { url: \"http://127.0.0.1:9\" }",
-            )
-            .expect("static yaml");
-            main.insert("source".into(), prom);
-            let includes = file.rule_files.iter().map(|f| f.as_str().into()).collect();
-            main.insert("include".into(), serde_yaml::Value::Sequence(includes));
-            if let Some(p) = &file.policy {
-                let mut rb = serde_yaml::Mapping::new();
-                rb.insert("policy".into(), p.clone());
-                main.insert("rollback".into(), rb.into());
-            }
-            let text = serde_yaml::to_string(&main).map_err(|e| e.to_string())?;
-            config::parse_text(&text, Some(path), &env).map_err(|e| e.to_string())
-        }
+        (None, false) => load_rule_files(path, &file.rule_files, file.policy.as_ref()),
         _ => Err(format!(
             "{}: give either `rule_files` or `config`",
             path.display()
         )),
     }
+}
+
+/// A config made of rule files only (paths relative to `anchor`'s folder), with a placeholder
+/// Prometheus URL so query metrics validate, and optionally a `rollback.policy`.
+pub fn load_rule_files(
+    anchor: &Path,
+    files: &[String],
+    policy: Option<&serde_yaml::Value>,
+) -> Result<Config, String> {
+    let env = |n: &str| std::env::var(n).ok();
+    let mut main = serde_yaml::Mapping::new();
+    let prom =
+        serde_yaml::from_str::<serde_yaml::Value>("prometheus: { url: \"http://127.0.0.1:9\" }")
+            .expect("static yaml");
+    main.insert("source".into(), prom);
+    let includes = files.iter().map(|f| f.as_str().into()).collect();
+    main.insert("include".into(), serde_yaml::Value::Sequence(includes));
+    if let Some(p) = policy {
+        let mut rb = serde_yaml::Mapping::new();
+        rb.insert("policy".into(), p.clone());
+        main.insert("rollback".into(), rb.into());
+    }
+    let text = serde_yaml::to_string(&main).map_err(|e| e.to_string())?;
+    config::parse_text(&text, Some(anchor), &env).map_err(|e| e.to_string())
 }
 
 fn expand_all(
@@ -177,13 +185,29 @@ fn run_case(
         .iter()
         .map(|(k, v)| (k.clone(), v.iter().map(Point::value).collect()))
         .collect();
-    let mut gate = Gate::new(
-        config.rules.clone(),
-        config.metrics.clone(),
-        config.policy.clone(),
-        baselines,
-    )
-    .with_baseline_rows(rows);
+    // As `analyze`: only metrics given as input are replayed, and the rules on them.
+    let given = |m: &String| input.contains_key(m);
+    let metrics: Vec<_> = config
+        .metrics
+        .iter()
+        .filter(|m| given(&m.name))
+        .cloned()
+        .collect();
+    let rules: Vec<_> = config
+        .rules
+        .iter()
+        .filter(|r| given(&r.metric) && r.detector.joint_metrics().unwrap_or(&[]).iter().all(given))
+        .cloned()
+        .collect();
+    let mut policy = config.policy.clone();
+    if policy
+        .error_rate
+        .as_ref()
+        .is_some_and(|er| !given(&er.metric))
+    {
+        policy.error_rate = None;
+    }
+    let mut gate = Gate::new(rules, metrics, policy, baselines).with_baseline_rows(rows);
     let ticks = input.values().map(Vec::len).max().unwrap_or(0);
     let step = interval.as_millis() as Timestamp;
     let at = |i: usize| T0 + i as Timestamp * step;
