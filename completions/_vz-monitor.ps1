@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the window after a deploy: detect, decide, roll back')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
@@ -119,6 +120,16 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         'vz-monitor;analyze' {
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON')
             [CompletionResult]::new('--current', '--current', [CompletionResultType]::ParameterName, 'Post-deploy series to replay tick by tick')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'vz-monitor;test' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
@@ -323,6 +334,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the window after a deploy: detect, decide, roll back')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
@@ -353,6 +365,9 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;help;analyze' {
+            break
+        }
+        'vz-monitor;help;test' {
             break
         }
         'vz-monitor;help;history' {

@@ -67,6 +67,9 @@ _vz__monitor() {
             vz__monitor,rollback)
                 cmd="vz__monitor__subcmd__rollback"
                 ;;
+            vz__monitor,test)
+                cmd="vz__monitor__subcmd__test"
+                ;;
             vz__monitor,watch)
                 cmd="vz__monitor__subcmd__watch"
                 ;;
@@ -139,6 +142,9 @@ _vz__monitor() {
             vz__monitor__subcmd__help,rollback)
                 cmd="vz__monitor__subcmd__help__subcmd__rollback"
                 ;;
+            vz__monitor__subcmd__help,test)
+                cmd="vz__monitor__subcmd__help__subcmd__test"
+                ;;
             vz__monitor__subcmd__help,watch)
                 cmd="vz__monitor__subcmd__help__subcmd__watch"
                 ;;
@@ -179,7 +185,7 @@ _vz__monitor() {
 
     case "${cmd}" in
         vz__monitor)
-            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze history report health audit hold release abort prune completions man notify help"
+            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,7 +581,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help)
-            opts="init check baseline watch rollback analyze history report health audit hold release abort prune completions man notify help"
+            opts="init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +875,20 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1335,6 +1355,40 @@ _vz__monitor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__test)
+            opts="-o -c -h --output --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0

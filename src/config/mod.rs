@@ -546,7 +546,7 @@ pub fn parse_text(
                 ));
             }
         }
-        if !seen.contains(&r.metric) && !(is_composite && r.metric.is_empty()) {
+        if !(seen.contains(&r.metric) || is_composite && r.metric.is_empty()) {
             let known: Vec<_> = out_metrics.iter().map(|m| m.name.as_str()).collect();
             return Err(src.err(
                 &format!("{field}.metric"),

@@ -219,9 +219,9 @@ mod tests {
 
     #[test]
     fn cycles_are_found_and_named() {
-        let ab = vec!["b".to_string()];
-        let ba = vec!["c".to_string(), "a".to_string()];
-        let none: Vec<String> = vec!["x".into()];
+        let ab = ["b".to_string()];
+        let ba = ["c".to_string(), "a".to_string()];
+        let none: [String; 1] = ["x".into()];
         let g = [("a", &ab[..]), ("b", &ba[..]), ("c", &none[..])];
         assert_eq!(find_cycle(&g).unwrap(), vec!["a", "b", "a"]);
         let g = [("a", &ab[..]), ("b", &none[..])];

@@ -253,7 +253,7 @@ impl Forest {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn grow(
     rows: &[&[f64]],
     sample: &mut [usize],
