@@ -92,7 +92,11 @@ fn simulate(s: Scenario, rng: &mut Rng) -> (Vec<[f64; 6]>, Vec<[f64; 6]>, usize)
         // Daily cycle in traffic (2880 ticks of 30 s); baseline ends where the watch starts.
         let day = 2880.0;
         let tt = t as f64 - if watch { 0.0 } else { BASE_TICKS as f64 };
-        let season = if matches!(s, Scenario::Seasonality) { 0.3 } else { 0.05 };
+        let season = if matches!(s, Scenario::Seasonality) {
+            0.3
+        } else {
+            0.05
+        };
         let mut traffic = 1.0 + season * (std::f64::consts::TAU * tt / day + phase).sin();
         let mut err = err0 * (1.0 + 0.3 * rng.n()).max(0.0);
         let mut lat = lat0 * (1.0 + 0.05 * rng.n()) * (1.0 + 0.1 * (traffic - 1.0));
@@ -163,7 +167,11 @@ fn replay(config: &vz_monitor::config::Config, base: &[[f64; 6]], watch: &[[f64;
             .zip(r)
             .map(|(m, v)| Sample::new(m, Reading::Value(*v)))
             .collect();
-        if gate.tick(t as Timestamp * TICK_MS, &samples).decision.is_some() {
+        if gate
+            .tick(t as Timestamp * TICK_MS, &samples)
+            .decision
+            .is_some()
+        {
             let first = &gate.anomalies()[0];
             let rule = config.rules.iter().find(|r| r.name == first.rule).unwrap();
             return Outcome {
@@ -247,7 +255,10 @@ fn default_pack_detection_quality() {
                 let d = t as f64 - onset as f64;
                 delays.push(d);
                 after_for.push(d - o.for_ticks as f64);
-                by_class.entry(s.class()).or_default().push(d - o.for_ticks as f64);
+                by_class
+                    .entry(s.class())
+                    .or_default()
+                    .push(d - o.for_ticks as f64);
             }
         }
     }
@@ -274,7 +285,10 @@ fn default_pack_detection_quality() {
     for (k, mut v) in classes {
         println!("    {k}: median {} ticks after `for`", median(&mut v));
     }
-    assert!(false_rollbacks.is_empty(), "false rollbacks: {false_rollbacks:?}");
+    assert!(
+        false_rollbacks.is_empty(),
+        "false rollbacks: {false_rollbacks:?}"
+    );
     assert!(caught * 100 >= 98 * bad.len(), "missed: {missed:?}");
     assert!(median(&mut after_for) <= 2.0);
 }
