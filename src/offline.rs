@@ -22,6 +22,24 @@ pub struct SeriesFile {
 }
 
 impl SeriesFile {
+    /// Each column in row order, NaN where a row has no value (for multivariate rules,
+    /// which pair the columns of one row by index).
+    pub fn aligned(&self) -> BTreeMap<String, Vec<f64>> {
+        let mut out: BTreeMap<String, Vec<f64>> = self
+            .columns
+            .iter()
+            .map(|c| (c.clone(), vec![f64::NAN; self.rows.len()]))
+            .collect();
+        for (i, row) in self.rows.iter().enumerate() {
+            for s in &row.samples {
+                if let (Reading::Value(v), Some(col)) = (&s.reading, out.get_mut(&s.series)) {
+                    col[i] = *v;
+                }
+            }
+        }
+        out
+    }
+
     /// The values of each column (for a baseline), dropping missing and down cells.
     pub fn values(&self) -> BTreeMap<String, Vec<f64>> {
         let mut out: BTreeMap<String, Vec<f64>> = self
@@ -232,6 +250,9 @@ mod tests {
         );
         assert!(matches!(f.rows[1].samples[0].reading, Reading::Down(_)));
         assert_eq!(f.values()["b"], vec![2.0]);
+        let aligned = f.aligned();
+        assert!(aligned["b"][0].is_nan() && aligned["b"][1] == 2.0);
+        assert!(aligned["a"][0] == 1.5 && aligned["a"][1].is_nan());
         let e = parse_csv("c.csv", "timestamp,a\n0,1\n30,abc\n").unwrap_err();
         assert!(e.starts_with("c.csv:3: a: `abc` is not a number"), "{e}");
         let e = parse_csv("c.csv", "timestamp,a\n30,1\n0,1\n").unwrap_err();

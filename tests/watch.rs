@@ -425,3 +425,73 @@ fn history_lists_runs_with_filters() {
     let table = p.cmd().arg("history").output().unwrap();
     assert!(String::from_utf8_lossy(&table.stdout).contains("rollback"));
 }
+
+#[test]
+fn isolation_forest_trains_on_the_stored_baseline_rows_and_judges_the_joint_vector() {
+    let p = Project::new();
+    // Baseline: a and b move together (b ≈ 2a); one tick of `a` failed and is stored as null.
+    let a_at = |i: usize| 10.0 + ((i * 37) % 100) as f64 / 10.0;
+    let a_base: Vec<String> = (0..40).map(|i| format!("{}", a_at(i))).collect();
+    let b_base: Vec<String> = (0..40)
+        .map(|i| format!("{}", 2.0 * a_at(i) + ((i * 13) % 7) as f64 / 10.0))
+        .collect();
+    let mut a_vals: Vec<&str> = a_base.iter().map(String::as_str).collect();
+    a_vals[5] = "fail";
+    let mut b_vals: Vec<&str> = b_base.iter().map(String::as_str).collect();
+    // Then the watch: three normal ticks, then a point far from every baseline row.
+    // With only 39 training rows an isolated point scores about 0.63 (c(39) ≈ 6.5 bounds
+    // the path-length ratio), under the fixed 0.65 default, so the rule takes its threshold
+    // from the baseline's own scores (`contamination`), as README advises for small baselines.
+    a_vals.extend(["12", "15", "11", "90"]);
+    b_vals.extend(["24", "30", "22", "400"]);
+    let a = p.series("a", &a_vals);
+    let b = p.series("b", &b_vals);
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            "deployment: web\ninterval: 200ms\nduration: 3s\nmetrics:\n  a:\n    probe: {{ command: {a} }}\n  b:\n    probe: {{ command: {b} }}\nrules:\n  - name: joint\n    detector: {{ isolation_forest: {{ metrics: [a, b], contamination: 0.05, seed: 7 }} }}\n    kind: HIGH_LATENCY\n    severity: critical\nrollback:\n  command: {}\n",
+            logging_rollback(p.dir.path())
+        ),
+    );
+    let out = p
+        .cmd()
+        .args([
+            "baseline",
+            "--samples",
+            "40",
+            "--interval",
+            "10ms",
+            "--output",
+            "b.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: serde_json::Value = serde_json::from_str(&p.read("b.json").unwrap()).unwrap();
+    assert!(
+        stored["series"]["a"][5].is_null(),
+        "a failed tick is kept in place as null: {}",
+        stored["series"]["a"]
+    );
+    assert_eq!(stored["series"]["b"].as_array().unwrap().len(), 40);
+
+    let out = p
+        .cmd()
+        .args(["watch", "--output", "json"])
+        .output()
+        .unwrap();
+    let s = json(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", s["rules"]);
+    assert_eq!(
+        s["ticks"], 4,
+        "the first three joint vectors look like the baseline; the fourth does not"
+    );
+    assert_eq!(s["anomalies"][0]["rule"], "joint");
+    assert_eq!(s["anomalies"][0]["detector"], "isolation_forest");
+    assert_eq!(p.read("rollback.log").unwrap().lines().count(), 1);
+}

@@ -69,7 +69,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
 
     // isolation_forest rules train on the baseline rows, paired by index.
     let mut gate = Gate::new(rules, metrics, policy.clone(), baselines)
-        .with_baseline_rows(base.values().into_iter().collect());
+        .with_baseline_rows(base.aligned().into_iter().collect());
     let mut ticks = 0;
     let mut decision = None;
     for row in &current.rows {

@@ -99,12 +99,21 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
                 tokio::time::sleep_until(start + interval * i).await;
             }
             for s in sampler.take().await {
+                // Values stay in capture order, NaN (stored as null) where a tick had none,
+                // so multivariate rules can pair the metrics of one tick by index.
+                let values = series
+                    .entry(s.series.clone())
+                    .or_insert_with(|| vec![f64::NAN; i as usize]);
                 match s.reading {
-                    Reading::Value(v) if v.is_finite() => {
-                        series.entry(s.series).or_default().push(v)
+                    Reading::Value(v) if v.is_finite() => values.push(v),
+                    Reading::Value(v) => {
+                        values.push(f64::NAN);
+                        note(&mut failures, s.series, format!("value is {v}"))
                     }
-                    Reading::Value(v) => note(&mut failures, s.series, format!("value is {v}")),
-                    Reading::Down(d) | Reading::Missing(d) => note(&mut failures, s.series, d),
+                    Reading::Down(d) | Reading::Missing(d) => {
+                        values.push(f64::NAN);
+                        note(&mut failures, s.series, d)
+                    }
                 }
             }
             eprintln!("baseline: sample {}/{} taken", i + 1, a.samples);

@@ -78,8 +78,9 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         config.rules.clone(),
         config.metrics.clone(),
         config.policy.clone(),
-        baselines,
-    );
+        baselines.summaries,
+    )
+    .with_baseline_rows(baselines.rows);
     let progress = Progress::new(&config);
     let mut overheads: Vec<f64> = Vec::new();
     let mut ticks = 0u32;
@@ -371,13 +372,20 @@ async fn shutdown_signal() {
     }
 }
 
+/// The baseline of a watch: per-series summaries for the univariate detectors, and the
+/// values in capture order (NaN where a tick had none) for `isolation_forest` rules.
+pub struct ResolvedBaseline {
+    pub summaries: HashMap<String, Baseline>,
+    pub rows: HashMap<String, Vec<f64>>,
+}
+
 /// Loads the baseline from `--baseline FILE` or the store, and checks every rule that
-/// compares against one has its metric in it.
+/// compares against one has its metrics in it.
 pub fn resolve_baselines(
     config: &Config,
     file: Option<&Path>,
     store: &Store,
-) -> Result<HashMap<String, Baseline>> {
+) -> Result<ResolvedBaseline> {
     let (set, origin) = match file {
         Some(f) => {
             let text = std::fs::read_to_string(f)
@@ -397,29 +405,37 @@ pub fn resolve_baselines(
             format!("the store (deployment {})", config.deployment),
         ),
     };
-    let map: HashMap<String, Baseline> = set
-        .map(|s| {
-            s.series
-                .into_iter()
-                .filter_map(|(k, v)| Baseline::from_values(&v).map(|b| (k, b)))
-                .collect()
-        })
+    let rows: HashMap<String, Vec<f64>> = set
+        .map(|s| s.series.into_iter().collect())
         .unwrap_or_default();
+    let map: HashMap<String, Baseline> = rows
+        .iter()
+        .filter_map(|(k, v)| Baseline::from_values(v).map(|b| (k.clone(), b)))
+        .collect();
     for rule in config.rules.iter().filter(|r| r.detector.needs_baseline()) {
-        let prefix = format!("{}{{", rule.metric);
-        if !map
-            .keys()
-            .any(|k| *k == rule.metric || k.starts_with(&prefix))
+        let needed = match rule.detector.joint_metrics() {
+            Some(ms) => ms.to_vec(),
+            None => vec![rule.metric.clone()],
+        };
+        let Some(metric) = needed.iter().find(|m| {
+            let prefix = format!("{m}{{");
+            !map.keys().any(|k| k == *m || k.starts_with(&prefix))
+        }) else {
+            continue;
+        };
         {
             return Err(Error::Usage(format!(
                 "rule `{}` ({} detector) needs a baseline of `{}`, but {origin} has none: run `vz-monitor baseline` first or pass --baseline FILE",
                 rule.name,
                 rule.detector.name(),
-                rule.metric
+                metric
             )));
         }
     }
-    Ok(map)
+    Ok(ResolvedBaseline {
+        summaries: map,
+        rows,
+    })
 }
 
 /// Progress on a terminal (indicatif), one plain line per tick otherwise. Always stderr.

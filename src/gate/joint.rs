@@ -30,7 +30,8 @@ impl Gate {
         }
     }
 
-    /// Baseline rows of `metrics`, row-major, paired by index up to the shortest list.
+    /// Baseline rows of `metrics`, row-major, paired by index up to the shortest list;
+    /// a row where any metric had no value (NaN) is left out, never invented.
     fn training_rows(&self, metrics: &[String]) -> Option<Vec<f64>> {
         let cols: Vec<&Vec<f64>> = metrics
             .iter()
@@ -39,6 +40,7 @@ impl Gate {
         let n = cols.iter().map(|c| c.len()).min().unwrap_or(0);
         Some(
             (0..n)
+                .filter(|&i| cols.iter().all(|c| c[i].is_finite()))
                 .flat_map(|i| cols.iter().map(move |c| c[i]))
                 .collect(),
         )

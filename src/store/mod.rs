@@ -44,7 +44,26 @@ pub struct BaselineSet {
     /// `probes (N samples every D)` or `prometheus (range 1h, step 30s)`.
     pub source: String,
     pub config_digest: String,
+    /// Values in capture order; a tick without a value is NaN (JSON `null`).
+    #[serde(deserialize_with = "nullable_series")]
     pub series: BTreeMap<String, Vec<f64>>,
+}
+
+/// Reads `{series: [number | null]}`, null meaning "no value at that tick" (NaN).
+fn nullable_series<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Vec<f64>>, D::Error> {
+    let raw = BTreeMap::<String, Vec<Option<f64>>>::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect()))
+        .collect())
+}
+
+/// Parses a stored baseline body (`{series: [number | null]}`).
+fn parse_series(body: &str) -> Result<BTreeMap<String, Vec<f64>>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    nullable_series(&mut de)
 }
 
 /// A run as listed by `history`.
@@ -198,7 +217,7 @@ impl Store {
                 created_at,
                 source,
                 config_digest,
-                series: serde_json::from_str(&body)?,
+                series: parse_series(&body)?,
             })),
         }
     }
