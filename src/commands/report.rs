@@ -3,7 +3,6 @@
 use super::{open_store, print_json};
 use crate::cli::{Global, ReportArgs, ReportFormat};
 use crate::error::{Error, Exit, Result};
-use crate::report::table::new_table;
 use crate::report::view::{RollbackView, SummaryView};
 use crate::report::{junit, markdown, ts};
 use crate::store::StoreError;
@@ -148,34 +147,10 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> SummaryView {
 }
 
 fn table(run: &StoredRun, v: &SummaryView) -> String {
-    let mut t = new_table(&[
-        "rule",
-        "series",
-        "detector",
-        "severity",
-        "status",
-        "observed",
-        "expected",
-        "score / p",
-        "reason",
-    ]);
-    for r in &v.rules {
-        t.add_row(vec![
-            r.rule.clone(),
-            r.series.clone(),
-            r.detector.clone(),
-            r.severity.to_string(),
-            r.status_text(),
-            r.observed_text(),
-            r.expected.to_string(),
-            r.score_text(),
-            r.reason.clone(),
-        ]);
-    }
     let mut out = if v.rules.is_empty() {
         String::new()
     } else {
-        format!("{t}\n")
+        format!("{}\n", crate::report::table::rules(&v.rules))
     };
     out.push_str(&format!(
         "run {} ({}, {}) of {}: {} (exit {}), {} → {}, {} ticks\n",

@@ -1,7 +1,7 @@
 //! Human tables (comfy-table). Colour only on a terminal and never with NO_COLOR.
 
+use super::view::{RuleView, SummaryView};
 use super::{ts, RunSummary};
-use crate::gate::RuleStatus;
 use crate::model::fmt_num;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use std::io::IsTerminal;
@@ -25,6 +25,15 @@ pub fn new_table(header: &[&str]) -> Table {
 
 /// The closing summary of a run: one row per rule and series, then the verdict.
 pub fn summary(s: &RunSummary) -> String {
+    let mut out = rules(&SummaryView::of(s).rules);
+    out.push('\n');
+    out.push_str(&verdict_lines(s));
+    out
+}
+
+/// One row per rule and series: status, observed, expected, score and the reason. Shared by
+/// the live summary (`watch`, `analyze`) and stored runs (`report`).
+pub fn rules(rules: &[RuleView]) -> String {
     let mut t = new_table(&[
         "rule",
         "series",
@@ -36,54 +45,25 @@ pub fn summary(s: &RunSummary) -> String {
         "score / p",
         "reason",
     ]);
-    for e in &s.rules {
-        let status = match (e.status, e.fired) {
-            (RuleStatus::Firing, _) => "FIRING",
-            (_, true) => "fired, resolved",
-            (RuleStatus::Pending, _) => "pending",
-            (RuleStatus::NoData, _) => "no data",
-            (RuleStatus::Ok, _) => "ok",
-        };
-        let status = if e.dry_run {
-            format!("{status} (dry-run)")
-        } else {
-            status.to_string()
-        };
-        let colour = match (e.status, e.fired) {
-            (RuleStatus::Firing, _) | (_, true) => Color::Red,
-            (RuleStatus::Pending, _) | (RuleStatus::NoData, _) => Color::Yellow,
+    for r in rules {
+        let colour = match r.status.as_str() {
+            _ if r.has_fired() => Color::Red,
+            "pending" | "no_data" => Color::Yellow,
             _ => Color::Green,
         };
-        let score = match (e.score, e.p_value) {
-            (Some(s), Some(p)) => format!("{} / p={}", fmt_num(s), fmt_p(p)),
-            (Some(s), None) => fmt_num(s),
-            (None, Some(p)) => format!("p={}", fmt_p(p)),
-            (None, None) => "-".into(),
-        };
         t.add_row(vec![
-            Cell::new(&e.rule),
-            Cell::new(&e.series),
-            Cell::new(&e.detector),
-            Cell::new(e.severity),
-            Cell::new(status).fg(colour),
-            Cell::new(e.observed.map(fmt_num).unwrap_or_else(|| "-".into())),
-            Cell::new(e.expected.to_string()),
-            Cell::new(score),
-            Cell::new(&e.reason),
+            Cell::new(&r.rule),
+            Cell::new(&r.series),
+            Cell::new(&r.detector),
+            Cell::new(r.severity),
+            Cell::new(r.status_text()).fg(colour),
+            Cell::new(r.observed_text()),
+            Cell::new(r.expected.to_string()),
+            Cell::new(r.score_text()),
+            Cell::new(&r.reason),
         ]);
     }
-    let mut out = t.to_string();
-    out.push('\n');
-    out.push_str(&verdict_lines(s));
-    out
-}
-
-fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        fmt_num(p)
-    }
+    t.to_string()
 }
 
 /// The verdict block printed under the table.
