@@ -88,10 +88,13 @@ pub fn c_factor(n: usize) -> f64 {
 
 const LEAF: u32 = u32::MAX;
 
+#[path = "isolation_forest_fast.rs"]
+mod fast;
+
 /// One node: an internal split (`feature`, `split`, children at `left`, `left + 1`) or a
 /// leaf (`feature == LEAF`, `split` = depth + c(size), the path length it contributes).
 #[derive(Debug, Clone, Copy)]
-struct Node {
+pub(super) struct Node {
     split: f64,
     feature: u32,
     left: u32,
@@ -102,6 +105,8 @@ struct Node {
 pub struct Forest {
     dims: usize,
     trees: Vec<Vec<Node>>,
+    /// The same trees padded to complete ones for batch scoring (`None` if too deep).
+    compiled: Option<fast::Compiled>,
     c_psi: f64,
     /// Per-feature median and MAD of the training rows, to say which metric looks unusual.
     centre: Vec<(f64, f64)>,
@@ -168,6 +173,7 @@ impl Forest {
             .collect();
         let mut f = Forest {
             dims,
+            compiled: fast::Compiled::new(dims, &forest),
             trees: forest,
             c_psi: c_factor(psi),
             centre,
@@ -199,12 +205,36 @@ impl Forest {
         (-mean / self.c_psi).exp2()
     }
 
-    /// Scores every row of `data` (row-major): blocks of rows, trees outer, so a tree stays
-    /// in cache while a block runs through it.
+    /// Scores every row of `data` (row-major): through the compiled complete trees when the
+    /// forest has them, else by the plain walk.
     pub fn score_many(&self, data: &[f64]) -> Vec<f64> {
-        const BLOCK: usize = 2048;
+        let n = data.len() / self.dims;
+        let data = &data[..n * self.dims];
+        let mut out = vec![0.0; n];
+        match &self.compiled {
+            Some(c) => c.add_path_lengths(data, &mut out),
+            None => self.add_path_lengths_walk(data, &mut out),
+        }
+        for acc in out.iter_mut() {
+            *acc = self.normalise(*acc);
+        }
+        out
+    }
+
+    /// The straightforward batch scorer: every row walks every tree node by node.
+    pub fn score_many_walk(&self, data: &[f64]) -> Vec<f64> {
         let n = data.len() / self.dims;
         let mut out = vec![0.0; n];
+        self.add_path_lengths_walk(&data[..n * self.dims], &mut out);
+        for acc in out.iter_mut() {
+            *acc = self.normalise(*acc);
+        }
+        out
+    }
+
+    /// Blocks of rows, trees outer, so a tree stays in cache while a block runs through it.
+    fn add_path_lengths_walk(&self, data: &[f64], out: &mut [f64]) {
+        const BLOCK: usize = 2048;
         for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
             let base = b * BLOCK * self.dims;
             for tree in &self.trees {
@@ -213,11 +243,7 @@ impl Forest {
                     *acc += path_length(tree, row);
                 }
             }
-            for acc in chunk.iter_mut() {
-                *acc = self.normalise(*acc);
-            }
         }
-        out
     }
 
     /// Like [`Forest::score_many`], spread over `threads` OS threads.

@@ -119,3 +119,40 @@ fn evaluate_explains_score_threshold_and_the_odd_metric() {
         Err(NoAnswer::NotEnoughData(_))
     ));
 }
+
+#[test]
+fn the_compiled_trees_score_exactly_as_the_plain_walk() {
+    // Training and scored rows from different clouds, plus far-off, NaN and infinite values,
+    // so rows reach early leaves, deep leaves and both sides of every kind of split.
+    for (dims, trees, sample, seed) in [(8, 100, 256, 42), (3, 37, 100, 9), (2, 5, 3, 1)] {
+        let data = cloud(600, dims, 0.0, seed);
+        let f = Forest::fit(&data, dims, trees, sample, seed).unwrap();
+        assert!(f.compiled.is_some());
+        let mut probe = cloud(10_000, dims, 0.3, seed + 100);
+        for (i, v) in probe.iter_mut().enumerate().step_by(101) {
+            *v = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e9, -1e9][i % 5];
+        }
+        let fast = f.score_many(&probe);
+        let walk = f.score_many_walk(&probe);
+        assert_eq!(fast.len(), 10_000);
+        for (i, (a, b)) in fast.iter().zip(&walk).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "row {i}: {a} vs {b}");
+        }
+        for (i, s) in fast.iter().enumerate().step_by(613) {
+            let row = &probe[i * dims..(i + 1) * dims];
+            assert_eq!(s.to_bits(), f.score(row).to_bits(), "row {i}");
+        }
+    }
+}
+
+#[test]
+fn a_forest_too_deep_to_compile_still_scores_by_the_walk() {
+    let data = cloud(20_000, 2, 0.0, 10);
+    let f = Forest::fit(&data, 2, 3, 16_384, 10).unwrap();
+    assert!(
+        f.compiled.is_none(),
+        "height limit 14 is over the compiled maximum"
+    );
+    let probe = cloud(500, 2, 0.0, 11);
+    assert_eq!(f.score_many(&probe), f.score_many_walk(&probe));
+}
