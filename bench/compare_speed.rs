@@ -47,10 +47,13 @@ fn main() {
     let (score_1t, s1) = best(3, || forest.score_many(&score));
     let (score_nt, sn) = best(3, || forest.score_many_parallel(&score, threads));
     assert_eq!(s1, sn);
+    // The node-by-node walk the compiled trees replace: same scores, bit for bit.
+    let (walk_1t, sw) = best(1, || forest.score_many_walk(&score));
+    assert_eq!(s1, sw);
     let (mwu_s, m) = best(20, || mann_whitney_u(&a, &b, Alternative::TwoSided));
     let mean = s1.iter().sum::<f64>() / s1.len() as f64;
     println!(
-        "{{\"threads\": {threads}, \"if_fit_s\": {fit_s}, \"if_score_1t_s\": {score_1t}, \"if_score_s\": {score_nt}, \"if_mean_score\": {mean}, \"mwu_s\": {mwu_s}, \"mwu_u\": {}, \"mwu_p\": {}}}",
+        "{{\"threads\": {threads}, \"if_fit_s\": {fit_s}, \"if_score_1t_s\": {score_1t}, \"if_score_s\": {score_nt}, \"if_walk_1t_s\": {walk_1t}, \"if_mean_score\": {mean}, \"mwu_s\": {mwu_s}, \"mwu_u\": {}, \"mwu_p\": {}}}",
         m.u, m.p_value
     );
 }

@@ -3,8 +3,9 @@
 //! Liu, Ting & Zhou (2008): each tree isolates points by random axis-parallel splits; an
 //! anomaly is isolated in few splits. The score is `2^(-E[h(x)] / c(ψ))` in (0, 1], the same
 //! number scikit-learn's `-score_samples` gives: ~0.5 and below is ordinary, close to 1 is
-//! anomalous. Own implementation (no crate): flat node arrays, rows scored in blocks with the
-//! trees as the outer loop, seeded SplitMix64 so a forest is the same on every run.
+//! anomalous. Own implementation (no crate): seeded SplitMix64 so a forest is the same on
+//! every run; batches are scored through the trees compiled to complete fixed-depth ones
+//! (`isolation_forest_fast.rs`), bit-identical to the node-by-node walk kept here.
 
 use super::{Finding, NoAnswer, Outcome};
 use crate::model::{fmt_num, Expected};
