@@ -51,6 +51,23 @@ fn baseline(p: &Project) -> std::path::PathBuf {
     ])
 }
 
+/// Runs `watch --output json --baseline FILE`, checks the exit code, returns the summary.
+fn watch_json(p: &Project, b: &std::path::Path, code: i32) -> serde_json::Value {
+    let out = p
+        .cmd()
+        .args(["watch", "--output", "json", "--baseline"])
+        .arg(b)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
+}
+
 #[test]
 fn healthy_window_exits_0_without_rollback() {
     let p = Project::new();
@@ -62,19 +79,7 @@ fn healthy_window_exits_0_without_rollback() {
         "",
     );
     let b = baseline(&p);
-    let out = p
-        .cmd()
-        .args(["watch", "--output", "json", "--baseline"])
-        .arg(&b)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = json(&out.stdout);
+    let s = watch_json(&p, &b, 0);
     assert_eq!(s["verdict"], "healthy");
     assert!(
         s["ticks"].as_u64().unwrap() >= 5,
@@ -105,19 +110,7 @@ fn regression_rolls_back_exactly_once_with_context_in_env() {
         "",
     );
     let b = baseline(&p);
-    let out = p
-        .cmd()
-        .args(["watch", "--output", "json", "--baseline"])
-        .arg(&b)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = json(&out.stdout);
+    let s = watch_json(&p, &b, 1);
     assert_eq!(s["verdict"], "rollback");
     assert_eq!(
         s["ticks"], 3,
