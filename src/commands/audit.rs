@@ -1,7 +1,6 @@
 //! `audit verify` and `audit export`: the hash chain of the audit log.
 
-use super::baseline::write_atomically;
-use super::{open_store, print_json};
+use super::{open_store, print_json, write_atomically};
 use crate::audit::chain::{self, key_from_env};
 use crate::audit::verify::{verify, Outcome};
 use crate::cli::{AuditCommand, AuditExportArgs, AuditVerifyArgs, Format, Global};

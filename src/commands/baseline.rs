@@ -1,6 +1,6 @@
 //! `baseline`: captures what "normal" looks like before the deploy, and stores it.
 
-use super::{load_config, now_ms, open_store, print_json};
+use super::{load_config, now_ms, open_store, print_json, write_atomically};
 use crate::cli::{BaselineArgs, Global};
 use crate::config::MetricSource;
 use crate::detect::Baseline;
@@ -205,11 +205,4 @@ fn note(failures: &mut BTreeMap<String, (u32, String)>, series: String, why: Str
     let e = failures.entry(series).or_insert((0, String::new()));
     e.0 += 1;
     e.1 = why;
-}
-
-/// Writes via a temporary file and a rename, so a reader never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))
 }

@@ -21,7 +21,7 @@ use crate::config::{self, Config};
 use crate::error::{Error, Exit, Result};
 use crate::model::Timestamp;
 use crate::store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -87,4 +87,28 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
         .map_err(|e| Error::Input(format!("cannot encode JSON: {e}")))?;
     println!("{text}");
     Ok(())
+}
+
+/// Writes via a temporary file and a rename, so a reader never sees half a file.
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, text).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))
+}
+
+/// Where a run's `VZ_ANOMALIES_FILE` lives: `runs/<run_id>.anomalies.json` beside the store.
+pub fn anomalies_file(store_path: &Path, run_id: &str) -> PathBuf {
+    let dir = store_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    dir.join("runs").join(format!("{run_id}.anomalies.json"))
+}
+
+/// Writes the JSON the rollback command reads through `VZ_ANOMALIES_FILE`.
+pub fn write_anomalies_file(file: &Path, body: &serde_json::Value) -> Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating runs folder", e))?;
+    }
+    write_atomically(file, &body.to_string())
 }

@@ -1,7 +1,8 @@
 //! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one.
 
-use super::baseline::write_atomically;
-use super::{load_config, now_ms, open_store, print_json, store_path};
+use super::{
+    anomalies_file, load_config, now_ms, open_store, print_json, store_path, write_anomalies_file,
+};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
 use crate::observe::{self, RunContext};
@@ -35,15 +36,12 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         false,
         &config.digest,
     )?;
-    let dir = store_path(g, Some(&config))
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default()
-        .join("runs");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating runs folder", e))?;
-    let file = dir.join(format!("{run_id}.anomalies.json"));
+    let file = anomalies_file(&store_path(g, Some(&config)), &run_id);
     let reason = format!("manual: {}", a.reason);
-    write_atomically(&file, &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": [] }).to_string())?;
+    write_anomalies_file(
+        &file,
+        &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": [] }),
+    )?;
     let plan = RollbackPlan {
         config: &config.rollback,
         deployment: &config.deployment,

@@ -1,8 +1,9 @@
 //! `watch`: samples every interval for the window, runs the gate each tick, and rolls back
 //! as soon as the policy says so. The window is measured by the clock, not by tick count.
 
-use super::baseline::write_atomically;
-use super::{load_config, now_ms, open_store, print_json, store_path};
+use super::{
+    anomalies_file, load_config, now_ms, open_store, print_json, store_path, write_anomalies_file,
+};
 use crate::cli::{Format, Global, WatchArgs};
 use crate::config::Config;
 use crate::decide::{Decision, Verdict};
@@ -286,18 +287,9 @@ async fn act(
         summary.rollback.note = "rollback disabled (detect and report only)".into();
         return Exit::Unhealthy;
     }
-    let dir = ctx
-        .store_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-        .join("runs");
-    let file = dir.join(format!("{run_id}.anomalies.json"));
+    let file = anomalies_file(&ctx.store_path, run_id);
     let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": gate.anomalies() });
-    if let Err(e) = std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io("creating runs folder", e))
-        .and_then(|_| write_atomically(&file, &body.to_string()))
-    {
+    if let Err(e) = write_anomalies_file(&file, &body) {
         eprintln!("warning: {e}");
     }
     eprintln!("rolling back {}: {}", config.deployment, d.reason());
