@@ -5,7 +5,9 @@
 //! number scikit-learn's `-score_samples` gives: ~0.5 and below is ordinary, close to 1 is
 //! anomalous. Own implementation (no crate): seeded SplitMix64 so a forest is the same on
 //! every run; batches are scored through the trees compiled to complete fixed-depth ones
-//! (`isolation_forest_fast.rs`), bit-identical to the node-by-node walk kept here.
+//! (`isolation_forest_fast.rs`), and with AVX2 as exact feature ranks run through 3-level
+//! micro-trees (`isolation_forest_avx2.rs`), both bit-identical to the node-by-node walk
+//! kept here.
 
 use super::{Finding, NoAnswer, Outcome};
 use crate::model::{fmt_num, Expected};
@@ -99,6 +101,17 @@ pub(super) struct Node {
     split: f64,
     feature: u32,
     left: u32,
+}
+
+/// How [`Forest::score_many_via`] takes rows through the trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchPath {
+    /// The fastest this CPU has: AVX2 micro-trees, else the portable compiled trees.
+    Best,
+    /// The compiled complete trees walked 8 rows in lockstep, on any CPU.
+    Portable,
+    /// Every row walks every tree node by node.
+    Walk,
 }
 
 /// A trained forest over `dims`-dimensional rows.
@@ -206,15 +219,26 @@ impl Forest {
         (-mean / self.c_psi).exp2()
     }
 
-    /// Scores every row of `data` (row-major): through the compiled complete trees when the
-    /// forest has them, else by the plain walk.
+    /// Scores every row of `data` (row-major) the fastest way this CPU has.
     pub fn score_many(&self, data: &[f64]) -> Vec<f64> {
+        self.score_many_via(data, BatchPath::Best)
+    }
+
+    /// The straightforward batch scorer: every row walks every tree node by node.
+    pub fn score_many_walk(&self, data: &[f64]) -> Vec<f64> {
+        self.score_many_via(data, BatchPath::Walk)
+    }
+
+    /// Scores every row of `data` (row-major) by `path`; every path gives the same scores,
+    /// bit for bit (the benchmarks time them against each other).
+    pub fn score_many_via(&self, data: &[f64], path: BatchPath) -> Vec<f64> {
         let n = data.len() / self.dims;
         let data = &data[..n * self.dims];
         let mut out = vec![0.0; n];
-        match &self.compiled {
-            Some(c) => c.add_path_lengths(data, &mut out),
-            None => self.add_path_lengths_walk(data, &mut out),
+        match (&self.compiled, path) {
+            (Some(c), BatchPath::Best) => c.add_path_lengths(data, &mut out),
+            (Some(c), BatchPath::Portable) => c.add_path_lengths_portable(data, &mut out),
+            _ => self.add_path_lengths_walk(data, &mut out),
         }
         for acc in out.iter_mut() {
             *acc = self.normalise(*acc);
@@ -222,15 +246,10 @@ impl Forest {
         out
     }
 
-    /// The straightforward batch scorer: every row walks every tree node by node.
-    pub fn score_many_walk(&self, data: &[f64]) -> Vec<f64> {
-        let n = data.len() / self.dims;
-        let mut out = vec![0.0; n];
-        self.add_path_lengths_walk(&data[..n * self.dims], &mut out);
-        for acc in out.iter_mut() {
-            *acc = self.normalise(*acc);
-        }
-        out
+    /// Whether [`Forest::score_many`] runs on AVX2 here (x86-64 CPU with AVX2, at most 8
+    /// metrics, trees at most 12 levels deep).
+    pub fn batch_uses_avx2(&self) -> bool {
+        self.compiled.as_ref().is_some_and(|c| c.uses_avx2())
     }
 
     /// Blocks of rows, trees outer, so a tree stays in cache while a block runs through it.

@@ -10,6 +10,10 @@
 
 use super::{Node, LEAF};
 
+#[cfg(target_arch = "x86_64")]
+#[path = "isolation_forest_avx2.rs"]
+mod avx2;
+
 /// Deepest padded tree compiled; deeper forests (huge `sample_size`) use the plain walk.
 pub const MAX_DEPTH: usize = 12;
 
@@ -30,6 +34,9 @@ pub struct Compiled {
     threshold: Vec<f64>,
     /// `trees × 2^depth` path lengths.
     leaf: Vec<f64>,
+    /// The same trees in AVX2 form, when this CPU has it (see `isolation_forest_avx2.rs`).
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<avx2::Avx2>,
 }
 
 impl Compiled {
@@ -48,9 +55,15 @@ impl Compiled {
             feature: vec![0; trees.len() * inner],
             threshold: vec![f64::INFINITY; trees.len() * inner],
             leaf: vec![0.0; trees.len() * (inner + 1)],
+            #[cfg(target_arch = "x86_64")]
+            avx2: None,
         };
         for (t, tree) in trees.iter().enumerate() {
             c.place(t, tree, 0, 0);
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            c.avx2 = avx2::Avx2::new(&c);
         }
         Some(c)
     }
@@ -81,8 +94,32 @@ impl Compiled {
         }
     }
 
-    /// Adds each row's total path length over all trees to `acc` (one entry per row).
+    /// Adds each row's total path length over all trees to `acc` (one entry per row), with
+    /// AVX2 where the CPU has it.
     pub fn add_path_lengths(&self, data: &[f64], acc: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(a) = &self.avx2 {
+            return a.add_path_lengths(data, acc);
+        }
+        self.add_path_lengths_portable(data, acc);
+    }
+
+    /// With AVX2: whether feature `f`'s ranks come from the bucket table.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    pub(super) fn bucketed(&self, f: usize) -> Option<bool> {
+        self.avx2.as_ref().map(|a| a.bucketed(f))
+    }
+
+    /// Whether batches are scored with AVX2.
+    pub fn uses_avx2(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.avx2.is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// [`Compiled::add_path_lengths`] on any CPU: the padded trees walked 8 rows in lockstep.
+    pub fn add_path_lengths_portable(&self, data: &[f64], acc: &mut [f64]) {
         let dims = self.dims;
         for (b, block) in acc.chunks_mut(BLOCK).enumerate() {
             let rows = &data[b * BLOCK * dims..(b * BLOCK + block.len()) * dims];

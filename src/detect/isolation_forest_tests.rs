@@ -120,29 +120,114 @@ fn evaluate_explains_score_threshold_and_the_odd_metric() {
     ));
 }
 
-#[test]
-fn the_compiled_trees_score_exactly_as_the_plain_walk() {
-    // Training and scored rows from different clouds, plus far-off, NaN and infinite values,
-    // so rows reach early leaves, deep leaves and both sides of every kind of split.
-    for (dims, trees, sample, seed) in [(8, 100, 256, 42), (3, 37, 100, 9), (2, 5, 3, 1)] {
-        let data = cloud(600, dims, 0.0, seed);
-        let f = Forest::fit(&data, dims, trees, sample, seed).unwrap();
-        assert!(f.compiled.is_some());
-        let mut probe = cloud(10_000, dims, 0.3, seed + 100);
-        for (i, v) in probe.iter_mut().enumerate().step_by(101) {
-            *v = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e9, -1e9][i % 5];
-        }
-        let fast = f.score_many(&probe);
-        let walk = f.score_many_walk(&probe);
-        assert_eq!(fast.len(), 10_000);
+/// Asserts every batch path gives the walk's scores, bit for bit, and single-row scores too.
+fn assert_paths_agree(f: &Forest, probe: &[f64]) {
+    let dims = f.dims();
+    let walk = f.score_many_walk(probe);
+    assert_eq!(walk.len(), probe.len() / dims);
+    for path in [BatchPath::Best, BatchPath::Portable] {
+        let fast = f.score_many_via(probe, path);
         for (i, (a, b)) in fast.iter().zip(&walk).enumerate() {
-            assert_eq!(a.to_bits(), b.to_bits(), "row {i}: {a} vs {b}");
-        }
-        for (i, s) in fast.iter().enumerate().step_by(613) {
             let row = &probe[i * dims..(i + 1) * dims];
-            assert_eq!(s.to_bits(), f.score(row).to_bits(), "row {i}");
+            assert_eq!(
+                a.to_bits(),
+                b.to_bits(),
+                "{path:?} row {i} {row:?}: {a} vs {b}"
+            );
         }
     }
+    for (i, s) in walk.iter().enumerate().step_by(613) {
+        let row = &probe[i * dims..(i + 1) * dims];
+        assert_eq!(s.to_bits(), f.score(row).to_bits(), "row {i}");
+    }
+}
+
+#[test]
+fn the_compiled_trees_score_exactly_as_the_plain_walk() {
+    // Training and scored rows from different clouds, plus far-off, NaN, infinite and
+    // signed-zero values, so rows reach early leaves, deep leaves and both sides of every
+    // kind of split. Sample sizes give trees of 2 to 10 levels: 1 to 4 micro-tree stages.
+    for (dims, trees, sample, seed) in [
+        (8, 100, 256, 42),
+        (3, 37, 100, 9),
+        (2, 5, 3, 1),
+        (5, 20, 600, 4),
+        (1, 10, 64, 3),
+    ] {
+        let data = cloud(1200, dims, 0.0, seed);
+        let f = Forest::fit(&data, dims, trees, sample, seed).unwrap();
+        assert!(f.compiled.is_some());
+        if std::is_x86_feature_detected!("avx2") {
+            assert!(f.batch_uses_avx2(), "dims {dims} sample {sample}");
+        }
+        let mut probe = cloud(10_000 + 3, dims, 0.3, seed + 100);
+        let odd = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e9,
+            -1e9,
+            0.0,
+            -0.0,
+        ];
+        for (i, v) in probe.iter_mut().enumerate().step_by(101) {
+            *v = odd[i % odd.len()];
+        }
+        assert_paths_agree(&f, &probe);
+    }
+}
+
+#[test]
+fn values_on_and_next_to_every_threshold_go_the_walks_way() {
+    let dims = 3;
+    let data = cloud(800, dims, 1.0, 21);
+    let f = Forest::fit(&data, dims, 30, 256, 21).unwrap();
+    // Every split value of every tree, exactly and one ulp either side, on each feature.
+    let mut probe = Vec::new();
+    for tree in &f.trees {
+        for n in tree.iter().filter(|n| n.feature != LEAF) {
+            for v in [n.split, n.split.next_up(), n.split.next_down()] {
+                let mut row = cloud(1, dims, 1.0, v.to_bits());
+                row[n.feature as usize] = v;
+                probe.extend(row);
+            }
+        }
+    }
+    assert!(probe.len() / dims > 3_000, "{} rows", probe.len() / dims);
+    assert_paths_agree(&f, &probe);
+}
+
+#[test]
+fn clustered_thresholds_fall_back_to_a_binary_search_and_still_agree() {
+    // One feature with a few huge outliers: most cuts crowd a sliver of the range, more than
+    // the bucket table allows, so that feature's ranks come from the binary search.
+    let dims = 2;
+    let mut data = cloud(2000, dims, 0.0, 31);
+    for (i, v) in data.iter_mut().enumerate().step_by(2 * 97) {
+        *v = 1e12 * (i as f64 + 1.0);
+    }
+    let f = Forest::fit(&data, dims, 100, 256, 31).unwrap();
+    let mut probe = cloud(20_000, dims, 0.0, 32);
+    probe.extend_from_slice(&data);
+    #[cfg(target_arch = "x86_64")]
+    if f.batch_uses_avx2() {
+        let c = f.compiled.as_ref().unwrap();
+        assert_eq!(
+            c.bucketed(0),
+            Some(false),
+            "feature 0 needs the binary search"
+        );
+        assert_eq!(c.bucketed(1), Some(true), "feature 1 uses the bucket table");
+    }
+    assert_paths_agree(&f, &probe);
+}
+
+#[test]
+fn more_than_eight_metrics_score_on_the_portable_path() {
+    let data = cloud(400, 9, 0.0, 41);
+    let f = Forest::fit(&data, 9, 20, 128, 41).unwrap();
+    assert!(f.compiled.is_some() && !f.batch_uses_avx2());
+    assert_paths_agree(&f, &cloud(3000, 9, 0.2, 42));
 }
 
 #[test]
