@@ -4,7 +4,7 @@
 //! the timings as JSON.
 
 use std::time::Instant;
-use vz_monitor::detect::isolation_forest::{Forest, SplitMix64};
+use vz_monitor::detect::isolation_forest::{BatchPath, Forest, SplitMix64};
 use vz_monitor::detect::stats::{mann_whitney_u, Alternative};
 
 fn data(n: usize, rng: &mut SplitMix64, shift: f64) -> Vec<f64> {
@@ -18,16 +18,17 @@ fn write(path: &str, v: &[f64]) {
     std::fs::write(path, bytes).expect("write data");
 }
 
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut best = f64::INFINITY;
+/// Median wall time of `runs` runs, and the last result.
+fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut times = Vec::with_capacity(runs);
     let mut out = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed().as_secs_f64());
-        out = Some(r);
+        out = Some(f());
+        times.push(t.elapsed().as_secs_f64());
     }
-    (best, out.expect("one run"))
+    times.sort_by(f64::total_cmp);
+    (times[runs / 2], out.expect("one run"))
 }
 
 fn main() {
@@ -43,17 +44,20 @@ fn main() {
     write(&format!("{dir}/mwu_a.f64"), &a);
     write(&format!("{dir}/mwu_b.f64"), &b);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (fit_s, forest) = best(5, || Forest::fit(&train, 8, 100, 256, 42).expect("fit"));
-    let (score_1t, s1) = best(3, || forest.score_many(&score));
-    let (score_nt, sn) = best(3, || forest.score_many_parallel(&score, threads));
+    let (fit_s, forest) = median(7, || Forest::fit(&train, 8, 100, 256, 42).expect("fit"));
+    let (score_1t, s1) = median(5, || forest.score_many(&score));
+    let (score_nt, sn) = median(5, || forest.score_many_parallel(&score, threads));
     assert_eq!(s1, sn);
-    // The node-by-node walk the compiled trees replace: same scores, bit for bit.
-    let (walk_1t, sw) = best(1, || forest.score_many_walk(&score));
+    // The portable compiled trees (no AVX2) and the node-by-node walk: same scores, bit for bit.
+    let (portable_1t, sp) = median(3, || forest.score_many_via(&score, BatchPath::Portable));
+    assert_eq!(s1, sp);
+    let (walk_1t, sw) = median(1, || forest.score_many_walk(&score));
     assert_eq!(s1, sw);
-    let (mwu_s, m) = best(20, || mann_whitney_u(&a, &b, Alternative::TwoSided));
+    let avx2 = forest.batch_uses_avx2();
+    let (mwu_s, m) = median(21, || mann_whitney_u(&a, &b, Alternative::TwoSided));
     let mean = s1.iter().sum::<f64>() / s1.len() as f64;
     println!(
-        "{{\"threads\": {threads}, \"if_fit_s\": {fit_s}, \"if_score_1t_s\": {score_1t}, \"if_score_s\": {score_nt}, \"if_walk_1t_s\": {walk_1t}, \"if_mean_score\": {mean}, \"mwu_s\": {mwu_s}, \"mwu_u\": {}, \"mwu_p\": {}}}",
+        "{{\"threads\": {threads}, \"if_fit_s\": {fit_s}, \"if_score_1t_s\": {score_1t}, \"if_score_s\": {score_nt}, \"if_portable_1t_s\": {portable_1t}, \"if_walk_1t_s\": {walk_1t}, \"if_avx2\": {avx2}, \"if_mean_score\": {mean}, \"mwu_s\": {mwu_s}, \"mwu_u\": {}, \"mwu_p\": {}}}",
         m.u, m.p_value
     );
 }

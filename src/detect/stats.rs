@@ -304,9 +304,26 @@ pub struct MannWhitney {
 /// NaN values are ignored. With an empty sample the p-value is NaN (as scipy); when every
 /// value is tied there is no evidence of a shift and the p-value is 1. O((n + m) log(n + m)).
 pub fn mann_whitney_u(a: &[f64], b: &[f64], alternative: Alternative) -> MannWhitney {
-    let mut a_sorted: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
-    sort_values(&mut a_sorted);
-    mann_whitney_u_sorted(&a_sorted, b, alternative)
+    // Sorted as integer keys in `total_cmp` order, merged as such: integer compares, no
+    // converting back. Adding 0.0 turns -0.0 into 0.0 (and changes nothing else), so equal
+    // values have equal keys and tie as they do in the float merge.
+    let keys = |v: &[f64]| {
+        let mut k: Vec<u64> = v
+            .iter()
+            .filter(|x| !x.is_nan())
+            .map(|x| order_key(x + 0.0))
+            .collect();
+        k.sort_unstable();
+        k
+    };
+    let (a, b) = (keys(a), keys(b));
+    if a.is_empty() || b.is_empty() {
+        return MannWhitney {
+            u: 0.0,
+            p_value: f64::NAN,
+        };
+    }
+    sorted_counts(&a, &b).test(alternative)
 }
 
 /// As [`mann_whitney_u`], with `a` already sorted ascending and NaN-free (a `Baseline`'s
@@ -323,70 +340,153 @@ pub fn mann_whitney_u_both_sorted(
     b_sorted: &[f64],
     alternative: Alternative,
 ) -> MannWhitney {
-    let (n1, n2) = (a_sorted.len(), b_sorted.len());
-    if n1 == 0 || n2 == 0 {
+    if a_sorted.is_empty() || b_sorted.is_empty() {
         return MannWhitney {
             u: 0.0,
             p_value: f64::NAN,
         };
     }
-    // Merge the two sorted samples. A b below the next a beats the i a's before it; an a
-    // below the next b just advances. Both steps are branch-free (random data would
-    // mispredict half the time); equal values (rare in measurements) take the slow path.
-    // 2U is an exact integer; the tie term Σ(t³ − t) over groups of equal values is each
-    // sample's own runs plus, for a value in both samples, 3·ca·cb·(ca + cb).
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut twice_u: u64 = 0; // ≤ 2·n1·n2: fits for samples up to billions of values
-    let mut cross_ties: u128 = 0;
-    while i < n1 && j < n2 {
-        let (x, y) = (a_sorted[i], b_sorted[j]);
+    sorted_counts(a_sorted, b_sorted).test(alternative)
+}
+
+/// [`PairCounts`] of two samples sorted ascending and NaN-free, by merging them.
+fn sorted_counts<T: PartialOrd + Copy>(a_sorted: &[T], b_sorted: &[T]) -> PairCounts {
+    let (n1, n2) = (a_sorted.len(), b_sorted.len());
+    // Merge the two sorted samples, in SEGMENTS independent pieces cut at quantiles of b, so
+    // the pieces' dependent loads overlap; a value's ties all land in one piece.
+    let mut pieces = [Merge::default(); SEGMENTS];
+    let (mut i, mut j) = (0, 0);
+    for (k, piece) in pieces.iter_mut().enumerate() {
+        let (i_end, j_end) = if k + 1 == SEGMENTS {
+            (n1, n2)
+        } else {
+            let cut = b_sorted[n2 * (k + 1) / SEGMENTS];
+            (
+                a_sorted.partition_point(|x| *x < cut),
+                b_sorted.partition_point(|x| *x < cut),
+            )
+        };
+        *piece = Merge {
+            i,
+            i_end,
+            j,
+            j_end,
+            ..Merge::default()
+        };
+        (i, j) = (i_end, j_end);
+    }
+    loop {
+        let mut busy = false;
+        for piece in pieces.iter_mut() {
+            busy |= piece.step(a_sorted, b_sorted);
+        }
+        if !busy {
+            break;
+        }
+    }
+    let (mut twice_u, mut cross_ties) = (0u64, 0u128);
+    for piece in &pieces {
+        // The b's left in a piece are above each of its a's and every a before it.
+        twice_u += piece.twice_u + ((piece.j_end - piece.j) * 2 * piece.i_end) as u64;
+        cross_ties += piece.cross_ties;
+    }
+    PairCounts {
+        n1,
+        n2,
+        twice_u,
+        tie_term: run_ties(a_sorted) + run_ties(b_sorted) + cross_ties,
+    }
+}
+
+/// What the Mann-Whitney test needs of two samples, however it was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairCounts {
+    n1: usize,
+    n2: usize,
+    /// 2U of `b`: twice the pairs with b above a, plus the tied pairs.
+    twice_u: u64,
+    /// Σ (t³ − t) over groups of equal values in both samples together.
+    tie_term: u128,
+}
+
+impl PairCounts {
+    fn test(self, alternative: Alternative) -> MannWhitney {
+        let u_b = self.twice_u as f64 / 2.0;
+        let (n1f, n2f) = (self.n1 as f64, self.n2 as f64);
+        let nn = n1f * n2f;
+        let (u, factor) = match alternative {
+            Alternative::Greater => (u_b, 1.0),
+            Alternative::Less => (nn - u_b, 1.0),
+            Alternative::TwoSided => (u_b.max(nn - u_b), 2.0),
+        };
+        let n = n1f + n2f;
+        let variance = nn / 12.0 * ((n + 1.0) - self.tie_term as f64 / (n * (n - 1.0)));
+        let p_value = if variance <= 0.0 || !variance.is_finite() {
+            1.0
+        } else {
+            let z = (u - nn / 2.0 - 0.5) / variance.sqrt();
+            (Normal::standard().sf(z) * factor).clamp(0.0, 1.0)
+        };
+        MannWhitney { u: u_b, p_value }
+    }
+}
+
+/// Pieces the Mann-Whitney merge is cut into.
+const SEGMENTS: usize = 4;
+
+/// One piece of the Mann-Whitney merge: `a[i..i_end]` against `b[j..j_end]`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Merge {
+    i: usize,
+    i_end: usize,
+    j: usize,
+    j_end: usize,
+    /// 2U so far: a b below the next a beats the `i` a's before it (ties count half).
+    twice_u: u64,
+    /// For values in both samples, 3·ca·cb·(ca + cb) of the tie term Σ(t³ − t).
+    cross_ties: u128,
+}
+
+impl Merge {
+    /// Takes the smaller of the two next values (a run of equal values at once); false when
+    /// one side is used up. The usual step is branch-free (random data would mispredict half
+    /// the time); equal values, rare in measurements, take the slow path.
+    #[inline(always)]
+    fn step<T: PartialOrd + Copy>(&mut self, a: &[T], b: &[T]) -> bool {
+        if self.i >= self.i_end || self.j >= self.j_end {
+            return false;
+        }
+        let (x, y) = (a[self.i], b[self.j]);
         let a_first = usize::from(x < y);
         let b_first = usize::from(y < x);
         if a_first | b_first == 0 {
-            if x.is_nan() {
-                break; // NaN: not allowed here; stop rather than loop forever
+            if x != y {
+                self.i = self.i_end; // NaN: not allowed here; stop rather than loop forever
+                return false;
             }
-            let a_below = i;
-            while i < n1 && a_sorted[i] == x {
-                i += 1;
+            let a_below = self.i;
+            while self.i < self.i_end && a[self.i] == x {
+                self.i += 1;
             }
-            let j0 = j;
-            while j < n2 && b_sorted[j] == x {
-                j += 1;
+            let j0 = self.j;
+            while self.j < self.j_end && b[self.j] == x {
+                self.j += 1;
             }
-            let (ca, cb) = ((i - a_below) as u128, (j - j0) as u128);
-            twice_u += (cb * (2 * a_below as u128 + ca)) as u64;
-            cross_ties += 3 * ca * cb * (ca + cb);
-            continue;
+            let (ca, cb) = ((self.i - a_below) as u128, (self.j - j0) as u128);
+            self.twice_u += (cb * (2 * a_below as u128 + ca)) as u64;
+            self.cross_ties += 3 * ca * cb * (ca + cb);
+            return true;
         }
-        twice_u += (b_first * 2 * i) as u64;
-        i += a_first;
-        j += b_first;
+        self.twice_u += (b_first * 2 * self.i) as u64;
+        self.i += a_first;
+        self.j += b_first;
+        true
     }
-    twice_u += ((n2 - j) * 2 * n1) as u64; // b's above every a
-    let tie_term = (run_ties(a_sorted) + run_ties(b_sorted) + cross_ties) as f64;
-    let u_b = twice_u as f64 / 2.0;
-    let (n1f, n2f) = (n1 as f64, n2 as f64);
-    let nn = n1f * n2f;
-    let (u, factor) = match alternative {
-        Alternative::Greater => (u_b, 1.0),
-        Alternative::Less => (nn - u_b, 1.0),
-        Alternative::TwoSided => (u_b.max(nn - u_b), 2.0),
-    };
-    let n = n1f + n2f;
-    let variance = nn / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
-    let p_value = if variance <= 0.0 || !variance.is_finite() {
-        1.0
-    } else {
-        let z = (u - nn / 2.0 - 0.5) / variance.sqrt();
-        (Normal::standard().sf(z) * factor).clamp(0.0, 1.0)
-    };
-    MannWhitney { u: u_b, p_value }
 }
 
 /// Σ (t³ − t) over runs of equal values in a sorted slice, built up incrementally: growing
 /// a run from L to L + 1 values adds 3·L·(L + 1).
-fn run_ties(sorted: &[f64]) -> u128 {
+fn run_ties<T: PartialEq>(sorted: &[T]) -> u128 {
     let mut total: u128 = 0;
     let mut len_before: u64 = 0;
     for w in sorted.windows(2) {
@@ -784,5 +884,51 @@ mod tests {
         assert_eq!(fmt_p(3.2e-12), "3.2e-12");
         assert_eq!(fmt_p(1.0), "1");
         assert_eq!(fmt_p(0.0), "0");
+    }
+
+    #[test]
+    fn the_key_merge_equals_the_float_merge_on_every_kind_of_sample() {
+        // mann_whitney_u sorts and merges integer keys; a Baseline's test merges floats.
+        use crate::detect::isolation_forest::SplitMix64;
+        let mut rng = SplitMix64::new(77);
+        for case in 0..3000 {
+            let (n1, n2) = (1 + rng.below(300), 1 + rng.below(300));
+            let mut draw = |n: usize, shift: f64| -> Vec<f64> {
+                (0..n)
+                    .map(|_| {
+                        let u = rng.next_f64();
+                        match case % 6 {
+                            0 => shift + u,
+                            1 => (u * 12.0).floor() - 6.0 + shift, // heavy ties, both signs
+                            2 => [0.0, -0.0, 1.0, -1.0][rng.below(4)], // signed zeros tie
+                            3 => (u * 700.0).exp() * shift,        // spread over many scales
+                            4 if rng.below(10) == 0 => f64::NAN,   // gaps
+                            _ => [f64::INFINITY, f64::NEG_INFINITY, u][rng.below(3)],
+                        }
+                    })
+                    .collect()
+            };
+            let (a, b) = (draw(n1, 0.0), draw(n2, 0.25));
+            let sorted = |v: &[f64]| {
+                let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                sort_values(&mut s);
+                s
+            };
+            let (sa, sb) = (sorted(&a), sorted(&b));
+            for alt in [
+                Alternative::Greater,
+                Alternative::Less,
+                Alternative::TwoSided,
+            ] {
+                let r = mann_whitney_u(&a, &b, alt);
+                let f = mann_whitney_u_both_sorted(&sa, &sb, alt);
+                assert_eq!(r.u.to_bits(), f.u.to_bits(), "case {case} {alt:?}");
+                assert_eq!(
+                    r.p_value.to_bits(),
+                    f.p_value.to_bits(),
+                    "case {case} {alt:?}"
+                );
+            }
+        }
     }
 }
