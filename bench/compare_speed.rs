@@ -54,7 +54,7 @@ fn main() {
     let (walk_1t, sw) = median(1, || forest.score_many_walk(&score));
     assert_eq!(s1, sw);
     let avx2 = forest.batch_uses_avx2();
-    let (mwu_s, m) = median(21, || mann_whitney_u(&a, &b, Alternative::TwoSided));
+    let (mwu_s, m) = median(201, || mann_whitney_u(&a, &b, Alternative::TwoSided));
     let mean = s1.iter().sum::<f64>() / s1.len() as f64;
     println!(
         "{{\"threads\": {threads}, \"if_fit_s\": {fit_s}, \"if_score_1t_s\": {score_1t}, \"if_score_s\": {score_nt}, \"if_portable_1t_s\": {portable_1t}, \"if_walk_1t_s\": {walk_1t}, \"if_avx2\": {avx2}, \"if_mean_score\": {mean}, \"mwu_s\": {mwu_s}, \"mwu_u\": {}, \"mwu_p\": {}}}",

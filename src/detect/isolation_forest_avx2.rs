@@ -189,14 +189,16 @@ impl Avx2 {
         // exit table holds 32 × 0..8 and each stage multiplies by 8, as the next stage has 8
         // times as many micro-trees; after the last stage `k / 32` is a leaf index, so
         // `k / 4` is its byte offset in `leaf`. Rows are read below `rows.len()`.
-        let row = |r: usize| rows.as_ptr().add(r).cast::<__m256i>();
+        let row = |r: usize| _mm256_loadu_si256(rows.as_ptr().add(r).cast::<__m256i>());
         let mut groups = acc.chunks_exact_mut(LANES);
         let mut r = 0;
         for group in &mut groups {
+            // Each row loaded once into a register for all its stages.
+            let x: [__m256i; LANES] = std::array::from_fn(|l| row(r + l));
             let mut k = [0usize; LANES];
             for p in stage.iter().take(STAGES) {
-                for (l, k) in k.iter_mut().enumerate() {
-                    *k = *k * 8 + step(&self.exit, row(r + l), p.add(*k));
+                for (x, k) in x.iter().zip(k.iter_mut()) {
+                    *k = *k * 8 + step(&self.exit, *x, p.add(*k));
                 }
             }
             for (a, k) in group.iter_mut().zip(k) {
@@ -215,12 +217,11 @@ impl Avx2 {
     }
 }
 
-/// One micro-tree step for the ranked row at `x`: the exit (times 32) from the micro-tree at
+/// One micro-tree step for the ranked row `x`: the exit (times 32) from the micro-tree at
 /// `at`. Inlined into the AVX2 caller; only called from there.
 #[inline(always)]
-unsafe fn step(exit: &[u8; 256], x: *const __m256i, at: *const u8) -> usize {
+unsafe fn step(exit: &[u8; 256], x: __m256i, at: *const u8) -> usize {
     let node = _mm256_load_si256(at.cast::<__m256i>());
-    let x = _mm256_loadu_si256(x);
     let right = _mm256_cmpgt_epi32(_mm256_permutevar8x32_epi32(x, node), node);
     *exit.get_unchecked(_mm256_movemask_ps(_mm256_castsi256_ps(right)) as usize) as usize
 }

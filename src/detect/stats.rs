@@ -307,24 +307,39 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64], alternative: Alternative) -> MannWhi
     // Sorted as integer keys in `total_cmp` order, merged as such: integer compares, no
     // converting back. Adding 0.0 turns -0.0 into 0.0 (and changes nothing else), so equal
     // values have equal keys and tie as they do in the float merge.
-    let keys = |v: &[f64]| {
-        let mut k: Vec<u64> = v
-            .iter()
-            .filter(|x| !x.is_nan())
-            .map(|x| order_key(x + 0.0))
-            .collect();
-        k.sort_unstable();
-        k
-    };
-    let (a, b) = (keys(a), keys(b));
-    if a.is_empty() || b.is_empty() {
-        return MannWhitney {
-            u: 0.0,
-            p_value: f64::NAN,
+    let key = |x: &f64| order_key(x + 0.0);
+    SCRATCH_KEYS.with_borrow_mut(|keys| {
+        keys.clear();
+        keys.extend(a.iter().filter(|x| !x.is_nan()).map(key));
+        let n1 = keys.len();
+        keys.extend(b.iter().filter(|x| !x.is_nan()).map(key));
+        let (a, b) = keys.split_at_mut(n1);
+        let result = if a.is_empty() || b.is_empty() {
+            MannWhitney {
+                u: 0.0,
+                p_value: f64::NAN,
+            }
+        } else {
+            a.sort_unstable();
+            b.sort_unstable();
+            sorted_counts(a, b).test(alternative)
         };
-    }
-    sorted_counts(&a, &b).test(alternative)
+        if keys.capacity() > SCRATCH_KEEP {
+            *keys = Vec::new();
+        }
+        result
+    })
 }
+
+thread_local! {
+    /// The keys of [`mann_whitney_u`]'s two samples, kept between calls: allocating them
+    /// afresh each time cost page faults (the allocator gives the memory back on free), a
+    /// third of the time of a test on 10,000 values each.
+    static SCRATCH_KEYS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest scratch (in keys) kept for the next [`mann_whitney_u`]: 16 MiB.
+const SCRATCH_KEEP: usize = 1 << 21;
 
 /// As [`mann_whitney_u`], with `a` already sorted ascending and NaN-free (a `Baseline`'s
 /// `sorted`), so only `b` is sorted.
@@ -375,15 +390,19 @@ fn sorted_counts<T: PartialOrd + Copy>(a_sorted: &[T], b_sorted: &[T]) -> PairCo
         };
         (i, j) = (i_end, j_end);
     }
-    loop {
-        let mut busy = false;
-        for piece in pieces.iter_mut() {
-            busy |= piece.step(a_sorted, b_sorted);
-        }
-        if !busy {
-            break;
-        }
+    // In lockstep while every piece has both sides left (locals, so they live in registers),
+    // then each piece to its end.
+    let [mut p0, mut p1, mut p2, mut p3] = pieces;
+    while p0.open() && p1.open() && p2.open() && p3.open() {
+        p0.step(a_sorted, b_sorted);
+        p1.step(a_sorted, b_sorted);
+        p2.step(a_sorted, b_sorted);
+        p3.step(a_sorted, b_sorted);
     }
+    let pieces = [p0, p1, p2, p3].map(|mut p| {
+        while p.step(a_sorted, b_sorted) {}
+        p
+    });
     let (mut twice_u, mut cross_ties) = (0u64, 0u128);
     for piece in &pieces {
         // The b's left in a piece are above each of its a's and every a before it.
@@ -448,12 +467,18 @@ struct Merge {
 }
 
 impl Merge {
+    /// Both sides have values left.
+    #[inline(always)]
+    fn open(&self) -> bool {
+        self.i < self.i_end && self.j < self.j_end
+    }
+
     /// Takes the smaller of the two next values (a run of equal values at once); false when
     /// one side is used up. The usual step is branch-free (random data would mispredict half
     /// the time); equal values, rare in measurements, take the slow path.
     #[inline(always)]
     fn step<T: PartialOrd + Copy>(&mut self, a: &[T], b: &[T]) -> bool {
-        if self.i >= self.i_end || self.j >= self.j_end {
+        if !self.open() {
             return false;
         }
         let (x, y) = (a[self.i], b[self.j]);
