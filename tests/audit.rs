@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, logging_rollback, Project};
+use common::{exits, json, logging_rollback, Project};
 use rusqlite::{params, Connection};
 use vz_monitor::audit::chain::{entry_hash, Entry};
 
@@ -335,16 +335,10 @@ fn prune_keeps_the_chain_verifiable_through_a_checkpoint() {
     assert_eq!(r["entries_deleted"], 0);
     assert_eq!(r["samples_deleted"], 0);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = p
-        .cmd()
-        .args(["prune", "--older-than", "0s", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = exits(
+        p.cmd()
+            .args(["prune", "--older-than", "0s", "--output", "json"]),
+        0,
     );
     let r = json(&out.stdout);
     assert_eq!(r["entries_deleted"], before as i64 + 1);
@@ -379,12 +373,8 @@ fn concurrent_writers_keep_one_unbroken_chain() {
     ok(&p, &["hold", "--reason", "create the store first"]);
     let children: Vec<_> = (0..8)
         .map(|i| {
-            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"));
-            c.current_dir(p.dir.path())
-                .env_remove("VZ_AUDIT_KEY")
-                .env_remove("VZ_DB")
-                .env_remove("VZ_CONFIG")
-                .args(["hold", "--reason", &format!("writer {i}")])
+            let mut c = p.std_cmd();
+            c.args(["hold", "--reason", &format!("writer {i}")])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
             c.spawn().unwrap()

@@ -4,19 +4,13 @@
 
 mod common;
 
-use common::Project;
+use common::{exits, Project};
 use std::path::Path;
 
 /// Runs `vz-monitor ARGS` with a clean environment and returns stdout.
 fn generate(args: &[&str]) -> String {
     let p = Project::new();
-    let out = p.cmd().args(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(args), 0);
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 

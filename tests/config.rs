@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Project;
+use common::{exits, Project};
 
 #[test]
 fn broken_config_exits_2_naming_file_line_and_field_and_writes_nothing() {
@@ -80,17 +80,7 @@ fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
     let p = Project::new();
     p.cmd().arg("init").assert().success();
     assert!(p.path("vz-monitor.yaml").exists() && p.path("rules/local.yaml").exists());
-    let out = p
-        .cmd()
-        .args(["check", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(["check", "--output", "json"]), 0);
     let r = common::json(&out.stdout);
     assert_eq!(r["rules"], 3);
     p.cmd().arg("init").assert().code(2);

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{json, logging_rollback, Project};
-use std::process::{Child, Stdio};
+use common::{exits, json, logging_rollback, Project};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// A config whose error rate follows `errors` (threshold 5, critical: one firing rolls back).
@@ -22,32 +22,7 @@ fn project(errors: &[&str]) -> Project {
 }
 
 fn run(p: &Project, args: &[&str]) -> std::process::Output {
-    let out = p.cmd().env("VZ_ACTOR", "bob").args(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// `watch` started in the background with a clean environment.
-fn spawn_watch(p: &Project, args: &[&str]) -> Child {
-    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"));
-    c.current_dir(p.dir.path());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VZ_") || k.starts_with("GITHUB_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("NO_COLOR", "1")
-        .arg("watch")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    exits(p.cmd().env("VZ_ACTOR", "bob").args(args), 0)
 }
 
 /// Waits for the child at most `limit`; kills it and fails if it is still running.
@@ -93,17 +68,7 @@ fn hold_makes_a_regressing_watch_exit_1_without_rolling_back() {
         &p,
         &["hold", "--deployment", "web", "--reason", "investigating"],
     );
-    let out = p
-        .cmd()
-        .args(["watch", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(["watch", "--output", "json"]), 1);
     let s = json(&out.stdout);
     assert_eq!(s["verdict"], "rollback");
     assert_eq!(s["rollback"]["ran"], false);
@@ -130,7 +95,7 @@ fn release_during_a_watch_lets_it_roll_back_again() {
     values.push("12");
     let p = project(&values);
     run(&p, &["hold", "--reason", "freeze"]);
-    let child = spawn_watch(&p, &["--duration", "30s", "--output", "json"]);
+    let child = p.spawn(&["watch", "--duration", "30s", "--output", "json"]);
     wait_for_calls(&p, 2);
     run(&p, &["release"]);
     let out = wait(child, Duration::from_secs(60));
@@ -146,7 +111,7 @@ fn release_during_a_watch_lets_it_roll_back_again() {
 #[test]
 fn abort_from_a_second_process_rolls_back_a_running_watch_within_a_tick() {
     let p = project(&["0"]);
-    let child = spawn_watch(&p, &["--duration", "30s", "--output", "json"]);
+    let child = p.spawn(&["watch", "--duration", "30s", "--output", "json"]);
     wait_for_calls(&p, 2);
     let out = run(
         &p,
@@ -187,16 +152,10 @@ fn an_abort_placed_before_a_watch_started_does_not_touch_it() {
     let p = project(&["0"]);
     run(&p, &["abort", "--reason", "for an earlier run"]);
     std::thread::sleep(Duration::from_millis(20));
-    let out = p
-        .cmd()
-        .args(["watch", "--duration", "600ms", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    exits(
+        p.cmd()
+            .args(["watch", "--duration", "600ms", "--output", "json"]),
+        0,
     );
     assert!(p.read("rollback.log").is_none());
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::prometheus::{free_port, spawn_vz, Prometheus, Target};
+use common::prometheus::{free_port, Prometheus, Target};
 use common::{json, logging_rollback, Project};
 use std::time::Duration;
 
@@ -115,7 +115,7 @@ fn error_rate_regression_rolls_back_exactly_once() {
     let prom = prometheus(&target);
     let p = Project::new();
     write_config(&p, &prom.url(), "", "", "");
-    let mut watch = spawn_vz(p.dir.path(), &["watch", "--duration", "20s"]);
+    let mut watch = p.spawn(&["watch", "--duration", "20s"]);
     // A couple of healthy ticks, then the new version starts failing 30 % of requests.
     std::thread::sleep(Duration::from_secs(2));
     target.set_error_percent(30);
@@ -186,7 +186,7 @@ fn latency_regression_is_caught_by_the_baseline_detector() {
 
 /// Starts a watch, kills Prometheus after a few ticks, returns (exit code, stderr).
 fn watch_through_an_outage(p: &Project, prom: &mut Prometheus) -> (Option<i32>, String) {
-    let mut watch = spawn_vz(p.dir.path(), &["watch", "--duration", "8s"]);
+    let mut watch = p.spawn(&["watch", "--duration", "8s"]);
     std::thread::sleep(Duration::from_secs(3));
     prom.stop();
     let status = watch.wait().unwrap();

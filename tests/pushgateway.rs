@@ -11,6 +11,7 @@ mod listen;
 #[path = "pushgateway/support.rs"]
 mod support;
 
+use common::exits;
 use std::net::TcpListener;
 use support::{free_port, project, sample, Pushgateway};
 
@@ -86,17 +87,11 @@ fn a_manual_rollback_pushes_to_its_own_group() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let out = p
-        .cmd()
-        .args(["rollback", "--reason", "bad canary", "--pushgateway"])
-        .arg(pg.url())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    exits(
+        p.cmd()
+            .args(["rollback", "--reason", "bad canary", "--pushgateway"])
+            .arg(pg.url()),
+        0,
     );
     let m = pg.metrics();
     let manual = sample(
@@ -124,17 +119,11 @@ fn a_manual_rollback_pushes_to_its_own_group() {
 fn deployment_names_with_slashes_reach_the_pushgateway_intact() {
     let pg = Pushgateway::start();
     let p = project(&["0"], "400ms");
-    let out = p
-        .cmd()
-        .args(["watch", "--deployment", "shop/eu west", "--pushgateway"])
-        .arg(pg.url())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    exits(
+        p.cmd()
+            .args(["watch", "--deployment", "shop/eu west", "--pushgateway"])
+            .arg(pg.url()),
+        0,
     );
     let m = pg.metrics();
     assert!(

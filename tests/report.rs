@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json, logging_rollback, Project};
+use common::{exits, json, logging_rollback, Project};
 
 /// Two rules: the error rate regresses (fires), the latency stays fine.
 fn project(p: &Project, deployment: &str, errors: &[&str]) {
@@ -33,17 +33,7 @@ fn watch(p: &Project) -> serde_json::Value {
 }
 
 fn report(p: &Project, id: &str, format: &str) -> String {
-    let out = p
-        .cmd()
-        .args(["report", id, "--format", format])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(["report", id, "--format", format]), 0);
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -16,8 +16,7 @@ fn two_processes_writing_one_database_lose_nothing() {
         );
     }
     let spawn = |args: &[&str]| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"))
-            .current_dir(p.dir.path())
+        p.std_cmd()
             .args(["--db", "shared.db"])
             .args(args)
             .stdout(std::process::Stdio::null())
@@ -86,9 +85,7 @@ fn processes_opening_a_new_store_together_all_wait_their_turn() {
         let db = format!("fresh-{round}.db");
         let children: Vec<_> = (0..16)
             .map(|_| {
-                std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"))
-                    .current_dir(p.dir.path())
-                    .env("NO_COLOR", "1")
+                p.std_cmd()
                     .args(["--db", &db, "history", "--output", "json"])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())

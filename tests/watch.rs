@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json, logging_rollback, Project};
+use common::{exits, json, logging_rollback, Project};
 
 /// A config with an error-rate and a latency metric fed from series files.
 fn config(
@@ -53,19 +53,13 @@ fn baseline(p: &Project) -> std::path::PathBuf {
 
 /// Runs `watch [flags] --output json --baseline FILE`, checks the exit code, returns the summary.
 fn watch_json(p: &Project, b: &std::path::Path, flags: &[&str], code: i32) -> serde_json::Value {
-    let out = p
-        .cmd()
-        .arg("watch")
-        .args(flags)
-        .args(["--output", "json", "--baseline"])
-        .arg(b)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{flags:?}: stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = exits(
+        p.cmd()
+            .arg("watch")
+            .args(flags)
+            .args(["--output", "json", "--baseline"])
+            .arg(b),
+        code,
     );
     json(&out.stdout)
 }
@@ -235,29 +229,13 @@ fn latest_stored_baseline_is_used_and_required() {
     let out = p.cmd().args(["watch"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a baseline of `latency_ms`"));
-    let out = p
-        .cmd()
-        .args(["baseline", "--samples", "4", "--interval", "50ms"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    exits(
+        p.cmd()
+            .args(["baseline", "--samples", "4", "--interval", "50ms"]),
+        0,
     );
     // The fifth latency reading (250 ms) is far outside 100 ± 1: medium anomaly, medium: 1 rolls back.
-    let out = p
-        .cmd()
-        .args(["watch", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(["watch", "--output", "json"]), 1);
     let s = json(&out.stdout);
     assert_eq!(s["anomalies"][0]["rule"], "latency-outlier");
     assert_eq!(s["anomalies"][0]["observed"], 250.0);
@@ -279,17 +257,7 @@ fn service_down_past_its_for_rolls_back() {
             logging_rollback(p.dir.path())
         ),
     );
-    let out = p
-        .cmd()
-        .args(["watch", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(p.cmd().args(["watch", "--output", "json"]), 1);
     let s = json(&out.stdout);
     assert_eq!(s["anomalies"][0]["kind"], "SERVICE_DOWN");
     assert_eq!(s["anomalies"][0]["severity"], "critical");
@@ -304,22 +272,16 @@ fn sigint_saves_the_run_and_exits_130_without_rollback() {
     let p = Project::new();
     config(&p, &["0"], &["100"], &logging_rollback(p.dir.path()), "");
     let b = baseline(&p);
-    let bin = assert_cmd::cargo::cargo_bin("vz-monitor");
-    let child = std::process::Command::new(bin)
-        .current_dir(p.dir.path())
-        .args([
-            "watch",
-            "--duration",
-            "60s",
-            "--output",
-            "json",
-            "--baseline",
-        ])
-        .arg(&b)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let b = b.to_str().unwrap();
+    let child = p.spawn(&[
+        "watch",
+        "--duration",
+        "60s",
+        "--output",
+        "json",
+        "--baseline",
+        b,
+    ]);
     // Wait until it has ticked at least twice, then interrupt.
     for _ in 0..100 {
         if p.calls("error_rate") >= 2 {
@@ -425,9 +387,8 @@ fn isolation_forest_trains_on_the_stored_baseline_rows_and_judges_the_joint_vect
             logging_rollback(p.dir.path())
         ),
     );
-    let out = p
-        .cmd()
-        .args([
+    exits(
+        p.cmd().args([
             "baseline",
             "--samples",
             "40",
@@ -435,14 +396,8 @@ fn isolation_forest_trains_on_the_stored_baseline_rows_and_judges_the_joint_vect
             "10ms",
             "--output",
             "b.json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        0,
     );
     let stored: serde_json::Value = serde_json::from_str(&p.read("b.json").unwrap()).unwrap();
     assert!(

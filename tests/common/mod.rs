@@ -6,6 +6,7 @@ pub mod servers;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
 
 /// A temporary project folder: config, scripts, store and logs live here.
 pub struct Project {
@@ -36,9 +37,11 @@ impl Project {
         std::fs::read_to_string(self.path(rel)).ok()
     }
 
-    /// `vz-monitor` run in this folder, with a clean environment for VZ_ variables.
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("vz-monitor").expect("binary");
+    /// `vz-monitor` as a std `Command` in this folder, with `VZ_` and `GITHUB_` variables of
+    /// the test's own environment removed and `NO_COLOR` set: what every command a test runs
+    /// or spawns starts from.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"));
         c.current_dir(self.dir.path());
         for (k, _) in std::env::vars() {
             if k.starts_with("VZ_") || k.starts_with("GITHUB_") {
@@ -47,6 +50,23 @@ impl Project {
         }
         c.env("NO_COLOR", "1");
         c
+    }
+
+    /// [`Project::std_cmd`] as an `assert_cmd` command, to run to completion.
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// `vz-monitor ARGS` started without waiting (stdout and stderr piped), for tests that act
+    /// while it runs.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.std_cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start vz-monitor")
     }
 
     /// A command probe that prints the next line of `values` at each call (the last repeats).
@@ -76,6 +96,18 @@ impl Project {
         let body = serde_json::json!({ "deployment": "web", "created_at": 0, "source": "test", "config_digest": "", "series": map });
         self.write("baseline.json", &body.to_string())
     }
+}
+
+/// Runs `cmd` and asserts it exits with `code`, the command's stderr in the message if not.
+pub fn exits(cmd: &mut Command, code: i32) -> Output {
+    let out = cmd.output().expect("run vz-monitor");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{cmd:?}: stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// Parses a command's stdout as JSON.

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -341,22 +341,4 @@ fn encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// `vz-monitor ARGS` started in `dir` without waiting, with the test environment cleaned of
-/// `VZ_` variables, for tests that act while a watch runs.
-pub fn spawn_vz(dir: &Path, args: &[&str]) -> Child {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("vz-monitor"));
-    c.current_dir(dir).args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VZ_") || k.starts_with("GITHUB_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start vz-monitor")
 }
