@@ -89,8 +89,7 @@ impl Avx2 {
                 return None; // ranks must fit an i32 shifted left by 3
             }
         }
-        let first = |s: usize| ((1usize << (LEVELS * s)) - 1) / 7; // micro-trees before stage s
-        let per_tree = first(stages);
+        let per_tree = stage_start(stages);
         let leaves = 1usize << padded;
         let mut micro = vec![Micro([LEFT; 8]); per_tree * c.trees];
         let mut leaf = vec![0.0; leaves * c.trees];
@@ -101,7 +100,7 @@ impl Avx2 {
                     let (thr, f) = (c.threshold[node], c.feature[node] as usize);
                     let (stage, l) = (level / LEVELS, level % LEVELS);
                     let lane = (1 << l) - 1 + (i & ((1 << l) - 1));
-                    let m = t * per_tree + first(stage) + (i >> l);
+                    let m = t * per_tree + stage_start(stage) + (i >> l);
                     micro[m].0[lane] = if thr.is_nan() {
                         LEFT
                     } else {
@@ -179,7 +178,7 @@ impl Avx2 {
         // Byte address of each stage's first micro-tree; `k` below is a byte offset in it.
         let mut stage = [tree.cast::<u8>(); MAX_STAGES];
         for (s, p) in stage.iter_mut().enumerate().take(STAGES) {
-            *p = tree.add(((1usize << (LEVELS * s)) - 1) / 7).cast();
+            *p = tree.add(stage_start(s)).cast();
         }
         let leaves = 1usize << (LEVELS * STAGES);
         let leaf = self.leaf[t * leaves..(t + 1) * leaves]
@@ -215,6 +214,11 @@ impl Avx2 {
             r += 1;
         }
     }
+}
+
+/// Micro-trees of a tree before stage `s`: 1 + 8 + … + 8^(s−1).
+const fn stage_start(s: usize) -> usize {
+    ((1 << (LEVELS * s)) - 1) / ((1 << LEVELS) - 1)
 }
 
 /// One micro-tree step for the ranked row `x`: the exit (times 32) from the micro-tree at

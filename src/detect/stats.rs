@@ -314,16 +314,9 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64], alternative: Alternative) -> MannWhi
         let n1 = keys.len();
         keys.extend(b.iter().filter(|x| !x.is_nan()).map(key));
         let (a, b) = keys.split_at_mut(n1);
-        let result = if a.is_empty() || b.is_empty() {
-            MannWhitney {
-                u: 0.0,
-                p_value: f64::NAN,
-            }
-        } else {
-            a.sort_unstable();
-            b.sort_unstable();
-            sorted_counts(a, b).test(alternative)
-        };
+        a.sort_unstable();
+        b.sort_unstable();
+        let result = test_sorted(a, b, alternative);
         if keys.capacity() > SCRATCH_KEEP {
             *keys = Vec::new();
         }
@@ -355,13 +348,18 @@ pub fn mann_whitney_u_both_sorted(
     b_sorted: &[f64],
     alternative: Alternative,
 ) -> MannWhitney {
-    if a_sorted.is_empty() || b_sorted.is_empty() {
+    test_sorted(a_sorted, b_sorted, alternative)
+}
+
+/// The test on two samples sorted ascending and NaN-free (floats, or their integer keys).
+fn test_sorted<T: PartialOrd + Copy>(a: &[T], b: &[T], alternative: Alternative) -> MannWhitney {
+    if a.is_empty() || b.is_empty() {
         return MannWhitney {
             u: 0.0,
             p_value: f64::NAN,
         };
     }
-    sorted_counts(a_sorted, b_sorted).test(alternative)
+    sorted_counts(a, b).test(alternative)
 }
 
 /// [`PairCounts`] of two samples sorted ascending and NaN-free, by merging them.
