@@ -3,6 +3,9 @@
 //! The data flow is the module layout: `config` → `sources` (+ `sampler`) → `detect` →
 //! `gate` (rules, `for`) → `decide` (policy) → `rollback`, with `store` and `report` beside.
 
+#[macro_use]
+pub mod output;
+
 pub mod audit;
 pub mod ci;
 pub mod cli;

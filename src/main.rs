@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match vz_monitor::commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("error: {e}");
+            vz_monitor::errln!("error: {e}");
             e.exit().into()
         }
     }

@@ -55,7 +55,7 @@ pub fn record_baseline(store: &mut Store, b: &BaselineSet, id: i64) {
         }),
     };
     if let Err(err) = chain::append(store.connection(), &e, chain::key_from_env().as_deref()) {
-        eprintln!("warning: audit: could not record the baseline: {err}");
+        errln!("warning: audit: could not record the baseline: {err}");
     }
 }
 

@@ -23,7 +23,7 @@ impl AuditObserver {
     /// Opens its own connection to the run's store; `digest` is the run's config digest.
     pub fn new(ctx: &RunContext, digest: &str, origin: &str) -> AuditObserver {
         let store = Store::open(&ctx.store_path)
-            .map_err(|e| eprintln!("warning: audit log unavailable: {e}"))
+            .map_err(|e| errln!("warning: audit log unavailable: {e}"))
             .ok();
         AuditObserver {
             store,
@@ -47,7 +47,7 @@ impl AuditObserver {
             details,
         };
         if let Err(err) = chain::append(store.connection(), &e, self.key.as_deref()) {
-            eprintln!("warning: audit: could not record {action}: {err}");
+            errln!("warning: audit: could not record {action}: {err}");
         }
     }
 
@@ -77,7 +77,7 @@ impl Observer for AuditObserver {
                 self.append(ctx, "config_change", details);
             }
             Ok(_) => {}
-            Err(e) => eprintln!("warning: audit: could not compare config digests: {e}"),
+            Err(e) => errln!("warning: audit: could not compare config digests: {e}"),
         }
     }
 

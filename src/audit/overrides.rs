@@ -120,7 +120,7 @@ impl OverrideObserver {
     /// Opens its own connection to the run's store.
     pub fn new(ctx: &RunContext) -> OverrideObserver {
         let store = Store::open(&ctx.store_path)
-            .map_err(|e| eprintln!("warning: overrides cannot be read: {e}"))
+            .map_err(|e| errln!("warning: overrides cannot be read: {e}"))
             .ok();
         OverrideObserver { store, held: false }
     }
@@ -178,14 +178,14 @@ fn note_seen(
         details: serde_json::json!({ "override": what, "reason": reason }),
     };
     if let Err(err) = chain::append(conn, &e, chain::key_from_env().as_deref()) {
-        eprintln!("warning: audit: {err}");
+        errln!("warning: audit: {err}");
     }
 }
 
 impl Observer for OverrideObserver {
     fn poll_override(&mut self, ctx: &RunContext) -> Option<Override> {
         self.poll(ctx)
-            .map_err(|e| eprintln!("warning: could not read overrides: {e}"))
+            .map_err(|e| errln!("warning: could not read overrides: {e}"))
             .ok()
             .flatten()
     }

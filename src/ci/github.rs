@@ -144,7 +144,7 @@ fn append(path: &Path, text: &str, what: &str) {
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = res {
-        eprintln!(
+        errln!(
             "warning: could not write the {what} to {}: {e}",
             path.display()
         );
@@ -153,8 +153,7 @@ fn append(path: &Path, text: &str, what: &str) {
 
 /// Annotations go to stderr, unbuffered and whole lines, so they never mix into stdout.
 fn emit(line: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    crate::output::raw_err(&crate::output::sanitize_line(line));
 }
 
 impl Observer for GitHub {

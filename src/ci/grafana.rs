@@ -24,7 +24,7 @@ impl Grafana {
     pub fn new(url: &str, token: Option<String>) -> Grafana {
         let token = token.filter(|t| !t.is_empty());
         if token.is_none() {
-            eprintln!("warning: VZ_GRAFANA_TOKEN is not set; Grafana annotations are sent without a token");
+            errln!("warning: VZ_GRAFANA_TOKEN is not set; Grafana annotations are sent without a token");
         }
         Grafana {
             url: url.trim_end_matches('/').to_string(),
@@ -44,7 +44,7 @@ impl Grafana {
         let fut = async move { post(client, url, token, body).await };
         match tokio::runtime::Handle::try_current() {
             Ok(h) => self.pending.push(h.spawn(fut)),
-            Err(_) => eprintln!("warning: no async runtime for Grafana annotations"),
+            Err(_) => errln!("warning: no async runtime for Grafana annotations"),
         }
     }
 }
@@ -57,11 +57,11 @@ async fn post(client: reqwest::Client, url: String, token: Option<String>, body:
     let shown = redact_url(&url);
     match req.send().await {
         Ok(r) if r.status().is_success() => {}
-        Ok(r) => eprintln!(
+        Ok(r) => errln!(
             "warning: Grafana annotation to {shown} answered {}",
             r.status()
         ),
-        Err(e) => eprintln!(
+        Err(e) => errln!(
             "warning: Grafana annotation to {shown} failed: {}",
             describe_http_error(e)
         ),
@@ -125,7 +125,7 @@ impl Observer for Grafana {
         Box::pin(async move {
             for h in pending {
                 if tokio::time::timeout(EXPORT_TIMEOUT, h).await.is_err() {
-                    eprintln!("warning: a Grafana annotation timed out");
+                    errln!("warning: a Grafana annotation timed out");
                 }
             }
         })

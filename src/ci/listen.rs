@@ -208,10 +208,10 @@ impl Observer for Listen {
         match bound {
             Ok(l) => {
                 let shown = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                eprintln!("serving live metrics at http://{shown}/metrics");
+                errln!("serving live metrics at http://{shown}/metrics");
                 tokio::spawn(serve(l, self.state.clone()));
             }
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "warning: cannot serve metrics on {}: {e} (the watch goes on)",
                 self.addr
             ),

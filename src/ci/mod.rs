@@ -48,7 +48,7 @@ pub fn http_client() -> Option<reqwest::Client> {
     {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("warning: cannot build an HTTP client: {e}");
+            errln!("warning: cannot build an HTTP client: {e}");
             None
         }
     }

@@ -178,15 +178,15 @@ impl Observer for Pushgateway {
                 .await;
             match res {
                 Ok(r) if r.status().is_success() => {
-                    eprintln!("pushed run metrics to {shown}");
+                    errln!("pushed run metrics to {shown}");
                 }
                 Ok(r) => {
                     let status = r.status();
                     let text = r.text().await.unwrap_or_default();
                     let text: String = text.trim().chars().take(200).collect();
-                    eprintln!("warning: Pushgateway {shown} answered {status}: {text}");
+                    errln!("warning: Pushgateway {shown} answered {status}: {text}");
                 }
-                Err(e) => eprintln!(
+                Err(e) => errln!(
                     "warning: pushing metrics to {shown} failed: {}",
                     describe_http_error(e)
                 ),

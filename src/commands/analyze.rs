@@ -41,7 +41,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         .cloned()
         .partition(|r| current.columns.contains(&r.metric));
     for r in &skipped {
-        eprintln!(
+        errln!(
             "note: rule `{}` skipped: metric `{}` is not a column of {}",
             r.name,
             r.metric,
@@ -113,7 +113,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
     summary.set_decision(&d);
     match a.output {
         Format::Json => print_json(&summary)?,
-        Format::Table => print!("{}", table::summary(&summary)),
+        Format::Table => out!("{}", table::summary(&summary)),
     }
     Ok(exit)
 }

@@ -36,34 +36,35 @@ fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
         };
         match &v.outcome {
             Outcome::Broken { seq, problem } => {
-                println!("audit log BROKEN at entry {seq}: {problem}");
-                println!(
+                outln!("audit log BROKEN at entry {seq}: {problem}");
+                outln!(
                     "{} entries{range}; nothing from entry {seq} on can be trusted",
                     v.entries
                 );
             }
             _ => {
-                println!("audit log intact: {} entries{range}", v.entries);
+                outln!("audit log intact: {} entries{range}", v.entries);
                 if let Some(c) = &v.checkpoint {
-                    println!(
+                    outln!(
                         "  entries 1..{} were pruned; checkpoint entry {} accounts for them",
-                        c.through_seq, c.seq
+                        c.through_seq,
+                        c.seq
                     );
                 }
                 if v.keyed > 0 {
-                    println!(
+                    outln!(
                         "  {} entries keyed with HMAC-SHA256 (VZ_AUDIT_KEY)",
                         v.keyed
                     );
                 }
                 if key.is_some() && v.unkeyed_prefix > 0 {
-                    println!(
+                    outln!(
                         "  {} older entries were written before keying began (plain SHA-256)",
                         v.unkeyed_prefix
                     );
                 }
                 if let Some((seq, hash)) = &v.head {
-                    println!("  head: entry {seq} {hash} (keep it to detect a truncated tail)");
+                    outln!("  head: entry {seq} {hash} (keep it to detect a truncated tail)");
                 }
             }
         }
@@ -90,13 +91,13 @@ fn export(store: &mut Store, a: &AuditExportArgs) -> Result<Exit> {
     match &a.output {
         Some(path) => {
             write_atomically(path, &text)?;
-            eprintln!(
+            errln!(
                 "exported {} audit entries to {}",
                 rows.len(),
                 path.display()
             );
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(Exit::Healthy)
 }

@@ -87,7 +87,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             humantime::format_duration(a.window),
             humantime::format_duration(step)
         ));
-        eprintln!("baseline: {} range queries done", queries.len());
+        errln!("baseline: {} range queries done", queries.len());
     }
 
     // Probes: `--samples` readings `--interval` apart.
@@ -116,7 +116,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
                     }
                 }
             }
-            eprintln!("baseline: sample {}/{} taken", i + 1, a.samples);
+            errln!("baseline: sample {}/{} taken", i + 1, a.samples);
         }
         sources.push(format!(
             "probes ({} samples every {})",
@@ -144,7 +144,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             Some(MetricSource::Probe(_)) => format!(" of {}", a.samples),
             _ => String::new(),
         };
-        eprintln!("warning: {series}: {n}{of} samples failed (last: {why})");
+        errln!("warning: {series}: {n}{of} samples failed (last: {why})");
     }
     if format_json {
         print_json(&set)?;
@@ -191,8 +191,8 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
                 ]),
             };
         }
-        println!("{t}");
-        println!(
+        outln!("{t}");
+        outln!(
             "baseline #{id} stored for deployment {deployment}{}",
             file.map(|f| format!(", written to {}", f.display()))
                 .unwrap_or_default()

@@ -148,7 +148,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     match a.output {
         Format::Json => print_json(&report)?,
         Format::Table => {
-            println!(
+            outln!(
                 "ok: {} — deployment {}, {} metric(s), {} rule(s), rollback {}",
                 report.config,
                 report.deployment,
@@ -175,7 +175,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
                         r.detail.clone(),
                     ]);
                 }
-                println!("{t}");
+                outln!("{t}");
             }
         }
     }

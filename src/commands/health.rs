@@ -55,8 +55,8 @@ pub async fn run(g: &Global, a: &HealthArgs) -> Result<Exit> {
                 };
                 t.add_row(vec![r.series.clone(), r.status.clone(), shown]);
             }
-            println!("{t}");
-            println!(
+            outln!("{t}");
+            outln!(
                 "{} of {} metrics answered ({}){}",
                 rows.len() - failed,
                 rows.len(),

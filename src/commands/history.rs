@@ -61,7 +61,7 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
                     r.reason.clone().unwrap_or_default(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}");
         }
     }
     Ok(Exit::Healthy)

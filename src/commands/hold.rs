@@ -35,23 +35,23 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
     let entry = overrides::place(conn, name, &deployment, &who, reason, now_ms())?;
     let running = overrides::running_watches(conn, &deployment)?;
     match kind {
-        Kind::Hold => println!(
+        Kind::Hold => outln!(
             "{deployment} on hold by {who}: {reason}. Running ({running}) and future watches detect and report but never roll back until `vz-monitor release`."
         ),
-        Kind::Release if was_held => println!(
+        Kind::Release if was_held => outln!(
             "hold on {deployment} released by {who}: automatic rollback allowed again."
         ),
-        Kind::Release => println!("{deployment} was not on hold; release recorded."),
-        Kind::Abort if running > 0 => println!(
+        Kind::Release => outln!("{deployment} was not on hold; release recorded."),
+        Kind::Abort if running > 0 => outln!(
             "abort requested for {deployment} by {who}: {running} running watch(es) roll back within one tick and exit 1."
         ),
         Kind::Abort => {
-            println!("abort recorded for {deployment} by {who}: {reason}.");
-            eprintln!(
+            outln!("abort recorded for {deployment} by {who}: {reason}.");
+            errln!(
                 "warning: no running watch of {deployment} found in this store; an abort applies only to watches already running"
             );
         }
     }
-    eprintln!("audit entry {} recorded", entry.seq);
+    errln!("audit entry {} recorded", entry.seq);
     Ok(Exit::Healthy)
 }

@@ -22,7 +22,7 @@ pub fn run(a: &InitArgs) -> Result<Exit> {
         .map_err(|e| Error::io(format!("writing {}", config.display()), e))?;
     std::fs::write(&rules, INIT_RULES)
         .map_err(|e| Error::io(format!("writing {}", rules.display()), e))?;
-    println!("wrote {} and {}", config.display(), rules.display());
-    println!("next: vz-monitor check && vz-monitor baseline && vz-monitor watch --duration 1m");
+    outln!("wrote {} and {}", config.display(), rules.display());
+    outln!("next: vz-monitor check && vz-monitor baseline && vz-monitor watch --duration 1m");
     Ok(Exit::Healthy)
 }

@@ -85,7 +85,7 @@ pub fn now_ms() -> Timestamp {
 pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(v)
         .map_err(|e| Error::Input(format!("cannot encode JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 

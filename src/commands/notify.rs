@@ -81,14 +81,14 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
     match open_store(g, Some(&config)) {
         Ok(mut s) => {
             if let Err(e) = state::record(s.connection(), &attempt) {
-                eprintln!("warning: cannot store the attempt: {e}");
+                errln!("warning: cannot store the attempt: {e}");
             }
         }
-        Err(e) => eprintln!("warning: {e}"),
+        Err(e) => errln!("warning: {e}"),
     }
     match a.output {
         Format::Json => print_json(&attempt)?,
-        Format::Table => println!(
+        Format::Table => outln!(
             "{} ({}): {} after {} attempt{} in {} ms — {}",
             attempt.channel,
             attempt.channel_type,
@@ -133,7 +133,7 @@ fn history(g: &Global, a: &NotifyHistoryArgs) -> Result<Exit> {
                     x.detail.clone(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}");
         }
     }
     Ok(Exit::Healthy)

@@ -18,7 +18,7 @@ pub fn run(g: &Global, a: &PruneArgs) -> Result<Exit> {
     match a.output {
         Format::Json => print_json(&p)?,
         Format::Table => {
-            println!(
+            outln!(
                 "pruned {} samples and {} audit entries older than {} ({retention}); checkpoint entry {}{}",
                 p.samples_deleted,
                 p.entries_deleted,

@@ -44,9 +44,9 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
                 "summary": run.summary.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
             }))?,
         },
-        ReportFormat::Markdown => print!("{}", markdown::render(&view)),
-        ReportFormat::Junit => print!("{}", junit::render(&view)),
-        ReportFormat::Table => print!("{}", table(&run, &view)),
+        ReportFormat::Markdown => out!("{}", markdown::render(&view)),
+        ReportFormat::Junit => out!("{}", junit::render(&view)),
+        ReportFormat::Table => out!("{}", table(&run, &view)),
     }
     Ok(Exit::Healthy)
 }

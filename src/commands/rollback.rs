@@ -126,14 +126,16 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         )?,
         Format::Table => {
             if record.ok {
-                println!(
+                outln!(
                     "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
-                    config.deployment, record.attempts
+                    config.deployment,
+                    record.attempts
                 );
             } else {
-                println!(
+                outln!(
                     "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
-                    config.deployment, record.reason
+                    config.deployment,
+                    record.reason
                 );
             }
         }

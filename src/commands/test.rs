@@ -17,17 +17,17 @@ pub fn run(a: &TestArgs) -> Result<Exit> {
         Format::Json => print_json(&results)?,
         Format::Table => {
             for r in &results {
-                println!(
+                outln!(
                     "{} {}: {}",
                     if r.passed { "ok  " } else { "FAIL" },
                     r.file,
                     r.name
                 );
                 for line in &r.diff {
-                    println!("       {line}");
+                    outln!("       {line}");
                 }
             }
-            println!(
+            outln!(
                 "{} passed, {failed} failed ({} cases in {} files)",
                 results.len() - failed,
                 results.len(),

@@ -64,7 +64,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     for o in observers.iter_mut() {
         o.on_start(&ctx);
     }
-    eprintln!(
+    errln!(
         "watching {} for {} every {} ({} metrics, {} rules; config: {}; run {})",
         config.deployment,
         humantime::format_duration(config.duration),
@@ -104,7 +104,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         if let Err(e) =
             store.record_tick(&run_id, tick_at, &samples, &report.fired, &report.resolved)
         {
-            eprintln!("warning: could not store tick: {e}");
+            errln!("warning: could not store tick: {e}");
         }
         overheads.push(t0.elapsed().as_secs_f64() * 1000.0);
         ticks += 1;
@@ -116,11 +116,11 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         for o in observers.iter_mut() {
             match o.poll_override(&ctx) {
                 Some(Override::Hold { by, reason }) if hold.is_none() => {
-                    eprintln!("on hold by {by}: {reason} (no automatic rollback)");
+                    errln!("on hold by {by}: {reason} (no automatic rollback)");
                     hold = Some(format!("on hold by {by}: {reason}"));
                 }
                 Some(Override::Release { by }) if hold.is_some() => {
-                    eprintln!("hold released by {by}: automatic rollback allowed again");
+                    errln!("hold released by {by}: automatic rollback allowed again");
                     hold = None;
                 }
                 Some(Override::Abort { by, reason }) if decision.is_none() => {
@@ -187,7 +187,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         };
         summary.set_decision(&d);
         if let Err(e) = store.record_decision(&run_id, &d) {
-            eprintln!("warning: could not store decision: {e}");
+            errln!("warning: could not store decision: {e}");
         }
         for o in observers.iter_mut() {
             o.on_decision(&ctx, &d);
@@ -224,7 +224,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             attempts.reverse();
             summary.notifications = attempts;
         }
-        Err(e) => eprintln!("warning: could not read notification attempts: {e}"),
+        Err(e) => errln!("warning: could not read notification attempts: {e}"),
     }
 
     let json = serde_json::to_string(&summary).unwrap_or_default();
@@ -244,11 +244,11 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         summary: &json,
     };
     if let Err(e) = store.finish_run(&run_id, &end) {
-        eprintln!("warning: could not store the run: {e}");
+        errln!("warning: could not store the run: {e}");
     }
     match a.output {
         Format::Json => print_json(&summary)?,
-        Format::Table => print!("{}", table::summary(&summary)),
+        Format::Table => out!("{}", table::summary(&summary)),
     }
     Ok(exit)
 }
@@ -290,9 +290,9 @@ async fn act(
     let file = anomalies_file(&ctx.store_path, run_id);
     let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": gate.anomalies() });
     if let Err(e) = write_anomalies_file(&file, &body) {
-        eprintln!("warning: {e}");
+        errln!("warning: {e}");
     }
-    eprintln!("rolling back {}: {}", config.deployment, d.reason());
+    errln!("rolling back {}: {}", config.deployment, d.reason());
     let plan = RollbackPlan {
         config: &config.rollback,
         deployment: &config.deployment,
@@ -303,7 +303,7 @@ async fn act(
     };
     let record = rollback::execute(&plan, now_ms).await;
     if let Err(e) = store.record_rollback(run_id, &record) {
-        eprintln!("warning: could not store the rollback: {e}");
+        errln!("warning: could not store the rollback: {e}");
     }
     for o in observers.iter_mut() {
         o.on_rollback(ctx, &record);
@@ -319,7 +319,7 @@ async fn act(
     if record.ok {
         Exit::Unhealthy
     } else {
-        eprintln!(
+        errln!(
             "error: rollback failed: {} — a human must act",
             record.reason
         );
@@ -484,14 +484,14 @@ impl Progress {
             );
             match &self.bar {
                 Some(b) => b.println(line),
-                None => eprintln!("{line}"),
+                None => errln!("{line}"),
             }
         }
         for a in &report.resolved {
             let line = format!("resolved `{}` on {}", a.rule, a.series);
             match &self.bar {
                 Some(b) => b.println(line),
-                None => eprintln!("{line}"),
+                None => errln!("{line}"),
             }
         }
         match &self.bar {
@@ -499,7 +499,7 @@ impl Progress {
                 b.set_position(n as u64);
                 b.set_message(msg);
             }
-            None => eprintln!("tick {n}/{}: {msg}", self.expected),
+            None => errln!("tick {n}/{}: {msg}", self.expected),
         }
     }
 

@@ -240,7 +240,7 @@ pub fn load(
     };
     let config = load_file(&path, env)?;
     for w in &config.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     Ok(config)
 }

@@ -32,7 +32,7 @@ impl Channel for Log {
         Box::pin(async move {
             match &self.path {
                 None => {
-                    eprintln!(
+                    errln!(
                         "notify[{}]: {} — {}",
                         self.name,
                         msg.event.as_str(),

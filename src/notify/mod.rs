@@ -114,7 +114,7 @@ pub fn observer(config: &crate::config::Config, ctx: &RunContext) -> Option<Box<
         }
         Ok(_) => None,
         Err((field, msg)) => {
-            eprintln!("warning: notifications off: {field}: {msg}");
+            errln!("warning: notifications off: {field}: {msg}");
             None
         }
     }

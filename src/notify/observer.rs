@@ -49,11 +49,11 @@ impl NotifyObserver {
                     secrets.extend(ch.secrets());
                     channels.insert(c.name.clone(), ch);
                 }
-                Err(e) => eprintln!("warning: notify channel {}: {e}", c.name),
+                Err(e) => errln!("warning: notify channel {}: {e}", c.name),
             }
         }
         let mut store = Store::open(&ctx.store_path)
-            .map_err(|e| eprintln!("warning: notification state unavailable: {e}"))
+            .map_err(|e| errln!("warning: notification state unavailable: {e}"))
             .ok();
         let mut alerts = HashMap::new();
         if let Some(s) = store.as_mut() {
@@ -63,7 +63,7 @@ impl NotifyObserver {
                         alerts.insert((a.rule.clone(), a.series.clone()), a);
                     }
                 }
-                Err(e) => eprintln!("warning: cannot read notification state: {e}"),
+                Err(e) => errln!("warning: cannot read notification state: {e}"),
             }
         }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -89,7 +89,7 @@ impl NotifyObserver {
     fn record(&mut self, a: Attempt) {
         if let Some(s) = self.store.as_mut() {
             if let Err(e) = state::record(s.connection(), &a) {
-                eprintln!("warning: cannot store a notification attempt: {e}");
+                errln!("warning: cannot store a notification attempt: {e}");
             }
         }
         self.done.push(a);
@@ -98,7 +98,7 @@ impl NotifyObserver {
     fn save(&mut self, key: &(String, String)) {
         if let (Some(s), Some(a)) = (self.store.as_mut(), self.alerts.get(key)) {
             if let Err(e) = state::save(s.connection(), a) {
-                eprintln!("warning: cannot store notification state: {e}");
+                errln!("warning: cannot store notification state: {e}");
             }
         }
     }

@@ -59,14 +59,18 @@ pub fn report(done: &[Attempt]) {
     if done.is_empty() {
         return;
     }
-    eprintln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
+    errln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
     for a in done
         .iter()
         .filter(|a| a.outcome == "failed" || a.outcome == "abandoned")
     {
-        eprintln!(
+        errln!(
             "  {} {} ({}): {} — {}",
-            a.channel, a.event, a.channel_type, a.outcome, a.detail
+            a.channel,
+            a.event,
+            a.channel_type,
+            a.outcome,
+            a.detail
         );
     }
 }

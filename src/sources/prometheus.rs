@@ -414,14 +414,14 @@ impl QueryMetric {
                 Reading::Missing(why) => {
                     let entry = logged.entry(s.series.clone()).or_default();
                     if entry.0 != *why {
-                        eprintln!("warning: {}: missing sample: {why}", s.series);
+                        errln!("warning: {}: missing sample: {why}", s.series);
                         entry.0 = why.clone();
                     }
                     entry.1 += 1;
                 }
                 _ => {
                     if let Some((_, n)) = logged.remove(&s.series) {
-                        eprintln!("{}: data again after {n} missing sample(s)", s.series);
+                        errln!("{}: data again after {n} missing sample(s)", s.series);
                     }
                 }
             }
