@@ -489,7 +489,8 @@ pub fn parse_text(
                 MetricSource::Query(q)
             }
             (None, Some(p)) => {
-                validate_probe(&p).map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
+                p.validate()
+                    .map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
                 MetricSource::Probe(p)
             }
         };
@@ -731,32 +732,6 @@ fn valid_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn validate_probe(p: &ProbeSpec) -> Result<(), String> {
-    match p {
-        ProbeSpec::Http(h) => {
-            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-                return Err(format!("http.url `{}` is not an http(s) URL", h.url));
-            }
-            if h.timeout.is_zero() {
-                return Err("http.timeout must be greater than 0".into());
-            }
-        }
-        ProbeSpec::Tcp(t) => {
-            if !t.address.contains(':') {
-                return Err(format!("tcp.address `{}` must be host:port", t.address));
-            }
-        }
-        ProbeSpec::Command(c) => {
-            if c.argv().is_empty() || c.argv()[0].trim().is_empty() {
-                return Err("command needs at least the program to run".into());
-            }
-        }
-        ProbeSpec::System(_) => {}
-        ProbeSpec::Log(l) => l.validate()?,
-    }
-    Ok(())
 }
 
 #[cfg(test)]
