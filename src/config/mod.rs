@@ -4,10 +4,12 @@
 //! unknown keys rejected, and checks every cross-reference. Any problem is a [`ConfigError`]
 //! naming file, line and field; nothing is run before the whole config is valid.
 
+pub mod channels;
 pub mod defaults;
 pub mod dur;
 pub mod interp;
 pub mod locate;
+pub mod notify;
 pub mod promrules;
 pub mod raw;
 
@@ -200,7 +202,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub rollback: RollbackConfig,
     pub policy: Policy,
-    pub notify: Option<serde_yaml::Value>,
+    /// The validated `notify:` section.
+    pub notify: Option<notify::NotifyConfig>,
     pub store_path: Option<PathBuf>,
     pub retention: Duration,
     /// SHA-256 of every config text read, to tell runs made with different configs apart.
@@ -655,9 +658,12 @@ pub fn parse_text(
         }
     }
 
-    if let Some(n) = &raw.notify {
-        crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
-    }
+    let notify = match &raw.notify {
+        Some(n) => Some(
+            notify::NotifyConfig::from_value(n).map_err(|(field, msg)| main.err(&field, msg))?,
+        ),
+        None => None,
+    };
 
     let store = raw.store.unwrap_or_default();
     Ok(Config {
@@ -670,7 +676,7 @@ pub fn parse_text(
         rules: out_rules,
         rollback,
         policy,
-        notify: raw.notify,
+        notify,
         store_path: store.path.map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),

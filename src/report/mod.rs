@@ -47,7 +47,7 @@ pub struct RunSummary {
     pub completeness: Vec<Completeness>,
     /// Every notification attempt of the run and its outcome (sent, failed, cooldown, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notifications: Vec<crate::notify::state::Attempt>,
+    pub notifications: Vec<crate::records::Attempt>,
     /// Median and max time vz-monitor itself spent per tick (detect + decide + store), in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tick_overhead_ms: Option<TickOverhead>,
