@@ -12,5 +12,6 @@ pub mod model;
 pub mod offline;
 pub mod policy;
 pub mod ruletest;
+pub mod run;
 pub mod spec;
 pub mod units;

@@ -14,7 +14,7 @@ use crate::cli::{Format, Global, WatchArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
-use crate::observe::{self, RunContext};
+use crate::observe::RunContext;
 use crate::report::{table, RunSummary, TickOverhead};
 use crate::sampler::Sampler;
 use crate::store::RunEnd;
@@ -77,7 +77,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         listen: a.listen.clone(),
         grafana_url: a.export.grafana_url.clone(),
     };
-    let mut observers = observe::observers(&config, &ctx);
+    let mut observers = super::observers(&config, &ctx);
     for o in observers.iter_mut() {
         o.on_start(&ctx);
     }
