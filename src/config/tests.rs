@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Severity;
 
 fn env(name: &str) -> Option<String> {
     match name {

@@ -2,7 +2,6 @@
 //! runs, and every send attempt.
 
 use crate::model::{Anomaly, Timestamp};
-pub use crate::records::Attempt;
 use crate::store::StoreError;
 use rusqlite::{params, Connection};
 
@@ -108,6 +107,9 @@ pub fn save(conn: &Connection, s: &AlertState) -> Result<(), StoreError> {
     )?;
     Ok(())
 }
+
+/// One send attempt (or suppression) as stored and listed.
+pub use vz_core::run::NotificationAttempt as Attempt;
 
 /// Stores one attempt.
 pub fn record(conn: &Connection, a: &Attempt) -> Result<(), StoreError> {
