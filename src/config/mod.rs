@@ -579,6 +579,13 @@ pub fn parse_text(
         crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
     }
 
+    if let Some(p) = prometheus.as_ref().filter(|p| p.timeout > interval) {
+        warnings.push(format!(
+            "source.prometheus.timeout {} is longer than the interval {}: a query still running at the next tick counts as missing for its tick",
+            humantime::format_duration(p.timeout),
+            humantime::format_duration(interval)
+        ));
+    }
     let store = raw.store.unwrap_or_default();
     Ok(Config {
         path: path.map(Path::to_path_buf),
