@@ -19,6 +19,7 @@ pub mod model;
 pub mod notify;
 pub mod observe;
 pub mod offline;
+pub mod redact;
 pub mod report;
 pub mod rollback;
 pub mod ruletest;
