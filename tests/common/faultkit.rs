@@ -3,7 +3,7 @@
 //! read what a run left in the store.
 #![allow(dead_code)]
 
-use super::Project;
+use crate::common::Project;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
