@@ -7,6 +7,7 @@
 pub mod channels;
 pub mod defaults;
 pub mod interp;
+pub mod limits;
 pub mod locate;
 pub mod notify;
 pub mod promrules;
@@ -213,6 +214,7 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
         field: String::new(),
         message: msg,
     })?;
+    refuse_hostile(name, &text)?;
     let source = Source {
         name: name.to_string(),
         locations: Locations::of(&text),
@@ -222,6 +224,18 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     }
     let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
     Ok((value, source))
+}
+
+/// Refuses YAML nested too deep or expanding too far through aliases, before any parser
+/// builds it (see [`limits`]).
+fn refuse_hostile(name: &str, text: &str) -> Result<(), ConfigError> {
+    limits::check_yaml(text).map_err(|e| ConfigError {
+        file: name.to_string(),
+        line: e.line,
+        column: e.column,
+        field: String::new(),
+        message: e.message,
+    })
 }
 
 /// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
@@ -306,6 +320,7 @@ pub fn parse_text(
                 format!("cannot read `{inc_name}`: {e}"),
             )
         })?;
+        refuse_hostile(&inc_name, &inc_text)?;
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
