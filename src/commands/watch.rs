@@ -219,7 +219,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         deployment: None,
         limit: 10_000,
     };
-    match crate::notify::state::attempts(store.connection(), &filter) {
+    match store.attempts(&filter) {
         Ok(mut attempts) => {
             attempts.reverse();
             summary.notifications = attempts;
