@@ -49,6 +49,11 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         a.dry_run,
         &config.digest,
     )?;
+    // Lease (store::runs): renewed by every stored tick; lapsed means abandoned.
+    let lease = (config.interval * 3).max(crate::store::runs::DEFAULT_LEASE);
+    if let Err(e) = store.set_lease(&run_id, lease) {
+        errln!("warning: could not set the run's lease: {e}");
+    }
     let ctx = RunContext {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
@@ -291,6 +296,21 @@ async fn act(
     let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": gate.anomalies() });
     if let Err(e) = write_anomalies_file(&file, &body) {
         errln!("warning: {e}");
+    }
+    // One rollback per deployment across processes and runners (store::claims); a store
+    // failure never stops the rollback.
+    let until = now_ms()
+        + (config.rollback.timeout.as_millis() as i64 + 5_000)
+            * (config.rollback.retries as i64 + 1);
+    if let Ok(crate::store::Claim::Lost { by, .. }) =
+        store.claim_rollback(&config.deployment, run_id, ctx.started_at, now_ms(), until)
+    {
+        errln!(
+            "{} was rolled back by run {by}: not running the command again",
+            config.deployment
+        );
+        summary.rollback.note = format!("rolled back by run {by}");
+        return Exit::Unhealthy;
     }
     errln!("rolling back {}: {}", config.deployment, d.reason());
     let plan = RollbackPlan {
