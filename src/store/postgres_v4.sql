@@ -27,7 +27,7 @@ CREATE TABLE runs (
     lease_until   BIGINT
 );
 CREATE INDEX runs_by_deployment ON runs(deployment, started_at);
-CREATE INDEX runs_by_start ON runs(started_at);
+CREATE INDEX runs_by_start ON runs(started_at, key);
 CREATE TABLE series (
     id    BIGSERIAL PRIMARY KEY,
     name  TEXT NOT NULL UNIQUE
