@@ -68,6 +68,9 @@ pub struct AuditRow {
 pub type Seal<'a> = &'a dyn Fn(&mut Entry);
 /// Writes `details` as stored (canonical JSON).
 pub type Canon<'a> = &'a dyn Fn(&Value) -> String;
+/// Builds the checkpoint entry of a prune from (samples deleted, entries deleted, the last
+/// pruned entry's seq and hash).
+pub type Checkpoint<'a> = &'a dyn Fn(usize, usize, Option<&(i64, String)>) -> NewEntry;
 
 /// What `prune` did.
 #[derive(Debug, Clone, Serialize)]
@@ -182,7 +185,7 @@ impl Store {
     pub fn prune(
         &mut self,
         cutoff: Timestamp,
-        checkpoint: &dyn Fn(usize, usize, Option<&(i64, String)>) -> NewEntry,
+        checkpoint: Checkpoint,
         seal: Seal,
         canon: Canon,
     ) -> Result<Pruned, StoreError> {

@@ -238,14 +238,14 @@ impl PgDb {
     fn client(&self) -> Result<ClientRef<'_>, StoreError> {
         match &self.tx {
             Some(c) => Ok(ClientRef::Tx(c)),
-            None => Ok(ClientRef::Pooled(block(self.pool.get())?)),
+            None => Ok(ClientRef::Pooled(Box::new(block(self.pool.get())?))),
         }
     }
 }
 
 enum ClientRef<'a> {
     Tx(&'a Object),
-    Pooled(Object),
+    Pooled(Box<Object>),
 }
 
 impl std::ops::Deref for ClientRef<'_> {
