@@ -4,7 +4,6 @@
 use super::db::{args, Row};
 use super::{Store, StoreError};
 use crate::model::{Anomaly, Timestamp};
-use serde::Serialize;
 
 /// One alert's state: (deployment, rule, series).
 #[derive(Debug, Clone)]
@@ -35,32 +34,8 @@ pub struct AlertState {
     pub anomaly: Anomaly,
 }
 
-/// One send attempt (or suppression) as stored and listed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Attempt {
-    /// The run (none for `notify test`).
-    pub run_id: Option<String>,
-    /// The deployment.
-    pub deployment: String,
-    /// When (ms).
-    pub ts: Timestamp,
-    /// Channel name.
-    pub channel: String,
-    /// Channel type (slack, webhook …).
-    pub channel_type: String,
-    /// `firing`, `escalated`, `resolved`, `verdict` or `test`.
-    pub event: String,
-    /// The alert's dedup key.
-    pub dedup_key: Option<String>,
-    /// `sent`, `failed`, `duplicate`, `cooldown` or `abandoned`.
-    pub outcome: String,
-    /// Tries made.
-    pub attempts: u32,
-    /// Time spent (ms).
-    pub duration_ms: i64,
-    /// What happened, never a secret.
-    pub detail: String,
-}
+/// One send attempt (or suppression) as stored and listed (the type is the core's).
+pub use vz_core::run::NotificationAttempt as Attempt;
 
 /// Filters for listing attempts.
 #[derive(Debug, Clone, Default)]

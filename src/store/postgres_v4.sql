@@ -26,7 +26,7 @@ CREATE TABLE runs (
     lease_ms      BIGINT NOT NULL DEFAULT 10000,
     lease_until   BIGINT
 );
-CREATE INDEX runs_by_deployment ON runs(deployment, started_at);
+CREATE INDEX runs_by_deployment ON runs(deployment, started_at, key);
 CREATE INDEX runs_by_start ON runs(started_at, key);
 CREATE TABLE series (
     id    BIGSERIAL PRIMARY KEY,

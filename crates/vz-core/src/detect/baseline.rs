@@ -32,7 +32,7 @@ pub struct BaselineParams {
     /// Largest tolerated relative change, in percent (default 20; `20` or `"20%"`).
     #[serde(
         default = "default_max_change",
-        deserialize_with = "crate::config::dur::percent"
+        deserialize_with = "crate::units::percent"
     )]
     pub max_change: f64,
     /// Significance level of the Mann-Whitney U test (default 0.01): active needs p < p_value.
