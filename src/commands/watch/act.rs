@@ -69,6 +69,22 @@ pub async fn act(
         return acted;
     }
     let run_id = ctx.run_id.as_str();
+    // One rollback per deployment across processes and runners (store::claims); a store
+    // failure never stops the rollback.
+    let until = now_ms()
+        + (config.rollback.timeout.as_millis() as i64 + 5_000)
+            * (config.rollback.retries as i64 + 1);
+    if let Ok(crate::store::Claim::Lost { by, .. }) =
+        store.claim_rollback(&config.deployment, run_id, ctx.started_at, now_ms(), until)
+    {
+        errln!(
+            "{} was rolled back by run {by}: not running the command again",
+            config.deployment
+        );
+        acted.outcome.note = format!("rolled back by run {by}");
+        acted.result = RollbackResult::DoneByOtherRun;
+        return acted;
+    }
     let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": anomalies });
     let file = anomalies_file_written(&ctx.store_path, run_id, &body);
     errln!("rolling back {}: {}", config.deployment, d.reason());
