@@ -7,6 +7,7 @@
 pub mod channels;
 pub mod defaults;
 pub mod interp;
+pub mod limits;
 pub mod locate;
 pub mod notify;
 pub mod promrules;
@@ -183,6 +184,7 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
         field: String::new(),
         message: msg,
     })?;
+    refuse_hostile(name, &text)?;
     let source = Source {
         name: name.to_string(),
         locations: Locations::of(&text),
@@ -192,6 +194,18 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     }
     let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
     Ok((value, source))
+}
+
+/// Refuses YAML nested too deep or expanding too far through aliases, before any parser
+/// builds it (see [`limits`]).
+fn refuse_hostile(name: &str, text: &str) -> Result<(), ConfigError> {
+    limits::check_yaml(text).map_err(|e| ConfigError {
+        file: name.to_string(),
+        line: e.line,
+        column: e.column,
+        field: String::new(),
+        message: e.message,
+    })
 }
 
 /// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
@@ -276,6 +290,7 @@ pub fn parse_text(
                 format!("cannot read `{inc_name}`: {e}"),
             )
         })?;
+        refuse_hostile(&inc_name, &inc_text)?;
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
@@ -556,6 +571,13 @@ pub fn parse_text(
         None => None,
     };
 
+    if let Some(p) = prometheus.as_ref().filter(|p| p.timeout > interval) {
+        warnings.push(format!(
+            "source.prometheus.timeout {} is longer than the interval {}: a query still running at the next tick counts as missing for its tick",
+            humantime::format_duration(p.timeout),
+            humantime::format_duration(interval)
+        ));
+    }
     let store = raw.store.unwrap_or_default();
     Ok(Config {
         path: path.map(Path::to_path_buf),
@@ -568,7 +590,7 @@ pub fn parse_text(
         rollback,
         policy,
         notify,
-        store_path: store.path.map(PathBuf::from),
+        store_path: store.url.or(store.path).map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
         warnings,

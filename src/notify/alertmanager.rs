@@ -108,6 +108,8 @@ impl Channel for Alertmanager {
     }
 
     fn secrets(&self) -> Vec<String> {
-        Vec::new()
+        // Credentials in the URL travel as a Basic Authorization header: redact derives the
+        // encoded forms a server may echo back.
+        vec![self.target.url.clone()]
     }
 }

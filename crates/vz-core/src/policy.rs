@@ -1,6 +1,6 @@
 //! The rollback decision policy: pure code over counts and streaks, no I/O, no clock.
 
-use crate::model::{fmt_num, Severity, Timestamp};
+use crate::model::{fmt_num, Severity, SeverityCounts, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -124,7 +124,7 @@ impl Decision {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyInput<'a> {
     /// Distinct anomalies fired so far (dry-run rules excluded), by severity.
-    pub fired: [u32; 5],
+    pub fired: SeverityCounts,
     /// Latest value of the error-rate metric, if it has one this tick.
     pub error_rate: Option<f64>,
     /// Longest current down streak among the probes: (series, seconds).
@@ -153,21 +153,12 @@ impl Completeness {
     }
 }
 
-fn severity_index(s: Severity) -> usize {
-    Severity::ALL.iter().position(|v| *v == s).unwrap_or(4)
-}
-
-/// Counts one fired anomaly into `PolicyInput::fired`.
-pub fn count(fired: &mut [u32; 5], severity: Severity) {
-    fired[severity_index(severity)] += 1;
-}
-
 /// Checked after every tick: Some(rollback decision) as soon as a trigger holds.
 pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<Decision> {
     let mut reasons = Vec::new();
     for sev in Severity::ALL {
         let limit = policy.limit(sev);
-        let n = input.fired[severity_index(sev)];
+        let n = input.fired.get(sev);
         if limit > 0 && n >= limit {
             reasons.push(format!(
                 "{n} {sev} anomal{} (policy: roll back at {limit})",
@@ -292,7 +283,7 @@ mod tests {
 
     fn input(fired: [u32; 5]) -> PolicyInput<'static> {
         PolicyInput {
-            fired,
+            fired: SeverityCounts::of(fired),
             ..Default::default()
         }
     }

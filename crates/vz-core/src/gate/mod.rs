@@ -3,7 +3,7 @@
 //! caller passes `now`, so `watch` (live), `analyze` (replay) and `test` see the same thing.
 
 use crate::detect::{Baseline, Finding, Input, NoAnswer, Window};
-use crate::model::{Anomaly, Expected, Reading, Sample, Timestamp};
+use crate::model::{Anomaly, Expected, Reading, Sample, SeverityCounts, Timestamp};
 use crate::policy::{self as decide, Completeness, Decision, Policy, PolicyInput};
 use crate::spec::{MetricSpec as Metric, OnMissing, Rule};
 use serde::Serialize;
@@ -90,7 +90,7 @@ pub struct Gate {
     series_names: Vec<String>,
     states: Vec<RuleState>,
     anomalies: Vec<Anomaly>,
-    counted: [u32; 5],
+    counted: SeverityCounts,
     decision: Option<Decision>,
     /// Baseline values in capture order, per series, for multivariate (joint) detectors.
     baseline_rows: HashMap<String, Vec<f64>>,
@@ -120,7 +120,7 @@ impl Gate {
             series_names: Vec::new(),
             states: Vec::new(),
             anomalies: Vec::new(),
-            counted: [0; 5],
+            counted: SeverityCounts::default(),
             decision: None,
             baseline_rows: HashMap::new(),
             forests: HashMap::new(),
@@ -441,7 +441,7 @@ impl Gate {
                             annotations: rule.annotations.clone(),
                         };
                         if !state.ever_fired && !rule.dry_run {
-                            decide::count(&mut self.counted, rule.severity);
+                            self.counted.add(rule.severity);
                         }
                         state.ever_fired = true;
                         state.firing = Some(self.anomalies.len());
