@@ -210,7 +210,7 @@ fn a_rollback_that_times_out_leaves_no_process_behind() {
 
 /// A watch that rolls back at once with `script`, started; returns the child.
 fn rolling_back(p: &Project, script: &str) -> std::process::Child {
-    probe_config(&p, &["12"], "30s", &sh(script), "");
+    probe_config(p, &["12"], "30s", &sh(script), "");
     p.spawn(&["watch", "--output", "json"])
 }
 
