@@ -3,10 +3,10 @@
 //! `startsAt`, and `endsAt` on resolve. Open alerts are re-sent every minute so they
 //! outlive Alertmanager's `resolve_timeout`. Verdicts are not alerts and are not sent.
 
-use super::config::AlertmanagerConfig;
 use super::http::{self, Target};
 use super::message::{rfc3339, Event, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::AlertmanagerConfig;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::time::Duration;
