@@ -579,3 +579,43 @@ fn credentials_echoed_by_alertmanager_are_not_printed_or_stored_in_any_encoding(
         assert!(!text.contains(secret), "`{secret}` leaked: {text}");
     }
 }
+
+#[test]
+fn credentials_echoed_by_a_prometheus_source_are_not_printed_in_any_encoding() {
+    let prom = BadProm::start();
+    prom.set(|b| b.mode = Mode::EchoHeadersAsPromError);
+    let p = Project::new();
+    let url = format!("http://bob:pr0m-pass@127.0.0.1:{}", prom.port);
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            "deployment: web\ninterval: 200ms\nduration: 1s\nsource:\n  prometheus: {{ url: \"{url}\", headers: {{ X-Token: \"tok-abc-123\" }} }}\nmetrics:\n  m:\n    query: 'up'\n"
+        ),
+    );
+    let basic = faultkit::base64(b"bob:pr0m-pass");
+    for args in [&["health"][..], &["watch", "--output", "json"][..]] {
+        let out = run_bounded({
+            let mut c = p.std_cmd();
+            c.args(args);
+            c
+        });
+        let all = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(
+            text.contains("you sent"),
+            "{args:?}: the echo was not reported: {text}"
+        );
+        for secret in [basic.as_str(), "pr0m-pass", "tok-abc-123"] {
+            assert!(
+                !text.contains(secret),
+                "{args:?}: `{secret}` leaked: {text}"
+            );
+        }
+    }
+    let seen = prom.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.headers.get("authorization") == Some(&format!("Basic {basic}"))),
+        "the client sent no Basic credentials: {seen:?}"
+    );
+}
