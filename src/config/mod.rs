@@ -620,7 +620,7 @@ pub fn parse_text(
         rollback,
         policy,
         notify,
-        store_path: store.path.map(PathBuf::from),
+        store_path: store.url.or(store.path).map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
         warnings,
