@@ -108,6 +108,8 @@ impl Gate {
         policy: Policy,
         baselines: HashMap<String, Baseline>,
     ) -> Gate {
+        let mut rules = rules;
+        alpha::plan(&mut rules, &policy, &baselines);
         Gate {
             rules,
             metrics,
@@ -516,6 +518,7 @@ impl Gate {
     }
 }
 
+mod alpha;
 mod composite;
 mod joint;
 #[cfg(test)]

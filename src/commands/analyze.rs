@@ -66,6 +66,8 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
     {
         policy.error_rate = None;
     }
+    // The replay is the watch: statistical rules spread their alpha over its rows.
+    policy.looks = (current.rows.len() as u32).max(1);
 
     // isolation_forest rules train on the baseline rows, paired by index.
     let mut gate = Gate::new(rules, metrics, policy.clone(), baselines)

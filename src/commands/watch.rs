@@ -30,6 +30,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     }
     config.duration = a.duration.unwrap_or(config.duration);
     config.interval = a.interval.unwrap_or(config.interval);
+    config.policy.looks = crate::config::Policy::planned_looks(config.duration, config.interval);
     if config.duration.is_zero() || config.interval.is_zero() {
         return Err(Error::Usage(
             "--duration and --interval must be greater than 0".into(),

@@ -123,6 +123,12 @@ pub struct Policy {
     /// Percent of a metric's ticks that may be missing before the run is inconclusive.
     pub max_missing: f64,
     pub on_inconclusive: OnInconclusive,
+    /// Bound on the probability that a watch of an unchanged service is rolled back by the
+    /// statistical rules, all rules, series and ticks together (default 0.01).
+    pub alpha: f64,
+    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
+    /// their alpha over. Set from the config; replays set it to their length.
+    pub looks: u32,
 }
 
 /// `policy.error_rate`
@@ -143,6 +149,8 @@ impl Default for Policy {
             max_downtime: Duration::from_secs(60),
             max_missing: 20.0,
             on_inconclusive: OnInconclusive::Pass,
+            alpha: 0.01,
+            looks: 30,
         }
     }
 }
@@ -157,6 +165,12 @@ impl Policy {
             Severity::Low => self.low,
             Severity::Info => 0,
         }
+    }
+
+    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
+    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
+        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
+        (ticks.ceil() as u32).max(1)
     }
 }
 
@@ -625,7 +639,10 @@ pub fn parse_text(
         return Err(main.err("rollback.timeout", "must be greater than 0"));
     }
 
-    let mut policy = Policy::default();
+    let mut policy = Policy {
+        looks: Policy::planned_looks(duration, interval),
+        ..Policy::default()
+    };
     if let Some(p) = rb.policy {
         policy.critical = p.critical.unwrap_or(policy.critical);
         policy.high = p.high.unwrap_or(policy.high);
@@ -634,6 +651,10 @@ pub fn parse_text(
         policy.max_downtime = p.max_downtime.unwrap_or(policy.max_downtime);
         policy.max_missing = p.max_missing.unwrap_or(policy.max_missing);
         policy.on_inconclusive = p.on_inconclusive.unwrap_or_default();
+        policy.alpha = p.alpha.unwrap_or(policy.alpha);
+        if !(policy.alpha > 0.0 && policy.alpha < 1.0) {
+            return Err(main.err("rollback.policy.alpha", "must be between 0 and 1"));
+        }
         if policy.max_missing > 100.0 {
             return Err(main.err("rollback.policy.max_missing", "must be between 0% and 100%"));
         }

@@ -207,8 +207,10 @@ fn run_case(
     {
         policy.error_rate = None;
     }
-    let mut gate = Gate::new(rules, metrics, policy, baselines).with_baseline_rows(rows);
     let ticks = input.values().map(Vec::len).max().unwrap_or(0);
+    // The test's input is the watch: statistical rules spread their alpha over its ticks.
+    policy.looks = (ticks as u32).max(1);
+    let mut gate = Gate::new(rules, metrics, policy, baselines).with_baseline_rows(rows);
     let step = interval.as_millis() as Timestamp;
     let at = |i: usize| T0 + i as Timestamp * step;
     let mut decided = None;

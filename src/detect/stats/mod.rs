@@ -6,7 +6,9 @@
 //! `descriptive` (mean, quantiles, MAD, sorting) and `mann_whitney` (the rank test).
 
 mod descriptive;
+pub mod effect;
 mod mann_whitney;
+pub mod sequential;
 
 pub use descriptive::*;
 pub use mann_whitney::{
