@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use vz_monitor::config::Config;
 use vz_monitor::detect::isolation_forest::SplitMix64;
 use vz_monitor::detect::threshold::Op;
-use vz_monitor::detect::{Baseline, DetectorSpec};
-use vz_monitor::gate::Gate;
+use vz_monitor::detect::DetectorSpec;
+use vz_monitor::gate::{replay as replay_ticks, GatePlan, Tick};
 use vz_monitor::model::{Reading, Sample, Timestamp};
 
 /// 15 s ticks, as in issue 12.
@@ -152,47 +152,35 @@ pub fn config(cell: &Cell) -> Config {
     vz_monitor::config::parse_text(&yaml, None, &|_| None).expect("bench config")
 }
 
-/// Replays one deploy through the gate: the watch tick (1-based) of the rollback, if any.
+/// Replays one deploy through the gate (the one replay loop of `watch`, `analyze` and
+/// `test`): the watch tick (1-based) of the rollback, if any.
 pub fn replay(
     config: &Config,
     names: &[String],
     base: &[Vec<f64>],
     watch: &[Vec<f64>],
 ) -> Option<usize> {
-    let mut baselines = HashMap::new();
-    let mut rows = HashMap::new();
-    for (name, values) in names.iter().zip(base) {
-        baselines.insert(
-            name.clone(),
-            Baseline::from_values(values).expect("baseline"),
-        );
-        rows.insert(name.clone(), values.clone());
-    }
+    let rows: HashMap<String, Vec<f64>> = names.iter().cloned().zip(base.iter().cloned()).collect();
     let ticks = watch.first().map_or(0, Vec::len);
-    let mut policy = config.policy.clone();
-    policy.looks = ticks as u32;
-    let mut gate = Gate::new(
+    let mut gate = GatePlan::new(
         config.rules.clone(),
-        config.metrics.clone(),
-        policy,
-        baselines,
+        config.metric_specs(),
+        config.policy.clone(),
     )
-    .with_baseline_rows(rows);
-    for t in 0..ticks {
-        let samples: Vec<Sample> = names
+    .with_baseline(rows)
+    .with_planned_ticks(ticks as u32)
+    .build();
+    let feed = (0..ticks).map(|t| Tick {
+        at: t as Timestamp * TICK_MS,
+        samples: names
             .iter()
             .zip(watch)
             .map(|(n, v)| Sample::new(n, Reading::Value(v[t])))
-            .collect();
-        if gate
-            .tick(t as Timestamp * TICK_MS, &samples)
-            .decision
-            .is_some()
-        {
-            return Some(t + 1);
-        }
-    }
-    None
+            .collect(),
+    });
+    replay_ticks(&mut gate, feed)
+        .decided_tick
+        .map(|t| t as usize + 1)
 }
 
 /// Rollbacks of a cell and the tick of each.

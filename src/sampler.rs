@@ -56,11 +56,6 @@ impl Sampler {
         Sampler { slots }
     }
 
-    /// Number of metrics sampled per tick.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
     /// Whether there is nothing to sample.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
@@ -70,32 +65,47 @@ impl Sampler {
     /// small grace) yields a missing reading; it never holds up the tick beyond that.
     /// A per-series query metric yields one sample per series.
     pub async fn take(&self) -> Vec<Sample> {
+        self.take_by(None).await
+    }
+
+    /// As [`Sampler::take`], but nothing waits past `deadline` (the next tick of a watch):
+    /// a sample that has not arrived by then is missing for this tick.
+    pub async fn take_by(&self, deadline: Option<tokio::time::Instant>) -> Vec<Sample> {
         let futures = self.slots.iter().map(|(name, slot)| async move {
+            let bounded = |limit: Duration| {
+                let own = tokio::time::Instant::now() + limit;
+                match deadline {
+                    Some(d) if d < own => (d, "no answer by the next tick".to_string()),
+                    _ => (
+                        own,
+                        format!("no answer within {}", humantime::format_duration(limit)),
+                    ),
+                }
+            };
             let reading = match slot {
                 Slot::Unavailable(why) => Reading::Missing(why.clone()),
                 Slot::Source(src) => {
-                    let limit = src.timeout() + Duration::from_millis(250);
-                    match tokio::time::timeout(limit, src.sample()).await {
+                    let (until, why) = bounded(src.timeout() + Duration::from_millis(250));
+                    match tokio::time::timeout_at(until, src.sample()).await {
                         Ok(r) => r,
-                        Err(_) => Reading::Missing(format!(
-                            "no answer within {}",
-                            humantime::format_duration(limit)
-                        )),
+                        Err(_) => Reading::Missing(why),
                     }
                 }
                 Slot::Query(q) => {
-                    let limit = q.timeout() + Duration::from_millis(250);
-                    match tokio::time::timeout(limit, q.sample()).await {
+                    let (until, why) = bounded(q.timeout() + Duration::from_millis(250));
+                    match tokio::time::timeout_at(until, q.sample()).await {
                         Ok(samples) => return samples,
-                        Err(_) => Reading::Missing(format!(
-                            "no answer within {}",
-                            humantime::format_duration(limit)
-                        )),
+                        Err(_) => Reading::Missing(why),
                     }
                 }
             };
             vec![Sample::new(name, reading)]
         });
         join_all(futures).await.into_iter().flatten().collect()
+    }
+
+    /// The names of the metrics sampled, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.slots.iter().map(|(n, _)| n.as_str())
     }
 }

@@ -5,24 +5,23 @@
 //! naming file, line and field; nothing is run before the whole config is valid.
 
 pub mod defaults;
-pub mod dur;
 pub mod interp;
 pub mod locate;
 pub mod promrules;
 pub mod raw;
 
-use crate::detect::DetectorSpec;
-use crate::model::{default_severity, Severity};
+use crate::model::default_severity;
 use crate::sources::ProbeSpec;
 use locate::Locations;
-pub use raw::{OnEmpty, OnMissing};
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+pub use vz_core::policy::{ErrorRatePolicy, OnInconclusive, Policy};
+pub use vz_core::spec::{MetricSpec, OnEmpty, OnMissing, Rule};
+pub use vz_core::units as dur;
 
 /// A config problem, pointing at the place to edit.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +52,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Whether an inconclusive run passes (fail-open) or rolls back (fail-closed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OnInconclusive {
-    #[default]
-    Pass,
-    Fail,
-}
-
 /// Where a metric's samples come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricSource {
@@ -81,105 +71,6 @@ pub struct Metric {
     /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
     pub consecutive_errors: u32,
     pub per_series: bool,
-}
-
-/// One gate rule, validated.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub name: String,
-    pub metric: String,
-    pub detector: DetectorSpec,
-    /// Condition must hold tick after tick this long before the rule fires (0 = at once).
-    pub for_: Duration,
-    /// Sliding window for window detectors; None = from the start of the watch.
-    pub window: Option<Duration>,
-    pub kind: String,
-    pub severity: Severity,
-    /// Fires only once more than this many ticks were active in total.
-    pub failure_limit: u32,
-    /// Fires only once this many ticks in a row were active.
-    pub consecutive_failures: u32,
-    /// Evaluate and report, never count toward the decision.
-    pub dry_run: bool,
-    pub description: Option<String>,
-    pub annotations: BTreeMap<String, String>,
-    /// File the rule was defined in.
-    pub origin: String,
-}
-
-/// The rollback decision policy (DESIGN.md defaults).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Policy {
-    /// Roll back when at least this many anomalies of a severity fired (0 = never).
-    pub critical: u32,
-    pub high: u32,
-    pub medium: u32,
-    pub low: u32,
-    /// Roll back when this metric's latest value is above the bound (percent).
-    pub error_rate: Option<ErrorRatePolicy>,
-    /// Roll back when a probe has been down longer than this.
-    #[serde(with = "humantime_serde_str")]
-    pub max_downtime: Duration,
-    /// Percent of a metric's ticks that may be missing before the run is inconclusive.
-    pub max_missing: f64,
-    pub on_inconclusive: OnInconclusive,
-    /// Bound on the probability that a watch of an unchanged service is rolled back by the
-    /// statistical rules, all rules, series and ticks together (default 0.01).
-    pub alpha: f64,
-    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
-    /// their alpha over. Set from the config; replays set it to their length.
-    pub looks: u32,
-}
-
-/// `policy.error_rate`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ErrorRatePolicy {
-    pub metric: String,
-    pub above: f64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            critical: 1,
-            high: 3,
-            medium: 0,
-            low: 0,
-            error_rate: None,
-            max_downtime: Duration::from_secs(60),
-            max_missing: 20.0,
-            on_inconclusive: OnInconclusive::Pass,
-            alpha: 0.01,
-            looks: 30,
-        }
-    }
-}
-
-impl Policy {
-    /// Anomalies of `severity` needed to roll back (0 = this severity never rolls back).
-    pub fn limit(&self, severity: Severity) -> u32 {
-        match severity {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-            Severity::Info => 0,
-        }
-    }
-
-    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
-    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
-        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
-        (ticks.ceil() as u32).max(1)
-    }
-}
-
-mod humantime_serde_str {
-    use serde::Serializer;
-    use std::time::Duration;
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
 }
 
 /// `rollback:` validated.
@@ -223,7 +114,23 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+impl Metric {
+    /// What the gate needs of this metric.
+    pub fn spec(&self) -> MetricSpec {
+        MetricSpec {
+            name: self.name.clone(),
+            on_missing: self.on_missing,
+            consecutive_errors: self.consecutive_errors,
+        }
+    }
+}
+
 impl Config {
+    /// The metric specs the gate runs on.
+    pub fn metric_specs(&self) -> Vec<MetricSpec> {
+        self.metrics.iter().map(Metric::spec).collect()
+    }
+
     /// The metric called `name`.
     pub fn metric(&self, name: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.name == name)
@@ -679,6 +586,13 @@ pub fn parse_text(
         crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
     }
 
+    if let Some(p) = prometheus.as_ref().filter(|p| p.timeout > interval) {
+        warnings.push(format!(
+            "source.prometheus.timeout {} is longer than the interval {}: a query still running at the next tick counts as missing for its tick",
+            humantime::format_duration(p.timeout),
+            humantime::format_duration(interval)
+        ));
+    }
     let store = raw.store.unwrap_or_default();
     Ok(Config {
         path: path.map(Path::to_path_buf),

@@ -11,7 +11,7 @@ use super::{redact, Channel};
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use crate::store::Store;
 use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};

@@ -2,10 +2,10 @@
 //! conditions into fired anomalies (`for`, failure limits), and asks the policy. Pure: the
 //! caller passes `now`, so `watch` (live), `analyze` (replay) and `test` see the same thing.
 
-use crate::config::{Metric, OnMissing, Policy, Rule};
-use crate::decide::{self, Completeness, Decision, PolicyInput};
 use crate::detect::{Baseline, Finding, Input, NoAnswer, Window};
-use crate::model::{Anomaly, Expected, Reading, Sample, Timestamp};
+use crate::model::{Anomaly, Expected, Reading, Sample, SeverityCounts, Timestamp};
+use crate::policy::{self as decide, Completeness, Decision, Policy, PolicyInput};
+use crate::spec::{MetricSpec as Metric, OnMissing, Rule};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -90,7 +90,7 @@ pub struct Gate {
     series_names: Vec<String>,
     states: Vec<RuleState>,
     anomalies: Vec<Anomaly>,
-    counted: [u32; 5],
+    counted: SeverityCounts,
     decision: Option<Decision>,
     /// Baseline values in capture order, per series, for multivariate (joint) detectors.
     baseline_rows: HashMap<String, Vec<f64>>,
@@ -98,6 +98,8 @@ pub struct Gate {
     forests: HashMap<usize, Option<Result<crate::detect::isolation_forest::Forest, String>>>,
     /// Composite rule states (series `usize::MAX`), in evaluation order (references first).
     composites: Vec<usize>,
+    /// Ticks the window will have, when known (see [`GatePlan::planned_ticks`]).
+    planned_ticks: Option<u32>,
 }
 
 impl Gate {
@@ -120,11 +122,12 @@ impl Gate {
             series_names: Vec::new(),
             states: Vec::new(),
             anomalies: Vec::new(),
-            counted: [0; 5],
+            counted: SeverityCounts::default(),
             decision: None,
             baseline_rows: HashMap::new(),
             forests: HashMap::new(),
             composites: Vec::new(),
+            planned_ticks: None,
         }
         .with_composites()
     }
@@ -132,11 +135,6 @@ impl Gate {
     /// Every anomaly fired so far, in firing order.
     pub fn anomalies(&self) -> &[Anomaly] {
         &self.anomalies
-    }
-
-    /// The rollback decision, once one was taken.
-    pub fn decision(&self) -> Option<&Decision> {
-        self.decision.as_ref()
     }
 
     /// How many rule-series are firing now.
@@ -250,7 +248,15 @@ impl Gate {
 
         if self.decision.is_none() {
             let input = self.policy_input(now);
-            if let Some(d) = decide::decide(&self.policy, &input, now) {
+            let early = || {
+                decide::inconclusive_early(
+                    &self.policy,
+                    &self.completeness(),
+                    self.planned_ticks,
+                    now,
+                )
+            };
+            if let Some(d) = decide::decide(&self.policy, &input, now).or_else(early) {
                 self.decision = Some(d.clone());
                 report.decision = Some(d);
             }
@@ -437,7 +443,7 @@ impl Gate {
                             annotations: rule.annotations.clone(),
                         };
                         if !state.ever_fired && !rule.dry_run {
-                            decide::count(&mut self.counted, rule.severity);
+                            self.counted.add(rule.severity);
                         }
                         state.ever_fired = true;
                         state.firing = Some(self.anomalies.len());
@@ -521,5 +527,8 @@ impl Gate {
 mod alpha;
 mod composite;
 mod joint;
-#[cfg(test)]
-mod tests;
+mod plan;
+mod replay;
+
+pub use plan::{GatePlan, MissingBaseline};
+pub use replay::{drive, replay, Driven, Feed, Rows, Tick};

@@ -50,6 +50,31 @@ impl fmt::Display for Severity {
     }
 }
 
+/// How many anomalies fired, per severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SeverityCounts([u32; 5]);
+
+impl SeverityCounts {
+    /// Counts of `[critical, high, medium, low, info]`.
+    pub const fn of(counts: [u32; 5]) -> SeverityCounts {
+        SeverityCounts(counts)
+    }
+
+    fn index(s: Severity) -> usize {
+        Severity::ALL.iter().position(|v| *v == s).unwrap_or(4)
+    }
+
+    /// Counts one more anomaly of `severity`.
+    pub fn add(&mut self, severity: Severity) {
+        self.0[Self::index(severity)] += 1;
+    }
+
+    /// How many of `severity` fired.
+    pub fn get(&self, severity: Severity) -> u32 {
+        self.0[Self::index(severity)]
+    }
+}
+
 /// The anomaly kinds DESIGN.md names, with their default severities. Rules may use other
 /// upper-case kinds (Prometheus alert names, for instance); those default to `high`.
 pub const KNOWN_KINDS: [(&str, Severity); 6] = [

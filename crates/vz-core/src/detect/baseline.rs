@@ -34,7 +34,7 @@ pub struct BaselineParams {
     /// Largest tolerated relative change, in percent (default 20; `20` or `"20%"`).
     #[serde(
         default = "default_max_change",
-        deserialize_with = "crate::config::dur::percent"
+        deserialize_with = "crate::units::percent"
     )]
     pub max_change: f64,
     /// Whole-watch false-alarm probability of this rule (default 0.01): the chance that it

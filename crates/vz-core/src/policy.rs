@@ -1,9 +1,93 @@
 //! The rollback decision policy: pure code over counts and streaks, no I/O, no clock.
 
-use crate::config::{OnInconclusive, Policy};
-use crate::model::{fmt_num, Severity, Timestamp};
-use serde::Serialize;
+use crate::model::{fmt_num, Severity, SeverityCounts, Timestamp};
+use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
+
+/// Whether an inconclusive run passes (fail-open) or rolls back (fail-closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInconclusive {
+    #[default]
+    Pass,
+    Fail,
+}
+
+/// The rollback decision policy (DESIGN.md defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    /// Roll back when at least this many anomalies of a severity fired (0 = never).
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    /// Roll back when this metric's latest value is above the bound (percent).
+    pub error_rate: Option<ErrorRatePolicy>,
+    /// Roll back when a probe has been down longer than this.
+    #[serde(with = "humantime_serde_str")]
+    pub max_downtime: Duration,
+    /// Percent of a metric's ticks that may be missing before the run is inconclusive.
+    pub max_missing: f64,
+    pub on_inconclusive: OnInconclusive,
+    /// Bound on the probability that a watch of an unchanged service is rolled back by the
+    /// statistical rules, all rules, series and ticks together (default 0.01).
+    pub alpha: f64,
+    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
+    /// their alpha over. Set from the config; replays set it to their length.
+    pub looks: u32,
+}
+
+/// `policy.error_rate`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorRatePolicy {
+    pub metric: String,
+    pub above: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            critical: 1,
+            high: 3,
+            medium: 0,
+            low: 0,
+            error_rate: None,
+            max_downtime: Duration::from_secs(60),
+            max_missing: 20.0,
+            on_inconclusive: OnInconclusive::Pass,
+            alpha: 0.01,
+            looks: 30,
+        }
+    }
+}
+
+impl Policy {
+    /// Anomalies of `severity` needed to roll back (0 = this severity never rolls back).
+    pub fn limit(&self, severity: Severity) -> u32 {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => 0,
+        }
+    }
+
+    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
+    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
+        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
+        (ticks.ceil() as u32).max(1)
+    }
+}
+
+mod humantime_serde_str {
+    use serde::Serializer;
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
 
 /// The gate's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,7 +138,7 @@ impl Decision {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyInput<'a> {
     /// Distinct anomalies fired so far (dry-run rules excluded), by severity.
-    pub fired: [u32; 5],
+    pub fired: SeverityCounts,
     /// Latest value of the error-rate metric, if it has one this tick.
     pub error_rate: Option<f64>,
     /// Longest current down streak among the probes: (series, seconds).
@@ -83,21 +167,12 @@ impl Completeness {
     }
 }
 
-fn severity_index(s: Severity) -> usize {
-    Severity::ALL.iter().position(|v| *v == s).unwrap_or(4)
-}
-
-/// Counts one fired anomaly into `PolicyInput::fired`.
-pub fn count(fired: &mut [u32; 5], severity: Severity) {
-    fired[severity_index(severity)] += 1;
-}
-
 /// Checked after every tick: Some(rollback decision) as soon as a trigger holds.
 pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<Decision> {
     let mut reasons = Vec::new();
     for sev in Severity::ALL {
         let limit = policy.limit(sev);
-        let n = input.fired[severity_index(sev)];
+        let n = input.fired.get(sev);
         if limit > 0 && n >= limit {
             reasons.push(format!(
                 "{n} {sev} anomal{} (policy: roll back at {limit})",
@@ -136,27 +211,10 @@ pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<De
 /// At the end of the window (no rollback decided): healthy, or inconclusive when data is
 /// missing beyond `max_missing` or a metric hit its `consecutive_errors` limit.
 pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) -> Decision {
-    let mut reasons = Vec::new();
-    for c in completeness {
-        let pct = c.missing_percent();
-        if c.ticks == 0 {
-            reasons.push(format!("{}: no sample at all", c.metric));
-        } else if pct > policy.max_missing {
-            reasons.push(format!(
-                "{}: {}/{} samples missing ({}% > max_missing {}%)",
-                c.metric,
-                c.missing,
-                c.ticks,
-                fmt_num(pct),
-                fmt_num(policy.max_missing)
-            ));
-        } else if c.max_consecutive_missing >= c.consecutive_limit {
-            reasons.push(format!(
-                "{}: {} samples missing in a row (consecutive_errors {})",
-                c.metric, c.max_consecutive_missing, c.consecutive_limit
-            ));
-        }
-    }
+    let reasons: Vec<String> = completeness
+        .iter()
+        .filter_map(|c| missing_reason(policy, c, None))
+        .collect();
     if reasons.is_empty() {
         return Decision {
             verdict: Verdict::Healthy,
@@ -165,6 +223,60 @@ pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) 
             fail_closed: false,
         };
     }
+    inconclusive(policy, reasons, now)
+}
+
+/// During the window: an inconclusive decision as soon as missing data makes the run
+/// inconclusive whatever the remaining ticks bring — a metric reached its
+/// `consecutive_errors` limit, or more of the `planned` ticks are already missing than
+/// `max_missing` allows. Waiting out a 15-minute window would change nothing.
+pub fn inconclusive_early(
+    policy: &Policy,
+    completeness: &[Completeness],
+    planned: Option<u32>,
+    now: Timestamp,
+) -> Option<Decision> {
+    let reasons: Vec<String> = completeness
+        .iter()
+        .filter(|c| c.ticks > 0)
+        .filter_map(|c| missing_reason(policy, c, Some(planned.unwrap_or(u32::MAX))))
+        .collect();
+    (!reasons.is_empty()).then(|| inconclusive(policy, reasons, now))
+}
+
+/// Why this metric makes the run inconclusive, if it does. `planned`: judge the share
+/// against the whole planned window (during the run) instead of the ticks seen (at the end).
+fn missing_reason(policy: &Policy, c: &Completeness, planned: Option<u32>) -> Option<String> {
+    if c.ticks == 0 && planned.is_none() {
+        return Some(format!("{}: no sample at all", c.metric));
+    }
+    let over_share = match planned {
+        None => c.missing_percent() > policy.max_missing,
+        Some(n) => c.missing as f64 * 100.0 > policy.max_missing * n as f64,
+    };
+    if over_share {
+        let of = planned.map_or(c.ticks, |n| n.max(c.ticks));
+        let pct = 100.0 * c.missing as f64 / of.max(1) as f64;
+        let word = if planned.is_some() { "planned " } else { "" };
+        Some(format!(
+            "{}: {}/{} {word}samples missing ({}% > max_missing {}%)",
+            c.metric,
+            c.missing,
+            of,
+            fmt_num(pct),
+            fmt_num(policy.max_missing)
+        ))
+    } else if c.max_consecutive_missing >= c.consecutive_limit {
+        Some(format!(
+            "{}: {} samples missing in a row (consecutive_errors {})",
+            c.metric, c.max_consecutive_missing, c.consecutive_limit
+        ))
+    } else {
+        None
+    }
+}
+
+fn inconclusive(policy: &Policy, mut reasons: Vec<String>, now: Timestamp) -> Decision {
     let fail_closed = policy.on_inconclusive == OnInconclusive::Fail;
     reasons.push(if fail_closed {
         "on_inconclusive: fail (fail-closed) → roll back".into()
@@ -182,12 +294,10 @@ pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ErrorRatePolicy;
-    use std::time::Duration;
 
     fn input(fired: [u32; 5]) -> PolicyInput<'static> {
         PolicyInput {
-            fired,
+            fired: SeverityCounts::of(fired),
             ..Default::default()
         }
     }
@@ -285,5 +395,25 @@ mod tests {
             conclude(&p, &[comp(0, 0, 0)], 0).verdict,
             Verdict::Inconclusive
         );
+    }
+
+    #[test]
+    fn missing_data_ends_the_window_as_soon_as_the_outcome_is_certain() {
+        let p = Policy::default(); // max_missing 20 %
+                                   // 3 of a planned 10 missing: 30 % whatever comes next.
+        let d = inconclusive_early(&p, &[comp(4, 3, 1)], Some(10), 5).unwrap();
+        assert_eq!((d.verdict, d.at), (Verdict::Inconclusive, 5));
+        assert!(
+            d.reason().contains("3/10 planned samples missing"),
+            "{}",
+            d.reason()
+        );
+        // 2 of 10 is still within 20 %: wait.
+        assert!(inconclusive_early(&p, &[comp(4, 2, 1)], Some(10), 5).is_none());
+        // The consecutive_errors limit is certain at once, window known or not.
+        assert!(inconclusive_early(&p, &[comp(4, 4, 4)], None, 5).is_some());
+        assert!(inconclusive_early(&p, &[comp(4, 3, 3)], None, 5).is_none());
+        // Nothing sampled yet is not a verdict during the window.
+        assert!(inconclusive_early(&p, &[comp(0, 0, 0)], Some(10), 5).is_none());
     }
 }

@@ -7,9 +7,10 @@
 //! policy never rolls back for take no share (they cannot roll back) but are judged at the
 //! share the others get.
 
-use crate::config::{Policy, Rule};
 use crate::detect::stats::sequential::LookPlan;
 use crate::detect::{Baseline, DetectorSpec};
+use crate::policy::Policy;
+use crate::spec::Rule;
 use std::collections::HashMap;
 
 /// Fills every statistical rule's [`LookPlan`] from the policy and the baselines' series.
@@ -50,32 +51,49 @@ fn series_of(metric: &str, baselines: &HashMap<String, Baseline>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
+    use std::time::Duration;
 
-    fn rules(yaml: &str) -> Vec<Rule> {
-        let c = crate::config::parse_text(yaml, None, &|_| None).unwrap();
-        c.rules
+    fn rule(name: &str, metric: &str, detector: &str) -> Rule {
+        Rule {
+            name: name.into(),
+            metric: metric.into(),
+            detector: serde_yaml::with::singleton_map::deserialize(
+                serde_yaml::Deserializer::from_str(detector),
+            )
+            .unwrap(),
+            for_: Duration::ZERO,
+            window: None,
+            kind: "HIGH_LATENCY".into(),
+            severity: Severity::Critical,
+            failure_limit: 0,
+            consecutive_failures: 1,
+            dry_run: false,
+            description: None,
+            annotations: Default::default(),
+            origin: "test".into(),
+        }
     }
-
-    const YAML: &str = r#"
-source: { prometheus: { url: "http://127.0.0.1:9" } }
-duration: 1h
-interval: 15s
-metrics:
-  lat: { query: "a" }
-  err: { query: "b", per_series: true }
-rules:
-  - { name: a, metric: lat, detector: { baseline: { stat: mean } } }
-  - { name: b, metric: err, detector: { baseline: { p_value: 0.001 } }, window: 2m }
-  - { name: c, metric: lat, detector: { baseline: {} }, dry_run: true }
-  - { name: d, metric: lat, detector: { threshold: { op: ">", value: 5 } } }
-rollback: { policy: { alpha: 0.02 } }
-"#;
 
     #[test]
     fn alpha_is_split_across_rules_and_series() {
-        let c = crate::config::parse_text(YAML, None, &|_| None).unwrap();
-        assert_eq!((c.policy.alpha, c.policy.looks), (0.02, 240));
-        let mut rs = rules(YAML);
+        let mut rs = vec![
+            rule("a", "lat", "{ baseline: { stat: mean } }"),
+            Rule {
+                window: Some(Duration::from_secs(120)),
+                ..rule("b", "err", "{ baseline: { p_value: 0.001 } }")
+            },
+            Rule {
+                dry_run: true,
+                ..rule("c", "lat", "{ baseline: {} }")
+            },
+            rule("d", "lat", "{ threshold: { op: \">\", value: 5 } }"),
+        ];
+        let policy = Policy {
+            alpha: 0.02,
+            looks: 240,
+            ..Policy::default()
+        };
         let b = Baseline::from_values(&[1.0, 2.0]).unwrap();
         let baselines: HashMap<String, Baseline> = [
             ("lat".to_string(), b.clone()),
@@ -84,29 +102,20 @@ rollback: { policy: { alpha: 0.02 } }
             ("errors".to_string(), b),
         ]
         .into();
-        plan(&mut rs, &c.policy, &baselines);
+        plan(&mut rs, &policy, &baselines);
         let plan_of = |i: usize| match &rs[i].detector {
             DetectorSpec::Baseline(p) => p.plan,
             _ => unreachable!(),
         };
         // Two rules can roll back (a, b): 0.01 each; b's own p_value 0.001 caps it, split
         // over its two series; the dry-run rule c is judged at the others' share.
-        assert_eq!(
-            plan_of(0),
-            LookPlan {
-                looks: 240,
-                alpha: 0.01,
-                sliding: false
-            }
-        );
-        assert_eq!(
-            plan_of(1),
-            LookPlan {
-                looks: 240,
-                alpha: 0.0005,
-                sliding: true
-            }
-        );
+        let want = |alpha, sliding| LookPlan {
+            looks: 240,
+            alpha,
+            sliding,
+        };
+        assert_eq!(plan_of(0), want(0.01, false));
+        assert_eq!(plan_of(1), want(0.0005, true));
         assert_eq!(plan_of(2).alpha, 0.01);
     }
 }

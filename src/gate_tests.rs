@@ -1,7 +1,11 @@
-use super::*;
+//! The gate driven by rules written as users write them (YAML through config validation).
+
 use crate::config::parse_text;
 use crate::decide::Verdict;
+use crate::gate::{Gate, RuleStatus};
 use crate::model::{Reading, Severity};
+use crate::model::{Sample, Timestamp};
+use std::collections::HashMap;
 use std::path::Path;
 
 fn config(rules: &str) -> crate::config::Config {
@@ -13,7 +17,7 @@ fn config(rules: &str) -> crate::config::Config {
 
 fn gate(rules: &str) -> Gate {
     let c = config(rules);
-    Gate::new(c.rules, c.metrics, c.policy, HashMap::new())
+    Gate::new(c.rules.clone(), c.metric_specs(), c.policy, HashMap::new())
 }
 
 fn v(x: f64) -> Vec<Sample> {
@@ -97,7 +101,7 @@ fn missing_data_neither_fires_nor_clears() {
 #[test]
 fn on_missing_fail_counts_missing_as_failure() {
     let c = config("  - { name: hi, metric: m, detector: { threshold: { op: '>', value: 5 } }, kind: HIGH_ERROR_RATE }\n");
-    let mut metrics = c.metrics.clone();
+    let mut metrics = c.metric_specs();
     metrics[1].on_missing = crate::config::OnMissing::Fail; // BTreeMap order: h, m
     assert_eq!(metrics[1].name, "m");
     let mut g = Gate::new(c.rules, metrics, c.policy, HashMap::new());
@@ -191,7 +195,7 @@ fn gate_with(metrics: &[&str], rules: &str) -> Gate {
     text += "rules:\n";
     text += rules;
     let c = parse_text(&text, Some(Path::new("t.yaml")), &|_| None).unwrap();
-    Gate::new(c.rules, c.metrics, c.policy, HashMap::new())
+    Gate::new(c.rules.clone(), c.metric_specs(), c.policy, HashMap::new())
 }
 
 fn row(pairs: &[(&str, f64)]) -> Vec<Sample> {

@@ -16,7 +16,7 @@ pub struct DownParams {
     #[serde(
         rename = "for",
         default = "default_for",
-        deserialize_with = "crate::config::dur::duration",
+        deserialize_with = "crate::units::duration",
         serialize_with = "serialize_humantime"
     )]
     pub for_duration: Duration,
