@@ -198,7 +198,7 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         "Mann-Whitney U p={} {} {}{}",
         fmt_p(p),
         if significant { "<" } else { "≥" },
-        fmt_p(level.nominal),
+        fmt_level(level.nominal),
         level.describe(window.len())
     );
     if significant {
@@ -335,7 +335,7 @@ impl Level {
             format!(
                 " (whole-watch alpha {alpha} over {looks} planned looks, Bonferroni: \
                  {} per look)",
-                fmt_p(self.nominal)
+                fmt_level(self.nominal)
             )
         } else if t.nominal == 0.0 && n > looks as usize {
             format!(" (past the {looks} planned looks: the whole-watch alpha {alpha} is spent)")
@@ -343,10 +343,20 @@ impl Level {
             format!(
                 " (the corrected threshold at {n} values of {looks} planned: whole-watch alpha \
                  {alpha}, {} spent by this look; Lan-DeMets Pocock-type boundary z {})",
-                fmt_p(t.spent),
+                fmt_level(t.spent),
                 fmt_num(t.z)
             )
         }
+    }
+}
+
+/// A threshold or an alpha for a sentence, to two significant digits below 0.001
+/// (`2.5e-4`), so a corrected level never prints rounded to another number.
+fn fmt_level(x: f64) -> String {
+    if x > 0.0 && x < 1e-3 {
+        format!("{x:.1e}")
+    } else {
+        fmt_num(x)
     }
 }
 
@@ -630,6 +640,81 @@ mod tests {
         w.insert(3, f64::NAN);
         let f = run(&p, Some(&b), &w).unwrap();
         assert!(f.active && (f.observed - 158.55).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_planned_watch_holds_each_look_to_the_corrected_threshold() {
+        // Baseline 100..=159 (60 values); a window 10 % up in the mean.
+        let b = Baseline::from_values(&(100..160).map(f64::from).collect::<Vec<_>>()).unwrap();
+        let mut p = params("{ stat: mean, max_change: 5, p_value: 0.05 }");
+        let w: Vec<f64> = (115..175).step_by(6).map(f64::from).collect(); // 10 values
+                                                                          // scipy mannwhitneyu(w, b, greater, asymptotic) = 0.0306: significant at a per-tick 0.05…
+        let fixed = run(&p, Some(&b), &w).unwrap();
+        assert!(fixed.active, "{}", fixed.reason);
+        let raw = fixed.p_value.unwrap();
+        assert!((raw - 0.030637530276929517).abs() < 1e-9, "{raw}");
+        // … but not at a whole-watch 0.05 spread over 30 planned looks.
+        p.plan = LookPlan {
+            looks: 30,
+            alpha: 0.05,
+            sliding: false,
+        };
+        let f = run(&p, Some(&b), &w).unwrap();
+        assert!(!f.active, "{}", f.reason);
+        let t = growing_threshold(0.05, 30, 3, 60, 10);
+        assert!(t.nominal < raw && t.nominal > 0.05 / 30.0, "{t:?}");
+        assert!(
+            f.reason.ends_with(&format!(
+                "Mann-Whitney U p={} ≥ {} (the corrected threshold at 10 values of 30 planned: \
+                 whole-watch alpha 0.05, {} spent by this look; Lan-DeMets Pocock-type \
+                 boundary z {})",
+                fmt_p(raw),
+                fmt_level(t.nominal),
+                fmt_level(t.spent),
+                fmt_num(t.z)
+            )),
+            "{}",
+            f.reason
+        );
+        // A clear regression crosses it, and says by how much with its interval.
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert!(
+            f.reason.contains("; Hodges–Lehmann shift +"),
+            "{}",
+            f.reason
+        );
+        // Past the planned looks nothing is left to spend.
+        p.plan.looks = 8;
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(!f.active);
+        assert!(
+            f.reason
+                .contains("(past the 8 planned looks: the whole-watch alpha 0.05 is spent)"),
+            "{}",
+            f.reason
+        );
+        // A sliding window: Bonferroni over the planned looks.
+        p.plan = LookPlan {
+            looks: 40,
+            alpha: 0.01,
+            sliding: true,
+        };
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert!(
+            f.reason.contains(
+                "< 2.5e-4 (whole-watch alpha 0.01 over 40 planned looks, Bonferroni: 2.5e-4 \
+                 per look)"
+            ),
+            "{}",
+            f.reason
+        );
+    }
+
+    /// Ten values 100 + by .. 110 + by.
+    fn slow_by(by: f64) -> Vec<f64> {
+        (0..10).map(|i| 100.0 + by + f64::from(i)).collect()
     }
 
     #[test]
