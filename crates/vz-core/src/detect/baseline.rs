@@ -339,6 +339,11 @@ impl Level {
             )
         } else if t.nominal == 0.0 && n > looks as usize {
             format!(" (past the {looks} planned looks: the whole-watch alpha {alpha} is spent)")
+        } else if t.nominal == 0.0 {
+            format!(
+                " (no look yet: {n} values cannot reach the corrected threshold of a whole-watch \
+                 alpha {alpha} over {looks} planned looks)"
+            )
         } else {
             format!(
                 " (the corrected threshold at {n} values of {looks} planned: whole-watch alpha \

@@ -72,7 +72,7 @@ pub fn growing_threshold(
     m: usize,
     n: usize,
 ) -> LookThreshold {
-    let first = first.max(1);
+    let first = first_useful_look(alpha, planned, first.max(1), m);
     if n < first || n > planned || alpha <= 0.0 {
         return LookThreshold {
             nominal: 0.0,
@@ -82,6 +82,22 @@ pub fn growing_threshold(
     }
     let table = boundary_table(alpha, planned, first, m);
     table[n - first]
+}
+
+/// The first window size, from `min_samples` on, at which the rank test can reach the level
+/// it would get as the first look: with all n window values above all m baseline values the
+/// asymptotic one-sided p-value is P(N(0,1) ≥ (nm/2 − ½)/√(nm(n + m + 1)/12)), and a look
+/// that cannot reach its level would spend alpha for nothing. Depends only on (α, N, m,
+/// `min_samples`), never on the data, so the boundary stays pre-specified.
+pub fn first_useful_look(alpha: f64, planned: usize, first: usize, m: usize) -> usize {
+    let last = information(planned.max(1), m);
+    (first..planned.max(first))
+        .find(|&n| {
+            let (nf, mf) = (n as f64, m as f64);
+            let z = (nf * mf / 2.0 - 0.5) / (nf * mf * (nf + mf + 1.0) / 12.0).sqrt();
+            normal().sf(z) < pocock_spending(alpha, information(n, m) / last)
+        })
+        .unwrap_or(planned.max(first))
 }
 
 /// The one-sided threshold of a sliding-window look: α/N (Bonferroni over N planned looks).
@@ -291,6 +307,12 @@ mod tests {
         assert!((later.spent - 0.01).abs() < 1e-4, "{later:?}");
         // Before the first look and after the last planned one nothing can be significant.
         assert_eq!(growing_threshold(0.01, 30, 3, 60, 2).nominal, 0.0);
+        // With alpha 0.001, 3 or 4 values against 60 cannot reach their level (the smallest
+        // p-values are 0.0019 and 4.6e-4): the first look is at 5 values.
+        assert_eq!(first_useful_look(0.001, 30, 3, 60), 5);
+        assert_eq!(growing_threshold(0.001, 30, 3, 60, 4).nominal, 0.0);
+        let t5 = growing_threshold(0.001, 30, 3, 60, 5);
+        assert!(t5.nominal > 1.2e-4 && t5.nominal < 0.001, "{t5:?}");
         let past = growing_threshold(0.01, 30, 3, 60, 31);
         assert_eq!((past.nominal, past.spent), (0.0, 0.01));
         let s = sliding_threshold(0.01, 40);
