@@ -5,9 +5,8 @@ use super::{load_config, now_ms, open_store, print_json};
 use crate::cli::{Format, Global, NotifyCommand, NotifyHistoryArgs, NotifyTestArgs};
 use crate::error::{Error, Exit, Result};
 use crate::model::Severity;
-use crate::notify::config::NotifyConfig;
 use crate::notify::message::{rfc3339, Event, Message};
-use crate::notify::state::{self, Attempt, AttemptFilter};
+use crate::notify::state::{Attempt, AttemptFilter};
 use crate::notify::{self as notify, redact};
 use crate::report::{table::new_table, ts};
 use std::time::Instant;
@@ -23,14 +22,12 @@ pub fn run(g: &Global, c: &NotifyCommand) -> Result<Exit> {
 async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
     let config = load_config(g)?;
     let deployment = a.deployment.clone().unwrap_or(config.deployment.clone());
-    let Some(value) = config.notify.as_ref() else {
+    let Some(n) = config.notify.as_ref() else {
         return Err(Error::Usage(format!(
             "{}: no notify.channels configured",
             config.origin()
         )));
     };
-    let n = NotifyConfig::from_value(value)
-        .map_err(|(f, m)| Error::Usage(format!("{}: {f}: {m}", config.origin())))?;
     let Some(cc) = n.channel(&a.channel) else {
         let known: Vec<&str> = n.channels.iter().map(|c| c.name.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -80,7 +77,7 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
     };
     match open_store(g, Some(&config)) {
         Ok(mut s) => {
-            if let Err(e) = state::record(s.connection(), &attempt) {
+            if let Err(e) = s.record_attempt(&attempt) {
                 errln!("warning: cannot store the attempt: {e}");
             }
         }
@@ -104,13 +101,13 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
 
 fn history(g: &Global, a: &NotifyHistoryArgs) -> Result<Exit> {
     let config = load_config(g).ok();
-    let mut store = open_store(g, config.as_ref())?;
+    let store = open_store(g, config.as_ref())?;
     let f = AttemptFilter {
         run_id: a.run.clone(),
         deployment: a.deployment.clone(),
         limit: a.limit,
     };
-    let list = state::attempts(store.connection(), &f)?;
+    let list = store.attempts(&f)?;
     match a.output {
         Format::Json => print_json(&list)?,
         Format::Table => {

@@ -27,7 +27,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub include: Vec<String>,
     pub rollback: Option<RawRollback>,
-    /// Notification channels and routes (validated by the notify module).
+    /// Notification channels and routes (validated by `config::notify`).
     pub notify: Option<serde_yaml::Value>,
     pub store: Option<RawStore>,
 }
@@ -147,6 +147,8 @@ pub struct RawErrorRate {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
+    /// `postgres://…`: a shared PostgreSQL store instead of the SQLite file.
+    pub url: Option<String>,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub retention: Option<Duration>,
 }
