@@ -535,7 +535,10 @@ pub fn parse_text(
         return Err(main.err("rollback.timeout", "must be greater than 0"));
     }
 
-    let mut policy = Policy::default();
+    let mut policy = Policy {
+        looks: Policy::planned_looks(duration, interval),
+        ..Policy::default()
+    };
     if let Some(p) = rb.policy {
         policy.critical = p.critical.unwrap_or(policy.critical);
         policy.high = p.high.unwrap_or(policy.high);
@@ -544,6 +547,10 @@ pub fn parse_text(
         policy.max_downtime = p.max_downtime.unwrap_or(policy.max_downtime);
         policy.max_missing = p.max_missing.unwrap_or(policy.max_missing);
         policy.on_inconclusive = p.on_inconclusive.unwrap_or_default();
+        policy.alpha = p.alpha.unwrap_or(policy.alpha);
+        if !(policy.alpha > 0.0 && policy.alpha < 1.0) {
+            return Err(main.err("rollback.policy.alpha", "must be between 0 and 1"));
+        }
         if policy.max_missing > 100.0 {
             return Err(main.err("rollback.policy.max_missing", "must be between 0% and 100%"));
         }

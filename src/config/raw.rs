@@ -130,6 +130,8 @@ pub struct RawPolicy {
     #[serde(default, deserialize_with = "dur::opt_percent")]
     pub max_missing: Option<f64>,
     pub on_inconclusive: Option<super::OnInconclusive>,
+    /// Whole-watch false-rollback bound of the statistical rules (default 0.01).
+    pub alpha: Option<f64>,
 }
 
 /// `rollback.policy.error_rate:`

@@ -30,6 +30,12 @@ pub struct Policy {
     /// Percent of a metric's ticks that may be missing before the run is inconclusive.
     pub max_missing: f64,
     pub on_inconclusive: OnInconclusive,
+    /// Bound on the probability that a watch of an unchanged service is rolled back by the
+    /// statistical rules, all rules, series and ticks together (default 0.01).
+    pub alpha: f64,
+    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
+    /// their alpha over. Set from the config; replays set it to their length.
+    pub looks: u32,
 }
 
 /// `policy.error_rate`
@@ -50,6 +56,8 @@ impl Default for Policy {
             max_downtime: Duration::from_secs(60),
             max_missing: 20.0,
             on_inconclusive: OnInconclusive::Pass,
+            alpha: 0.01,
+            looks: 30,
         }
     }
 }
@@ -64,6 +72,12 @@ impl Policy {
             Severity::Low => self.low,
             Severity::Info => 0,
         }
+    }
+
+    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
+    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
+        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
+        (ticks.ceil() as u32).max(1)
     }
 }
 

@@ -110,6 +110,8 @@ impl Gate {
         policy: Policy,
         baselines: HashMap<String, Baseline>,
     ) -> Gate {
+        let mut rules = rules;
+        alpha::plan(&mut rules, &policy, &baselines);
         Gate {
             rules,
             metrics,
@@ -522,6 +524,7 @@ impl Gate {
     }
 }
 
+mod alpha;
 mod composite;
 mod joint;
 mod plan;
