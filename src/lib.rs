@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod notify;
 pub mod observe;
+pub mod redact;
 pub mod report;
 pub mod rollback;
 pub mod ruletest;

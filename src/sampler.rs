@@ -1,24 +1,14 @@
 //! Takes one tick: every metric sampled concurrently, each bounded by its own timeout.
 
-use crate::config::{Config, Metric, MetricSource};
+use crate::config::{Config, Metric};
 use crate::model::{Reading, Sample};
-use crate::sources::prometheus::{PromClient, QueryMetric};
-use crate::sources::{self, system::SystemSampler, Source};
+use crate::sources::{self, Shared, Source};
 use futures::future::join_all;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// A metric's source, or why it has none.
-enum Slot {
-    Source(Box<dyn Source>),
-    /// A PromQL query: one sample, or one per series with `per_series`.
-    Query(QueryMetric),
-    Unavailable(String),
-}
-
-/// The running sources of one config.
+/// The running sources of one config: each metric's source, or why it has none.
 pub struct Sampler {
-    slots: Vec<(String, Slot)>,
+    slots: Vec<(String, Result<Box<dyn Source>, String>)>,
 }
 
 impl Sampler {
@@ -27,31 +17,15 @@ impl Sampler {
         Sampler::of(config, |_| true)
     }
 
-    /// Builds a source for the metrics of the config that `keep` selects. Query metrics share
-    /// one Prometheus client (one connection pool).
+    /// Builds a source for the metrics of the config that `keep` selects. System probes share
+    /// one sampler and query metrics one Prometheus client (one connection pool).
     pub fn of(config: &Config, keep: impl Fn(&Metric) -> bool) -> Sampler {
-        let system = Arc::new(SystemSampler::new());
-        let client = config
-            .prometheus
-            .as_ref()
-            .map(|p| PromClient::new(p).map(Arc::new));
+        let shared = Shared::new(config.prometheus.as_ref());
         let slots = config
             .metrics
             .iter()
             .filter(|m| keep(m))
-            .map(|m| {
-                let slot = match (&m.source, &client) {
-                    (MetricSource::Probe(p), _) => Slot::Source(sources::build(p, &system)),
-                    (MetricSource::Query(_), Some(Ok(c))) => QueryMetric::new(m, Arc::clone(c))
-                        .map(Slot::Query)
-                        .unwrap_or_else(|| Slot::Unavailable("not a query".into())),
-                    (MetricSource::Query(_), Some(Err(e))) => Slot::Unavailable(e.clone()),
-                    (MetricSource::Query(_), None) => {
-                        Slot::Unavailable("no source.prometheus configured".into())
-                    }
-                };
-                (m.name.clone(), slot)
-            })
+            .map(|m| (m.name.clone(), sources::build(m, &shared)))
             .collect();
         Sampler { slots }
     }
@@ -83,17 +57,10 @@ impl Sampler {
                 }
             };
             let reading = match slot {
-                Slot::Unavailable(why) => Reading::Missing(why.clone()),
-                Slot::Source(src) => {
+                Err(why) => Reading::Missing(why.clone()),
+                Ok(src) => {
                     let (until, why) = bounded(src.timeout() + Duration::from_millis(250));
-                    match tokio::time::timeout_at(until, src.sample()).await {
-                        Ok(r) => r,
-                        Err(_) => Reading::Missing(why),
-                    }
-                }
-                Slot::Query(q) => {
-                    let (until, why) = bounded(q.timeout() + Duration::from_millis(250));
-                    match tokio::time::timeout_at(until, q.sample()).await {
+                    match tokio::time::timeout_at(until, src.sample(name)).await {
                         Ok(samples) => return samples,
                         Err(_) => Reading::Missing(why),
                     }

@@ -4,14 +4,17 @@
 //! unknown keys rejected, and checks every cross-reference. Any problem is a [`ConfigError`]
 //! naming file, line and field; nothing is run before the whole config is valid.
 
+pub mod channels;
 pub mod defaults;
 pub mod interp;
+pub mod limits;
 pub mod locate;
+pub mod notify;
 pub mod promrules;
 pub mod raw;
 
 use crate::model::default_severity;
-use crate::sources::ProbeSpec;
+pub use crate::sources::{Metric, MetricSource, PrometheusConfig};
 use locate::Locations;
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
 use sha2::{Digest, Sha256};
@@ -52,27 +55,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Where a metric's samples come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MetricSource {
-    /// A PromQL instant query giving one number (or one per series with `per_series`).
-    Query(String),
-    /// A local probe.
-    Probe(ProbeSpec),
-}
-
-/// One watched metric.
-#[derive(Debug, Clone)]
-pub struct Metric {
-    pub name: String,
-    pub source: MetricSource,
-    pub on_missing: OnMissing,
-    pub on_empty: OnEmpty,
-    /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
-    pub consecutive_errors: u32,
-    pub per_series: bool,
-}
-
 /// `rollback:` validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollbackConfig {
@@ -80,15 +62,6 @@ pub struct RollbackConfig {
     pub command: Vec<String>,
     pub timeout: Duration,
     /// Further attempts after a failed first one.
-    pub retries: u32,
-}
-
-/// `source.prometheus:` validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PrometheusConfig {
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub timeout: Duration,
     pub retries: u32,
 }
 
@@ -105,7 +78,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub rollback: RollbackConfig,
     pub policy: Policy,
-    pub notify: Option<serde_yaml::Value>,
+    /// The validated `notify:` section.
+    pub notify: Option<notify::NotifyConfig>,
     pub store_path: Option<PathBuf>,
     pub retention: Duration,
     /// SHA-256 of every config text read, to tell runs made with different configs apart.
@@ -210,6 +184,7 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
         field: String::new(),
         message: msg,
     })?;
+    refuse_hostile(name, &text)?;
     let source = Source {
         name: name.to_string(),
         locations: Locations::of(&text),
@@ -219,6 +194,18 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     }
     let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
     Ok((value, source))
+}
+
+/// Refuses YAML nested too deep or expanding too far through aliases, before any parser
+/// builds it (see [`limits`]).
+fn refuse_hostile(name: &str, text: &str) -> Result<(), ConfigError> {
+    limits::check_yaml(text).map_err(|e| ConfigError {
+        file: name.to_string(),
+        line: e.line,
+        column: e.column,
+        field: String::new(),
+        message: e.message,
+    })
 }
 
 /// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
@@ -303,6 +290,7 @@ pub fn parse_text(
                 format!("cannot read `{inc_name}`: {e}"),
             )
         })?;
+        refuse_hostile(&inc_name, &inc_text)?;
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
@@ -410,7 +398,8 @@ pub fn parse_text(
                 MetricSource::Query(q)
             }
             (None, Some(p)) => {
-                validate_probe(&p).map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
+                p.validate()
+                    .map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
                 MetricSource::Probe(p)
             }
         };
@@ -575,9 +564,12 @@ pub fn parse_text(
         }
     }
 
-    if let Some(n) = &raw.notify {
-        crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
-    }
+    let notify = match &raw.notify {
+        Some(n) => Some(
+            notify::NotifyConfig::from_value(n).map_err(|(field, msg)| main.err(&field, msg))?,
+        ),
+        None => None,
+    };
 
     if let Some(p) = prometheus.as_ref().filter(|p| p.timeout > interval) {
         warnings.push(format!(
@@ -597,7 +589,7 @@ pub fn parse_text(
         rules: out_rules,
         rollback,
         policy,
-        notify: raw.notify,
+        notify,
         store_path: store.url.or(store.path).map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
@@ -659,32 +651,6 @@ fn valid_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn validate_probe(p: &ProbeSpec) -> Result<(), String> {
-    match p {
-        ProbeSpec::Http(h) => {
-            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-                return Err(format!("http.url `{}` is not an http(s) URL", h.url));
-            }
-            if h.timeout.is_zero() {
-                return Err("http.timeout must be greater than 0".into());
-            }
-        }
-        ProbeSpec::Tcp(t) => {
-            if !t.address.contains(':') {
-                return Err(format!("tcp.address `{}` must be host:port", t.address));
-            }
-        }
-        ProbeSpec::Command(c) => {
-            if c.argv().is_empty() || c.argv()[0].trim().is_empty() {
-                return Err("command needs at least the program to run".into());
-            }
-        }
-        ProbeSpec::System(_) => {}
-        ProbeSpec::Log(l) => l.validate()?,
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub include: Vec<String>,
     pub rollback: Option<RawRollback>,
-    /// Notification channels and routes (validated by the notify module).
+    /// Notification channels and routes (validated by `config::notify`).
     pub notify: Option<serde_yaml::Value>,
     pub store: Option<RawStore>,
 }

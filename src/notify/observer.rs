@@ -3,11 +3,11 @@
 //! own tokio task, bounded by its channel's timeout; `on_finish` waits for them at most as
 //! long as the slowest could take, then gives up on stragglers and records them.
 
-use super::config::NotifyConfig;
 use super::message::{dedup_key, rfc3339, Event, Message};
 use super::routing::{self, FireAction};
 use super::state::{AlertState, Attempt};
 use super::{redact, Channel};
+use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
 use crate::observe::{Observer, RunContext};

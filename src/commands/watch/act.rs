@@ -126,41 +126,24 @@ pub async fn act(
 }
 
 /// A rollback, once started, is never abandoned half-way by an interrupt: the first
-/// SIGINT/SIGTERM lets it finish within its timeout; a second one stops it (exit 4).
+/// SIGINT/SIGTERM lets it finish within its timeout; a second one ends its whole process
+/// group and no retry starts (exit 4).
 async fn run_through_signals(
     plan: &RollbackPlan<'_>,
     signals: &mut Signals,
     acted: &mut Acted,
 ) -> RollbackRecord {
-    let started = now_ms();
-    let exec = rollback::execute(plan, now_ms);
-    tokio::pin!(exec);
-    loop {
-        tokio::select! {
-            r = &mut exec => return r,
-            _ = signals.recv() => {
-                if !acted.interrupted_during_rollback {
-                    acted.interrupted_during_rollback = true;
-                    errln!("signal received: letting the rollback finish (a second signal stops it)");
-                    continue;
-                }
-                errln!("second signal: stopping the rollback — a human must act");
-                // Dropping the attempt kills the command (kill_on_drop).
-                return RollbackRecord {
-                    trigger: plan.trigger.to_string(),
-                    started_at: started,
-                    ended_at: now_ms(),
-                    attempts: 1,
-                    argv: plan.config.command.clone(),
-                    exit_status: None,
-                    ok: false,
-                    stdout: String::new(),
-                    stderr: String::new(),
-                    reason: "rollback stopped by a second signal".into(),
-                };
-            }
-        }
-    }
+    let first = std::cell::Cell::new(false);
+    let cancel = async {
+        signals.recv().await;
+        first.set(true);
+        errln!("signal received: letting the rollback finish (a second signal stops it)");
+        signals.recv().await;
+        errln!("second signal: stopping the rollback — a human must act");
+    };
+    let record = rollback::execute_until(plan, now_ms, cancel).await;
+    acted.interrupted_during_rollback = first.get();
+    record
 }
 
 /// Writes the anomalies file the rollback command reads through `VZ_ANOMALIES_FILE`, before

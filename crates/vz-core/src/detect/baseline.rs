@@ -184,6 +184,33 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     })
 }
 
+impl super::Detector for BaselineParams {
+    fn name(&self) -> &'static str {
+        "baseline"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.p_value > 0.0 && self.p_value <= 1.0) {
+            return super::invalid("p_value", "must be in (0, 1]");
+        }
+        if !(self.max_change >= 0.0 && self.max_change.is_finite()) {
+            return super::invalid("max_change", "must be 0% or more");
+        }
+        if self.min_samples == 0 {
+            return super::invalid("min_samples", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn needs_baseline(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

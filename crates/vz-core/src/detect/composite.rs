@@ -4,7 +4,7 @@
 //! the gate evaluates composites after the plain rules of the tick, so what they see is
 //! this tick's state. Pure: the caller passes the booleans.
 
-use super::Finding;
+use super::{evaluated_by_gate, Detector, Finding, Input, Outcome};
 use crate::model::{fmt_num, Expected};
 use serde::Deserialize;
 
@@ -37,9 +37,13 @@ pub struct CompositeParams {
     pub weights: Option<Vec<f64>>,
 }
 
-impl CompositeParams {
+impl Detector for CompositeParams {
+    fn name(&self) -> &'static str {
+        "composite"
+    }
+
     /// Checks the combination is well formed; (field, message) on error.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
         let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
         if self.rules.is_empty() {
             return bad("rules", "needs at least one rule");
@@ -70,6 +74,13 @@ impl CompositeParams {
         Ok(())
     }
 
+    /// The gate combines the referenced rules' states with [`evaluate`].
+    fn evaluate(&self, _input: &Input) -> Outcome {
+        evaluated_by_gate(self.name())
+    }
+}
+
+impl CompositeParams {
     fn weight(&self, i: usize) -> f64 {
         self.weights.as_ref().map_or(1.0, |w| w[i])
     }

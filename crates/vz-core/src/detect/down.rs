@@ -3,7 +3,7 @@
 //! Like Prometheus' `for`: down at ticks 0 s, 30 s and 60 s with `for: 60s` is active at the
 //! 60 s tick. A missing reading ("could not measure") is neither up nor down: no answer.
 
-use super::{Finding, Input, NoAnswer, Outcome};
+use super::{invalid, Detector, Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Expected, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -86,6 +86,31 @@ pub fn evaluate(params: &DownParams, input: &Input) -> Outcome {
         statistic: "down seconds",
         reason,
     })
+}
+
+impl Detector for DownParams {
+    fn name(&self) -> &'static str {
+        "down"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.for_duration.is_zero() {
+            return invalid("for", "must be greater than 0");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn watches_down(&self) -> bool {
+        true
+    }
+
+    fn default_kind(&self) -> &'static str {
+        "SERVICE_DOWN"
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use super::stats::watched_only;
 use super::threshold::latest_point;
 use super::zscore::require_baseline;
-use super::{Baseline, Finding, Input, Outcome};
+use super::{invalid, Baseline, Detector, Finding, Input, Outcome};
 use crate::model::{fmt_num, Direction, Expected};
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +149,27 @@ pub fn evaluate(params: &IqrParams, input: &Input) -> Outcome {
         statistic: "value",
         reason,
     })
+}
+
+impl Detector for IqrParams {
+    fn name(&self) -> &'static str {
+        "iqr"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.k >= 0.0 && self.k.is_finite()) {
+            return invalid("k", "must be 0 or more");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn needs_baseline(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! micro-trees (`isolation_forest_avx2.rs`), both bit-identical to the node-by-node walk
 //! kept here.
 
-use super::{Finding, NoAnswer, Outcome};
+use super::{evaluated_by_gate, invalid, Detector, Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Expected};
 use serde::Deserialize;
 
@@ -429,6 +429,53 @@ pub fn evaluate(
         statistic: "isolation score",
         reason,
     })
+}
+
+impl Detector for ForestParams {
+    fn name(&self) -> &'static str {
+        "isolation_forest"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.metrics.len() < 2 {
+            return invalid(
+                "metrics",
+                "needs at least 2 metrics (one metric: use zscore or iqr)",
+            );
+        }
+        if !(1..=10_000).contains(&self.trees) {
+            return invalid("trees", "must be between 1 and 10000");
+        }
+        if self.sample_size < 2 {
+            return invalid("sample_size", "must be at least 2");
+        }
+        if self.threshold.is_some_and(|t| !(t > 0.0 && t < 1.0)) {
+            return invalid("threshold", "must be in (0, 1): an isolation score");
+        }
+        if self.contamination.is_some_and(|c| !(c > 0.0 && c <= 0.5)) {
+            return invalid("contamination", "must be in (0, 0.5]");
+        }
+        if self.threshold.is_some() && self.contamination.is_some() {
+            return invalid(
+                "threshold",
+                "give either threshold or contamination, not both",
+            );
+        }
+        Ok(())
+    }
+
+    /// The gate judges the joint vector with [`evaluate`]; one series alone has no answer.
+    fn evaluate(&self, _input: &Input) -> Outcome {
+        evaluated_by_gate(self.name())
+    }
+
+    fn needs_baseline(&self) -> bool {
+        true
+    }
+
+    fn joint_metrics(&self) -> Option<&[String]> {
+        Some(&self.metrics)
+    }
 }
 
 #[cfg(test)]

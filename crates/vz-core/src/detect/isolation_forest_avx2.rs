@@ -44,6 +44,10 @@ const LEFT: i32 = i32::MAX;
 struct Micro([i32; 8]);
 
 /// The forest in micro-tree form with the per-feature rank tables.
+///
+/// Only [`Avx2::new`] makes one, and only after finding AVX2 and POPCNT on this CPU: holding
+/// an `Avx2` is the proof the `unsafe` `#[target_feature]` functions below rely on, so the
+/// CPU is checked once per forest, not per call.
 #[derive(Debug, Clone)]
 pub(super) struct Avx2 {
     stages: usize,
@@ -143,8 +147,9 @@ impl Avx2 {
         for (b, block) in acc.chunks_mut(BLOCK).enumerate() {
             let rows = &data[b * BLOCK * self.dims..(b * BLOCK + block.len()) * self.dims];
             let ranks = &mut ranks[..block.len()];
-            // SAFETY (all three calls): `new` built `self` only after finding AVX2 and
-            // POPCNT on this CPU.
+            // SAFETY (both calls): `new` built `self` only after finding AVX2 and POPCNT on
+            // this CPU; `ranks` and `block` have the same length, and `rows` holds that many
+            // rows of `self.dims` values.
             unsafe { self.rank_rows(rows, ranks) };
             for t in 0..self.trees {
                 unsafe {
@@ -161,6 +166,10 @@ impl Avx2 {
 
     /// Writes each row's ranks, shifted left by 3, into `out` (one feature at a time, so
     /// one rank table is in use at once).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 and POPCNT (true of any `Avx2`, see [`Avx2::new`]).
     #[target_feature(enable = "avx2,popcnt")]
     unsafe fn rank_rows(&self, rows: &[f64], out: &mut [[i32; 8]]) {
         for (f, ranker) in self.rankers.iter().enumerate() {
@@ -171,9 +180,16 @@ impl Avx2 {
     }
 
     /// Runs the ranked `rows` through tree `t`, adding path lengths to `acc`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 (true of any `Avx2`, see [`Avx2::new`]); `STAGES` must be
+    /// `self.stages`, `t < self.trees`, `rows.len() == acc.len()` and every row's ranks must
+    /// come from `rank_rows` of this forest (so each is below its feature's cut count). The
+    /// first two and the lengths are asserted; the reads below rely on them.
     #[target_feature(enable = "avx2")]
     unsafe fn tree_block<const STAGES: usize>(&self, t: usize, rows: &[[i32; 8]], acc: &mut [f64]) {
-        assert!(STAGES == self.stages && rows.len() == acc.len());
+        assert!(STAGES == self.stages && t < self.trees && rows.len() == acc.len());
         let tree = self.micro[t * self.per_tree..(t + 1) * self.per_tree].as_ptr();
         // Byte address of each stage's first micro-tree; `k` below is a byte offset in it.
         let mut stage = [tree.cast::<u8>(); MAX_STAGES];
@@ -222,8 +238,14 @@ const fn stage_start(s: usize) -> usize {
 }
 
 /// One micro-tree step for the ranked row `x`: the exit (times 32) from the micro-tree at
-/// `at`. Inlined into the AVX2 caller; only called from there.
-#[inline(always)]
+/// `at`. Inlined into its one caller, `tree_block`, which has the same target features.
+///
+/// # Safety
+///
+/// The CPU must support AVX2; `at` must point to a 32-byte aligned [`Micro`] (a micro-tree
+/// of this forest) and `exit` be the forest's exit table (every entry of which is in range).
+#[target_feature(enable = "avx2")]
+#[inline]
 unsafe fn step(exit: &[u8; 256], x: __m256i, at: *const u8) -> usize {
     let node = _mm256_load_si256(at.cast::<__m256i>());
     let right = _mm256_cmpgt_epi32(_mm256_permutevar8x32_epi32(x, node), node);
@@ -295,7 +317,14 @@ impl Ranker {
     /// Cuts `<= x`. Exact: cuts in earlier buckets are `< x` and in later ones `> x` (the
     /// bucket is monotone in `x`), and the `SCAN` cuts from `x`'s bucket's start count the
     /// rest (cuts of later buckets among them, and the NaN padding, are not `<= x`).
-    #[inline(always)]
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 and POPCNT, and `self` must come from [`Ranker::new`] (its
+    /// `SCAN` NaN padding keeps the 8-wide read inside `cuts`). Inlined into its one
+    /// caller, `rank_rows`, which has the same target features.
+    #[target_feature(enable = "avx2,popcnt")]
+    #[inline]
     unsafe fn rank(&self, x: f64) -> u32 {
         if self.start.is_empty() {
             let n = self.cuts.len() - SCAN;

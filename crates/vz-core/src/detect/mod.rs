@@ -79,16 +79,91 @@ pub enum NoAnswer {
 /// The outcome of running one detector on one tick.
 pub type Outcome = Result<Finding, NoAnswer>;
 
-/// A rule's `detector:` as written in config: one key naming the detector, its params inside.
-/// The single place that knows every detector.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum DetectorSpec {
+/// One detector: its config name, how its params are checked and how it judges a tick.
+///
+/// Each detector implements this on its params type, in its own file beside its pure
+/// `evaluate` function; [`DetectorSpec`] is the one list of them. To add a detector, copy
+/// `threshold.rs`, then add one `pub mod` line and one line to `detectors!` below.
+pub trait Detector {
+    /// The config key (`threshold`, `zscore`, …), as in the rule's `detector:`.
+    fn name(&self) -> &'static str;
+
+    /// Checks parameter ranges; on error returns (field, message), the field relative to
+    /// the detector (`value`, not `threshold.value`).
+    fn validate(&self) -> Result<(), (String, String)> {
+        Ok(())
+    }
+
+    /// Judges one tick of one metric.
+    fn evaluate(&self, input: &Input) -> Outcome;
+
+    /// Whether it compares against a pre-deploy baseline.
+    fn needs_baseline(&self) -> bool {
+        false
+    }
+
+    /// Whether it judges `down` readings rather than values.
+    fn watches_down(&self) -> bool {
+        false
+    }
+
+    /// The metrics it reads when they are not the rule's one `metric`.
+    fn joint_metrics(&self) -> Option<&[String]> {
+        None
+    }
+
+    /// Kind used when a rule names none.
+    fn default_kind(&self) -> &'static str {
+        "HIGH_LATENCY"
+    }
+}
+
+/// Builds a (field, message) validation error for [`Detector::validate`].
+pub(crate) fn invalid(field: &str, msg: &str) -> Result<(), (String, String)> {
+    Err((field.to_string(), msg.to_string()))
+}
+
+/// The answer of the detectors the gate evaluates itself (they do not judge one series).
+pub(crate) fn evaluated_by_gate(name: &str) -> Outcome {
+    Err(NoAnswer::NotEnoughData(format!(
+        "{name} is evaluated by the gate"
+    )))
+}
+
+/// Declares [`DetectorSpec`] and its one dispatch from a single list of `Variant(Params)`.
+macro_rules! detectors {
+    ($($(#[$doc:meta])* $variant:ident($params:ty),)*) => {
+        /// A rule's `detector:` as written in config: one key naming the detector, its params
+        /// inside. The single place that knows every detector.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        pub enum DetectorSpec {
+            $($(#[$doc])* $variant($params),)*
+        }
+
+        impl DetectorSpec {
+            /// The detector behind the spec: the one dispatch over every detector.
+            pub fn detector(&self) -> &dyn Detector {
+                match self {
+                    $(DetectorSpec::$variant(p) => p,)*
+                }
+            }
+        }
+    };
+}
+
+detectors! {
+    /// Latest value against a fixed bound.
     Threshold(threshold::ThresholdParams),
+    /// Latest value in standard deviations from the baseline.
     Zscore(zscore::ZscoreParams),
+    /// Latest value outside the baseline's Tukey fences.
     Iqr(iqr::IqrParams),
+    /// Window statistic against the baseline's, with a significance test.
     Baseline(baseline::BaselineParams),
+    /// Least-squares slope of the window.
     Trend(trend::TrendParams),
+    /// How long the target has been down.
     Down(down::DownParams),
     /// Multivariate: evaluated by the gate on the joint latest vector of `metrics`.
     IsolationForest(isolation_forest::ForestParams),
@@ -99,56 +174,27 @@ pub enum DetectorSpec {
 impl DetectorSpec {
     /// The detector's config name.
     pub fn name(&self) -> &'static str {
-        match self {
-            DetectorSpec::Threshold(_) => "threshold",
-            DetectorSpec::Zscore(_) => "zscore",
-            DetectorSpec::Iqr(_) => "iqr",
-            DetectorSpec::Baseline(_) => "baseline",
-            DetectorSpec::Trend(_) => "trend",
-            DetectorSpec::Down(_) => "down",
-            DetectorSpec::IsolationForest(_) => "isolation_forest",
-            DetectorSpec::Composite(_) => "composite",
-        }
+        self.detector().name()
     }
 
     /// Runs the detector on one tick.
     pub fn evaluate(&self, input: &Input) -> Outcome {
-        match self {
-            DetectorSpec::Threshold(p) => threshold::evaluate(p, input),
-            DetectorSpec::Zscore(p) => zscore::evaluate(p, input),
-            DetectorSpec::Iqr(p) => iqr::evaluate(p, input),
-            DetectorSpec::Baseline(p) => baseline::evaluate(p, input),
-            DetectorSpec::Trend(p) => trend::evaluate(p, input),
-            DetectorSpec::Down(p) => down::evaluate(p, input),
-            // Neither judges one series: the gate calls them with what they need.
-            DetectorSpec::IsolationForest(_) | DetectorSpec::Composite(_) => Err(
-                NoAnswer::NotEnoughData(format!("{} is evaluated by the gate", self.name())),
-            ),
-        }
+        self.detector().evaluate(input)
     }
 
     /// Whether the detector compares against a pre-deploy baseline.
     pub fn needs_baseline(&self) -> bool {
-        matches!(
-            self,
-            DetectorSpec::Zscore(_)
-                | DetectorSpec::Iqr(_)
-                | DetectorSpec::Baseline(_)
-                | DetectorSpec::IsolationForest(_)
-        )
+        self.detector().needs_baseline()
     }
 
     /// Whether the detector judges `down` readings rather than values.
     pub fn watches_down(&self) -> bool {
-        matches!(self, DetectorSpec::Down(_))
+        self.detector().watches_down()
     }
 
     /// The metrics this detector reads when they are not the rule's one `metric`.
     pub fn joint_metrics(&self) -> Option<&[String]> {
-        match self {
-            DetectorSpec::IsolationForest(p) => Some(&p.metrics),
-            _ => None,
-        }
+        self.detector().joint_metrics()
     }
 
     /// The rules a composite combines.
@@ -161,78 +207,59 @@ impl DetectorSpec {
 
     /// Kind used when a rule names none.
     pub fn default_kind(&self) -> &'static str {
-        match self {
-            DetectorSpec::Down(_) => "SERVICE_DOWN",
-            DetectorSpec::Trend(_) => "MEMORY_LEAK",
-            _ => "HIGH_LATENCY",
+        self.detector().default_kind()
+    }
+
+    /// Checks parameter ranges; on error returns (`detector.field`, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        self.detector()
+            .validate()
+            .map_err(|(field, msg)| (format!("{}.{field}", self.name()), msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every detector's `name()` is the key that deserializes to it, so errors and reports
+    /// name the key the user wrote.
+    #[test]
+    fn each_name_is_its_config_key() {
+        let yaml = r#"
+- threshold: { op: ">", value: 1 }
+- zscore: {}
+- iqr: {}
+- baseline: {}
+- trend: { min_slope_per_min: 1 }
+- down: {}
+- isolation_forest: { metrics: [a, b] }
+- composite: { op: or, rules: [a] }
+"#;
+        let specs: Vec<serde_yaml::Value> = serde_yaml::from_str(yaml).unwrap();
+        assert_eq!(specs.len(), 8);
+        for v in specs {
+            let key = v
+                .as_mapping()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string();
+            let spec: DetectorSpec = serde_yaml::with::singleton_map::deserialize(v).unwrap();
+            assert_eq!(spec.name(), key);
+            assert_eq!(spec.validate(), Ok(()), "{key}: defaults are valid");
         }
     }
 
-    /// Checks parameter ranges; on error returns (sub-field, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        let bad =
-            |field: &str, msg: &str| Err((format!("{}.{field}", self.name()), msg.to_string()));
-        match self {
-            DetectorSpec::Threshold(p) if !p.value.is_finite() => {
-                bad("value", "must be a finite number")
-            }
-            DetectorSpec::Zscore(p) if !(p.threshold > 0.0 && p.threshold.is_finite()) => {
-                bad("threshold", "must be a positive number")
-            }
-            DetectorSpec::Iqr(p) if !(p.k >= 0.0 && p.k.is_finite()) => {
-                bad("k", "must be 0 or more")
-            }
-            DetectorSpec::Baseline(p) if !(p.p_value > 0.0 && p.p_value <= 1.0) => {
-                bad("p_value", "must be in (0, 1]")
-            }
-            DetectorSpec::Baseline(p) if !(p.max_change >= 0.0 && p.max_change.is_finite()) => {
-                bad("max_change", "must be 0% or more")
-            }
-            DetectorSpec::Baseline(p) if p.min_samples == 0 => {
-                bad("min_samples", "must be at least 1")
-            }
-            DetectorSpec::Trend(p) if !(0.0..=1.0).contains(&p.min_r2) => {
-                bad("min_r2", "must be in [0, 1]")
-            }
-            DetectorSpec::Trend(p) if p.min_points < 2 => bad("min_points", "must be at least 2"),
-            DetectorSpec::Trend(p) if !p.min_slope_per_min.is_finite() => {
-                bad("min_slope_per_min", "must be a finite number")
-            }
-            DetectorSpec::Down(p) if p.for_duration.is_zero() => {
-                bad("for", "must be greater than 0")
-            }
-            DetectorSpec::IsolationForest(p) if p.metrics.len() < 2 => bad(
-                "metrics",
-                "needs at least 2 metrics (one metric: use zscore or iqr)",
-            ),
-            DetectorSpec::IsolationForest(p) if !(1..=10_000).contains(&p.trees) => {
-                bad("trees", "must be between 1 and 10000")
-            }
-            DetectorSpec::IsolationForest(p) if p.sample_size < 2 => {
-                bad("sample_size", "must be at least 2")
-            }
-            DetectorSpec::IsolationForest(p)
-                if p.threshold.is_some_and(|t| !(t > 0.0 && t < 1.0)) =>
-            {
-                bad("threshold", "must be in (0, 1): an isolation score")
-            }
-            DetectorSpec::IsolationForest(p)
-                if p.contamination.is_some_and(|c| !(c > 0.0 && c <= 0.5)) =>
-            {
-                bad("contamination", "must be in (0, 0.5]")
-            }
-            DetectorSpec::IsolationForest(p)
-                if p.threshold.is_some() && p.contamination.is_some() =>
-            {
-                bad(
-                    "threshold",
-                    "give either threshold or contamination, not both",
-                )
-            }
-            DetectorSpec::Composite(p) => {
-                p.validate().map_err(|(f, m)| (format!("composite.{f}"), m))
-            }
-            _ => Ok(()),
-        }
+    #[test]
+    fn validation_errors_are_prefixed_with_the_detector_name() {
+        let v: serde_yaml::Value = serde_yaml::from_str("zscore: { threshold: -1 }").unwrap();
+        let spec: DetectorSpec = serde_yaml::with::singleton_map::deserialize(v).unwrap();
+        let (field, msg) = spec.validate().unwrap_err();
+        assert_eq!(field, "zscore.threshold");
+        assert_eq!(msg, "must be a positive number");
     }
 }

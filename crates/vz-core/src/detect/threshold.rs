@@ -1,6 +1,6 @@
 //! `threshold`: is the latest value beyond a fixed bound (`> 5`, `<= 0.99`, …)?
 
-use super::{Finding, Input, NoAnswer, Outcome};
+use super::{invalid, Detector, Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Expected};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -106,6 +106,23 @@ pub fn evaluate(params: &ThresholdParams, input: &Input) -> Outcome {
         statistic: "value",
         reason,
     })
+}
+
+impl Detector for ThresholdParams {
+    fn name(&self) -> &'static str {
+        "threshold"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !self.value.is_finite() {
+            return invalid("value", "must be a finite number");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! A window statistic: it answers even when the latest tick was missing, from the values
 //! the window holds. Needs no baseline.
 
-use super::{Finding, Input, NoAnswer, Outcome};
+use super::{invalid, Detector, Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Direction, Expected, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +160,33 @@ pub fn evaluate(params: &TrendParams, input: &Input) -> Outcome {
         statistic: "slope/min",
         reason,
     })
+}
+
+impl Detector for TrendParams {
+    fn name(&self) -> &'static str {
+        "trend"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(0.0..=1.0).contains(&self.min_r2) {
+            return invalid("min_r2", "must be in [0, 1]");
+        }
+        if self.min_points < 2 {
+            return invalid("min_points", "must be at least 2");
+        }
+        if !self.min_slope_per_min.is_finite() {
+            return invalid("min_slope_per_min", "must be a finite number");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn default_kind(&self) -> &'static str {
+        "MEMORY_LEAK"
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use super::stats::{side, watched_only};
 use super::threshold::latest_point;
-use super::{Baseline, Finding, Input, NoAnswer, Outcome};
+use super::{invalid, Baseline, Detector, Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Direction, Expected};
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +189,27 @@ pub fn evaluate(params: &ZscoreParams, input: &Input) -> Outcome {
         statistic: if params.robust { "robust z" } else { "z" },
         reason,
     })
+}
+
+impl Detector for ZscoreParams {
+    fn name(&self) -> &'static str {
+        "zscore"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.threshold > 0.0 && self.threshold.is_finite()) {
+            return invalid("threshold", "must be a positive number");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn needs_baseline(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,10 @@ impl Point {
     }
 }
 
+/// Most ticks one series may expand to (a day at 1 s is 86,400): `1x1000000000` is a
+/// typo or an attack, refused before anything is allocated.
+pub const MAX_POINTS: usize = 100_000;
+
 /// Expands a series into its ticks; the error names the bad token.
 pub fn expand(s: &SeriesText) -> Result<Vec<Point>, String> {
     let text = match s {
@@ -53,10 +57,22 @@ pub fn expand(s: &SeriesText) -> Result<Vec<Point>, String> {
     Ok(out)
 }
 
+/// `n` repetitions plus the first point, if they fit in the series after `have` points.
+fn checked_count(n: Option<u64>, have: usize) -> Result<usize, String> {
+    let total = n
+        .map_or(Some(1), |n| n.checked_add(1))
+        .and_then(|t| usize::try_from(t).ok())
+        .filter(|t| have.checked_add(*t).is_some_and(|all| all <= MAX_POINTS));
+    total.ok_or_else(|| format!("the series would expand to more than {MAX_POINTS} points"))
+}
+
 fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
     let (head, times) = match tok.rsplit_once('x') {
         Some((h, n)) if !h.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
-            (h, Some(n.parse::<usize>().map_err(|e| e.to_string())?))
+            let n = n.parse::<u64>().map_err(|_| {
+                format!("count `{n}` is too large (a series has at most {MAX_POINTS} points)")
+            })?;
+            (h, Some(n))
         }
         _ => (tok, None),
     };
@@ -65,8 +81,9 @@ fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
         "down" => Some(Point::Down),
         _ => None,
     };
+    let count = checked_count(times, out.len())?;
     if let Some(p) = special {
-        out.extend(std::iter::repeat_n(p, times.map_or(1, |n| n + 1)));
+        out.extend(std::iter::repeat_n(p, count));
         return Ok(());
     }
     // `a+b` / `a-b`: the sign after the first character separates start and step.
@@ -85,7 +102,7 @@ fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
     let step: f64 = step
         .parse()
         .map_err(|_| format!("`{step}` is not a number"))?;
-    for k in 0..=times.unwrap_or(0) {
+    for k in 0..count {
         out.push(Point::Value(start + step * k as f64));
     }
     Ok(())
@@ -124,5 +141,23 @@ mod tests {
         assert!(e.starts_with("`abc`"), "{e}");
         let e = expand(&SeriesText::Text("1+2".into())).unwrap_err();
         assert!(e.contains("needs a count"), "{e}");
+    }
+
+    #[test]
+    fn huge_counts_are_refused_not_allocated_or_wrapped() {
+        for text in [
+            "1x1000000000",
+            "_x18446744073709551615",
+            "downx18446744073709551616",
+            "1+1x99999999999999999999999",
+        ] {
+            let e = expand(&SeriesText::Text(text.into())).unwrap_err();
+            assert!(e.contains(&MAX_POINTS.to_string()), "{text}: {e}");
+        }
+        // The cap is on the whole series, not each token.
+        let half = format!("1x{} 2x{}", MAX_POINTS / 2, MAX_POINTS / 2);
+        assert!(expand(&SeriesText::Text(half)).is_err());
+        let fits = format!("1x{}", MAX_POINTS - 1);
+        assert_eq!(vals(&fits).len(), MAX_POINTS);
     }
 }
