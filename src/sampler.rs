@@ -66,6 +66,18 @@ impl Sampler {
         self.slots.is_empty()
     }
 
+    /// What the latest tick told about its series beyond their readings (alert series:
+    /// value, rendered summary, labels), for [`crate::gate::Gate::set_notes`].
+    pub fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.slots
+            .iter()
+            .flat_map(|(_, slot)| match slot {
+                Slot::Query(q) => q.notes(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     /// Samples every metric once, concurrently. A source that overruns its timeout (plus a
     /// small grace) yields a missing reading; it never holds up the tick beyond that.
     /// A per-series query metric yields one sample per series.

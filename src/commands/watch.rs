@@ -100,6 +100,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             _ = &mut shutdown => { interrupted = true; break; }
         };
         let t0 = Instant::now();
+        gate.set_notes(sampler.notes());
         let report = gate.tick(tick_at, &samples);
         if let Err(e) =
             store.record_tick(&run_id, tick_at, &samples, &report.fired, &report.resolved)

@@ -309,6 +309,8 @@ pub struct QueryMetric {
     known: Mutex<BTreeSet<String>>,
     /// Last missing reason logged per series, so a down server logs once, not every tick.
     logged: Mutex<HashMap<String, (String, u32)>>,
+    /// Set when the metric runs a Prometheus alert.
+    alert: Option<alerts::AlertState>,
 }
 
 impl QueryMetric {
@@ -325,7 +327,14 @@ impl QueryMetric {
             client,
             known: Mutex::new(BTreeSet::new()),
             logged: Mutex::new(HashMap::new()),
+            alert: metric.alert.clone().map(alerts::AlertState::new),
         })
+    }
+
+    /// What the gate should know about the series of the latest tick beyond their readings
+    /// (an alert's values, rendered summaries and labels); empty for other metrics.
+    pub fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.alert.as_ref().map(|a| a.notes()).unwrap_or_default()
     }
 
     /// The PromQL text.
@@ -348,6 +357,11 @@ impl QueryMetric {
     /// reading with its reason. Missing readings are logged to stderr when they start or
     /// change, and the recovery when they end.
     pub async fn sample(&self) -> Vec<Sample> {
+        if let Some(alert) = &self.alert {
+            let samples = alert.sample(&self.name, &self.client, &self.known).await;
+            self.log(&samples);
+            return samples;
+        }
         let answer = self.ask().await;
         let samples = self.samples_of(answer);
         self.log(&samples);
@@ -519,5 +533,6 @@ pub fn range_values(
     Ok((out, dropped))
 }
 
+pub mod alerts;
 #[cfg(test)]
 mod tests;

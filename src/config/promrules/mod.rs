@@ -1,12 +1,14 @@
-//! Prometheus alerting-rule files (`groups: [{name, rules: [{alert, expr, for, labels,
-//! annotations}]}]`) accepted in `include:`, converted into our own metrics and rules.
+//! Prometheus rule files (`groups: [{name, rules: [{alert|record, expr, for, labels,
+//! annotations}]}]`) accepted in `include:`, as Prometheus means them.
 //!
-//! Each alert becomes a metric `alert_<snake_name>` with query `count(<expr>)` and
-//! `on_empty: zero` (an alert expression returns no series while all is well), and a rule
-//! `threshold > 0` holding for the alert's `for`: the gate fires when the expression returns
-//! any series for that long, as Prometheus would. Recording rules have nothing to gate and
-//! are reported as skipped. `${…}` is not interpolated in these files: in PromQL it belongs
-//! to `label_replace` (`"${1}"`).
+//! Each alert becomes a per-series metric `alert_<snake_name>` whose query is the alert's
+//! `expr` exactly as written (comments, scalars and all), and a rule `threshold > 0` holding
+//! for the alert's `for`: every label set the expression returns is its own series, with its
+//! own `for` timer, its labels and its rendered `summary`/`description` (see
+//! [`alert::AlertSpec`]). A series already firing before the watch does not count unless it
+//! gets worse (`alerting.pre_existing: ignore | count`). Recording rules are validated and do
+//! not gate. PromQL and annotation templates are checked offline. `${…}` is not interpolated
+//! in these files: in PromQL it belongs to `label_replace` (`"${1}"`).
 //!
 //! Severity mapping from `labels.severity` (case-insensitive):
 //!
@@ -20,61 +22,36 @@
 //! | absent | high |
 //! | anything else | high, with a warning |
 
+pub mod alert;
+mod gofmt;
+pub mod promql;
+mod shapes;
+pub mod template;
+
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
 use super::{ConfigError, Source};
 use crate::detect::threshold::{Op, ThresholdParams};
 use crate::detect::DetectorSpec;
 use crate::model::Severity;
-use serde::Deserialize;
+use alert::{AlertSpec, PreExisting};
+pub use shapes::is_rule_file;
+use shapes::{Document, Group, PromRule};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Whether a YAML text is a Prometheus rule file: a mapping with a top-level `groups` key.
-pub fn is_rule_file(text: &str) -> bool {
-    matches!(
-        serde_yaml::from_str::<serde_yaml::Value>(text),
-        Ok(serde_yaml::Value::Mapping(m)) if m.contains_key("groups")
-    )
+/// How included alert rules treat series already firing before the watch (`alerting:`).
+#[derive(Debug, Clone, Copy)]
+pub struct AlertSettings {
+    pub pre_existing: PreExisting,
+    pub lookback: Duration,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleFile {
-    groups: Vec<Group>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Group {
-    name: String,
-    #[serde(default)]
-    rules: Vec<PromRule>,
-    // Evaluation settings of the Prometheus server; the gate has its own interval.
-    #[serde(default)]
-    #[allow(dead_code)]
-    interval: Option<serde_yaml::Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    limit: Option<serde_yaml::Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    query_offset: Option<serde_yaml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PromRule {
-    alert: Option<String>,
-    record: Option<String>,
-    expr: Option<String>,
-    #[serde(rename = "for", default, deserialize_with = "super::dur::opt_duration")]
-    for_: Option<Duration>,
-    #[serde(default, deserialize_with = "super::dur::opt_duration")]
-    keep_firing_for: Option<Duration>,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
+/// Rule and metric names already taken, across every included file.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub rules: HashSet<String>,
+    pub metrics: HashSet<String>,
 }
 
 /// One converted alert: the metric and rule it became, with its field path in the file.
@@ -86,122 +63,267 @@ pub struct Converted {
     pub field: String,
 }
 
-/// Parses a Prometheus rule file named `name` (positions in `src`) into metrics and rules.
-/// Returns the converted alerts and warning lines (skipped recording rules, unknown
-/// severities, unsupported fields).
+/// Reads the Prometheus rule file `name` into metrics and rules, one list per YAML document
+/// (each with its own positions). Also returns warning lines (recording rules, unknown
+/// severities, `keep_firing_for`).
 pub(super) fn convert(
-    src: &Source,
+    name: &str,
     text: &str,
-) -> Result<(Vec<Converted>, Vec<String>), ConfigError> {
-    let file: RuleFile = serde_yaml::from_str(text).map_err(|e| super::yaml_error_in(src, &e))?;
+    settings: AlertSettings,
+    names: &mut Names,
+) -> Result<(Vec<(Source, Vec<Converted>)>, Vec<String>), ConfigError> {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
-    let mut metric_names = HashSet::new();
-    let mut rule_names = HashSet::new();
-    for (g, group) in file.groups.iter().enumerate() {
-        for (r, rule) in group.rules.iter().enumerate() {
-            let field = format!("groups[{g}].rules[{r}]");
-            let line = src
-                .locations
-                .find(&field)
-                .map(|p| format!(":{}", p.0))
-                .unwrap_or_default();
-            let (alert, expr) = match (&rule.alert, &rule.record, &rule.expr) {
-                (Some(_), Some(_), _) => {
-                    return Err(src.err(&field, "give either `alert` or `record`, not both"))
-                }
-                (None, Some(record), _) => {
-                    warnings.push(format!(
-                        "{}{line}: recording rule `{record}` (group `{}`) skipped: only \
-                         alerting rules gate a deploy",
-                        src.name, group.name
-                    ));
-                    continue;
-                }
-                (None, None, _) => {
-                    return Err(src.err(&field, "needs `alert` (or `record`, which is skipped)"))
-                }
-                (Some(_), None, None) => {
-                    return Err(src.err(&format!("{field}.alert"), "needs an `expr`"))
-                }
-                (Some(a), None, Some(e)) => (a.trim(), e.trim()),
-            };
-            if alert.is_empty() {
-                return Err(src.err(&format!("{field}.alert"), "must not be empty"));
+    let mut group_names: HashSet<String> = HashSet::new();
+    let file = std::path::Path::new(name)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_string());
+    for doc in shapes::documents(name, text)? {
+        let Document {
+            groups,
+            prefix,
+            source: src,
+        } = doc;
+        let mut alerts = Vec::new();
+        for (g, group) in groups.iter().enumerate() {
+            let gfield = format!("{prefix}groups[{g}]");
+            if group.name.trim().is_empty() {
+                return Err(src.err(&format!("{gfield}.name"), "must not be empty"));
             }
-            if expr.is_empty() {
-                return Err(src.err(&format!("{field}.expr"), "must not be empty"));
-            }
-            if rule.keep_firing_for.is_some() {
-                warnings.push(format!(
-                    "{}{line}: alert `{alert}`: keep_firing_for is ignored (an anomaly \
-                     resolves when the expression stops returning series)",
-                    src.name
+            if !group_names.insert(group.name.clone()) {
+                return Err(src.err(
+                    &format!("{gfield}.name"),
+                    format!("group `{}` is repeated in the same file", group.name),
                 ));
             }
-            let severity = match rule.labels.get("severity") {
-                None => Severity::High,
-                Some(s) => severity_of(s).unwrap_or_else(|| {
-                    warnings.push(format!(
-                        "{}{line}: alert `{alert}`: severity `{s}` is not one of critical, \
-                         page, error, high, warning, medium, low, info: treated as high",
-                        src.name
-                    ));
-                    Severity::High
-                }),
-            };
-
-            let base = format!("alert_{}", snake(alert));
-            let metric_name = unique(&base, &mut metric_names, "_");
-            let rule_name = unique(alert, &mut rule_names, "#");
-            let mut annotations = rule.annotations.clone();
-            annotations
-                .entry("alert_expr".into())
-                .or_insert_with(|| expr.to_string());
-            for (k, v) in &rule.labels {
-                if k != "severity" {
-                    annotations
-                        .entry(format!("label_{k}"))
-                        .or_insert_with(|| v.clone());
+            check_labels(&src, &format!("{gfield}.labels"), &group.labels)?;
+            for (r, rule) in group.rules.iter().enumerate() {
+                let field = format!("{gfield}.rules[{r}]");
+                let ctx = RuleCtx {
+                    src: &src,
+                    field: &field,
+                    file: &file,
+                    group,
+                    settings,
+                };
+                if let Some(c) = ctx.convert(rule, names, &mut warnings)? {
+                    alerts.push(c);
                 }
             }
-            out.push(Converted {
-                metric: RawMetric {
-                    query: Some(format!("count({expr})")),
-                    probe: None,
-                    on_missing: OnMissing::Inconclusive,
-                    on_empty: OnEmpty::Zero,
-                    consecutive_errors: None,
-                    per_series: false,
-                    description: Some(format!("series returned by alert `{alert}`")),
-                },
-                rule: RawRule {
-                    name: rule_name,
-                    metric: metric_name.clone(),
-                    detector: DetectorSpec::Threshold(ThresholdParams {
-                        op: Op::Gt,
-                        value: 0.0,
-                    }),
-                    for_: Some(rule.for_.unwrap_or(Duration::ZERO)),
-                    window: None,
-                    kind: Some(upper_snake(alert)),
-                    severity: Some(severity),
-                    failure_limit: None,
-                    consecutive_failures: None,
-                    dry_run: false,
-                    description: rule
-                        .annotations
-                        .get("summary")
-                        .or(rule.annotations.get("description"))
-                        .cloned(),
-                    annotations,
-                },
-                metric_name,
-                field,
-            });
         }
+        out.push((src, alerts));
     }
     Ok((out, warnings))
+}
+
+/// One rule being read, with where it is.
+struct RuleCtx<'a> {
+    src: &'a Source,
+    field: &'a str,
+    file: &'a str,
+    group: &'a Group,
+    settings: AlertSettings,
+}
+
+impl RuleCtx<'_> {
+    fn err(&self, sub: &str, msg: impl Into<String>) -> ConfigError {
+        let f = if sub.is_empty() {
+            self.field.to_string()
+        } else {
+            format!("{}.{sub}", self.field)
+        };
+        self.src.err(&f, msg)
+    }
+
+    fn line(&self) -> String {
+        self.src
+            .locations
+            .find(self.field)
+            .map(|p| format!(":{}", p.0))
+            .unwrap_or_default()
+    }
+
+    /// Validates one rule; an alert becomes a metric and a rule, a recording rule nothing.
+    fn convert(
+        &self,
+        rule: &PromRule,
+        names: &mut Names,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Converted>, ConfigError> {
+        let expr = rule.expr.as_deref().unwrap_or("").trim();
+        let parsed = match (&rule.alert, &rule.record, expr.is_empty()) {
+            (Some(_), Some(_), _) => {
+                return Err(self.err("", "give either `alert` or `record`, not both"))
+            }
+            (None, None, _) => return Err(self.err("", "needs `alert` or `record`")),
+            (_, _, true) => return Err(self.err("expr", "needs a PromQL `expr`")),
+            _ => promql::parse(expr).map_err(|e| self.err("expr", e))?,
+        };
+        check_labels(self.src, &format!("{}.labels", self.field), &rule.labels)?;
+        for (k, t) in &rule.annotations {
+            if !valid_label_name(k) {
+                return Err(self.err(
+                    &format!("annotations.{k}"),
+                    format!("`{k}` is not a valid annotation name (letters, digits, `_`)"),
+                ));
+            }
+            template::check(t)
+                .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
+        }
+        if let Some(record) = &rule.record {
+            return self.recording(record, rule, warnings).map(|()| None);
+        }
+        let alert = rule.alert.as_deref().unwrap_or("").trim();
+        if alert.is_empty() {
+            return Err(self.err("alert", "must not be empty"));
+        }
+        if rule.keep_firing_for.is_some() {
+            warnings.push(format!(
+                "{}{}: alert `{alert}`: keep_firing_for is ignored (an anomaly resolves when \
+                 the expression stops returning its series)",
+                self.src.name,
+                self.line()
+            ));
+        }
+        let mut labels = self.group.labels.clone();
+        labels.extend(rule.labels.clone());
+        let severity = match labels.get("severity") {
+            None => Severity::High,
+            Some(s) => severity_of(s).unwrap_or_else(|| {
+                warnings.push(format!(
+                    "{}{}: alert `{alert}`: severity `{s}` is not one of critical, page, \
+                     error, high, warning, medium, low, info: treated as high",
+                    self.src.name,
+                    self.line()
+                ));
+                Severity::High
+            }),
+        };
+        // The same alert name twice (a warning and a critical threshold, or two files):
+        // distinct rules, the later ones named by file and group.
+        let rule_name = if names.rules.insert(alert.to_string()) {
+            alert.to_string()
+        } else {
+            unique(
+                &format!("{}:{}:{alert}", self.file, self.group.name),
+                &mut names.rules,
+                "#",
+            )
+        };
+        let metric_name = unique(&format!("alert_{}", snake(alert)), &mut names.metrics, "_");
+        let spec = AlertSpec {
+            alert: alert.to_string(),
+            origin: format!("{}:{}", self.file, self.group.name),
+            expr: expr.to_string(),
+            direction: promql::direction(&parsed),
+            labels: labels.clone(),
+            annotations: rule.annotations.clone(),
+            pre_existing: self.settings.pre_existing,
+            lookback: self.settings.lookback,
+        };
+        let mut annotations = rule.annotations.clone();
+        annotations.insert("alert_expr".into(), expr.to_string());
+        for (k, v) in &labels {
+            if k != "severity" {
+                annotations.insert(format!("label_{k}"), v.clone());
+            }
+        }
+        Ok(Some(Converted {
+            metric: RawMetric {
+                query: Some(expr.to_string()),
+                probe: None,
+                on_missing: OnMissing::Inconclusive,
+                on_empty: OnEmpty::Zero,
+                consecutive_errors: None,
+                per_series: true,
+                description: Some(format!("series returned by alert `{alert}`")),
+                alert: Some(Arc::new(spec)),
+            },
+            rule: RawRule {
+                name: rule_name,
+                metric: metric_name.clone(),
+                detector: DetectorSpec::Threshold(ThresholdParams {
+                    op: Op::Gt,
+                    value: 0.0,
+                }),
+                for_: Some(rule.for_.unwrap_or(Duration::ZERO)),
+                window: None,
+                kind: Some(upper_snake(alert)),
+                severity: Some(severity),
+                failure_limit: None,
+                consecutive_failures: None,
+                dry_run: false,
+                description: rule
+                    .annotations
+                    .get("summary")
+                    .or(rule.annotations.get("description"))
+                    .cloned(),
+                annotations,
+            },
+            metric_name,
+            field: self.field.to_string(),
+        }))
+    }
+
+    /// A recording rule: checked as promtool checks it; it records, it does not gate.
+    fn recording(
+        &self,
+        record: &str,
+        rule: &PromRule,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        let valid = record
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && record
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if !valid {
+            return Err(self.err("record", format!("`{record}` is not a valid metric name")));
+        }
+        if !rule.annotations.is_empty() {
+            return Err(self.err("annotations", "a recording rule has no annotations"));
+        }
+        if rule.for_.is_some() || rule.keep_firing_for.is_some() {
+            return Err(self.err("for", "a recording rule has no `for`"));
+        }
+        warnings.push(format!(
+            "{}{}: recording rule `{record}` (group `{}`) checked; it records, it does not \
+             gate a deploy",
+            self.src.name,
+            self.line(),
+            self.group.name
+        ));
+        Ok(())
+    }
+}
+
+/// Label names as Prometheus allows them; `__name__` is not a rule label.
+fn check_labels(
+    src: &Source,
+    field: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    for (k, v) in labels {
+        if !valid_label_name(k) || k == "__name__" {
+            return Err(src.err(
+                &format!("{field}.{k}"),
+                format!("`{k}` is not a valid label name (letters, digits, `_`; not `__name__`)"),
+            ));
+        }
+        template::check(v)
+            .map_err(|e| src.err(&format!("{field}.{k}"), format!("template: {e}")))?;
+    }
+    Ok(())
+}
+
+fn valid_label_name(k: &str) -> bool {
+    k.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The documented mapping of `labels.severity` (see the module doc).
@@ -274,114 +396,4 @@ fn unique(base: &str, taken: &mut HashSet<String>, sep: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::parse_text;
-    use std::path::Path;
-
-    #[test]
-    fn names_become_snake_and_upper_snake() {
-        assert_eq!(snake("HighErrorRate"), "high_error_rate");
-        assert_eq!(snake("KubePodCrashLooping"), "kube_pod_crash_looping");
-        assert_eq!(snake("HTTPErrors5xx"), "http_errors5xx");
-        assert_eq!(snake("node-disk full"), "node_disk_full");
-        assert_eq!(upper_snake("APIHighLatency"), "API_HIGH_LATENCY");
-    }
-
-    #[test]
-    fn severity_mapping_is_the_documented_one() {
-        assert_eq!(severity_of("page"), Some(Severity::Critical));
-        assert_eq!(severity_of("Critical"), Some(Severity::Critical));
-        assert_eq!(severity_of("error"), Some(Severity::High));
-        assert_eq!(severity_of("warning"), Some(Severity::Medium));
-        assert_eq!(severity_of("info"), Some(Severity::Info));
-        assert_eq!(severity_of("P1"), None);
-    }
-
-    fn load(rules: &str) -> Result<crate::config::Config, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("alerts.yml"), rules).unwrap();
-        let main = dir.path().join("vz-monitor.yaml");
-        let text =
-            "source: { prometheus: { url: http://127.0.0.1:9090 } }\ninclude: [alerts.yml]\n";
-        std::fs::write(&main, text).unwrap();
-        parse_text(text, Some(Path::new(&main)), &|_| None)
-    }
-
-    const FILE: &str = r#"groups:
-  - name: web
-    interval: 30s
-    rules:
-      - record: job:http_requests:rate5m
-        expr: sum by (job) (rate(http_requests_total[5m]))
-      - alert: HighErrorRate
-        expr: sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m])) > 0.05
-        for: 2m
-        labels: { severity: page, team: checkout }
-        annotations: { summary: "5xx above 5%", runbook: "https://runbooks/5xx" }
-      - alert: HighErrorRate
-        expr: sum(rate(http_requests_total{code=~"5.."}[1m])) > 1
-        labels: { severity: warning }
-      - alert: LabelReplace
-        expr: label_replace(up, "host", "${1}", "instance", "(.*):.*") == 0
-"#;
-
-    #[test]
-    fn alerts_become_count_metrics_and_threshold_rules() {
-        let c = load(FILE).unwrap();
-        let m = c.metric("alert_high_error_rate").unwrap();
-        assert!(matches!(&m.source, crate::config::MetricSource::Query(q)
-            if q.starts_with("count(sum(rate(") && q.ends_with("> 0.05)")));
-        assert_eq!(m.on_empty, OnEmpty::Zero);
-        let r = &c.rules[0];
-        assert_eq!(r.name, "HighErrorRate");
-        assert_eq!(r.kind, "HIGH_ERROR_RATE");
-        assert_eq!(r.severity, Severity::Critical);
-        assert_eq!(r.for_, Duration::from_secs(120));
-        assert_eq!(r.annotations["summary"], "5xx above 5%");
-        assert_eq!(r.annotations["label_team"], "checkout");
-        assert!(matches!(
-            r.detector,
-            DetectorSpec::Threshold(ThresholdParams { op: Op::Gt, value }) if value == 0.0
-        ));
-        // The same alert name twice: both kept, told apart.
-        assert_eq!(c.rules[1].name, "HighErrorRate#2");
-        assert_eq!(c.rules[1].metric, "alert_high_error_rate_2");
-        assert_eq!(c.rules[1].severity, Severity::Medium);
-        // `${1}` is PromQL here, not an environment variable; no severity label → high.
-        assert!(c.metric("alert_label_replace").is_some());
-        assert_eq!(c.rules[2].severity, Severity::High);
-        assert!(c.warnings.iter().any(|w| w.contains("alerts.yml:5")
-            && w.contains("recording rule `job:http_requests:rate5m`")
-            && w.contains("skipped")));
-    }
-
-    #[test]
-    fn errors_name_the_rule_file_and_line() {
-        let err =
-            load("groups:\n  - name: g\n    rules:\n      - alert: NoExpr\n        for: 1m\n")
-                .unwrap_err();
-        assert!(err.file.ends_with("alerts.yml"), "{err}");
-        assert_eq!(err.line, Some(4), "{err}");
-        assert!(err.message.contains("expr"), "{err}");
-        let err = load("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up\n        for: soon\n")
-            .unwrap_err();
-        assert!(err.file.ends_with("alerts.yml"), "{err}");
-        assert_eq!(err.line, Some(6), "{err}");
-    }
-
-    #[test]
-    fn alert_files_need_a_prometheus_source() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("a.yml"),
-            "groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up == 0\n",
-        )
-        .unwrap();
-        let main = dir.path().join("vz-monitor.yaml");
-        let err = parse_text("include: [a.yml]\n", Some(&main), &|_| None).unwrap_err();
-        assert!(err.file.ends_with("a.yml"), "{err}");
-        assert_eq!(err.line, Some(4), "{err}");
-        assert!(err.message.contains("source.prometheus"), "{err}");
-    }
-}
+mod tests;
