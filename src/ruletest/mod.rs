@@ -3,6 +3,7 @@
 //! replayed through the same [`Gate`] as `watch` and `analyze`, tick by tick, stopping at the
 //! decision as `watch` would.
 
+mod promtool;
 pub mod series;
 
 use crate::config::{self, dur, Config};
@@ -11,7 +12,7 @@ use crate::detect::Baseline;
 use crate::gate::Gate;
 use crate::model::{Sample, Severity, Timestamp};
 use serde::{Deserialize, Serialize};
-use series::{expand, Point, SeriesText};
+use series::{expand_within, Point, SeriesText};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
@@ -94,6 +95,7 @@ pub struct CaseResult {
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    promtool::refuse(&name, &text)?;
     let file: TestFile = serde_yaml::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let config = load_rules(path, &file)?;
     let interval = file.interval.unwrap_or(config.interval);
@@ -145,10 +147,11 @@ fn expand_all(
     case: &str,
     what: &str,
     m: &BTreeMap<String, SeriesText>,
+    budget: &mut usize,
 ) -> Result<BTreeMap<String, Vec<Point>>, String> {
     m.iter()
         .map(|(k, s)| {
-            expand(s)
+            expand_within(s, budget)
                 .map(|v| (k.clone(), v))
                 .map_err(|e| format!("{file}: test `{case}`: {what}.{k}: {e}"))
         })
@@ -164,8 +167,9 @@ fn run_case(
     interval: Duration,
     case: &TestCase,
 ) -> Result<CaseResult, String> {
-    let input = expand_all(file, &case.name, "input", &case.input)?;
-    let base = expand_all(file, &case.name, "baseline", &case.baseline)?;
+    let mut budget = series::MAX_POINTS;
+    let input = expand_all(file, &case.name, "input", &case.input, &mut budget)?;
+    let base = expand_all(file, &case.name, "baseline", &case.baseline, &mut budget)?;
     for m in input.keys().chain(base.keys()) {
         if config.metric(m).is_none() {
             return Err(format!(
