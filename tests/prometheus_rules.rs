@@ -16,16 +16,16 @@ fn fixture(rel: &str) -> PathBuf {
 
 /// The valid corpus: (file, alerting rules it holds).
 const CORPUS: [(&str, usize); 10] = [
-    ("node-exporter.yml", 4),          // plain groups, recording rules, multi-line exprs
-    ("kube-prometheus-rule.yaml", 2),  // PrometheusRule manifest (spec.groups)
-    ("multi-document.yml", 2),         // two documents and an empty third
-    ("merge-keys.yml", 2),             // anchors and `<<:` merge keys
-    ("empty-mixin.yml", 0),            // just `null`: 0 rules, as promtool says
-    ("group-labels.yml", 2),           // group-level labels
-    ("watchdog.yml", 3),               // vector(1), a scalar `1`, an expr ending in a comment
-    ("duplicate-a.yml", 2),            // the same alert name twice in one group…
-    ("duplicate-b.yml", 1),            // …and once more in another file
-    ("thanos.yml", 1),                 // partial_response_strategy
+    ("node-exporter.yml", 4), // plain groups, recording rules, multi-line exprs
+    ("kube-prometheus-rule.yaml", 2), // PrometheusRule manifest (spec.groups)
+    ("multi-document.yml", 2), // two documents and an empty third
+    ("merge-keys.yml", 2),    // anchors and `<<:` merge keys
+    ("empty-mixin.yml", 0),   // just `null`: 0 rules, as promtool says
+    ("group-labels.yml", 2),  // group-level labels
+    ("watchdog.yml", 3),      // vector(1), a scalar `1`, an expr ending in a comment
+    ("duplicate-a.yml", 2),   // the same alert name twice in one group…
+    ("duplicate-b.yml", 1),   // …and once more in another file
+    ("thanos.yml", 1),        // partial_response_strategy
 ];
 
 fn config_including(p: &Project, files: &[PathBuf], extra: &str) {
@@ -61,15 +61,23 @@ fn the_corpus_loads_in_every_shape() {
         .map(|w| w.as_str().unwrap().to_string())
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("NodeFilesystemAlmostOutOfSpace")
-        && w.contains("for: 30m")
-        && w.contains("never fire")));
-    assert!(warnings.iter().any(|w| w.contains("NodeNetworkReceiveErrs")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.contains("NodeFilesystemAlmostOutOfSpace")
+            && w.contains("for: 30m")
+            && w.contains("never fire")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.contains("NodeNetworkReceiveErrs")));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("warning: ") && stderr.contains("NodeNetworkReceiveErrs"), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("NodeNetworkReceiveErrs"),
+        "{stderr}"
+    );
     // Recording rules were checked, not skipped silently.
     assert!(
-        stderr.contains("node-exporter.yml:5: recording rule `instance:node_cpu_utilisation:rate5m`"),
+        stderr
+            .contains("node-exporter.yml:5: recording rule `instance:node_cpu_utilisation:rate5m`"),
         "{stderr}"
     );
 }
@@ -97,10 +105,18 @@ const INVALID: [(&str, usize, &[&str]); 10] = [
     ("range-vector.yml", 5, &["range vector"]),
     ("duplicate-group.yml", 6, &["group `api` is repeated"]),
     ("bad-label-name.yml", 7, &["team-name", "label name"]),
-    ("bad-annotation-name.yml", 7, &["run book", "annotation name"]),
+    (
+        "bad-annotation-name.yml",
+        7,
+        &["run book", "annotation name"],
+    ),
     ("bad-template.yml", 7, &["template", "no closing"]),
     ("unknown-variable.yml", 7, &["unknown variable `$lables`"]),
-    ("bad-record-name.yml", 4, &["job-http-requests", "metric name"]),
+    (
+        "bad-record-name.yml",
+        4,
+        &["job-http-requests", "metric name"],
+    ),
     ("bad-manifest-expr.yaml", 8, &["PromQL"]),
 ];
 
@@ -128,7 +144,10 @@ fn an_unbalanced_query_fails_check_offline() {
     let out = exits(p.cmd().args(["check"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("vz-monitor.yaml:4:"), "{err}");
-    assert!(err.contains("metrics.errors.query") && err.contains("PromQL"), "{err}");
+    assert!(
+        err.contains("metrics.errors.query") && err.contains("PromQL"),
+        "{err}"
+    );
 }
 
 #[test]

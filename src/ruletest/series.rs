@@ -185,15 +185,24 @@ mod tests {
     #[test]
     fn expansion_is_bounded_and_never_wraps() {
         let e = err("1x1000000000");
-        assert!(e.starts_with("`1x1000000000`") && e.contains("limit"), "{e}");
+        assert!(
+            e.starts_with("`1x1000000000`") && e.contains("limit"),
+            "{e}"
+        );
         assert!(err("_x18446744073709551615").contains("limit"));
         assert!(err("1+1x18446744073709551615").contains("limit"));
         assert!(err("1x99999999999999999999999").contains("too large"));
         // The budget is shared by the series of one case.
         let mut budget = MAX_POINTS;
         let half = SeriesText::Text(format!("1x{}", MAX_POINTS / 2 - 1));
-        assert_eq!(expand_within(&half, &mut budget).unwrap().len(), MAX_POINTS / 2);
-        assert_eq!(expand_within(&half, &mut budget).unwrap().len(), MAX_POINTS / 2);
+        assert_eq!(
+            expand_within(&half, &mut budget).unwrap().len(),
+            MAX_POINTS / 2
+        );
+        assert_eq!(
+            expand_within(&half, &mut budget).unwrap().len(),
+            MAX_POINTS / 2
+        );
         assert!(expand_within(&SeriesText::Text("1".into()), &mut budget).is_err());
     }
 }

@@ -97,7 +97,8 @@ impl AlertState {
                 }
                 let lookback = self.spec.lookback;
                 let step = Duration::from_secs((lookback.as_secs() / LOOKBACK_POINTS).max(1));
-                let end = chrono::Utc::now().timestamp();
+                // Rounded up: a sample scraped within the current second is already history.
+                let end = (chrono::Utc::now().timestamp_millis() + 999).div_euclid(1000);
                 let start = end - lookback.as_secs() as i64;
                 match client.range(&self.spec.expr, start, end, step).await {
                     Ok(data) => {
