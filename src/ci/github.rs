@@ -6,7 +6,7 @@
 use crate::gate::{Gate, TickReport};
 use crate::model::{Severity, Timestamp};
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::io::Write;
 use std::path::{Path, PathBuf};

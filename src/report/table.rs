@@ -102,8 +102,8 @@ pub fn verdict_lines(s: &RunSummary) -> String {
         humantime::format_duration(s.policy.max_downtime),
         fmt_num(s.policy.max_missing),
         match s.policy.on_inconclusive {
-            crate::config::OnInconclusive::Pass => "pass (fail-open)",
-            crate::config::OnInconclusive::Fail => "fail (fail-closed)",
+            crate::policy::OnInconclusive::Pass => "pass (fail-open)",
+            crate::policy::OnInconclusive::Fail => "fail (fail-closed)",
         }
     ));
     if !s.notifications.is_empty() {

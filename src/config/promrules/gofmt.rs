@@ -1,5 +1,8 @@
-//! The few Go number formats alert templates print with: `%v` of a float64 (what
+//! The few Go number formats alert templates print with, and Prometheus's `humanize*`: `%v` of a float64 (what
 //! `{{ $value }}` shows), `%.Ng` (inside `humanize`), and a small `printf`.
+
+/// Most digits `printf` prints after the point.
+const MAX_PRECISION: usize = 40;
 
 /// Decimal digits and exponent of `v` rounded to `prec` significant digits (None: shortest
 /// round-trip), trailing zeros removed: (digits, exp) meaning 0.d1d2… × 10^(exp+1).
@@ -83,7 +86,8 @@ pub fn printf(fmt: &str, args: &[(Option<f64>, String)]) -> Option<String> {
                 chars.next();
             }
         }
-        let prec: Option<usize> = prec.parse().ok();
+        // Bounded: a template cannot ask for a gigabyte of digits.
+        let prec: Option<usize> = prec.parse().ok().map(|p: usize| p.min(MAX_PRECISION));
         let verb = chars.next()?;
         if verb == '%' {
             out.push('%');
@@ -106,6 +110,77 @@ pub fn printf(fmt: &str, args: &[(Option<f64>, String)]) -> Option<String> {
         });
     }
     Some(out)
+}
+
+/// Prometheus's `humanize`: SI prefixes, 4 significant digits.
+pub fn humanize(mut v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return fmt_g(v, 4);
+    }
+    let mut prefix = "";
+    if v.abs() >= 1.0 {
+        for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
+            if v.abs() < 1000.0 {
+                break;
+            }
+            prefix = p;
+            v /= 1000.0;
+        }
+    } else {
+        for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+            if v.abs() >= 1.0 {
+                break;
+            }
+            prefix = p;
+            v *= 1000.0;
+        }
+    }
+    format!("{}{prefix}", fmt_g(v, 4))
+}
+
+pub fn humanize1024(mut v: f64) -> String {
+    if v.abs() <= 1.0 || !v.is_finite() {
+        return fmt_g(v, 4);
+    }
+    let mut prefix = "";
+    for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
+        if v.abs() < 1024.0 {
+            break;
+        }
+        prefix = p;
+        v /= 1024.0;
+    }
+    format!("{}{prefix}", fmt_g(v, 4))
+}
+
+pub fn humanize_duration(mut v: f64) -> String {
+    if !v.is_finite() {
+        return fmt_g(v, 4);
+    }
+    if v == 0.0 {
+        return format!("{}s", fmt_g(v, 4));
+    }
+    if v.abs() >= 1.0 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        v = v.abs();
+        let d = v as i64;
+        let (s, m, h, days) = (d % 60, d / 60 % 60, d / 3600 % 24, d / 86400);
+        return match (days, h, m) {
+            (0, 0, 0) => format!("{sign}{}s", fmt_g(v, 4)),
+            (0, 0, _) => format!("{sign}{m}m {s}s"),
+            (0, _, _) => format!("{sign}{h}h {m}m {s}s"),
+            _ => format!("{sign}{days}d {h}h {m}m {s}s"),
+        };
+    }
+    let mut prefix = "";
+    for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+        if v.abs() >= 1.0 {
+            break;
+        }
+        prefix = p;
+        v *= 1000.0;
+    }
+    format!("{}{prefix}s", fmt_g(v, 4))
 }
 
 #[cfg(test)]
@@ -134,5 +209,7 @@ mod tests {
         );
         assert_eq!(printf("%s!", &[(None, "x".into())]).unwrap(), "x!");
         assert!(printf("%q", &args).is_none());
+        let long = printf("%.999999999f", &args).unwrap();
+        assert!(long.len() < 50, "{long}");
     }
 }

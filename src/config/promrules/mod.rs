@@ -63,6 +63,9 @@ pub struct Converted {
     pub field: String,
 }
 
+/// One document of a rule file: its positions and the alerts it holds.
+type DocAlerts = (Source, Vec<Converted>);
+
 /// Reads the Prometheus rule file `name` into metrics and rules, one list per YAML document
 /// (each with its own positions). Also returns warning lines (recording rules, unknown
 /// severities, `keep_firing_for`).
@@ -71,7 +74,7 @@ pub(super) fn convert(
     text: &str,
     settings: AlertSettings,
     names: &mut Names,
-) -> Result<(Vec<(Source, Vec<Converted>)>, Vec<String>), ConfigError> {
+) -> Result<(Vec<DocAlerts>, Vec<String>), ConfigError> {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let mut group_names: HashSet<String> = HashSet::new();

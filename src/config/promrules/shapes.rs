@@ -120,8 +120,7 @@ pub fn is_rule_file(text: &str) -> bool {
         })
 }
 
-/// Splits a multi-document text at `---` lines: (first line number, text padded with blank
-/// lines so positions in it are positions in the file).
+/// Splits a multi-document text at `---` lines: (lines before the document, its text).
 fn split(text: &str) -> Vec<(usize, String)> {
     let mut docs = Vec::new();
     let mut cur = String::new();
@@ -129,15 +128,17 @@ fn split(text: &str) -> Vec<(usize, String)> {
     for (i, line) in text.lines().enumerate() {
         let marker = line == "---" || line.starts_with("--- ") || line == "...";
         if marker {
-            if !cur.trim().is_empty() || !docs.is_empty() || i > 0 {
+            if i > 0 {
                 docs.push((start, std::mem::take(&mut cur)));
             }
-            start = i + 1;
-            cur = "\n".repeat(i + 1);
-            if let Some(rest) = line.strip_prefix("--- ") {
-                cur.pop();
-                cur.push_str(rest);
-                cur.push('\n');
+            // Content after `--- ` (rare) stays on the marker's line.
+            match line.strip_prefix("--- ") {
+                Some(rest) => {
+                    start = i;
+                    cur.push_str(rest);
+                    cur.push('\n');
+                }
+                None => start = i + 1,
             }
             continue;
         }
@@ -151,63 +152,80 @@ fn split(text: &str) -> Vec<(usize, String)> {
 /// Reads every document of the rule file `name`.
 pub fn documents(name: &str, text: &str) -> Result<Vec<Document>, ConfigError> {
     let mut out = Vec::new();
-    for (_, doc) in split(text) {
-        let source = Source {
+    for (offset, doc) in split(text) {
+        // Positions inside the document, moved down to the file's lines for every error.
+        let rel = Source {
             name: name.to_string(),
             locations: Locations::of(&doc),
         };
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(&doc).map_err(|e| yaml_error_in(&source, &e))?;
-        let serde_yaml::Value::Mapping(map) = &value else {
-            if value.is_null() {
-                continue; // An empty document: 0 rules, as promtool says.
-            }
-            return Err(source.err("", "expected `groups:` or a PrometheusRule manifest"));
+        let shift = |mut e: ConfigError| {
+            e.line = e.line.map(|l| l + offset);
+            e
         };
-        let has_merge = doc.contains("<<:");
-        let manifest = map.contains_key("apiVersion") || map.contains_key("kind");
-        let read = |value: serde_yaml::Value| -> Result<(Vec<Group>, &'static str), ConfigError> {
-            // Merge keys need the value tree (serde_yaml applies them there), which loses
-            // positions; without them, parse the text so errors keep their line.
-            if manifest {
-                let m: Manifest = if has_merge {
-                    serde_yaml::from_value(value).map_err(|e| yaml_error_in(&source, &e))?
-                } else {
-                    serde_yaml::from_str(&doc).map_err(|e| yaml_error_in(&source, &e))?
-                };
-                match m.kind.as_deref() {
-                    Some("PrometheusRule") => Ok((m.spec.groups, "spec.")),
-                    other => Err(source.err(
-                        "kind",
-                        format!(
-                            "`{}`: only a PrometheusRule manifest holds rule groups",
-                            other.unwrap_or("(none)")
-                        ),
-                    )),
-                }
-            } else {
-                let f: RuleFile = if has_merge {
-                    serde_yaml::from_value(value).map_err(|e| yaml_error_in(&source, &e))?
-                } else {
-                    serde_yaml::from_str(&doc).map_err(|e| yaml_error_in(&source, &e))?
-                };
-                Ok((f.groups, ""))
-            }
+        let Some((groups, prefix)) = read_document(&rel, &doc).map_err(shift)? else {
+            continue;
         };
-        let mut value = value;
-        if has_merge {
-            value
-                .apply_merge()
-                .map_err(|e| source.err("", format!("YAML merge key: {e}")))?;
-        }
-        let (groups, prefix) = read(value)?;
+        let Source { name, locations } = rel;
         out.push(Document {
             groups,
             prefix,
-            source,
+            source: Source {
+                name,
+                locations: locations.shifted(offset),
+            },
         });
     }
     Ok(out)
+}
+
+/// One document's groups and field prefix; None for an empty (`null`) document.
+fn read_document(
+    source: &Source,
+    doc: &str,
+) -> Result<Option<(Vec<Group>, &'static str)>, ConfigError> {
+    let mut value: serde_yaml::Value =
+        serde_yaml::from_str(doc).map_err(|e| yaml_error_in(source, &e))?;
+    let serde_yaml::Value::Mapping(map) = &value else {
+        if value.is_null() {
+            return Ok(None); // An empty document: 0 rules, as promtool says.
+        }
+        return Err(source.err("", "expected `groups:` or a PrometheusRule manifest"));
+    };
+    let manifest = map.contains_key("apiVersion") || map.contains_key("kind");
+    // Merge keys need the value tree (serde_yaml applies them there), which loses
+    // positions; without them, parse the text so errors keep their line.
+    let has_merge = doc.contains("<<:");
+    if has_merge {
+        value
+            .apply_merge()
+            .map_err(|e| source.err("", format!("YAML merge key: {e}")))?;
+    }
+    fn parse<T: serde::de::DeserializeOwned>(
+        source: &Source,
+        doc: &str,
+        value: Option<serde_yaml::Value>,
+    ) -> Result<T, ConfigError> {
+        match value {
+            Some(v) => serde_yaml::from_value(v).map_err(|e| yaml_error_in(source, &e)),
+            None => serde_yaml::from_str(doc).map_err(|e| yaml_error_in(source, &e)),
+        }
+    }
+    let tree = has_merge.then_some(value);
+    if !manifest {
+        let f: RuleFile = parse(source, doc, tree)?;
+        return Ok(Some((f.groups, "")));
+    }
+    let m: Manifest = parse(source, doc, tree)?;
+    match m.kind.as_deref() {
+        Some("PrometheusRule") => Ok(Some((m.spec.groups, "spec."))),
+        other => Err(source.err(
+            "kind",
+            format!(
+                "`{}`: only a PrometheusRule manifest holds rule groups",
+                other.unwrap_or("(none)")
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]

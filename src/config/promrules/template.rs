@@ -8,7 +8,7 @@
 //! renders them; an action it cannot evaluate (`query`, `if`, `range` …) is kept as written.
 //! Pure: no I/O.
 
-use super::gofmt::{fmt_g, fmt_v, printf};
+use super::gofmt::{fmt_g, fmt_v, humanize, humanize1024, humanize_duration, printf};
 use std::collections::BTreeMap;
 
 /// Variables Prometheus defines for an alert template.
@@ -371,77 +371,6 @@ fn title(s: &str) -> String {
         start = !c.is_alphanumeric();
     }
     out
-}
-
-/// Prometheus's `humanize`: SI prefixes, 4 significant digits.
-pub fn humanize(mut v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return fmt_g(v, 4);
-    }
-    let mut prefix = "";
-    if v.abs() >= 1.0 {
-        for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
-            if v.abs() < 1000.0 {
-                break;
-            }
-            prefix = p;
-            v /= 1000.0;
-        }
-    } else {
-        for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
-            if v.abs() >= 1.0 {
-                break;
-            }
-            prefix = p;
-            v *= 1000.0;
-        }
-    }
-    format!("{}{prefix}", fmt_g(v, 4))
-}
-
-fn humanize1024(mut v: f64) -> String {
-    if v.abs() <= 1.0 || !v.is_finite() {
-        return fmt_g(v, 4);
-    }
-    let mut prefix = "";
-    for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
-        if v.abs() < 1024.0 {
-            break;
-        }
-        prefix = p;
-        v /= 1024.0;
-    }
-    format!("{}{prefix}", fmt_g(v, 4))
-}
-
-fn humanize_duration(mut v: f64) -> String {
-    if !v.is_finite() {
-        return fmt_g(v, 4);
-    }
-    if v == 0.0 {
-        return format!("{}s", fmt_g(v, 4));
-    }
-    if v.abs() >= 1.0 {
-        let sign = if v < 0.0 { "-" } else { "" };
-        v = v.abs();
-        let d = v as i64;
-        let (s, m, h, days) = (d % 60, d / 60 % 60, d / 3600 % 24, d / 86400);
-        return match (days, h, m) {
-            (0, 0, 0) => format!("{sign}{}s", fmt_g(v, 4)),
-            (0, 0, _) => format!("{sign}{m}m {s}s"),
-            (0, _, _) => format!("{sign}{h}h {m}m {s}s"),
-            _ => format!("{sign}{days}d {h}h {m}m {s}s"),
-        };
-    }
-    let mut prefix = "";
-    for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
-        if v.abs() >= 1.0 {
-            break;
-        }
-        prefix = p;
-        v *= 1000.0;
-    }
-    format!("{}{prefix}s", fmt_g(v, 4))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ fn renders_labels_value_and_humanize_as_prometheus() {
         render("{{ humanizeDuration $value }}", &l, 3725.0),
         "1h 2m 5s"
     );
-    assert_eq!(render(r#"{{ printf "%.2f" $value }}"#, &l, 3.14159), "3.14");
+    assert_eq!(render(r#"{{ printf "%.2f" $value }}"#, &l, 1.23456), "1.23");
     assert_eq!(render(r#"{{ $value | printf "%.1f" }}"#, &l, 2.26), "2.3");
     assert_eq!(render("{{ .Labels.job }}={{ .Value }}", &l, 1.0), "node=1");
     assert_eq!(render("{{ $labels.missing }}!", &l, 1.0), "!");
