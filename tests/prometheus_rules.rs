@@ -175,10 +175,11 @@ fn test_refuses_promtool_files_and_bounds_series() {
         assert!(err.contains(values) && err.contains("limit"), "{err}");
     }
 
-    // promtool's notation: `_x2` is two missing samples, so `for: 1m` holds at tick 4.
+    // promtool's notation: `_x2` is two missing samples, so `for: 1m` holds at tick 5
+    // (3 missing of 16 ticks stay under the default max_missing of 20%).
     p.write(
         "ok.yml",
-        "rule_files: [alerts.yml]\ninterval: 30s\ntests:\n  - name: down after a gap\n    input: { alert_down: \"0 _x2 1+0x2 stale\" }\n    expect:\n      anomalies: [{ rule: Down, tick: 5 }]\n",
+        "rule_files: [alerts.yml]\ninterval: 30s\ntests:\n  - name: down after a gap\n    input: { alert_down: \"0 _x2 1+0x11 stale\" }\n    expect:\n      anomalies: [{ rule: Down, tick: 5 }]\n",
     );
     let out = exits(p.cmd().args(["test", "ok.yml"]), 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
