@@ -240,7 +240,7 @@ fn each_series_for_counts_from_when_its_own_condition_began() {
         fb - killed_b
     );
     assert!(
-        fb - fa >= 2500,
+        fb - fa >= 1000,
         "second fired {} ms after the first",
         fb - fa
     );

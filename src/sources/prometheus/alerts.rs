@@ -217,3 +217,101 @@ pub fn judge(
     known.extend(rows.into_iter().map(|r| r.0));
     (samples, notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::promrules::promql::Direction;
+    use std::collections::BTreeSet;
+
+    fn spec() -> AlertSpec {
+        AlertSpec {
+            alert: "TargetDown".into(),
+            origin: "a.yml:g".into(),
+            expr: "up == 0".into(),
+            direction: Direction::None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::from([(
+                "summary".into(),
+                "{{ $labels.instance }} is down".into(),
+            )]),
+            pre_existing: PreExisting::Ignore,
+            lookback: Duration::from_secs(900),
+        }
+    }
+
+    fn row(instance: &str) -> Row {
+        let labels = BTreeMap::from([("instance".to_string(), instance.to_string())]);
+        let hm: HashMap<String, String> = labels.clone().into_iter().collect();
+        (series_name("alert_target_down", &hm), labels, 0.0)
+    }
+
+    fn reading(samples: &[Sample], series: &str) -> f64 {
+        match samples
+            .iter()
+            .find(|s| s.series == series)
+            .map(|s| &s.reading)
+        {
+            Some(Reading::Value(v)) => *v,
+            other => panic!("{series}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn old_series_are_quiet_new_ones_count_and_gone_ones_clear() {
+        let old = row("dead:9100");
+        let new = row("web:8080");
+        let prior = Prior::from_rows([(old.0.clone(), &[0.0][..])]);
+        let mut known = BTreeSet::new();
+        let (samples, notes) = judge(
+            &spec(),
+            &prior,
+            "alert_target_down",
+            vec![old.clone(), new.clone()],
+            &mut known,
+        );
+        assert_eq!(
+            reading(&samples, &old.0),
+            0.0,
+            "firing before the watch: quiet"
+        );
+        assert_eq!(reading(&samples, &new.0), 1.0, "a new label set counts");
+        assert!(!notes.contains_key(&old.0));
+        let note = &notes[&new.0];
+        assert_eq!(note.reason, "web:8080 is down (value 0)");
+        assert_eq!(note.annotations["summary"], "web:8080 is down");
+        assert_eq!(note.annotations["label_instance"], "web:8080");
+
+        // Next tick the new series is gone: 0, so its anomaly resolves.
+        let (samples, notes) = judge(
+            &spec(),
+            &prior,
+            "alert_target_down",
+            vec![old.clone()],
+            &mut known,
+        );
+        assert_eq!(reading(&samples, &new.0), 0.0);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn an_empty_answer_is_one_quiet_sample_and_a_scalar_one_series() {
+        let mut known = BTreeSet::new();
+        let (samples, _) = judge(
+            &spec(),
+            &Prior::default(),
+            "alert_x",
+            Vec::new(),
+            &mut known,
+        );
+        assert_eq!(samples, vec![Sample::new("alert_x", Reading::Value(0.0))]);
+        let data: Data =
+            serde_json::from_str(r#"{"resultType":"scalar","result":[1700000000,"1"]}"#).unwrap();
+        let rows = rows("alert_x", data).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, "alert_x");
+        let (samples, notes) = judge(&spec(), &Prior::default(), "alert_x", rows, &mut known);
+        assert_eq!(reading(&samples, "alert_x"), 1.0);
+        assert!(notes.contains_key("alert_x"));
+    }
+}
