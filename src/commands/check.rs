@@ -20,6 +20,8 @@ struct CheckReport {
     metrics: usize,
     rules: usize,
     rollback_enabled: bool,
+    /// Rules that can never fire within the watch (their `for` is longer than `duration`).
+    warnings: Vec<String>,
     online: Vec<OnlineResult>,
 }
 
@@ -125,6 +127,25 @@ fn result(metric: &str, status: &str, detail: impl Into<String>, failed: bool) -
     }
 }
 
+/// One line per rule whose `for` is longer than the watch: it can never fire.
+fn for_too_long(config: &Config) -> Vec<String> {
+    config
+        .rules
+        .iter()
+        .filter(|r| r.for_ > config.duration)
+        .map(|r| {
+            format!(
+                "{}: rule `{}`: `for: {}` is longer than the watch ({}): it can never fire; \
+                 shorten its `for` or lengthen `duration`",
+                r.origin,
+                r.name,
+                humantime::format_duration(r.for_),
+                humantime::format_duration(config.duration)
+            )
+        })
+        .collect()
+}
+
 /// Validates the config; with `--online` also samples every metric once.
 pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     let config = load_config(g)?;
@@ -134,8 +155,12 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         metrics: config.metrics.len(),
         rules: config.rules.len(),
         rollback_enabled: config.rollback.enabled,
+        warnings: for_too_long(&config),
         online: Vec::new(),
     };
+    for w in &report.warnings {
+        errln!("warning: {w}");
+    }
     let mut failed = false;
     if a.online {
         let rt = tokio::runtime::Builder::new_current_thread()
