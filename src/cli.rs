@@ -56,7 +56,7 @@ pub enum Command {
     Test(TestArgs),
     /// Past runs
     History(HistoryArgs),
-    /// One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)
+    /// One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts
     Report(ReportArgs),
     /// Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)
     Health(HealthArgs),
@@ -258,15 +258,8 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Format of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ReportFormat {
-    #[default]
-    Table,
-    Json,
-    Markdown,
-    Junit,
-}
+/// Format of `report` (the formats and their renderers live in `report`).
+pub use crate::report::ReportFormat;
 
 /// `report`
 #[derive(Debug, Args)]
@@ -276,7 +269,9 @@ pub struct ReportArgs {
     /// With `latest`: the newest run of this deployment
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
-    #[arg(long, short, value_enum, default_value_t)]
+    /// Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one
+    /// self-contained page with a chart per judged series; redirect it to a file)
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_REPORT_FORMAT")]
     pub format: ReportFormat,
 }
 

@@ -121,16 +121,41 @@ async fn attempt(plan: &RollbackPlan<'_>) -> Attempt {
             ))
         }
         Ok((Err(e), _, _)) => fail(format!("waiting for `{program}` failed: {e}")),
-        Ok((Ok(status), o, e)) => Attempt {
-            exit_status: status.code(),
-            ok: status.success(),
-            stdout: truncate(o),
-            stderr: truncate(e),
-            failure: match status.code() {
+        Ok((Ok(status), o, e)) => {
+            let stderr = truncate(e);
+            let how = match status.code() {
                 Some(c) => format!("rollback command exited with status {c}"),
                 None => "rollback command was killed by a signal".into(),
-            },
-        },
+            };
+            Attempt {
+                exit_status: status.code(),
+                ok: status.success(),
+                stdout: truncate(o),
+                failure: match stderr_tail(&stderr) {
+                    Some(tail) => format!("{how}: {tail}"),
+                    None => how,
+                },
+                stderr,
+            }
+        }
+    }
+}
+
+/// The last lines of a failed command's stderr, for the one-line failure note every
+/// report shows (`deployments.apps "checkout" not found`): at most 3 non-empty lines
+/// joined by ` / `, at most 300 characters (the start cut, the end kept).
+pub fn stderr_tail(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
+    let n = tail.chars().count();
+    match n {
+        0 => None,
+        ..=300 => Some(tail),
+        _ => Some(format!("…{}", tail.chars().skip(n - 299).collect::<String>())),
     }
 }
 
@@ -162,6 +187,18 @@ mod tests {
             trigger: "auto",
         };
         execute(&plan, || 0).await
+    }
+
+    #[test]
+    fn a_failure_note_keeps_the_last_stderr_lines() {
+        assert_eq!(stderr_tail(" \n"), None);
+        assert_eq!(
+            stderr_tail("a\nb\n\nc\nError from server (NotFound): deployments.apps \"checkout\" not found\n")
+                .unwrap(),
+            "b / c / Error from server (NotFound): deployments.apps \"checkout\" not found"
+        );
+        let long = "x".repeat(1000);
+        assert_eq!(stderr_tail(&long).unwrap().chars().count(), 300);
     }
 
     #[tokio::test]

@@ -401,6 +401,19 @@ impl Store {
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
     }
 
+    /// A run's samples in time order: (time, series, value — None when missing or down),
+    /// for the charts of `report --format html`.
+    pub fn run_samples(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<(Timestamp, String, Option<f64>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ts, series, value FROM samples WHERE run_id = ?1 ORDER BY ts, rowid")?;
+        let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The raw connection, for modules that own their own tables.
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
