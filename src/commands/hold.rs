@@ -32,7 +32,7 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
         Kind::Release => "release",
         Kind::Abort => "abort",
     };
-    let entry = overrides::place(conn, name, &deployment, &who, reason, now_ms())?;
+    overrides::place(conn, name, &deployment, &who, reason, now_ms())?;
     let running = overrides::running_watches(conn, &deployment)?;
     match kind {
         Kind::Hold => outln!(
@@ -52,6 +52,5 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
             );
         }
     }
-    errln!("audit entry {} recorded", entry.seq);
     Ok(Exit::Healthy)
 }
