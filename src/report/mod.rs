@@ -113,6 +113,20 @@ impl RunReport {
             extra_lines: table::notification_lines(s),
         }
     }
+
+    /// The report of a summary as `--output json` printed it (e.g. an `analyze` replay),
+    /// with the samples its charts draw.
+    pub fn from_json(json: serde_json::Value, series: Vec<SeriesSamples>) -> RunReport {
+        let mut view: SummaryView = serde_json::from_value(json.clone()).unwrap_or_default();
+        view.explain_below_policy();
+        RunReport {
+            view,
+            json,
+            stored: None,
+            series,
+            extra_lines: Vec::new(),
+        }
+    }
 }
 
 /// One output format of a run report.
