@@ -58,15 +58,14 @@ pub fn svg(c: &Chart) -> String {
         x1 - x0,
         y1 - y0
     ));
-    // Horizontal grid and value labels.
-    for i in 0..=4 {
-        let v = lo + (hi - lo) * i as f64 / 4.0;
+    // Horizontal grid and value labels at round steps.
+    for v in nice_ticks(lo, hi) {
         let y = s.y(v);
         o.push_str(&format!(
             "<line x1=\"{x0}\" x2=\"{x1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e6ec\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
             x0 - 6.0,
             y + 4.0,
-            esc(&fmt_num(round_label(v, hi - lo)))
+            esc(&fmt_num(v))
         ));
     }
     // Time labels: seconds after the start of the window.
@@ -76,7 +75,7 @@ pub fn svg(c: &Chart) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">+{}s</text>\n",
             s.x(t),
             y1 + 16.0,
-            fmt_num(((t - c.start) as f64 / 100.0).round() / 10.0)
+            secs(t - c.start, c.end - c.start)
         ));
     }
     if let Some((blo, bhi)) = c.baseline_range() {
@@ -94,13 +93,16 @@ pub fn svg(c: &Chart) -> String {
     for a in &c.anomalies {
         let xa = s.x(a.fired_at);
         let xb = s.x(a.resolved_at.unwrap_or(c.end));
+        // Near the right edge the label goes to the left of the marker.
+        let right = xa > x1 - 200.0;
         o.push_str(&format!(
-            "<rect x=\"{xa:.1}\" y=\"{y0}\" width=\"{:.1}\" height=\"{}\" fill=\"#d62728\" fill-opacity=\"0.08\"/><line x1=\"{xa:.1}\" x2=\"{xa:.1}\" y1=\"{y0}\" y2=\"{y1}\" stroke=\"#d62728\" stroke-width=\"2\"><title>{}</title></line><text x=\"{:.1}\" y=\"{:.1}\" class=\"mark\" fill=\"#d62728\">▲ {} fired</text>\n",
+            "<rect x=\"{xa:.1}\" y=\"{y0}\" width=\"{:.1}\" height=\"{}\" fill=\"#d62728\" fill-opacity=\"0.08\"/><line x1=\"{xa:.1}\" x2=\"{xa:.1}\" y1=\"{y0}\" y2=\"{y1}\" stroke=\"#d62728\" stroke-width=\"2\"><title>{}</title></line><text x=\"{:.1}\" y=\"{:.1}\" class=\"mark\" fill=\"#d62728\" text-anchor=\"{}\">▲ {} fired</text>\n",
             (xb - xa).max(0.0),
             y1 - y0,
             esc(&format!("{} fired: {}", a.rule, a.reason)),
-            xa + 4.0,
+            if right { xa - 4.0 } else { xa + 4.0 },
             y0 + 14.0,
+            if right { "end" } else { "start" },
             esc(&a.rule)
         ));
     }
@@ -124,6 +126,37 @@ pub fn svg(c: &Chart) -> String {
     }
     o.push_str("</svg>\n");
     o
+}
+
+/// Milliseconds as seconds, to 0.01 s in windows under 10 s and whole seconds above.
+fn secs(ms: i64, span_ms: i64) -> String {
+    if span_ms < 10_000 {
+        fmt_num((ms as f64 / 10.0).round() / 100.0)
+    } else {
+        fmt_num((ms as f64 / 1000.0).round())
+    }
+}
+
+/// Round values between `lo` and `hi` for the value axis: steps of 1, 2 or 5 × 10^k,
+/// about five of them.
+fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 5.0;
+    if !(raw.is_finite() && raw > 0.0) {
+        return vec![lo];
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let mut v = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while v <= hi + step * 1e-9 && out.len() < 12 {
+        out.push(round_label(v, step * 40.0));
+        v += step;
+    }
+    out
 }
 
 /// A label value rounded to a precision that fits the axis span.
@@ -224,7 +257,7 @@ pub fn mermaid(c: &Chart) -> Option<String> {
     let num = |v: f64| fmt_num(round_label(v, hi - lo));
     let xs: Vec<String> = pts
         .iter()
-        .map(|(t, _)| format!("\"+{}s\"", fmt_num(((t - c.start) as f64 / 100.0).round() / 10.0)))
+        .map(|(t, _)| format!("\"+{}s\"", secs(t - c.start, c.end - c.start)))
         .collect();
     let ys: Vec<String> = pts.iter().map(|(_, v)| num(*v)).collect();
     let mut o = format!(

@@ -149,7 +149,9 @@ impl Chart<'_> {
             return (0.0, 1.0);
         }
         let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
-        (lo - pad, hi + pad)
+        // Non-negative data (rates, percentages, latencies) keeps its axis at or above 0.
+        let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
+        (bottom, hi + pad)
     }
 
     /// Minimum and maximum of the finite baseline values.
