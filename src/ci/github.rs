@@ -257,6 +257,63 @@ mod tests {
         assert_eq!(Level::of_exit(3), Level::Warning);
     }
 
+    fn evaluation(observed: f64) -> crate::gate::Evaluation {
+        crate::gate::Evaluation {
+            rule: "err".into(),
+            series: "error_rate".into(),
+            detector: "threshold".into(),
+            kind: "HIGH_ERROR_RATE".into(),
+            severity: Severity::Critical,
+            status: crate::gate::RuleStatus::Firing,
+            fired: true,
+            observed: Some(observed),
+            expected: crate::model::Expected::Bound {
+                op: ">".into(),
+                value: 5.0,
+            },
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: format!("value {observed} > 5"),
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn the_step_summary_draws_a_mermaid_chart_per_judged_series() {
+        let mut seen = Vec::new();
+        for (t, v) in [(0, 1.0), (1000, 2.0), (2000, 9.0), (3000, 12.0)] {
+            record_tick(&mut seen, t, &[evaluation(v), evaluation(v)]);
+        }
+        assert_eq!(seen.len(), 1, "one series, however many rules judge it");
+        let s = RunSummary {
+            run_id: "r-1".into(),
+            deployment: "web".into(),
+            started_at: 0,
+            ended_at: 3000,
+            ticks: 4,
+            verdict: "rollback".into(),
+            decided_at: 3000,
+            reasons: vec!["1 critical anomaly".into()],
+            exit_code: 1,
+            dry_run: false,
+            interrupted: false,
+            rollback: Default::default(),
+            policy: crate::config::Policy::default(),
+            anomalies: Vec::new(),
+            rules: vec![evaluation(12.0)],
+            completeness: Vec::new(),
+            notifications: Vec::new(),
+            tick_overhead_ms: None,
+        };
+        let md = step_summary(&s, &seen);
+        assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
+        assert!(md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"), "{md}");
+        assert!(md.contains("line [1, 2, 9, 12]"), "{md}");
+        assert!(md.contains("line [5, 5, 5, 5]"), "threshold line: {md}");
+        assert!(md.contains("Full report: `vz-monitor report r-1`"), "{md}");
+    }
+
     #[test]
     fn inactive_outside_actions() {
         assert!(GitHub::from_env(&|_| None).is_none());
