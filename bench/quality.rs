@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use vz_monitor::detect::isolation_forest::SplitMix64;
-use vz_monitor::detect::Baseline;
-use vz_monitor::gate::Gate;
+use vz_monitor::gate::{replay, GatePlan, Tick};
 use vz_monitor::model::{Reading, Sample, Timestamp};
 
 const TICK_MS: Timestamp = 30_000;
@@ -146,45 +145,48 @@ struct Outcome {
     rules: Vec<String>,
 }
 
-fn replay(config: &vz_monitor::config::Config, base: &[[f64; 6]], watch: &[[f64; 6]]) -> Outcome {
-    let mut baselines = HashMap::new();
-    let mut rows = HashMap::new();
-    for (i, m) in METRICS.iter().enumerate() {
-        let col: Vec<f64> = base.iter().map(|r| r[i]).collect();
-        baselines.insert(m.to_string(), Baseline::from_values(&col).unwrap());
-        rows.insert(m.to_string(), col);
-    }
-    let mut gate = Gate::new(
+fn run_deploy(
+    config: &vz_monitor::config::Config,
+    base: &[[f64; 6]],
+    watch: &[[f64; 6]],
+) -> Outcome {
+    let rows: HashMap<String, Vec<f64>> = METRICS
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.to_string(), base.iter().map(|r| r[i]).collect()))
+        .collect();
+    let mut gate = GatePlan::new(
         config.rules.clone(),
-        config.metrics.clone(),
+        config.metric_specs(),
         config.policy.clone(),
-        baselines,
     )
-    .with_baseline_rows(rows);
-    for (t, r) in watch.iter().enumerate() {
-        let samples: Vec<Sample> = METRICS
+    .with_baseline(rows)
+    .build();
+    let ticks = watch.iter().enumerate().map(|(t, r)| Tick {
+        at: t as Timestamp * TICK_MS,
+        samples: METRICS
             .iter()
             .zip(r)
             .map(|(m, v)| Sample::new(m, Reading::Value(*v)))
-            .collect();
-        if gate
-            .tick(t as Timestamp * TICK_MS, &samples)
-            .decision
-            .is_some()
-        {
+            .collect(),
+    });
+    let driven = replay(&mut gate, ticks);
+    let rules = gate.anomalies().iter().map(|a| a.rule.clone()).collect();
+    match driven.decided_tick {
+        Some(t) => {
             let first = &gate.anomalies()[0];
             let rule = config.rules.iter().find(|r| r.name == first.rule).unwrap();
-            return Outcome {
-                decided_at: Some(t),
+            Outcome {
+                decided_at: Some(t as usize),
                 for_ticks: (rule.for_.as_millis() as Timestamp / TICK_MS) as usize,
-                rules: gate.anomalies().iter().map(|a| a.rule.clone()).collect(),
-            };
+                rules,
+            }
         }
-    }
-    Outcome {
-        decided_at: None,
-        for_ticks: 0,
-        rules: gate.anomalies().iter().map(|a| a.rule.clone()).collect(),
+        None => Outcome {
+            decided_at: None,
+            for_ticks: 0,
+            rules,
+        },
     }
 }
 
@@ -237,7 +239,7 @@ fn default_pack_detection_quality() {
     for i in 0..200 {
         let s = good[i % good.len()];
         let (b, w, _) = simulate(s, &mut rng);
-        let o = replay(&config, &b, &w);
+        let o = run_deploy(&config, &b, &w);
         if o.decided_at.is_some() {
             false_rollbacks.push(format!("{} #{i}: {:?}", s.class(), o.rules));
         }
@@ -248,7 +250,7 @@ fn default_pack_detection_quality() {
     let mut by_class: HashMap<&str, Vec<f64>> = HashMap::new();
     for (i, s) in bad.iter().enumerate() {
         let (b, w, onset) = simulate(*s, &mut rng);
-        let o = replay(&config, &b, &w);
+        let o = run_deploy(&config, &b, &w);
         match o.decided_at {
             None => missed.push(format!("{:?} #{i}: {:?}", s, o.rules)),
             Some(t) => {

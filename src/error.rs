@@ -1,45 +1,9 @@
-//! Typed errors and the one place that maps outcomes to exit codes (DESIGN.md "Exit codes").
+//! Typed errors a command can end with before it could act: all exit 2 ([`crate::exit`]
+//! decides every other code from what happened).
 
 use crate::config::ConfigError;
+pub use crate::exit::Exit;
 use crate::store::StoreError;
-use std::process::ExitCode;
-
-/// How a command ended, as the pipeline sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: healthy, or the command succeeded.
-    Healthy,
-    /// 1: the policy decided to roll back and the rollback succeeded (or was not to be run).
-    Unhealthy,
-    /// 2: usage, config or rule error; nothing was run.
-    Usage,
-    /// 3: too much data missing to decide.
-    Inconclusive,
-    /// 4: rollback needed but it failed or timed out: a human must act.
-    RollbackFailed,
-    /// 130: interrupted; state saved, no rollback started by the interrupt.
-    Interrupted,
-}
-
-impl Exit {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Healthy => 0,
-            Exit::Unhealthy => 1,
-            Exit::Usage => 2,
-            Exit::Inconclusive => 3,
-            Exit::RollbackFailed => 4,
-            Exit::Interrupted => 130,
-        }
-    }
-}
-
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(e.code())
-    }
-}
 
 /// Errors a command can end with before it could do its job. All exit 2.
 #[derive(Debug, thiserror::Error)]

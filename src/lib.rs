@@ -11,17 +11,21 @@ pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod decide;
-pub mod detect;
 pub mod error;
-pub mod gate;
-pub mod model;
+pub mod exit;
 pub mod notify;
 pub mod observe;
-pub mod offline;
+pub mod redact;
 pub mod report;
 pub mod rollback;
 pub mod ruletest;
 pub mod sampler;
 pub mod sources;
 pub mod store;
+
+// The pure core, re-exported where the binary has always found it.
+pub use vz_core::policy as decide;
+pub use vz_core::{detect, gate, model, offline, policy, run, units};
+
+#[cfg(test)]
+mod gate_tests;

@@ -1,15 +1,15 @@
 //! Watchers of a run: notifications, audit, CI integrations, metrics export. Each is one
-//! [`Observer`]; [`observers`] is the single place that knows them all.
+//! [`Observer`]; `commands::observers` is the single place that knows them all (the
+//! composition root, so this trait module imports none of them).
 //!
 //! Observers never change the gate's decision, except through [`Observer::poll_override`]
 //! (a person's hold or abort). They must not block a tick: slow work is spawned and
 //! awaited, bounded in time, in [`Observer::on_finish`].
 
-use crate::config::Config;
 use crate::decide::Decision;
 use crate::gate::{Gate, TickReport};
 use crate::model::Timestamp;
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use crate::store::RollbackRecord;
 use futures::future::BoxFuture;
 use std::path::PathBuf;
@@ -66,15 +66,4 @@ pub trait Observer: Send {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
-}
-
-/// Every observer the config and environment ask for, in the order they are told things.
-pub fn observers(_config: &Config, _ctx: &RunContext) -> Vec<Box<dyn Observer>> {
-    #[allow(unused_mut)]
-    let mut list: Vec<Box<dyn Observer>> = Vec::new();
-    // One line per observer, e.g.: list.extend(crate::notify::observer(config, ctx));
-    list.extend(crate::ci::observers(_config, _ctx));
-    list.extend(crate::audit::observers(_config, _ctx));
-    list.extend(crate::notify::observer(_config, _ctx));
-    list
 }

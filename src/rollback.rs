@@ -4,10 +4,17 @@
 use crate::config::RollbackConfig;
 use crate::model::Timestamp;
 use crate::store::RollbackRecord;
+pub mod group;
+#[cfg(test)]
+mod group_tests;
+
+use group::{Group, GRACE};
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Keep at most this much of the command's stdout and stderr each.
 const MAX_OUTPUT: usize = 64 * 1024;
@@ -25,27 +32,50 @@ pub struct RollbackPlan<'a> {
 }
 
 /// Runs the plan: first attempt plus `retries`, each under the timeout. `now` reads the clock
-/// (passed in so tests and the store agree on time).
+/// (passed in so tests and the store agree on time). Never cancelled: see [`execute_until`].
 pub async fn execute(plan: &RollbackPlan<'_>, now: impl Fn() -> Timestamp) -> RollbackRecord {
+    execute_until(plan, now, std::future::pending()).await
+}
+
+/// Runs the plan like [`execute`], until `cancel` completes: then the running attempt's
+/// whole process group is SIGKILLed, no further attempt starts, and the record says the
+/// rollback was interrupted (`ok: false`, no exit status: the caller exits 4).
+///
+/// For the watch loop: the first SIGINT/SIGTERM during a rollback lets it finish; pass the
+/// *second* signal as `cancel`, e.g.
+/// `rollback::execute_until(&plan, now_ms, async { second_signal.recv().await; })`.
+///
+/// Each attempt runs in its own process group. When it exits, times out or is cancelled,
+/// what is left of the group gets SIGTERM, [`group::GRACE`] to leave, then SIGKILL, and the
+/// next attempt starts only once no member is left: attempts never overlap, and nothing
+/// the command started outlives the call (nor vz-monitor, if the future is dropped).
+pub async fn execute_until(
+    plan: &RollbackPlan<'_>,
+    now: impl Fn() -> Timestamp,
+    cancel: impl Future<Output = ()>,
+) -> RollbackRecord {
     let started_at = now();
-    let attempts_allowed = plan.config.retries + 1;
-    let mut last = Attempt {
-        exit_status: None,
-        ok: false,
-        stdout: String::new(),
-        stderr: String::new(),
-        failure: String::new(),
-    };
+    let attempts_allowed = plan.config.retries.saturating_add(1);
+    let mut cancel = std::pin::pin!(cancel);
+    let mut last = Attempt::failed(String::new());
     let mut attempts = 0;
     while attempts < attempts_allowed {
         attempts += 1;
-        last = attempt(plan).await;
-        if last.ok {
+        last = attempt(plan, cancel.as_mut()).await;
+        if last.ok || last.cancelled {
             break;
         }
         if attempts < attempts_allowed {
             // Short linear backoff: a rollback is urgent, but a flapping API deserves a breath.
-            tokio::time::sleep(Duration::from_millis(500 * attempts as u64)).await;
+            let pause = Duration::from_millis(500 * attempts as u64);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = cancel.as_mut() => {
+                    last.cancelled = true;
+                    last.failure = format!("{}; {INTERRUPTED} before the next attempt", last.failure);
+                    break;
+                }
+            }
         }
     }
     RollbackRecord {
@@ -66,25 +96,42 @@ pub async fn execute(plan: &RollbackPlan<'_>, now: impl Fn() -> Timestamp) -> Ro
     }
 }
 
+/// The failure text of a cancelled rollback.
+const INTERRUPTED: &str = "rollback interrupted by a second signal";
+
 struct Attempt {
     exit_status: Option<i32>,
     ok: bool,
+    cancelled: bool,
     stdout: String,
     stderr: String,
     failure: String,
 }
 
-async fn attempt(plan: &RollbackPlan<'_>) -> Attempt {
+impl Attempt {
+    fn failed(failure: String) -> Attempt {
+        Attempt {
+            exit_status: None,
+            ok: false,
+            cancelled: false,
+            stdout: String::new(),
+            stderr: String::new(),
+            failure,
+        }
+    }
+}
+
+/// How an attempt's wait ended.
+enum End {
+    Exited(std::io::Result<std::process::ExitStatus>),
+    TimedOut,
+    Cancelled,
+}
+
+async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = ()>>) -> Attempt {
     let argv = &plan.config.command;
-    let fail = |failure: String| Attempt {
-        exit_status: None,
-        ok: false,
-        stdout: String::new(),
-        stderr: String::new(),
-        failure,
-    };
     let Some((program, args)) = argv.split_first() else {
-        return fail("no rollback command configured".into());
+        return Attempt::failed("no rollback command configured".into());
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
@@ -95,49 +142,83 @@ async fn attempt(plan: &RollbackPlan<'_>) -> Attempt {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own group: a terminal's Ctrl-C does not reach it, and a timeout ends it whole.
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return fail(format!("cannot run `{program}`: {e}")),
+        Err(e) => return Attempt::failed(format!("cannot run `{program}`: {e}")),
     };
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let read_both = async {
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let _ = tokio::join!(out.read_to_end(&mut o), err.read_to_end(&mut e));
-        (o, e)
-    };
-    let run = async {
-        let (o, e) = read_both.await;
-        (child.wait().await, o, e)
-    };
+    let mut group = child.id().and_then(Group::led_by);
+    let out = child.stdout.take().map(|p| tokio::spawn(drain(p)));
+    let err = child.stderr.take().map(|p| tokio::spawn(drain(p)));
     let timeout = plan.config.timeout;
-    match tokio::time::timeout(timeout, run).await {
-        Err(_) => {
-            // kill_on_drop reaps the child when `run` is dropped here.
-            fail(format!(
-                "rollback command timed out after {}",
-                humantime::format_duration(timeout)
-            ))
-        }
-        Ok((Err(e), _, _)) => fail(format!("waiting for `{program}` failed: {e}")),
-        Ok((Ok(status), o, e)) => {
-            let stderr = truncate(e);
-            let how = match status.code() {
+    let end = tokio::select! {
+        r = child.wait() => End::Exited(r),
+        _ = tokio::time::sleep(timeout) => End::TimedOut,
+        _ = cancel => End::Cancelled,
+    };
+    // Whatever the command left behind (`cmd &`) goes with it, before anything else starts.
+    let gone = match (&end, group.as_mut()) {
+        (_, None) => true,
+        (End::Cancelled, Some(g)) => g.kill().await,
+        (_, Some(g)) => g.terminate(GRACE).await,
+    };
+    let (exit_status, ok, cancelled, failure) = match end {
+        End::Exited(Ok(status)) => (
+            status.code(),
+            status.success(),
+            false,
+            match status.code() {
                 Some(c) => format!("rollback command exited with status {c}"),
                 None => "rollback command was killed by a signal".into(),
-            };
-            Attempt {
-                exit_status: status.code(),
-                ok: status.success(),
-                stdout: truncate(o),
-                failure: match stderr_tail(&stderr) {
-                    Some(tail) => format!("{how}: {tail}"),
-                    None => how,
-                },
-                stderr,
-            }
+            },
+        ),
+        End::Exited(Err(e)) => (
+            None,
+            false,
+            false,
+            format!("waiting for `{program}` failed: {e}"),
+        ),
+        End::TimedOut => {
+            let _ = child.wait().await;
+            let after = humantime::format_duration(timeout);
+            (
+                None,
+                false,
+                false,
+                format!("rollback command timed out after {after}"),
+            )
         }
+        End::Cancelled => {
+            let _ = child.wait().await;
+            (
+                None,
+                false,
+                true,
+                format!("{INTERRUPTED}: its process group was killed"),
+            )
+        }
+    };
+    let survivors = if gone {
+        ""
+    } else {
+        " (some of its processes survived SIGKILL)"
+    };
+    let stderr = collect(err).await;
+    // A failed command's own last words (`deployments.apps "checkout" not found`) go in
+    // the one-line note every report shows.
+    let said = match stderr_tail(&stderr) {
+        Some(tail) if !ok => format!(": {tail}"),
+        _ => String::new(),
+    };
+    Attempt {
+        exit_status,
+        ok,
+        cancelled,
+        stdout: collect(out).await,
+        stderr,
+        failure: format!("{failure}{survivors}{said}"),
     }
 }
 
@@ -159,9 +240,35 @@ pub fn stderr_tail(stderr: &str) -> Option<String> {
     }
 }
 
-fn truncate(mut bytes: Vec<u8>) -> String {
-    bytes.truncate(MAX_OUTPUT);
-    String::from_utf8_lossy(&bytes).into_owned()
+/// Reads a pipe to its end, keeping the first [`MAX_OUTPUT`] bytes (the rest is drained so
+/// the command never blocks on a full pipe).
+async fn drain(mut pipe: impl AsyncRead + Unpin) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => return kept,
+            Ok(n) => {
+                let room = MAX_OUTPUT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+}
+
+/// The output a reader kept. The group is gone, so the pipe is closed unless a process
+/// escaped into its own session: then what was read so far is enough.
+async fn collect(reader: Option<tokio::task::JoinHandle<Vec<u8>>>) -> String {
+    let Some(mut handle) = reader else {
+        return String::new();
+    };
+    match tokio::time::timeout(Duration::from_secs(1), &mut handle).await {
+        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => {
+            handle.abort();
+            String::new()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,24 +1,14 @@
 //! Takes one tick: every metric sampled concurrently, each bounded by its own timeout.
 
-use crate::config::{Config, Metric, MetricSource};
+use crate::config::{Config, Metric};
 use crate::model::{Reading, Sample};
-use crate::sources::prometheus::{PromClient, QueryMetric};
-use crate::sources::{self, system::SystemSampler, Source};
+use crate::sources::{self, Shared, Source};
 use futures::future::join_all;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// A metric's source, or why it has none.
-enum Slot {
-    Source(Box<dyn Source>),
-    /// A PromQL query: one sample, or one per series with `per_series`.
-    Query(QueryMetric),
-    Unavailable(String),
-}
-
-/// The running sources of one config.
+/// The running sources of one config: each metric's source, or why it has none.
 pub struct Sampler {
-    slots: Vec<(String, Slot)>,
+    slots: Vec<(String, Result<Box<dyn Source>, String>)>,
 }
 
 impl Sampler {
@@ -27,38 +17,17 @@ impl Sampler {
         Sampler::of(config, |_| true)
     }
 
-    /// Builds a source for the metrics of the config that `keep` selects. Query metrics share
-    /// one Prometheus client (one connection pool).
+    /// Builds a source for the metrics of the config that `keep` selects. System probes share
+    /// one sampler and query metrics one Prometheus client (one connection pool).
     pub fn of(config: &Config, keep: impl Fn(&Metric) -> bool) -> Sampler {
-        let system = Arc::new(SystemSampler::new());
-        let client = config
-            .prometheus
-            .as_ref()
-            .map(|p| PromClient::new(p).map(Arc::new));
+        let shared = Shared::new(config.prometheus.as_ref());
         let slots = config
             .metrics
             .iter()
             .filter(|m| keep(m))
-            .map(|m| {
-                let slot = match (&m.source, &client) {
-                    (MetricSource::Probe(p), _) => Slot::Source(sources::build(p, &system)),
-                    (MetricSource::Query(_), Some(Ok(c))) => QueryMetric::new(m, Arc::clone(c))
-                        .map(Slot::Query)
-                        .unwrap_or_else(|| Slot::Unavailable("not a query".into())),
-                    (MetricSource::Query(_), Some(Err(e))) => Slot::Unavailable(e.clone()),
-                    (MetricSource::Query(_), None) => {
-                        Slot::Unavailable("no source.prometheus configured".into())
-                    }
-                };
-                (m.name.clone(), slot)
-            })
+            .map(|m| (m.name.clone(), sources::build(m, &shared)))
             .collect();
         Sampler { slots }
-    }
-
-    /// Number of metrics sampled per tick.
-    pub fn len(&self) -> usize {
-        self.slots.len()
     }
 
     /// Whether there is nothing to sample.
@@ -70,32 +39,40 @@ impl Sampler {
     /// small grace) yields a missing reading; it never holds up the tick beyond that.
     /// A per-series query metric yields one sample per series.
     pub async fn take(&self) -> Vec<Sample> {
+        self.take_by(None).await
+    }
+
+    /// As [`Sampler::take`], but nothing waits past `deadline` (the next tick of a watch):
+    /// a sample that has not arrived by then is missing for this tick.
+    pub async fn take_by(&self, deadline: Option<tokio::time::Instant>) -> Vec<Sample> {
         let futures = self.slots.iter().map(|(name, slot)| async move {
-            let reading = match slot {
-                Slot::Unavailable(why) => Reading::Missing(why.clone()),
-                Slot::Source(src) => {
-                    let limit = src.timeout() + Duration::from_millis(250);
-                    match tokio::time::timeout(limit, src.sample()).await {
-                        Ok(r) => r,
-                        Err(_) => Reading::Missing(format!(
-                            "no answer within {}",
-                            humantime::format_duration(limit)
-                        )),
-                    }
+            let bounded = |limit: Duration| {
+                let own = tokio::time::Instant::now() + limit;
+                match deadline {
+                    Some(d) if d < own => (d, "no answer by the next tick".to_string()),
+                    _ => (
+                        own,
+                        format!("no answer within {}", humantime::format_duration(limit)),
+                    ),
                 }
-                Slot::Query(q) => {
-                    let limit = q.timeout() + Duration::from_millis(250);
-                    match tokio::time::timeout(limit, q.sample()).await {
+            };
+            let reading = match slot {
+                Err(why) => Reading::Missing(why.clone()),
+                Ok(src) => {
+                    let (until, why) = bounded(src.timeout() + Duration::from_millis(250));
+                    match tokio::time::timeout_at(until, src.sample(name)).await {
                         Ok(samples) => return samples,
-                        Err(_) => Reading::Missing(format!(
-                            "no answer within {}",
-                            humantime::format_duration(limit)
-                        )),
+                        Err(_) => Reading::Missing(why),
                     }
                 }
             };
             vec![Sample::new(name, reading)]
         });
         join_all(futures).await.into_iter().flatten().collect()
+    }
+
+    /// The names of the metrics sampled, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.slots.iter().map(|(n, _)| n.as_str())
     }
 }

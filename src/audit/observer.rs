@@ -4,7 +4,7 @@
 use super::{actor, chain};
 use crate::decide::Decision;
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use crate::store::{RollbackRecord, Store, StoreError};
 use futures::future::BoxFuture;
 use rusqlite::OptionalExtension;

@@ -5,7 +5,7 @@
 
 use super::{describe_http_error, http_client, redact_url, EXPORT_TIMEOUT};
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use crate::store::RollbackRecord;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};

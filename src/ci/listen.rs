@@ -9,7 +9,7 @@ use crate::decide::Decision;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::Timestamp;
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

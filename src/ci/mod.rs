@@ -54,22 +54,8 @@ pub fn http_client() -> Option<reqwest::Client> {
     }
 }
 
-/// A URL with any `user:password@` removed, for messages (secrets never reach the logs).
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
-}
+/// A URL with any `user:password@` removed, for messages (see [`crate::redact`]).
+pub use crate::redact::redact_url;
 
 /// One line describing why an HTTP export failed, without the URL (it may hold secrets).
 pub fn describe_http_error(e: reqwest::Error) -> String {
@@ -79,19 +65,5 @@ pub fn describe_http_error(e: reqwest::Error) -> String {
         "could not connect".into()
     } else {
         e.without_url().to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn redact_url_hides_credentials_only() {
-        assert_eq!(
-            redact_url("https://u:secret@grafana.example/x"),
-            "https://***@grafana.example/x"
-        );
-        assert_eq!(redact_url("http://127.0.0.1:9091"), "http://127.0.0.1:9091");
     }
 }

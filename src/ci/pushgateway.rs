@@ -5,7 +5,7 @@
 use super::promtext::{Exposition, CONTENT_TYPE};
 use super::{describe_http_error, http_client, redact_url};
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 

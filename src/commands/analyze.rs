@@ -1,15 +1,13 @@
-//! `analyze`: replays baseline and current series from files through the same gate as
-//! `watch`, tick by tick, and prints the JSON verdict. Nothing is run or stored.
+//! `analyze`: replays baseline and current series from files through the same loop as
+//! `watch`, tick by tick, and prints the verdict. Nothing is run or stored.
 
 use super::{load_config, print_json};
 use crate::cli::{AnalyzeArgs, Format, Global};
-use crate::decide::Verdict;
-use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
-use crate::gate::Gate;
+use crate::exit::{Concluded, Outcome, RollbackResult};
+use crate::gate::{replay, GatePlan, Tick};
 use crate::offline;
 use crate::report::{table, RollbackOutcome, RunSummary};
-use std::collections::HashMap;
 
 /// Replays `--current` against `--baseline` and prints what the gate decided and when.
 pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
@@ -22,25 +20,16 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
             a.current.display()
         )));
     }
-    let baselines: HashMap<String, Baseline> = base
-        .values()
-        .into_iter()
-        .filter_map(|(k, v)| Baseline::from_values(&v).map(|b| (k, b)))
-        .collect();
 
     // Only metrics present in the current file are replayed; rules on others are skipped, and said so.
-    let metrics: Vec<_> = config
-        .metrics
-        .iter()
-        .filter(|m| current.columns.contains(&m.name))
-        .cloned()
-        .collect();
-    let (rules, skipped): (Vec<_>, Vec<_>) = config
-        .rules
-        .iter()
-        .cloned()
-        .partition(|r| current.columns.contains(&r.metric));
-    for r in &skipped {
+    let mut plan = GatePlan::new(
+        config.rules.clone(),
+        config.metric_specs(),
+        config.policy.clone(),
+    )
+    .with_baseline(base.aligned().into_iter().collect())
+    .with_planned_ticks(current.rows.len() as u32);
+    for r in plan.restrict_to(|m| current.columns.iter().any(|c| c == m)) {
         errln!(
             "note: rule `{}` skipped: metric `{}` is not a column of {}",
             r.name,
@@ -48,50 +37,39 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
             a.current.display()
         );
     }
-    for r in rules.iter().filter(|r| r.detector.needs_baseline()) {
-        if !baselines.contains_key(&r.metric) {
-            return Err(Error::Usage(format!(
-                "rule `{}` needs a baseline of `{}`, but {} has no values for it",
-                r.name,
-                r.metric,
-                a.baseline.display()
-            )));
-        }
+    if let Some(m) = plan.missing_baseline() {
+        return Err(Error::Usage(format!(
+            "rule `{}` ({} detector) needs a baseline of `{}`, but {} has no values for it",
+            m.rule,
+            m.detector,
+            m.metric,
+            a.baseline.display()
+        )));
     }
-    let mut policy = config.policy.clone();
-    if policy
-        .error_rate
-        .as_ref()
-        .is_some_and(|er| !current.columns.contains(&er.metric))
-    {
-        policy.error_rate = None;
-    }
-
-    // isolation_forest rules train on the baseline rows, paired by index.
-    let mut gate = Gate::new(rules, metrics, policy.clone(), baselines)
-        .with_baseline_rows(base.aligned().into_iter().collect());
-    let mut ticks = 0;
-    let mut decision = None;
-    for row in &current.rows {
-        ticks += 1;
-        if let Some(d) = gate.tick(row.at, &row.samples).decision {
-            decision = Some(d);
-            break;
-        }
-    }
-    let last = current.rows[ticks as usize - 1].at;
-    let d = decision.unwrap_or_else(|| gate.finish(last));
-    let exit = match d.verdict {
-        _ if d.wants_rollback() => Exit::Unhealthy,
-        Verdict::Inconclusive => Exit::Inconclusive,
-        _ => Exit::Healthy,
+    let policy = plan.policy.clone();
+    let mut gate = plan.build();
+    let driven = replay(
+        &mut gate,
+        current.rows.iter().map(|r| Tick {
+            at: r.at,
+            samples: r.samples.clone(),
+        }),
+    );
+    let last = driven.last_at.unwrap_or(current.rows[0].at);
+    let d = driven.conclude(&mut gate, last);
+    let concluded = Concluded::of(&d);
+    let rollback = if concluded.wants_rollback() {
+        RollbackResult::Withheld
+    } else {
+        RollbackResult::NotNeeded
     };
+    let exit = Outcome::new(concluded, rollback).exit();
     let mut summary = RunSummary {
         run_id: "analyze".into(),
         deployment: config.deployment.clone(),
         started_at: current.rows[0].at,
         ended_at: last,
-        ticks,
+        ticks: driven.ticks,
         verdict: String::new(),
         decided_at: d.at,
         reasons: Vec::new(),

@@ -10,11 +10,14 @@ mod history;
 mod hold;
 mod init;
 mod notify;
+mod observers;
 mod prune;
 mod report;
 mod rollback;
 mod test;
 mod watch;
+
+pub use observers::observers;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{self, Config};

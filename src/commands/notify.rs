@@ -5,7 +5,6 @@ use super::{load_config, now_ms, open_store, print_json};
 use crate::cli::{Format, Global, NotifyCommand, NotifyHistoryArgs, NotifyTestArgs};
 use crate::error::{Error, Exit, Result};
 use crate::model::Severity;
-use crate::notify::config::NotifyConfig;
 use crate::notify::message::{rfc3339, Event, Message};
 use crate::notify::state::{self, Attempt, AttemptFilter};
 use crate::notify::{self as notify, redact};
@@ -23,14 +22,12 @@ pub fn run(g: &Global, c: &NotifyCommand) -> Result<Exit> {
 async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
     let config = load_config(g)?;
     let deployment = a.deployment.clone().unwrap_or(config.deployment.clone());
-    let Some(value) = config.notify.as_ref() else {
+    let Some(n) = config.notify.as_ref() else {
         return Err(Error::Usage(format!(
             "{}: no notify.channels configured",
             config.origin()
         )));
     };
-    let n = NotifyConfig::from_value(value)
-        .map_err(|(f, m)| Error::Usage(format!("{}: {f}: {m}", config.origin())))?;
     let Some(cc) = n.channel(&a.channel) else {
         let known: Vec<&str> = n.channels.iter().map(|c| c.name.as_str()).collect();
         return Err(Error::Usage(format!(

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
-use crate::observe::{self, RunContext};
+use crate::observe::RunContext;
 use crate::report::{RollbackOutcome, RunSummary};
 use crate::rollback::{self, RollbackPlan};
 use crate::store::RunEnd;
@@ -61,7 +61,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         listen: None,
         grafana_url: a.export.grafana_url.clone(),
     };
-    let mut observers = observe::observers(&config, &ctx);
+    let mut observers = super::observers(&config, &ctx);
     for o in observers.iter_mut() {
         o.on_start(&ctx);
     }

@@ -4,25 +4,27 @@
 //! unknown keys rejected, and checks every cross-reference. Any problem is a [`ConfigError`]
 //! naming file, line and field; nothing is run before the whole config is valid.
 
+pub mod channels;
 pub mod defaults;
-pub mod dur;
 pub mod interp;
+pub mod limits;
 pub mod locate;
+pub mod notify;
 pub mod promrules;
 pub mod raw;
 
-use crate::detect::DetectorSpec;
-use crate::model::{default_severity, Severity};
+use crate::model::default_severity;
 use crate::sources::ProbeSpec;
 use locate::Locations;
-pub use raw::{OnEmpty, OnMissing};
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+pub use vz_core::policy::{ErrorRatePolicy, OnInconclusive, Policy};
+pub use vz_core::spec::{MetricSpec, OnEmpty, OnMissing, Rule};
+pub use vz_core::units as dur;
 
 /// A config problem, pointing at the place to edit.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +55,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Whether an inconclusive run passes (fail-open) or rolls back (fail-closed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OnInconclusive {
-    #[default]
-    Pass,
-    Fail,
-}
-
 /// Where a metric's samples come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricSource {
@@ -81,91 +74,6 @@ pub struct Metric {
     /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
     pub consecutive_errors: u32,
     pub per_series: bool,
-}
-
-/// One gate rule, validated.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub name: String,
-    pub metric: String,
-    pub detector: DetectorSpec,
-    /// Condition must hold tick after tick this long before the rule fires (0 = at once).
-    pub for_: Duration,
-    /// Sliding window for window detectors; None = from the start of the watch.
-    pub window: Option<Duration>,
-    pub kind: String,
-    pub severity: Severity,
-    /// Fires only once more than this many ticks were active in total.
-    pub failure_limit: u32,
-    /// Fires only once this many ticks in a row were active.
-    pub consecutive_failures: u32,
-    /// Evaluate and report, never count toward the decision.
-    pub dry_run: bool,
-    pub description: Option<String>,
-    pub annotations: BTreeMap<String, String>,
-    /// File the rule was defined in.
-    pub origin: String,
-}
-
-/// The rollback decision policy (DESIGN.md defaults).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Policy {
-    /// Roll back when at least this many anomalies of a severity fired (0 = never).
-    pub critical: u32,
-    pub high: u32,
-    pub medium: u32,
-    pub low: u32,
-    /// Roll back when this metric's latest value is above the bound (percent).
-    pub error_rate: Option<ErrorRatePolicy>,
-    /// Roll back when a probe has been down longer than this.
-    #[serde(with = "humantime_serde_str")]
-    pub max_downtime: Duration,
-    /// Percent of a metric's ticks that may be missing before the run is inconclusive.
-    pub max_missing: f64,
-    pub on_inconclusive: OnInconclusive,
-}
-
-/// `policy.error_rate`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ErrorRatePolicy {
-    pub metric: String,
-    pub above: f64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            critical: 1,
-            high: 3,
-            medium: 0,
-            low: 0,
-            error_rate: None,
-            max_downtime: Duration::from_secs(60),
-            max_missing: 20.0,
-            on_inconclusive: OnInconclusive::Pass,
-        }
-    }
-}
-
-impl Policy {
-    /// Anomalies of `severity` needed to roll back (0 = this severity never rolls back).
-    pub fn limit(&self, severity: Severity) -> u32 {
-        match severity {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-            Severity::Info => 0,
-        }
-    }
-}
-
-mod humantime_serde_str {
-    use serde::Serializer;
-    use std::time::Duration;
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
 }
 
 /// `rollback:` validated.
@@ -200,7 +108,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub rollback: RollbackConfig,
     pub policy: Policy,
-    pub notify: Option<serde_yaml::Value>,
+    /// The validated `notify:` section.
+    pub notify: Option<notify::NotifyConfig>,
     pub store_path: Option<PathBuf>,
     pub retention: Duration,
     /// SHA-256 of every config text read, to tell runs made with different configs apart.
@@ -209,7 +118,23 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+impl Metric {
+    /// What the gate needs of this metric.
+    pub fn spec(&self) -> MetricSpec {
+        MetricSpec {
+            name: self.name.clone(),
+            on_missing: self.on_missing,
+            consecutive_errors: self.consecutive_errors,
+        }
+    }
+}
+
 impl Config {
+    /// The metric specs the gate runs on.
+    pub fn metric_specs(&self) -> Vec<MetricSpec> {
+        self.metrics.iter().map(Metric::spec).collect()
+    }
+
     /// The metric called `name`.
     pub fn metric(&self, name: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.name == name)
@@ -289,6 +214,7 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
         field: String::new(),
         message: msg,
     })?;
+    refuse_hostile(name, &text)?;
     let source = Source {
         name: name.to_string(),
         locations: Locations::of(&text),
@@ -298,6 +224,18 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     }
     let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
     Ok((value, source))
+}
+
+/// Refuses YAML nested too deep or expanding too far through aliases, before any parser
+/// builds it (see [`limits`]).
+fn refuse_hostile(name: &str, text: &str) -> Result<(), ConfigError> {
+    limits::check_yaml(text).map_err(|e| ConfigError {
+        file: name.to_string(),
+        line: e.line,
+        column: e.column,
+        field: String::new(),
+        message: e.message,
+    })
 }
 
 /// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
@@ -382,6 +320,7 @@ pub fn parse_text(
                 format!("cannot read `{inc_name}`: {e}"),
             )
         })?;
+        refuse_hostile(&inc_name, &inc_text)?;
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
@@ -489,7 +428,8 @@ pub fn parse_text(
                 MetricSource::Query(q)
             }
             (None, Some(p)) => {
-                validate_probe(&p).map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
+                p.validate()
+                    .map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
                 MetricSource::Probe(p)
             }
         };
@@ -654,10 +594,20 @@ pub fn parse_text(
         }
     }
 
-    if let Some(n) = &raw.notify {
-        crate::notify::validate(n).map_err(|(field, msg)| main.err(&field, msg))?;
-    }
+    let notify = match &raw.notify {
+        Some(n) => Some(
+            notify::NotifyConfig::from_value(n).map_err(|(field, msg)| main.err(&field, msg))?,
+        ),
+        None => None,
+    };
 
+    if let Some(p) = prometheus.as_ref().filter(|p| p.timeout > interval) {
+        warnings.push(format!(
+            "source.prometheus.timeout {} is longer than the interval {}: a query still running at the next tick counts as missing for its tick",
+            humantime::format_duration(p.timeout),
+            humantime::format_duration(interval)
+        ));
+    }
     let store = raw.store.unwrap_or_default();
     Ok(Config {
         path: path.map(Path::to_path_buf),
@@ -669,7 +619,7 @@ pub fn parse_text(
         rules: out_rules,
         rollback,
         policy,
-        notify: raw.notify,
+        notify,
         store_path: store.path.map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
@@ -731,32 +681,6 @@ fn valid_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn validate_probe(p: &ProbeSpec) -> Result<(), String> {
-    match p {
-        ProbeSpec::Http(h) => {
-            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-                return Err(format!("http.url `{}` is not an http(s) URL", h.url));
-            }
-            if h.timeout.is_zero() {
-                return Err("http.timeout must be greater than 0".into());
-            }
-        }
-        ProbeSpec::Tcp(t) => {
-            if !t.address.contains(':') {
-                return Err(format!("tcp.address `{}` must be host:port", t.address));
-            }
-        }
-        ProbeSpec::Command(c) => {
-            if c.argv().is_empty() || c.argv()[0].trim().is_empty() {
-                return Err("command needs at least the program to run".into());
-            }
-        }
-        ProbeSpec::System(_) => {}
-        ProbeSpec::Log(l) => l.validate()?,
-    }
-    Ok(())
 }
 
 #[cfg(test)]

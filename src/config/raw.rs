@@ -8,6 +8,7 @@ use crate::sources::ProbeSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
+pub use vz_core::spec::{OnEmpty, OnMissing};
 
 /// Top level of `vz-monitor.yaml`.
 #[derive(Debug, Default, Deserialize)]
@@ -26,7 +27,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub include: Vec<String>,
     pub rollback: Option<RawRollback>,
-    /// Notification channels and routes (validated by the notify module).
+    /// Notification channels and routes (validated by `config::notify`).
     pub notify: Option<serde_yaml::Value>,
     pub store: Option<RawStore>,
 }
@@ -58,28 +59,6 @@ pub struct RawPrometheus {
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
-}
-
-/// What a missing sample of this metric means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnMissing {
-    /// Counts toward `max_missing`; the run may become inconclusive.
-    #[default]
-    Inconclusive,
-    /// Treated as a failed measurement: the metric's rules see their condition as active.
-    Fail,
-    /// Ignored.
-    Pass,
-}
-
-/// What an empty query result means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnEmpty {
-    #[default]
-    Missing,
-    Zero,
 }
 
 /// `metrics.<name>:`

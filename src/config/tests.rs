@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Severity;
 
 fn env(name: &str) -> Option<String> {
     match name {
@@ -198,4 +199,20 @@ fn isolation_forest_rules_take_metrics_instead_of_metric() {
         format!("{base}  - {{ name: j, detector: {{ threshold: {{ op: '>', value: 1 }} }} }}\n");
     let e = parse_text(&no_metric, Some(Path::new("t.yaml")), &|_| None).unwrap_err();
     assert!(e.message.contains("missing"), "{e}");
+}
+
+#[test]
+fn a_query_timeout_longer_than_the_interval_is_warned_about() {
+    let text = "interval: 500ms\nsource:\n  prometheus: { url: \"http://127.0.0.1:9090\", timeout: 10s }\nmetrics:\n  m: { query: up }\n";
+    let c = parse_text(text, Some(Path::new("t.yaml")), &|_| None).unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("timeout 10s is longer than the interval 500ms")),
+        "{:?}",
+        c.warnings
+    );
+    let text = text.replace("timeout: 10s", "timeout: 400ms");
+    let c = parse_text(&text, Some(Path::new("t.yaml")), &|_| None).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }

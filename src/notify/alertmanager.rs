@@ -3,10 +3,10 @@
 //! `startsAt`, and `endsAt` on resolve. Open alerts are re-sent every minute so they
 //! outlive Alertmanager's `resolve_timeout`. Verdicts are not alerts and are not sent.
 
-use super::config::AlertmanagerConfig;
 use super::http::{self, Target};
 use super::message::{rfc3339, Event, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::AlertmanagerConfig;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -108,6 +108,8 @@ impl Channel for Alertmanager {
     }
 
     fn secrets(&self) -> Vec<String> {
-        Vec::new()
+        // Credentials in the URL travel as a Basic Authorization header: redact derives the
+        // encoded forms a server may echo back.
+        vec![self.target.url.clone()]
     }
 }

@@ -1,9 +1,9 @@
 //! Email over SMTP (lettre): STARTTLS by default, plain for local relays, optional auth;
 //! a plain-text and an HTML body in one multipart/alternative message.
 
-use super::config::EmailConfig;
 use super::message::{anomaly_line, html_escape, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::EmailConfig;
 use futures::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;

@@ -1,8 +1,8 @@
 //! The log channel: one line on stderr, or one JSON line (the webhook body) appended to a file.
 
-use super::config::LogConfig;
 use super::message::Message;
 use super::{Channel, Delivery};
+use crate::config::notify::LogConfig;
 use futures::future::BoxFuture;
 use std::io::Write;
 use std::time::Duration;

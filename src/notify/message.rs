@@ -72,7 +72,7 @@ pub fn dedup_key(deployment: &str, rule: &str, series: &str) -> String {
 
 /// Formats a timestamp as RFC 3339 UTC.
 pub fn rfc3339(t: Timestamp) -> String {
-    crate::report::ts(t)
+    crate::run::ts(t)
 }
 
 impl Message {

@@ -3,10 +3,11 @@
 //! verdict message per run. Sends run on tokio tasks bounded in time: a slow or failing
 //! channel never delays a tick nor changes the exit code; every attempt is stored.
 //!
-//! Adding a channel = one file implementing [`Channel`] + one arm in [`build`].
+//! The channels' settings are typed and validated by `config::notify` (config never imports
+//! this module); adding a channel = one file here implementing [`Channel`], its settings
+//! type and one line in `config/channels.rs`, and one arm in [`build`].
 
 pub mod alertmanager;
-pub mod config;
 pub mod email;
 pub mod http;
 pub mod log;
@@ -20,8 +21,8 @@ pub mod state;
 pub mod verdict;
 pub mod webhook;
 
+use crate::config::notify::{ChannelConfig, ChannelSpec, NotifyConfig};
 use crate::observe::{Observer, RunContext};
-use config::{ChannelConfig, ChannelSpec, NotifyConfig};
 use futures::future::BoxFuture;
 use message::{Event, Message};
 use std::sync::Arc;
@@ -91,33 +92,13 @@ pub fn build(c: &ChannelConfig) -> Result<Arc<dyn Channel>, String> {
     })
 }
 
-/// Replaces every secret in `text` by `***`.
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s.as_str(), "***");
-    }
-    out
-}
+/// Replaces every secret in `text`, in any encoding, by `***` (see [`crate::redact`]).
+pub use crate::redact::redact;
 
-/// Validates `notify:` (called by config loading, so `check` catches every problem).
-pub fn validate(value: &serde_yaml::Value) -> Result<(), config::FieldError> {
-    NotifyConfig::from_value(value).map(|_| ())
-}
-
-/// The notification observer, when the config has a `notify:` section.
+/// The notification observer, when the config has channels.
 pub fn observer(config: &crate::config::Config, ctx: &RunContext) -> Option<Box<dyn Observer>> {
-    let value = config.notify.as_ref()?;
-    match NotifyConfig::from_value(value) {
-        Ok(n) if !n.channels.is_empty() => {
-            observer::NotifyObserver::new(n, ctx).map(|o| Box::new(o) as Box<dyn Observer>)
-        }
-        Ok(_) => None,
-        Err((field, msg)) => {
-            errln!("warning: notifications off: {field}: {msg}");
-            None
-        }
-    }
+    let n = config.notify.as_ref().filter(|n| !n.channels.is_empty())?;
+    observer::NotifyObserver::new(n.clone(), ctx).map(|o| Box::new(o) as Box<dyn Observer>)
 }
 
 /// The link shown in messages: `notify.link`, else the CI job when known.
@@ -138,15 +119,6 @@ pub fn link(config: &NotifyConfig, env: &dyn Fn(&str) -> Option<String>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redact_hides_each_secret() {
-        let s = vec!["https://hooks.example/T0/B0/xyz".to_string(), "pw".into()];
-        assert_eq!(
-            redact("posting to https://hooks.example/T0/B0/xyz failed: pw", &s),
-            "posting to *** failed: pw"
-        );
-    }
 
     #[test]
     fn link_prefers_config_then_ci() {

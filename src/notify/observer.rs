@@ -3,15 +3,15 @@
 //! own tokio task, bounded by its channel's timeout; `on_finish` waits for them at most as
 //! long as the slowest could take, then gives up on stragglers and records them.
 
-use super::config::NotifyConfig;
 use super::message::{dedup_key, rfc3339, Event, Message};
 use super::routing::{self, FireAction};
 use super::state::{self, AlertState, Attempt};
 use super::{redact, Channel};
+use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
 use crate::observe::{Observer, RunContext};
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 use crate::store::Store;
 use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};

@@ -2,10 +2,10 @@
 //! PagerDuty keeps one incident), `resolve` when the anomaly clears. Verdicts are not
 //! incidents and are not sent; a test triggers and resolves at once.
 
-use super::config::PagerDutyConfig;
 use super::http::{self, Target};
 use super::message::{Event, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::PagerDutyConfig;
 use crate::model::Severity;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};

@@ -1,9 +1,9 @@
 //! Pushover: the messages API (JSON), priority by severity.
 
-use super::config::PushoverConfig;
 use super::http::{self, Target};
 use super::message::{Event, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::PushoverConfig;
 use crate::model::Severity;
 use futures::future::BoxFuture;
 use serde_json::json;

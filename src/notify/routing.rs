@@ -2,8 +2,8 @@
 //! duplicate of an open alert, or inside the cooldown, and which escalation stages are due.
 //! No clock, no I/O: the observer passes `now` and the stored state in.
 
-use super::config::NotifyConfig;
 use super::state::AlertState;
+use crate::config::notify::NotifyConfig;
 use crate::model::{Severity, Timestamp};
 
 /// Channels for an anomaly of this severity and kind: every matching route adds its own,

@@ -1,10 +1,10 @@
 //! Slack incoming webhook: a fallback `text` plus readable blocks (headline, deployment,
 //! verdict, anomalies, link).
 
-use super::config::SlackConfig;
 use super::http::{self, Target};
 use super::message::{anomaly_line, Message};
 use super::{Channel, Delivery};
+use crate::config::notify::SlackConfig;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -4,7 +4,6 @@
 use crate::model::{Anomaly, Timestamp};
 use crate::store::StoreError;
 use rusqlite::{params, Connection};
-use serde::Serialize;
 
 /// One alert's state: (deployment, rule, series).
 #[derive(Debug, Clone)]
@@ -110,21 +109,7 @@ pub fn save(conn: &Connection, s: &AlertState) -> Result<(), StoreError> {
 }
 
 /// One send attempt (or suppression) as stored and listed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Attempt {
-    pub run_id: Option<String>,
-    pub deployment: String,
-    pub ts: Timestamp,
-    pub channel: String,
-    pub channel_type: String,
-    pub event: String,
-    pub dedup_key: Option<String>,
-    /// `sent`, `failed`, `duplicate`, `cooldown` or `abandoned`.
-    pub outcome: String,
-    pub attempts: u32,
-    pub duration_ms: i64,
-    pub detail: String,
-}
+pub use vz_core::run::NotificationAttempt as Attempt;
 
 /// Stores one attempt.
 pub fn record(conn: &Connection, a: &Attempt) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@ use super::message::{rfc3339, Event, Message};
 use super::state::Attempt;
 use crate::model::Severity;
 use crate::observe::RunContext;
-use crate::report::RunSummary;
+use crate::run::RunSummary;
 
 /// The one verdict message of a run, from its summary.
 pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {

@@ -1,11 +1,11 @@
 //! Generic webhook: the [`Message`] as JSON, custom headers, and with `secret` an
 //! `X-VZ-Signature: sha256=<hex HMAC-SHA256 of the body>` header the receiver can check.
 
-use super::config::WebhookConfig;
 use super::http::{self, Target};
 use super::message::Message;
 use super::slack::url_secrets;
 use super::{Channel, Delivery};
+use crate::config::notify::WebhookConfig;
 use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

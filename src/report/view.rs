@@ -95,11 +95,11 @@ impl SummaryView {
         if self.verdict != "healthy" || self.reasons != [crate::decide::NOTHING_HELD] {
             return;
         }
-        let mut fired = [0u32; 5];
+        let mut fired = crate::model::SeverityCounts::default();
         let mut seen = std::collections::BTreeSet::new();
         for a in self.anomalies.iter().filter(|a| !a.dry_run) {
             if seen.insert((a.rule.as_str(), a.series.as_str())) {
-                crate::decide::count(&mut fired, a.severity);
+                fired.add(a.severity);
             }
         }
         let limit = |s: Severity| {

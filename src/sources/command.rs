@@ -1,14 +1,59 @@
 //! Command probe: run a program (no shell); its stdout must be exactly one finite number.
 
 use super::tcp::{io_reason, one_line, timed_out, GRACE};
-use super::{CommandProbe, Source};
-use crate::model::Reading;
+use super::{default_timeout, one_reading, Probe, Shared, Source};
+use crate::config::dur;
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
+
+/// `probe: { command: ["./queue-depth.sh", "--json"] }` or
+/// `probe: { command: { argv: [...], timeout: 10s } }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum CommandProbe {
+    Argv(Vec<String>),
+    Full {
+        argv: Vec<String>,
+        #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
+        timeout: Duration,
+    },
+}
+
+impl CommandProbe {
+    /// The program and its arguments.
+    pub fn argv(&self) -> &[String] {
+        match self {
+            CommandProbe::Argv(a) | CommandProbe::Full { argv: a, .. } => a,
+        }
+    }
+
+    /// How long the program may run.
+    pub fn timeout(&self) -> Duration {
+        match self {
+            CommandProbe::Argv(_) => default_timeout(),
+            CommandProbe::Full { timeout, .. } => *timeout,
+        }
+    }
+}
+
+impl Probe for CommandProbe {
+    fn validate(&self) -> Result<(), String> {
+        if self.argv().is_empty() || self.argv()[0].trim().is_empty() {
+            return Err("command needs at least the program to run".into());
+        }
+        Ok(())
+    }
+
+    fn build(&self, _shared: &Shared) -> Box<dyn Source> {
+        Box::new(CommandSource::new(self.clone()))
+    }
+}
 
 /// Most of stdout/stderr we keep; the rest is drained and dropped so the child never blocks.
 const OUTPUT_LIMIT: u64 = 64 * 1024;
@@ -79,9 +124,16 @@ impl CommandSource {
     }
 }
 
-impl Source for CommandSource {
-    fn sample(&self) -> BoxFuture<'_, Reading> {
+impl CommandSource {
+    /// Takes one reading now, within the probe's own timeout.
+    pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(self.run())
+    }
+}
+
+impl Source for CommandSource {
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>> {
+        one_reading(metric, self.read())
     }
 
     fn timeout(&self) -> Duration {
@@ -140,9 +192,9 @@ mod tests {
 
     #[tokio::test]
     async fn number_on_stdout_is_a_value() {
-        assert_eq!(sh("echo 42.5").sample().await, Reading::Value(42.5));
+        assert_eq!(sh("echo 42.5").read().await, Reading::Value(42.5));
         assert_eq!(
-            sh("printf '  -3e2 \\n\\n'").sample().await,
+            sh("printf '  -3e2 \\n\\n'").read().await,
             Reading::Value(-300.0)
         );
     }
@@ -151,12 +203,12 @@ mod tests {
     async fn non_zero_exit_is_missing_with_stderr() {
         assert_eq!(
             sh("echo 7; echo 'queue unreachable' >&2; echo more >&2; exit 3")
-                .sample()
+                .read()
                 .await,
             Reading::Missing("exit status 3: queue unreachable".into())
         );
         assert_eq!(
-            sh("exit 1").sample().await,
+            sh("exit 1").read().await,
             Reading::Missing("exit status 1".into())
         );
     }
@@ -164,7 +216,7 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_missing() {
         assert_eq!(
-            sh("echo abc").sample().await,
+            sh("echo abc").read().await,
             Reading::Missing("stdout is not a number: \"abc\"".into())
         );
         for script in [
@@ -174,7 +226,7 @@ mod tests {
             "echo 1 2",
             "printf '1\\n2'",
         ] {
-            match sh(script).sample().await {
+            match sh(script).read().await {
                 Reading::Missing(r) => assert!(r.starts_with("stdout is not a number"), "{r}"),
                 other => panic!("{script}: expected missing, got {other:?}"),
             }
@@ -184,7 +236,7 @@ mod tests {
     #[tokio::test]
     async fn empty_output_is_missing() {
         assert_eq!(
-            sh("true").sample().await,
+            sh("true").read().await,
             Reading::Missing("stdout is empty".into())
         );
     }
@@ -196,7 +248,7 @@ mod tests {
             timeout: Duration::from_millis(300),
         });
         // Generous outer bound: only catches a probe that ignores its own timeout.
-        let reading = tokio::time::timeout(source.timeout() * 5, source.sample())
+        let reading = tokio::time::timeout(source.timeout() * 5, source.read())
             .await
             .expect("sample must respect its timeout");
         assert_eq!(reading, Reading::Missing("timed out after 300ms".into()));
@@ -206,14 +258,11 @@ mod tests {
     async fn missing_program_is_missing() {
         let source = CommandSource::new(CommandProbe::Argv(vec!["./no-such-probe-x".into()]));
         assert_eq!(
-            source.sample().await,
+            source.read().await,
             Reading::Missing("cannot run ./no-such-probe-x: No such file or directory".into())
         );
         let empty = CommandSource::new(CommandProbe::Argv(vec![]));
-        assert_eq!(
-            empty.sample().await,
-            Reading::Missing("empty command".into())
-        );
+        assert_eq!(empty.read().await, Reading::Missing("empty command".into()));
     }
 
     #[tokio::test]
@@ -221,7 +270,7 @@ mod tests {
         // Passed as one argv element, `$HOME` reaches echo literally.
         let source = CommandSource::new(CommandProbe::Argv(vec!["echo".into(), "$HOME".into()]));
         assert_eq!(
-            source.sample().await,
+            source.read().await,
             Reading::Missing("stdout is not a number: \"$HOME\"".into())
         );
     }
@@ -229,7 +278,7 @@ mod tests {
     #[tokio::test]
     async fn large_output_does_not_block_the_child() {
         // 1 MiB of noise on stderr, then a number: the child must not stall on a full pipe.
-        let reading = sh("head -c 1048576 /dev/zero >&2; echo 5").sample().await;
+        let reading = sh("head -c 1048576 /dev/zero >&2; echo 5").read().await;
         assert_eq!(reading, Reading::Value(5.0));
     }
 }

@@ -1,14 +1,69 @@
 //! HTTP probe: one request per sample; the expected status means up, anything else down.
 
 use super::tcp::{io_reason, one_line, timed_out, GRACE};
-use super::{HttpProbe, HttpValue, Source};
-use crate::model::Reading;
+use super::{default_timeout, one_reading, Probe, Shared, Source};
+use crate::config::dur;
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{redirect, Client, Method, Url};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::error::Error as _;
 use std::io;
 use std::time::{Duration, Instant};
+
+/// `probe: { http: { url, expect_status, timeout, value, method, headers } }`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpProbe {
+    pub url: String,
+    /// Status that counts as up; any 2xx when absent.
+    #[serde(default)]
+    pub expect_status: Option<u16>,
+    #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
+    pub timeout: Duration,
+    /// Which number the sample carries.
+    #[serde(default)]
+    pub value: HttpValue,
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+/// Number an http probe reports; a failed request is always a `down` reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpValue {
+    /// 1 when the expected status came back.
+    #[default]
+    Up,
+    /// The HTTP status code.
+    Status,
+    /// Time to the full response, in milliseconds.
+    LatencyMs,
+}
+
+impl Probe for HttpProbe {
+    fn validate(&self) -> Result<(), String> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(format!("http.url `{}` is not an http(s) URL", self.url));
+        }
+        if self.timeout.is_zero() {
+            return Err("http.timeout must be greater than 0".into());
+        }
+        Ok(())
+    }
+
+    fn build(&self, _shared: &Shared) -> Box<dyn Source> {
+        Box::new(HttpSource::new(self.clone()))
+    }
+}
 
 /// Most of the body we read: enough to time a health page, bounded for a huge one.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -82,8 +137,9 @@ impl HttpSource {
     }
 }
 
-impl Source for HttpSource {
-    fn sample(&self) -> BoxFuture<'_, Reading> {
+impl HttpSource {
+    /// Takes one reading now, within the probe's own timeout.
+    pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(async move {
             let prepared = match &self.request {
                 Ok(p) => p,
@@ -96,6 +152,12 @@ impl Source for HttpSource {
                 Err(_) => Reading::Down(timed_out(self.spec.timeout)),
             }
         })
+    }
+}
+
+impl Source for HttpSource {
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>> {
+        one_reading(metric, self.read())
     }
 
     fn timeout(&self) -> Duration {
@@ -224,7 +286,7 @@ mod tests {
     }
 
     async fn sample(spec: HttpProbe) -> Reading {
-        HttpSource::new(spec).sample().await
+        HttpSource::new(spec).read().await
     }
 
     #[tokio::test]
@@ -274,7 +336,7 @@ mod tests {
         spec.timeout = Duration::from_millis(300);
         let source = HttpSource::new(spec);
         // Generous outer bound: only catches a probe that ignores its own timeout.
-        let reading = tokio::time::timeout(source.timeout() * 5, source.sample())
+        let reading = tokio::time::timeout(source.timeout() * 5, source.read())
             .await
             .expect("sample must respect its timeout");
         assert_eq!(reading, Reading::Down("timed out after 300ms".into()));

@@ -2,9 +2,9 @@
 //! sample (or in a command's output, run each tick), so a rule can gate on error or
 //! security-event spikes. Ships pattern packs for common attacks and auth failures.
 
-use super::Source;
+use super::{one_reading, Probe, Shared, Source};
 use crate::config::dur;
-use crate::model::Reading;
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
 use regex::RegexSet;
 use serde::Deserialize;
@@ -112,9 +112,11 @@ impl LogProbe {
         }
         RegexSet::new(&all).map_err(|e| e.to_string())
     }
+}
 
+impl Probe for LogProbe {
     /// Config check: exactly one of `path` / `command`, and patterns that compile.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         match (&self.path, &self.command) {
             (Some(_), Some(_)) => {
                 return Err("log: give either `path` or `command`, not both".into())
@@ -126,6 +128,10 @@ impl LogProbe {
             _ => {}
         }
         self.compile().map(|_| ())
+    }
+
+    fn build(&self, _shared: &Shared) -> Box<dyn Source> {
+        Box::new(LogSource::new(self.clone()))
     }
 }
 
@@ -209,8 +215,9 @@ impl LogSource {
     }
 }
 
-impl Source for LogSource {
-    fn sample(&self) -> BoxFuture<'_, Reading> {
+impl LogSource {
+    /// Takes one reading now, within the probe's own timeout.
+    pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(async move {
             let Some(set) = &self.set else {
                 return Reading::Missing("invalid log patterns".into());
@@ -221,6 +228,12 @@ impl Source for LogSource {
                 (None, None) => Reading::Missing("log probe without path or command".into()),
             }
         })
+    }
+}
+
+impl Source for LogSource {
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>> {
+        one_reading(metric, self.read())
     }
 
     fn timeout(&self) -> Duration {

@@ -113,25 +113,21 @@ async fn counts_only_lines_appended_since_the_previous_sample() {
         packs: vec![],
         timeout: default_timeout(),
     });
-    assert_eq!(src.sample().await, Reading::Value(0.0), "starts at the end");
+    assert_eq!(src.read().await, Reading::Value(0.0), "starts at the end");
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&path)
         .unwrap();
     write!(f, "INFO ok\nERROR one\nERROR two\nERROR par").unwrap();
-    assert_eq!(
-        src.sample().await,
-        Reading::Value(2.0),
-        "partial line waits"
-    );
+    assert_eq!(src.read().await, Reading::Value(2.0), "partial line waits");
     writeln!(f, "tial").unwrap();
-    assert_eq!(src.sample().await, Reading::Value(1.0));
-    assert_eq!(src.sample().await, Reading::Value(0.0));
+    assert_eq!(src.read().await, Reading::Value(1.0));
+    assert_eq!(src.read().await, Reading::Value(0.0));
     // Rotated: the new file is shorter than the offset, read from its start.
     std::fs::write(&path, "ERROR new\n").unwrap();
-    assert_eq!(src.sample().await, Reading::Value(1.0));
+    assert_eq!(src.read().await, Reading::Value(1.0));
     std::fs::remove_file(&path).unwrap();
-    assert!(matches!(src.sample().await, Reading::Missing(_)));
+    assert!(matches!(src.read().await, Reading::Missing(_)));
 }
 
 #[tokio::test]
@@ -143,7 +139,7 @@ async fn a_command_output_is_scanned_whole() {
         packs: vec![],
         timeout: default_timeout(),
     });
-    assert_eq!(src.sample().await, Reading::Value(2.0));
+    assert_eq!(src.read().await, Reading::Value(2.0));
     let bad = LogSource::new(LogProbe {
         path: None,
         command: Some(vec!["false".into()]),
@@ -151,5 +147,5 @@ async fn a_command_output_is_scanned_whole() {
         packs: vec![],
         timeout: default_timeout(),
     });
-    assert!(matches!(bad.sample().await, Reading::Missing(_)));
+    assert!(matches!(bad.read().await, Reading::Missing(_)));
 }

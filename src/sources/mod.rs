@@ -1,6 +1,8 @@
-//! Metric sources: each takes one sample of one metric. I/O lives here, behind one trait.
+//! Metric sources: each takes one tick's samples of one metric. I/O lives here, behind one
+//! trait, [`Source`], implemented by every probe (one file each) and by a Prometheus query.
 //!
-//! Adding a probe = one file implementing [`Source`] + one arm in [`build`].
+//! Adding a probe = one file holding its config type (implementing [`Probe`]: validate, build)
+//! and its running source (implementing [`Source`]), + one line in `probes!` below.
 
 pub mod command;
 pub mod http;
@@ -9,146 +11,124 @@ pub mod prometheus;
 pub mod system;
 pub mod tcp;
 
-use crate::config::dur;
-use crate::model::Reading;
+pub use command::CommandProbe;
+pub use http::{HttpProbe, HttpValue};
+pub use system::SystemMetric;
+pub use tcp::{TcpProbe, TcpValue};
+
+use crate::config::{Metric, MetricSource, PrometheusConfig};
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
+use prometheus::{PromClient, QueryMetric};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Takes one sample of one metric. Never panics and never returns an error: every failure
-/// is a [`Reading::Down`] (the target answered badly) or [`Reading::Missing`] (could not
-/// measure), with a one-line reason.
+/// Takes one tick's samples of one metric. Never panics and never returns an error: every
+/// failure is a [`Reading::Down`] (the target answered badly) or [`Reading::Missing`] (could
+/// not measure), with a one-line reason.
 pub trait Source: Send + Sync {
-    /// Takes one sample now. Must finish within the probe's own timeout.
-    fn sample(&self) -> BoxFuture<'_, Reading>;
+    /// Samples `metric` now: one sample for a probe or a plain query, one per series (named
+    /// `metric{labels}`) for a `per_series` query. Must finish within [`Source::timeout`].
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>>;
     /// Upper bound on how long `sample` may take (the tick runner enforces it as well).
     fn timeout(&self) -> Duration;
 }
 
-/// A local probe as written in `metrics.<name>.probe`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum ProbeSpec {
-    Http(HttpProbe),
-    Tcp(TcpProbe),
+/// A probe's config (`metrics.<name>.probe.<kind>`): checked once when the config loads, then
+/// built into its running [`Source`].
+pub trait Probe {
+    /// Checks the spec; a one-line message naming the sub-field (`http.url …`) on error.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// The running source.
+    fn build(&self, shared: &Shared) -> Box<dyn Source>;
+}
+
+/// What the sources of one run share: one system sampler (CPU and network rates are computed
+/// between consecutive ticks) and one Prometheus client (one connection pool).
+pub struct Shared {
+    /// Reads this machine for every `system` probe.
+    pub system: Arc<system::SystemSampler>,
+    /// The client for `query` metrics, why there is none, or `None` without `source.prometheus`.
+    pub prometheus: Option<Result<Arc<PromClient>, String>>,
+}
+
+impl Shared {
+    /// The shared state for a config's `source.prometheus` (if any).
+    pub fn new(prometheus: Option<&PrometheusConfig>) -> Shared {
+        Shared {
+            system: Arc::new(system::SystemSampler::new()),
+            prometheus: prometheus.map(|p| PromClient::new(p).map(Arc::new)),
+        }
+    }
+}
+
+/// Declares [`ProbeSpec`] and its one dispatch from a single list of `Variant(Spec)`.
+macro_rules! probes {
+    ($($(#[$doc:meta])* $variant:ident($spec:ty),)*) => {
+        /// A local probe as written in `metrics.<name>.probe`: the one list of every probe.
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        pub enum ProbeSpec {
+            $($(#[$doc])* $variant($spec),)*
+        }
+
+        impl ProbeSpec {
+            /// The probe's config behind the spec: the one dispatch over every probe.
+            pub fn probe(&self) -> &dyn Probe {
+                match self {
+                    $(ProbeSpec::$variant(p) => p,)*
+                }
+            }
+        }
+    };
+}
+
+probes! {
+    /// One request; up, status or latency.
+    Http(http::HttpProbe),
+    /// One connect; up or connect time.
+    Tcp(tcp::TcpProbe),
     /// argv list; stdout must be one number.
-    Command(CommandProbe),
-    System(SystemMetric),
+    Command(command::CommandProbe),
+    /// Readings of this machine.
+    System(system::SystemMetric),
     /// Lines matching patterns since the previous sample.
     Log(log::LogProbe),
 }
 
-fn default_timeout() -> Duration {
+impl ProbeSpec {
+    /// Checks the probe's config; a one-line message on error.
+    pub fn validate(&self) -> Result<(), String> {
+        self.probe().validate()
+    }
+}
+
+/// The timeout of a probe that names none.
+pub(crate) fn default_timeout() -> Duration {
     Duration::from_secs(5)
 }
 
-/// `probe: { http: { url, expect_status, timeout, value, method, headers } }`
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpProbe {
-    pub url: String,
-    /// Status that counts as up; any 2xx when absent.
-    #[serde(default)]
-    pub expect_status: Option<u16>,
-    #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
-    pub timeout: Duration,
-    /// Which number the sample carries.
-    #[serde(default)]
-    pub value: HttpValue,
-    #[serde(default = "default_method")]
-    pub method: String,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+/// A probe's one reading as this tick's samples of `metric` (what every probe's `sample` is).
+pub(crate) fn one_reading<'a>(
+    metric: &'a str,
+    reading: impl Future<Output = Reading> + Send + 'a,
+) -> BoxFuture<'a, Vec<Sample>> {
+    Box::pin(async move { vec![Sample::new(metric, reading.await)] })
 }
 
-fn default_method() -> String {
-    "GET".into()
-}
-
-/// Number an http probe reports; a failed request is always a `down` reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum HttpValue {
-    /// 1 when the expected status came back.
-    #[default]
-    Up,
-    /// The HTTP status code.
-    Status,
-    /// Time to the full response, in milliseconds.
-    LatencyMs,
-}
-
-/// `probe: { tcp: { address, timeout, value } }`
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TcpProbe {
-    /// `host:port`
-    pub address: String,
-    #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
-    pub timeout: Duration,
-    #[serde(default)]
-    pub value: TcpValue,
-}
-
-/// Number a tcp probe reports; a refused or timed-out connect is a `down` reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum TcpValue {
-    #[default]
-    Up,
-    ConnectMs,
-}
-
-/// `probe: { command: ["./queue-depth.sh", "--json"] }` or
-/// `probe: { command: { argv: [...], timeout: 10s } }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum CommandProbe {
-    Argv(Vec<String>),
-    Full {
-        argv: Vec<String>,
-        #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
-        timeout: Duration,
-    },
-}
-
-impl CommandProbe {
-    pub fn argv(&self) -> &[String] {
-        match self {
-            CommandProbe::Argv(a) | CommandProbe::Full { argv: a, .. } => a,
-        }
-    }
-    pub fn timeout(&self) -> Duration {
-        match self {
-            CommandProbe::Argv(_) => default_timeout(),
-            CommandProbe::Full { timeout, .. } => *timeout,
-        }
-    }
-}
-
-/// `probe: { system: cpu_percent }` — readings of this machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SystemMetric {
-    CpuPercent,
-    MemoryPercent,
-    MemoryMb,
-    /// Fullest mounted filesystem, in percent used (root filesystem when it can be found).
-    DiskPercent,
-    /// Received + transmitted bytes per second over all interfaces since the last sample.
-    NetBytesPerSec,
-}
-
-/// Builds the running source for one probe. System probes share one sampler so CPU and
-/// network rates are computed between consecutive ticks.
-pub fn build(spec: &ProbeSpec, system: &Arc<system::SystemSampler>) -> Box<dyn Source> {
-    match spec {
-        ProbeSpec::Http(p) => Box::new(http::HttpSource::new(p.clone())),
-        ProbeSpec::Tcp(p) => Box::new(tcp::TcpSource::new(p.clone())),
-        ProbeSpec::Command(p) => Box::new(command::CommandSource::new(p.clone())),
-        ProbeSpec::System(m) => Box::new(system::SystemSource::new(*m, Arc::clone(system))),
-        ProbeSpec::Log(p) => Box::new(log::LogSource::new(p.clone())),
+/// Builds the running source of one metric — its probe, or its PromQL query on the shared
+/// client — or says why it has none (the metric is then missing every tick).
+pub fn build(metric: &Metric, shared: &Shared) -> Result<Box<dyn Source>, String> {
+    match (&metric.source, &shared.prometheus) {
+        (MetricSource::Probe(p), _) => Ok(p.probe().build(shared)),
+        (MetricSource::Query(_), Some(Ok(client))) => QueryMetric::new(metric, Arc::clone(client))
+            .map(|q| Box::new(q) as Box<dyn Source>)
+            .ok_or_else(|| "not a query".into()),
+        (MetricSource::Query(_), Some(Err(e))) => Err(e.clone()),
+        (MetricSource::Query(_), None) => Err("no source.prometheus configured".into()),
     }
 }

@@ -6,9 +6,10 @@
 //! Memory is reported in MB = 10^6 bytes.
 
 use super::tcp::{timed_out, GRACE};
-use super::{Source, SystemMetric};
-use crate::model::Reading;
+use super::{one_reading, Probe, Shared, Source};
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -228,6 +229,27 @@ impl State {
     }
 }
 
+/// `probe: { system: cpu_percent }` — readings of this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemMetric {
+    CpuPercent,
+    MemoryPercent,
+    MemoryMb,
+    /// Fullest mounted filesystem, in percent used (root filesystem when it can be found).
+    DiskPercent,
+    /// Received + transmitted bytes per second over all interfaces since the last sample.
+    NetBytesPerSec,
+}
+
+impl Probe for SystemMetric {
+    /// System probes share one sampler so CPU and network rates are computed between
+    /// consecutive ticks.
+    fn build(&self, shared: &Shared) -> Box<dyn Source> {
+        Box::new(SystemSource::new(*self, Arc::clone(&shared.system)))
+    }
+}
+
 /// One system metric, read through the shared sampler.
 pub struct SystemSource {
     metric: SystemMetric,
@@ -241,14 +263,21 @@ impl SystemSource {
     }
 }
 
-impl Source for SystemSource {
-    fn sample(&self) -> BoxFuture<'_, Reading> {
+impl SystemSource {
+    /// Takes one reading now, within the probe's own timeout.
+    pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(async move {
             match tokio::time::timeout(SAMPLE_TIMEOUT, self.sampler.read(self.metric)).await {
                 Ok(reading) => reading,
                 Err(_) => Reading::Missing(timed_out(SAMPLE_TIMEOUT)),
             }
         })
+    }
+}
+
+impl Source for SystemSource {
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>> {
+        one_reading(metric, self.read())
     }
 
     fn timeout(&self) -> Duration {
@@ -261,10 +290,7 @@ mod tests {
     use super::*;
 
     async fn sample(metric: SystemMetric, sampler: &Arc<SystemSampler>) -> f64 {
-        match SystemSource::new(metric, Arc::clone(sampler))
-            .sample()
-            .await
-        {
+        match SystemSource::new(metric, Arc::clone(sampler)).read().await {
             Reading::Value(v) => {
                 assert!(v.is_finite(), "{metric:?}: {v}");
                 v

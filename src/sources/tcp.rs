@@ -3,12 +3,48 @@
 //! Also home of the small reason helpers the other probes share (`io_reason`, `timed_out`),
 //! so every probe words the same failure the same way.
 
-use super::{Source, TcpProbe, TcpValue};
-use crate::model::Reading;
+use super::{default_timeout, one_reading, Probe, Shared, Source};
+use crate::config::dur;
+use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use std::io;
 use std::time::{Duration, Instant};
 use tokio::net::{lookup_host, TcpStream};
+
+/// `probe: { tcp: { address, timeout, value } }`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpProbe {
+    /// `host:port`
+    pub address: String,
+    #[serde(default = "default_timeout", deserialize_with = "dur::duration")]
+    pub timeout: Duration,
+    #[serde(default)]
+    pub value: TcpValue,
+}
+
+/// Number a tcp probe reports; a refused or timed-out connect is a `down` reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpValue {
+    #[default]
+    Up,
+    ConnectMs,
+}
+
+impl Probe for TcpProbe {
+    fn validate(&self) -> Result<(), String> {
+        if !self.address.contains(':') {
+            return Err(format!("tcp.address `{}` must be host:port", self.address));
+        }
+        Ok(())
+    }
+
+    fn build(&self, _shared: &Shared) -> Box<dyn Source> {
+        Box::new(TcpSource::new(self.clone()))
+    }
+}
 
 /// Slack on top of a probe's own deadline, so the probe's reason ("timed out after 2s")
 /// reaches the caller before an outer runner's deadline fires.
@@ -53,14 +89,21 @@ impl TcpSource {
     }
 }
 
-impl Source for TcpSource {
-    fn sample(&self) -> BoxFuture<'_, Reading> {
+impl TcpSource {
+    /// Takes one reading now, within the probe's own timeout.
+    pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(async move {
             match tokio::time::timeout(self.spec.timeout, self.connect()).await {
                 Ok(reading) => reading,
                 Err(_) => Reading::Down(timed_out(self.spec.timeout)),
             }
         })
+    }
+}
+
+impl Source for TcpSource {
+    fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>> {
+        one_reading(metric, self.read())
     }
 
     fn timeout(&self) -> Duration {
@@ -126,10 +169,10 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let up = probe(addr.clone(), TcpValue::Up, Duration::from_secs(2));
-        assert_eq!(up.sample().await, Reading::Value(1.0));
+        assert_eq!(up.read().await, Reading::Value(1.0));
 
         let ms = probe(addr, TcpValue::ConnectMs, Duration::from_secs(2));
-        let v = ms.sample().await.value().expect("connect ms");
+        let v = ms.read().await.value().expect("connect ms");
         assert!(v.is_finite() && v >= 0.0, "{v}");
     }
 
@@ -137,7 +180,7 @@ mod tests {
     async fn closed_port_is_down_refused() {
         let source = probe(closed_port().await, TcpValue::Up, Duration::from_secs(2));
         assert_eq!(
-            source.sample().await,
+            source.read().await,
             Reading::Down("connection refused".into())
         );
     }
@@ -145,7 +188,7 @@ mod tests {
     #[tokio::test]
     async fn unparsable_address_is_down() {
         let source = probe("no-port-here".into(), TcpValue::Up, Duration::from_secs(2));
-        match source.sample().await {
+        match source.read().await {
             Reading::Down(reason) => assert!(reason.starts_with("cannot resolve"), "{reason}"),
             other => panic!("expected down, got {other:?}"),
         }

@@ -1,6 +1,8 @@
 use super::*;
-use crate::config::OnMissing;
+use crate::config::{Metric, MetricSource, OnMissing};
+use crate::model::{Reading, Sample};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -237,7 +239,7 @@ async fn a_good_answer_sends_headers_and_a_server_timeout() {
     let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"7"]}]}}"#;
     let (url, hits, last) = fake(Some(http("200 OK", "application/json", body))).await;
     let q = query_metric(&url, OnEmpty::Missing, false);
-    let s = q.sample().await;
+    let s = q.read().await;
     assert_eq!(s[0].reading, Reading::Value(7.0));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     let req = last.lock().unwrap().to_lowercase();
@@ -250,7 +252,7 @@ async fn a_promql_error_is_missing_with_the_servers_message_and_not_retried() {
     let body = r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"}"#;
     let (url, hits, _) = fake(Some(http("400 Bad Request", "application/json", body))).await;
     let q = query_metric(&url, OnEmpty::Missing, false);
-    let s = q.sample().await;
+    let s = q.read().await;
     let why = missing(&s[0]);
     assert!(
         why.contains("bad_data") && why.contains("unclosed left parenthesis"),
@@ -263,7 +265,7 @@ async fn a_promql_error_is_missing_with_the_servers_message_and_not_retried() {
 async fn http_5xx_is_missing_after_the_retries() {
     let (url, hits, _) = fake(Some(http("502 Bad Gateway", "text/html", "<h1>bad</h1>"))).await;
     let q = query_metric(&url, OnEmpty::Zero, false);
-    let s = q.sample().await;
+    let s = q.read().await;
     let why = missing(&s[0]);
     assert!(why.contains("HTTP 502"), "{why}");
     assert_eq!(hits.load(Ordering::SeqCst), 3, "1 try + 2 retries");
@@ -274,7 +276,7 @@ async fn a_server_that_never_answers_times_out() {
     let (url, _, _) = fake(None).await;
     let client = Arc::new(PromClient::new(&config(&url, 300, 2)).unwrap());
     let q = QueryMetric::new(&metric("m", "up", OnEmpty::Zero, false), client).unwrap();
-    let s = q.sample().await;
+    let s = q.read().await;
     assert!(missing(&s[0]).contains("no answer from Prometheus within 300ms"));
 }
 
@@ -285,7 +287,7 @@ async fn a_refused_connection_is_missing_and_says_so() {
         l.local_addr().unwrap().port()
     };
     let q = query_metric(&format!("http://127.0.0.1:{port}"), OnEmpty::Zero, false);
-    let s = q.sample().await;
+    let s = q.read().await;
     let why = missing(&s[0]);
     assert!(why.starts_with("cannot reach Prometheus"), "{why}");
     assert!(why.to_lowercase().contains("refused"), "{why}");

@@ -1,0 +1,500 @@
+//! `baseline`: has a statistic of the watched window moved more than X% from the baseline's,
+//! in the watched direction, and is the shift significant (Mann-Whitney U, as Kayenta does)?
+//!
+//! A window statistic, not a point test: it answers even when the latest tick was missing,
+//! from the values the window holds.
+
+use super::stats::{
+    finite_values, fmt_p, mann_whitney_u_both_sorted, side, sort_values, watched_only, Alternative,
+    Stat,
+};
+use super::zscore::require_baseline;
+use super::{Finding, Input, NoAnswer, Outcome};
+use crate::model::{fmt_num, Direction, Expected};
+use serde::{Deserialize, Serialize};
+
+/// Below this magnitude a baseline statistic counts as zero: relative change is undefined
+/// and the change is judged absolutely against `min_delta`.
+pub const ZERO_BASELINE: f64 = 1e-9;
+
+/// Config of the `baseline` detector:
+/// `{ stat: p95, direction: increase, max_change: "20%", p_value: 0.01, min_delta: 0,
+/// min_samples: 3 }` (the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineParams {
+    /// Statistic compared (default `p95`, the latency-regression case DESIGN.md shows).
+    #[serde(default = "default_stat")]
+    pub stat: Stat,
+    /// Which way of moving counts (default `increase`).
+    #[serde(default = "default_direction")]
+    pub direction: Direction,
+    /// Largest tolerated relative change, in percent (default 20; `20` or `"20%"`).
+    #[serde(
+        default = "default_max_change",
+        deserialize_with = "crate::units::percent"
+    )]
+    pub max_change: f64,
+    /// Significance level of the Mann-Whitney U test (default 0.01): active needs p < p_value.
+    #[serde(default = "default_p_value")]
+    pub p_value: f64,
+    /// Smallest absolute change that counts (default 0); the only yardstick for a zero baseline.
+    #[serde(default)]
+    pub min_delta: f64,
+    /// Window values needed before answering (default 3).
+    #[serde(default = "default_min_samples")]
+    pub min_samples: usize,
+}
+
+fn default_stat() -> Stat {
+    Stat::P95
+}
+fn default_direction() -> Direction {
+    Direction::Increase
+}
+fn default_max_change() -> f64 {
+    20.0
+}
+fn default_p_value() -> f64 {
+    0.01
+}
+fn default_min_samples() -> usize {
+    3
+}
+
+impl Default for BaselineParams {
+    fn default() -> Self {
+        BaselineParams {
+            stat: default_stat(),
+            direction: default_direction(),
+            max_change: default_max_change(),
+            p_value: default_p_value(),
+            min_delta: 0.0,
+            min_samples: default_min_samples(),
+        }
+    }
+}
+
+/// The one-sided test matching a direction (two-sided for `either`).
+pub fn alternative(direction: Direction) -> Alternative {
+    match direction {
+        Direction::Increase => Alternative::Greater,
+        Direction::Decrease => Alternative::Less,
+        Direction::Either => Alternative::TwoSided,
+    }
+}
+
+/// Compares the window's statistic with the baseline's, and both distributions with
+/// Mann-Whitney U. Non-finite window values are dropped.
+pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
+    let baseline = require_baseline(input)?;
+    let mut window = finite_values(input.window.values);
+    let needed = params.min_samples.max(1);
+    if window.len() < needed {
+        return Err(NoAnswer::NotEnoughData(format!(
+            "{needed} window values needed, {} so far",
+            window.len()
+        )));
+    }
+    sort_values(&mut window);
+    let stat = params.stat;
+    let cur = stat.of_sorted(&window);
+    let base = baseline.stat(stat);
+    let mwu = mann_whitney_u_both_sorted(&baseline.sorted, &window, alternative(params.direction));
+    let p = mwu.p_value;
+    let significant = p < params.p_value;
+    let delta = cur - base;
+    let admitted = params.direction.admits(delta);
+    let name = stat.as_str();
+    let (cur_s, base_s) = (fmt_num(cur), fmt_num(base));
+    let min_delta = fmt_num(params.min_delta);
+
+    let zero = base.abs() < ZERO_BASELINE;
+    let (score, change, big_enough, magnitude_why) = if zero {
+        let change = if delta == 0.0 {
+            format!("{name} {cur_s} equals baseline {base_s}")
+        } else {
+            format!(
+                "{name} {cur_s} is {} {} baseline {base_s}",
+                fmt_num(delta.abs()),
+                side(delta)
+            )
+        };
+        let change = format!(
+            "{change} (baseline is 0, relative change undefined; compared absolutely, \
+             min_delta {min_delta})"
+        );
+        let big = delta.abs() > params.min_delta;
+        let why = format!("no more than min_delta {min_delta}");
+        (delta, change, big, why)
+    } else {
+        let rel = delta / base.abs() * 100.0;
+        let change = if delta == 0.0 {
+            format!("{name} {cur_s} equals baseline {base_s}")
+        } else {
+            format!(
+                "{name} {cur_s} is {}% {} baseline {base_s}",
+                fmt_num(rel.abs()),
+                side(delta)
+            )
+        };
+        let limits = if params.min_delta > 0.0 {
+            format!("max {}%, min_delta {min_delta}", fmt_num(params.max_change))
+        } else {
+            format!("max {}%", fmt_num(params.max_change))
+        };
+        let change = format!("{change} ({limits})");
+        let big_rel = rel.abs() > params.max_change;
+        let big_abs = delta.abs() >= params.min_delta;
+        let why = if !big_rel {
+            "within the allowed change".to_string()
+        } else {
+            format!(
+                "but the change {} is below min_delta {min_delta}",
+                fmt_num(delta.abs())
+            )
+        };
+        (rel, change, big_rel && big_abs, why)
+    };
+
+    let active = admitted && big_enough && significant;
+    let test = format!(
+        "Mann-Whitney U p={} {} {}",
+        fmt_p(p),
+        if significant { "<" } else { "≥" },
+        fmt_p(params.p_value)
+    );
+    let reason = if active {
+        format!("{change}, and the shift is significant: {test}")
+    } else if delta != 0.0 && !admitted {
+        format!("{change}, but {}; {test}", watched_only(params.direction))
+    } else if !big_enough {
+        format!("{change}, {magnitude_why}; {test}")
+    } else {
+        format!("{change}, but the shift is not significant: {test}")
+    };
+    Ok(Finding {
+        active,
+        observed: cur,
+        expected: Expected::Value { value: base },
+        score: Some(score),
+        p_value: Some(p),
+        statistic: name,
+        reason,
+    })
+}
+
+impl super::Detector for BaselineParams {
+    fn name(&self) -> &'static str {
+        "baseline"
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.p_value > 0.0 && self.p_value <= 1.0) {
+            return super::invalid("p_value", "must be in (0, 1]");
+        }
+        if !(self.max_change >= 0.0 && self.max_change.is_finite()) {
+            return super::invalid("max_change", "must be 0% or more");
+        }
+        if self.min_samples == 0 {
+            return super::invalid("min_samples", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, input: &Input) -> Outcome {
+        evaluate(self, input)
+    }
+
+    fn needs_baseline(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Baseline, Window};
+
+    fn run(params: &BaselineParams, baseline: Option<&Baseline>, values: &[f64]) -> Outcome {
+        let times: Vec<i64> = (0..values.len() as i64).map(|i| i * 30_000).collect();
+        evaluate(
+            params,
+            &Input {
+                now: times.last().copied().unwrap_or(0),
+                window: Window {
+                    times: &times,
+                    values,
+                },
+                latest_is_value: true,
+                baseline,
+                down_since: None,
+            },
+        )
+    }
+
+    fn params(yaml: &str) -> BaselineParams {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    // Baseline 100..=119 (20 values); np.quantile(b, 0.95) = 118.05, mean 109.5.
+    fn latency() -> Baseline {
+        let v: Vec<f64> = (100..120).map(f64::from).collect();
+        Baseline::from_values(&v).unwrap()
+    }
+    // Window 150..=159; np.quantile(w, 0.95) = 158.55.
+    fn slow() -> Vec<f64> {
+        (150..160).map(f64::from).collect()
+    }
+
+    #[test]
+    fn regression_is_detected() {
+        let b = latency();
+        let f = run(&BaselineParams::default(), Some(&b), &slow()).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert!((f.observed - 158.55).abs() < 1e-9);
+        assert_eq!(f.expected, Expected::Value { value: 118.05 });
+        // (158.55 − 118.05) / 118.05 · 100 = 34.307496…
+        assert!((f.score.unwrap() - 34.30749682338).abs() < 1e-8);
+        // scipy: mannwhitneyu(w, b, alternative='greater', method='asymptotic').pvalue
+        //        = 6.004720542203106e-06 (no ties, n = 10 and 20)
+        assert!((f.p_value.unwrap() - 6.004720542203106e-06).abs() < 1e-14);
+        assert_eq!(f.statistic, "p95");
+        assert_eq!(
+            f.reason,
+            "p95 158.55 is 34.307% above baseline 118.05 (max 20%), and the shift is \
+             significant: Mann-Whitney U p=6.0e-6 < 0.01"
+        );
+    }
+
+    #[test]
+    fn small_change_is_within_max_change() {
+        let b = latency();
+        // Window 110..=125: p95 124.25, +5.25%, although the distributions differ
+        // (scipy greater p = 0.00024308978397105478).
+        let w: Vec<f64> = (110..126).map(f64::from).collect();
+        let f = run(&BaselineParams::default(), Some(&b), &w).unwrap();
+        assert!(!f.active);
+        assert!(
+            f.reason.starts_with(
+                "p95 124.25 is 5.252% above baseline 118.05 (max 20%), within the allowed \
+                 change; Mann-Whitney U p="
+            ),
+            "{}",
+            f.reason
+        );
+    }
+
+    #[test]
+    fn large_but_insignificant_change_is_not_active() {
+        // Same distribution apart from one outlier that moves the p95 a lot.
+        let b = latency();
+        let mut w: Vec<f64> = (100..119).map(f64::from).collect();
+        w.push(400.0);
+        let f = run(&params("{ max_change: 10 }"), Some(&b), &w).unwrap();
+        // np.quantile(w, .95) = 132.1, +11.9% vs 118.05 (> max 10%); scipy greater p = 0.5.
+        assert!((f.observed - 132.1).abs() < 1e-9);
+        assert!((f.p_value.unwrap() - 0.5).abs() < 1e-12);
+        assert!(!f.active);
+        assert!(
+            f.reason
+                .contains("but the shift is not significant: Mann-Whitney U p="),
+            "{}",
+            f.reason
+        );
+    }
+
+    #[test]
+    fn directions() {
+        let b = latency();
+        let fast: Vec<f64> = (50..60).map(f64::from).collect();
+        let up = BaselineParams::default();
+        let f = run(&up, Some(&b), &fast).unwrap();
+        assert!(!f.active);
+        assert!(f.score.unwrap() < -20.0);
+        assert!(f.reason.contains("below baseline"), "{}", f.reason);
+        assert!(
+            f.reason.contains(", but only increases are watched; "),
+            "{}",
+            f.reason
+        );
+        // scipy: mannwhitneyu(fast, b, alternative='greater') = 0.9999950970663984
+        assert!((f.p_value.unwrap() - 0.9999950970663984).abs() < 1e-12);
+
+        let down = params("{ direction: decrease }");
+        let f = run(&down, Some(&b), &fast).unwrap();
+        assert!(f.active, "{}", f.reason);
+        // scipy: mannwhitneyu(fast, b, alternative='less') = 6.004720542203106e-06
+        assert!((f.p_value.unwrap() - 6.004720542203106e-06).abs() < 1e-14);
+        assert!(!run(&down, Some(&b), &slow()).unwrap().active);
+
+        let either = params("{ direction: either }");
+        let f = run(&either, Some(&b), &slow()).unwrap();
+        assert!(f.active);
+        // scipy: mannwhitneyu(w, b, alternative='two-sided') = 1.2009441084406213e-05
+        assert!((f.p_value.unwrap() - 1.2009441084406213e-05).abs() < 1e-14);
+        assert!(run(&either, Some(&b), &fast).unwrap().active);
+    }
+
+    #[test]
+    fn each_stat() {
+        let b = latency();
+        let w = slow();
+        // np.mean / np.quantile(x, q) of w and b.
+        for (stat, cur, base) in [
+            (Stat::Mean, 154.5, 109.5),
+            (Stat::P50, 154.5, 109.5),
+            (Stat::P95, 158.55, 118.05),
+            (Stat::P99, 158.91, 118.81),
+        ] {
+            let p = params(&format!("{{ stat: {} }}", stat.as_str()));
+            let f = run(&p, Some(&b), &w).unwrap();
+            assert_eq!(f.statistic, stat.as_str());
+            assert!((f.observed - cur).abs() < 1e-9, "{stat:?}: {}", f.observed);
+            let Expected::Value { value } = f.expected else {
+                panic!("{:?}", f.expected)
+            };
+            assert!((value - base).abs() < 1e-9, "{stat:?}: {value}");
+            assert!(f.active);
+        }
+    }
+
+    #[test]
+    fn max_change_boundary_is_exclusive() {
+        // Baseline all 10 but one 20 → p50 10; window all 12 → p50 12: exactly +20%.
+        let mut bv = vec![10.0; 19];
+        bv.push(20.0);
+        let b = Baseline::from_values(&bv).unwrap();
+        let p = params("{ stat: p50, max_change: 20 }");
+        let f = run(&p, Some(&b), &[12.0; 10]).unwrap();
+        assert_eq!(f.score, Some(20.0));
+        assert!(f.p_value.unwrap() < 0.01);
+        assert!(!f.active, "{}", f.reason);
+        let p = params("{ stat: p50, max_change: \"19.9%\" }");
+        assert!(run(&p, Some(&b), &[12.0; 10]).unwrap().active);
+    }
+
+    #[test]
+    fn min_delta_guards_small_absolute_changes() {
+        let mut bv = vec![10.0; 19];
+        bv.push(20.0);
+        let b = Baseline::from_values(&bv).unwrap();
+        // +50% but only +5 absolute.
+        let p = params("{ stat: p50, min_delta: 6 }");
+        let f = run(&p, Some(&b), &[15.0; 10]).unwrap();
+        assert!(!f.active);
+        assert!(
+            f.reason.starts_with(
+                "p50 15 is 50% above baseline 10 (max 20%, min_delta 6), but the change 5 is \
+                 below min_delta 6; Mann-Whitney U p="
+            ),
+            "{}",
+            f.reason
+        );
+        // Boundary: |delta| ≥ min_delta counts.
+        let p = params("{ stat: p50, min_delta: 5 }");
+        assert!(run(&p, Some(&b), &[15.0; 10]).unwrap().active);
+    }
+
+    #[test]
+    fn zero_baseline_is_compared_absolutely() {
+        let b = Baseline::from_values(&[0.0; 30]).unwrap();
+        let p = params("{ stat: mean, min_delta: 0.5 }");
+        let f = run(&p, Some(&b), &[1.0, 2.0, 3.0, 1.0, 2.0]).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert_eq!(f.score, Some(1.8)); // absolute delta, no division by zero
+        assert!(f.score.unwrap().is_finite());
+        assert_eq!(
+            f.reason,
+            format!(
+                "mean 1.8 is 1.8 above baseline 0 (baseline is 0, relative change undefined; \
+                 compared absolutely, min_delta 0.5), and the shift is significant: \
+                 Mann-Whitney U p={} < 0.01",
+                fmt_p(f.p_value.unwrap())
+            )
+        );
+        // Change not above min_delta (strict for the absolute comparison).
+        let f = run(&p, Some(&b), &[0.5; 5]).unwrap();
+        assert!(!f.active);
+        assert!(
+            f.reason.contains(", no more than min_delta 0.5; "),
+            "{}",
+            f.reason
+        );
+        // All zero: no change at all, test not significant (every value tied: p = 1).
+        let f = run(&p, Some(&b), &[0.0; 5]).unwrap();
+        assert!(!f.active);
+        assert_eq!(f.p_value, Some(1.0));
+        assert!(
+            f.reason.starts_with("mean 0 equals baseline 0"),
+            "{}",
+            f.reason
+        );
+        // Near-zero counts as zero.
+        let tiny = Baseline::from_values(&[1e-12; 30]).unwrap();
+        let f = run(&p, Some(&tiny), &[1.0; 5]).unwrap();
+        assert!(f.active && f.reason.contains("relative change undefined"));
+    }
+
+    #[test]
+    fn negative_baseline_uses_magnitude() {
+        // Baseline mean −10 → window mean −5: delta +5, relative +50% (an increase).
+        let b =
+            Baseline::from_values(&[-11.0, -10.0, -9.0, -10.0, -10.0, -11.0, -9.0, -10.0]).unwrap();
+        let p = params("{ stat: mean }");
+        let f = run(&p, Some(&b), &[-5.0, -4.0, -6.0, -5.0, -5.0]).unwrap();
+        assert!((f.score.unwrap() - 50.0).abs() < 1e-9);
+        assert!(f.active, "{}", f.reason);
+    }
+
+    #[test]
+    fn not_enough_data_and_no_baseline() {
+        let b = latency();
+        let p = BaselineParams::default();
+        assert_eq!(
+            run(&p, Some(&b), &[1.0, 2.0]),
+            Err(NoAnswer::NotEnoughData(
+                "3 window values needed, 2 so far".into()
+            ))
+        );
+        // NaN and Inf are dropped before counting.
+        assert!(matches!(
+            run(&p, Some(&b), &[1.0, f64::NAN, 2.0, f64::INFINITY]),
+            Err(NoAnswer::NotEnoughData(_))
+        ));
+        assert!(matches!(
+            run(&params("{ min_samples: 0 }"), Some(&b), &[]),
+            Err(NoAnswer::NotEnoughData(_))
+        ));
+        assert_eq!(run(&p, None, &slow()), Err(NoAnswer::NoBaseline));
+        // NaN in the window is ignored, not propagated.
+        let mut w = slow();
+        w.insert(3, f64::NAN);
+        let f = run(&p, Some(&b), &w).unwrap();
+        assert!(f.active && (f.observed - 158.55).abs() < 1e-9);
+    }
+
+    #[test]
+    fn config_defaults_and_shape() {
+        assert_eq!(params("{}"), BaselineParams::default());
+        let p = params(
+            "{ stat: p99, direction: either, max_change: \"12.5%\", p_value: 0.05, \
+             min_delta: 3, min_samples: 10 }",
+        );
+        assert_eq!(
+            p,
+            BaselineParams {
+                stat: Stat::P99,
+                direction: Direction::Either,
+                max_change: 12.5,
+                p_value: 0.05,
+                min_delta: 3.0,
+                min_samples: 10
+            }
+        );
+        assert_eq!(params("{ max_change: 30 }").max_change, 30.0);
+        assert!(serde_yaml::from_str::<BaselineParams>("{ max_change: lots }").is_err());
+        assert!(serde_yaml::from_str::<BaselineParams>("{ stat: p90 }").is_err());
+        assert!(serde_yaml::from_str::<BaselineParams>("{ pvalue: 0.1 }").is_err());
+    }
+}

@@ -1,0 +1,531 @@
+//! The gate engine: feeds each tick's samples through every rule's detector, turns active
+//! conditions into fired anomalies (`for`, failure limits), and asks the policy. Pure: the
+//! caller passes `now`, so `watch` (live), `analyze` (replay) and `test` see the same thing.
+
+use crate::detect::{Baseline, Finding, Input, NoAnswer, Window};
+use crate::model::{Anomaly, Expected, Reading, Sample, SeverityCounts, Timestamp};
+use crate::policy::{self as decide, Completeness, Decision, Policy, PolicyInput};
+use crate::spec::{MetricSpec as Metric, OnMissing, Rule};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// State of one rule on one series after the latest tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    /// Condition not active.
+    Ok,
+    /// Active, waiting for `for` / failure limits.
+    Pending,
+    /// Fired and still active.
+    Firing,
+    /// The detector could not answer (no data, no baseline, too few points).
+    NoData,
+}
+
+/// The latest word of one rule on one series: the explanation shown in tables and JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub rule: String,
+    pub series: String,
+    pub detector: String,
+    pub kind: String,
+    pub severity: crate::model::Severity,
+    pub status: RuleStatus,
+    /// Whether the rule fired at any point in the run.
+    pub fired: bool,
+    pub observed: Option<f64>,
+    pub expected: Expected,
+    pub statistic: String,
+    pub score: Option<f64>,
+    pub p_value: Option<f64>,
+    pub reason: String,
+    pub dry_run: bool,
+}
+
+/// What one tick changed.
+#[derive(Debug, Clone, Default)]
+pub struct TickReport {
+    /// Anomalies that started firing at this tick.
+    pub fired: Vec<Anomaly>,
+    /// Anomalies whose condition cleared at this tick.
+    pub resolved: Vec<Anomaly>,
+    /// Set when the policy decided to roll back at this tick.
+    pub decision: Option<Decision>,
+}
+
+#[derive(Debug, Default)]
+struct SeriesState {
+    metric: usize,
+    times: Vec<Timestamp>,
+    values: Vec<f64>,
+    latest: Option<Reading>,
+    down_since: Option<Timestamp>,
+    ticks: u32,
+    missing: u32,
+    missing_run: u32,
+    max_missing_run: u32,
+}
+
+#[derive(Debug)]
+struct RuleState {
+    rule: usize,
+    series: usize,
+    streak_start: Option<Timestamp>,
+    consecutive: u32,
+    total: u32,
+    firing: Option<usize>,
+    ever_fired: bool,
+    last: Option<Evaluation>,
+}
+
+/// The running gate of one watch (or one replay).
+pub struct Gate {
+    rules: Vec<Rule>,
+    metrics: Vec<Metric>,
+    policy: Policy,
+    baselines: HashMap<String, Baseline>,
+    series: Vec<SeriesState>,
+    series_index: HashMap<String, usize>,
+    series_names: Vec<String>,
+    states: Vec<RuleState>,
+    anomalies: Vec<Anomaly>,
+    counted: SeverityCounts,
+    decision: Option<Decision>,
+    /// Baseline values in capture order, per series, for multivariate (joint) detectors.
+    baseline_rows: HashMap<String, Vec<f64>>,
+    /// Trained isolation forests by rule index (`None`: no baseline rows for every metric).
+    forests: HashMap<usize, Option<Result<crate::detect::isolation_forest::Forest, String>>>,
+    /// Composite rule states (series `usize::MAX`), in evaluation order (references first).
+    composites: Vec<usize>,
+    /// Ticks the window will have, when known (see [`GatePlan::planned_ticks`]).
+    planned_ticks: Option<u32>,
+}
+
+impl Gate {
+    /// A gate over validated rules and metrics; `baselines` keyed by series (or metric) name.
+    pub fn new(
+        rules: Vec<Rule>,
+        metrics: Vec<Metric>,
+        policy: Policy,
+        baselines: HashMap<String, Baseline>,
+    ) -> Gate {
+        Gate {
+            rules,
+            metrics,
+            policy,
+            baselines,
+            series: Vec::new(),
+            series_index: HashMap::new(),
+            series_names: Vec::new(),
+            states: Vec::new(),
+            anomalies: Vec::new(),
+            counted: SeverityCounts::default(),
+            decision: None,
+            baseline_rows: HashMap::new(),
+            forests: HashMap::new(),
+            composites: Vec::new(),
+            planned_ticks: None,
+        }
+        .with_composites()
+    }
+
+    /// Every anomaly fired so far, in firing order.
+    pub fn anomalies(&self) -> &[Anomaly] {
+        &self.anomalies
+    }
+
+    /// How many rule-series are firing now.
+    pub fn firing(&self) -> usize {
+        self.states.iter().filter(|s| s.firing.is_some()).count()
+    }
+
+    /// The latest evaluation of every rule on every series it watches.
+    pub fn evaluations(&self) -> Vec<Evaluation> {
+        let mut out: Vec<Evaluation> = self.states.iter().filter_map(|s| s.last.clone()).collect();
+        // Rules that never saw a sample still appear, so a report lists every rule.
+        for rule in &self.rules {
+            if !out.iter().any(|e| e.rule == rule.name) {
+                out.push(Evaluation {
+                    rule: rule.name.clone(),
+                    series: rule.metric.clone(),
+                    detector: rule.detector.name().into(),
+                    kind: rule.kind.clone(),
+                    severity: rule.severity,
+                    status: RuleStatus::NoData,
+                    fired: false,
+                    observed: None,
+                    expected: Expected::None,
+                    statistic: String::new(),
+                    score: None,
+                    p_value: None,
+                    reason: "no sample of this metric yet".into(),
+                    dry_run: rule.dry_run,
+                });
+            }
+        }
+        out
+    }
+
+    fn series_slot(&mut self, sample: &Sample) -> Option<usize> {
+        if let Some(&i) = self.series_index.get(&sample.series) {
+            return Some(i);
+        }
+        let metric = self.metrics.iter().position(|m| m.name == sample.metric)?;
+        let i = self.series.len();
+        self.series.push(SeriesState {
+            metric,
+            ..Default::default()
+        });
+        self.series_index.insert(sample.series.clone(), i);
+        self.series_names.push(sample.series.clone());
+        for (r, rule) in self.rules.iter().enumerate() {
+            if rule.metric == sample.metric && rule.detector.composite().is_none() {
+                self.states.push(RuleState {
+                    rule: r,
+                    series: i,
+                    streak_start: None,
+                    consecutive: 0,
+                    total: 0,
+                    firing: None,
+                    ever_fired: false,
+                    last: None,
+                });
+            }
+        }
+        Some(i)
+    }
+
+    /// Feeds one tick. Samples of unknown metrics are ignored.
+    pub fn tick(&mut self, now: Timestamp, samples: &[Sample]) -> TickReport {
+        let mut touched = vec![false; self.series.len() + samples.len()];
+        for sample in samples {
+            let Some(i) = self.series_slot(sample) else {
+                continue;
+            };
+            let counts_missing =
+                self.metrics[self.series[i].metric].on_missing == OnMissing::Inconclusive;
+            let s = &mut self.series[i];
+            s.ticks += 1;
+            match &sample.reading {
+                Reading::Value(v) if v.is_finite() => {
+                    s.times.push(now);
+                    s.values.push(*v);
+                    s.down_since = None;
+                    s.missing_run = 0;
+                }
+                Reading::Value(_) | Reading::Missing(_) => {
+                    if counts_missing {
+                        s.missing += 1;
+                        s.missing_run += 1;
+                        s.max_missing_run = s.max_missing_run.max(s.missing_run);
+                    }
+                }
+                Reading::Down(_) => {
+                    s.down_since.get_or_insert(now);
+                    s.missing_run = 0;
+                }
+            }
+            s.latest = Some(match &sample.reading {
+                Reading::Value(v) if !v.is_finite() => Reading::Missing(format!("value is {v}")),
+                r => r.clone(),
+            });
+            if i >= touched.len() {
+                touched.resize(i + 1, false);
+            }
+            touched[i] = true;
+        }
+
+        let mut report = TickReport::default();
+        for k in 0..self.states.len() {
+            if touched.get(self.states[k].series).copied().unwrap_or(false) {
+                self.step_rule(k, now, &mut report);
+            }
+        }
+        self.step_composites(now, &mut report);
+
+        if self.decision.is_none() {
+            let input = self.policy_input(now);
+            let early = || {
+                decide::inconclusive_early(
+                    &self.policy,
+                    &self.completeness(),
+                    self.planned_ticks,
+                    now,
+                )
+            };
+            if let Some(d) = decide::decide(&self.policy, &input, now).or_else(early) {
+                self.decision = Some(d.clone());
+                report.decision = Some(d);
+            }
+        }
+        report
+    }
+
+    fn policy_input(&self, now: Timestamp) -> PolicyInput<'_> {
+        let error_rate = self.policy.error_rate.as_ref().and_then(|er| {
+            self.series
+                .iter()
+                .filter(|s| self.metrics[s.metric].name == er.metric)
+                .filter_map(|s| s.latest.as_ref().and_then(Reading::value))
+                .reduce(f64::max)
+        });
+        let longest_down = self
+            .series
+            .iter()
+            .zip(&self.series_names)
+            .filter(|(s, _)| matches!(s.latest, Some(Reading::Down(_))))
+            .filter_map(|(s, name)| {
+                s.down_since
+                    .map(|t| (name.as_str(), (now - t) as f64 / 1000.0))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        PolicyInput {
+            fired: self.counted,
+            error_rate,
+            longest_down,
+        }
+    }
+
+    fn step_rule(&mut self, k: usize, now: Timestamp, report: &mut TickReport) {
+        let (rule_idx, series_idx) = (self.states[k].rule, self.states[k].series);
+        let latest = self.series[series_idx].latest.clone();
+        let outcome = if let Some(p) = match &self.rules[rule_idx].detector {
+            crate::detect::DetectorSpec::IsolationForest(p) => Some(p.clone()),
+            _ => None,
+        } {
+            self.joint_outcome(rule_idx, &p)
+        } else {
+            self.point_outcome(rule_idx, series_idx, now)
+        };
+        let series_name = self.series_names[series_idx].clone();
+        self.apply(k, now, outcome, latest.as_ref(), &series_name, report);
+    }
+
+    fn point_outcome(
+        &self,
+        rule_idx: usize,
+        series_idx: usize,
+        now: Timestamp,
+    ) -> crate::detect::Outcome {
+        let rule = &self.rules[rule_idx];
+        let s = &self.series[series_idx];
+        let metric = &self.metrics[s.metric];
+        let series_name = &self.series_names[series_idx];
+        let latest = s.latest.as_ref();
+        match latest {
+            Some(Reading::Missing(why))
+                if metric.on_missing == OnMissing::Fail && !rule.detector.watches_down() =>
+            {
+                Ok(Finding {
+                    active: true,
+                    observed: f64::NAN,
+                    expected: Expected::None,
+                    score: None,
+                    p_value: None,
+                    statistic: "missing",
+                    reason: format!("no data ({why}); on_missing: fail counts it as a failure"),
+                })
+            }
+            _ => {
+                let start = match rule.window {
+                    Some(w) => s
+                        .times
+                        .partition_point(|&t| t <= now - w.as_millis() as Timestamp),
+                    None => 0,
+                };
+                let baseline = self
+                    .baselines
+                    .get(series_name)
+                    .or_else(|| self.baselines.get(&rule.metric));
+                let input = Input {
+                    now,
+                    window: Window {
+                        times: &s.times[start..],
+                        values: &s.values[start..],
+                    },
+                    latest_is_value: matches!(latest, Some(Reading::Value(_))),
+                    baseline,
+                    down_since: if matches!(latest, Some(Reading::Down(_))) {
+                        s.down_since
+                    } else {
+                        None
+                    },
+                };
+                rule.detector.evaluate(&input)
+            }
+        }
+    }
+
+    /// Turns one tick's finding into rule state: pending, firing, resolved.
+    fn apply(
+        &mut self,
+        k: usize,
+        now: Timestamp,
+        outcome: crate::detect::Outcome,
+        latest: Option<&Reading>,
+        series_name: &str,
+        report: &mut TickReport,
+    ) {
+        let rule = &self.rules[self.states[k].rule];
+        let state = &mut self.states[k];
+        let mut eval = Evaluation {
+            rule: rule.name.clone(),
+            series: series_name.to_string(),
+            detector: rule.detector.name().into(),
+            kind: rule.kind.clone(),
+            severity: rule.severity,
+            status: RuleStatus::NoData,
+            fired: state.ever_fired,
+            observed: None,
+            expected: Expected::None,
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: String::new(),
+            dry_run: rule.dry_run,
+        };
+        match outcome {
+            Err(no) => {
+                // Could not measure: neither advances nor resets the rule; a firing rule stays firing.
+                eval.status = if state.firing.is_some() {
+                    RuleStatus::Firing
+                } else {
+                    RuleStatus::NoData
+                };
+                eval.reason = match (no, latest) {
+                    (_, Some(Reading::Missing(why))) => format!("no data this tick: {why}"),
+                    (_, Some(Reading::Down(why))) => format!("target down: {why}"),
+                    (NoAnswer::NoBaseline, _) => {
+                        "no baseline for this metric: run `vz-monitor baseline` first".into()
+                    }
+                    (NoAnswer::NotEnoughData(why), _) => why,
+                };
+                if let Some(prev) = &state.last {
+                    eval.observed = prev.observed;
+                    eval.expected = prev.expected.clone();
+                }
+            }
+            Ok(f) => {
+                eval.observed = Some(f.observed);
+                eval.expected = f.expected.clone();
+                eval.statistic = f.statistic.to_string();
+                eval.score = f.score;
+                eval.p_value = f.p_value;
+                eval.reason = f.reason.clone();
+                if f.active {
+                    state.consecutive += 1;
+                    state.total += 1;
+                    let since = *state.streak_start.get_or_insert(now);
+                    let held = now - since >= rule.for_.as_millis() as Timestamp;
+                    let ready = held
+                        && state.total > rule.failure_limit
+                        && state.consecutive >= rule.consecutive_failures;
+                    if state.firing.is_none() && ready {
+                        let anomaly = Anomaly {
+                            rule: rule.name.clone(),
+                            metric: rule.metric.clone(),
+                            series: series_name.to_string(),
+                            kind: rule.kind.clone(),
+                            severity: rule.severity,
+                            detector: rule.detector.name().into(),
+                            observed: f.observed,
+                            expected: f.expected,
+                            statistic: f.statistic.to_string(),
+                            score: f.score,
+                            p_value: f.p_value,
+                            reason: f.reason,
+                            fired_at: now,
+                            resolved_at: None,
+                            dry_run: rule.dry_run,
+                            annotations: rule.annotations.clone(),
+                        };
+                        if !state.ever_fired && !rule.dry_run {
+                            self.counted.add(rule.severity);
+                        }
+                        state.ever_fired = true;
+                        state.firing = Some(self.anomalies.len());
+                        report.fired.push(anomaly.clone());
+                        self.anomalies.push(anomaly);
+                    }
+                    eval.status = if state.firing.is_some() {
+                        RuleStatus::Firing
+                    } else {
+                        RuleStatus::Pending
+                    };
+                } else {
+                    state.consecutive = 0;
+                    state.streak_start = None;
+                    if let Some(a) = state.firing.take() {
+                        self.anomalies[a].resolved_at = Some(now);
+                        report.resolved.push(self.anomalies[a].clone());
+                    }
+                    eval.status = RuleStatus::Ok;
+                }
+            }
+        }
+        eval.fired = state.ever_fired;
+        state.last = Some(eval);
+    }
+
+    /// Data completeness of every metric a rule watches.
+    pub fn completeness(&self) -> Vec<Completeness> {
+        let mut out = Vec::new();
+        for (m, metric) in self.metrics.iter().enumerate() {
+            if metric.on_missing != OnMissing::Inconclusive
+                || !self.rules.iter().any(|r| r.metric == metric.name)
+            {
+                continue;
+            }
+            let mut any = false;
+            for (s, name) in self
+                .series
+                .iter()
+                .zip(&self.series_names)
+                .filter(|(s, _)| s.metric == m)
+            {
+                any = true;
+                out.push(Completeness {
+                    metric: name.clone(),
+                    ticks: s.ticks,
+                    missing: s.missing,
+                    max_consecutive_missing: s.max_missing_run,
+                    consecutive_limit: metric.consecutive_errors,
+                });
+            }
+            if !any {
+                out.push(Completeness {
+                    metric: metric.name.clone(),
+                    ticks: 0,
+                    missing: 0,
+                    max_consecutive_missing: 0,
+                    consecutive_limit: metric.consecutive_errors,
+                });
+            }
+        }
+        out
+    }
+
+    /// Ends the window: the rollback decision if one was taken, else healthy or inconclusive.
+    pub fn finish(&mut self, now: Timestamp) -> Decision {
+        if let Some(d) = &self.decision {
+            return d.clone();
+        }
+        let d = decide::conclude(&self.policy, &self.completeness(), now);
+        self.decision = Some(d.clone());
+        d
+    }
+
+    /// Records a decision taken outside the rules (a person's `abort`).
+    pub fn force(&mut self, decision: Decision) {
+        self.decision = Some(decision);
+    }
+}
+
+mod composite;
+mod joint;
+mod plan;
+mod replay;
+
+pub use plan::{GatePlan, MissingBaseline};
+pub use replay::{drive, replay, Driven, Feed, Rows, Tick};

@@ -1,0 +1,159 @@
+//! Turning a decision into action: the rollback (once), or why not. Nothing here depends on
+//! the store: a store that fails only loses its record, never the rollback.
+
+use super::signals::Signals;
+use crate::commands::{now_ms, write_anomalies_file};
+use crate::config::Config;
+use crate::decide::Decision;
+use crate::exit::RollbackResult;
+use crate::model::Anomaly;
+use crate::observe::{Observer, RunContext};
+use crate::report::RollbackOutcome;
+use crate::rollback::{self, RollbackPlan};
+use crate::store::{RollbackRecord, Store};
+use std::path::{Path, PathBuf};
+
+/// What the caller must know about how acting went.
+pub struct Acted {
+    pub result: RollbackResult,
+    pub outcome: RollbackOutcome,
+    /// A signal arrived while the rollback ran (it was let finish).
+    pub interrupted_during_rollback: bool,
+    pub store_failed: bool,
+}
+
+/// Why a wanted rollback is withheld, if it is: dry run, a hold, or rollback switched off.
+pub fn withheld(
+    config: &Config,
+    dry_run: bool,
+    no_rollback: bool,
+    hold: Option<&str>,
+) -> Option<String> {
+    if dry_run {
+        Some("--dry-run: evaluate and report, never act".into())
+    } else if let Some(why) = hold {
+        // A hold stops automatic rollbacks; a person's abort overrides it (it cleared the hold).
+        Some(format!("{why}: detect and report only"))
+    } else if no_rollback || !config.rollback.enabled {
+        Some("rollback disabled (detect and report only)".into())
+    } else {
+        None
+    }
+}
+
+/// Runs the rollback the decision asks for, unless withheld.
+#[allow(clippy::too_many_arguments)]
+pub async fn act(
+    config: &Config,
+    ctx: &RunContext,
+    withheld_because: Option<String>,
+    d: &Decision,
+    anomalies: &[Anomaly],
+    store: &mut Store,
+    observers: &mut [Box<dyn Observer>],
+    signals: &mut Signals,
+) -> Acted {
+    let mut acted = Acted {
+        result: RollbackResult::NotNeeded,
+        outcome: RollbackOutcome::default(),
+        interrupted_during_rollback: false,
+        store_failed: false,
+    };
+    if !d.wants_rollback() {
+        return acted;
+    }
+    acted.outcome.needed = true;
+    if let Some(note) = withheld_because {
+        acted.outcome.note = note;
+        acted.result = RollbackResult::Withheld;
+        return acted;
+    }
+    let run_id = ctx.run_id.as_str();
+    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": anomalies });
+    let file = anomalies_file_written(&ctx.store_path, run_id, &body);
+    errln!("rolling back {}: {}", config.deployment, d.reason());
+    let reason = d.reason();
+    let plan = RollbackPlan {
+        config: &config.rollback,
+        deployment: &config.deployment,
+        run_id,
+        reason: &reason,
+        anomalies_file: &file,
+        trigger: "auto",
+    };
+    let record = run_through_signals(&plan, signals, &mut acted).await;
+    if let Err(e) = store.record_rollback(run_id, &record) {
+        acted.store_failed = true;
+        errln!("warning: could not store the rollback: {e}");
+    }
+    for o in observers.iter_mut() {
+        o.on_rollback(ctx, &record);
+    }
+    acted.outcome = RollbackOutcome {
+        needed: true,
+        ran: true,
+        ok: record.ok,
+        attempts: record.attempts,
+        exit_status: record.exit_status,
+        note: record.reason.clone(),
+    };
+    acted.result = if record.ok {
+        RollbackResult::Succeeded
+    } else {
+        errln!(
+            "error: rollback failed: {} — a human must act",
+            record.reason
+        );
+        RollbackResult::Failed
+    };
+    acted
+}
+
+/// A rollback, once started, is never abandoned half-way by an interrupt: the first
+/// SIGINT/SIGTERM lets it finish within its timeout; a second one ends its whole process
+/// group and no retry starts (exit 4).
+async fn run_through_signals(
+    plan: &RollbackPlan<'_>,
+    signals: &mut Signals,
+    acted: &mut Acted,
+) -> RollbackRecord {
+    let first = std::cell::Cell::new(false);
+    let cancel = async {
+        signals.recv().await;
+        first.set(true);
+        errln!("signal received: letting the rollback finish (a second signal stops it)");
+        signals.recv().await;
+        errln!("second signal: stopping the rollback — a human must act");
+    };
+    let record = rollback::execute_until(plan, now_ms, cancel).await;
+    acted.interrupted_during_rollback = first.get();
+    record
+}
+
+/// Writes the anomalies file the rollback command reads through `VZ_ANOMALIES_FILE`, before
+/// the command starts, at an absolute path: beside the store, or in the temp folder when
+/// that fails (a full or read-only disk must not leave the variable pointing nowhere).
+fn anomalies_file_written(store_path: &Path, run_id: &str, body: &serde_json::Value) -> PathBuf {
+    let absolute = |p: PathBuf| {
+        if p.is_absolute() {
+            p
+        } else {
+            std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+        }
+    };
+    let file = absolute(crate::commands::anomalies_file(store_path, run_id));
+    match write_anomalies_file(&file, body) {
+        Ok(()) => file,
+        Err(e) => {
+            let tmp = std::env::temp_dir().join(format!("vz-{run_id}.anomalies.json"));
+            errln!(
+                "warning: {e}; writing the anomalies file to {} instead",
+                tmp.display()
+            );
+            if let Err(e) = write_anomalies_file(&tmp, body) {
+                errln!("warning: {e}");
+            }
+            tmp
+        }
+    }
+}

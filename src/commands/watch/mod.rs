@@ -1,0 +1,240 @@
+//! `watch`: samples every interval for the window, runs the gate each tick through the one
+//! replay loop ([`crate::gate::drive`]), and rolls back as soon as the policy says so.
+//! Signal handlers are installed before anything is recorded; the exit code is decided from
+//! what happened ([`crate::exit::Outcome`]), whatever the store or the terminal did.
+
+mod act;
+mod baseline;
+mod live;
+mod progress;
+mod signals;
+
+use super::{load_config, now_ms, open_store, print_json, store_path};
+use crate::cli::{Format, Global, WatchArgs};
+use crate::error::{Error, Exit, Result};
+use crate::exit::{Concluded, Outcome, RollbackResult};
+use crate::gate::{drive, GatePlan};
+use crate::observe::RunContext;
+use crate::report::{table, RunSummary, TickOverhead};
+use crate::sampler::Sampler;
+use crate::store::RunEnd;
+use live::{Clock, LiveFeed};
+pub use progress::planned_ticks;
+use progress::Progress;
+use signals::Signals;
+
+/// Runs one watch and returns its exit code.
+pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
+    // First of all, so no signal can leave a recorded run behind as `running`.
+    let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
+    let mut config = load_config(g)?;
+    if let Some(d) = &a.deployment {
+        config.deployment = d.clone();
+    }
+    config.duration = a.duration.unwrap_or(config.duration);
+    config.interval = a.interval.unwrap_or(config.interval);
+    if config.duration.is_zero() || config.interval.is_zero() {
+        return Err(Error::Usage(
+            "--duration and --interval must be greater than 0".into(),
+        ));
+    }
+    let planned = planned_ticks(config.duration, config.interval);
+    let mut store = open_store(g, Some(&config))?;
+    let base = baseline::resolve(&config, a.baseline.as_deref(), &store, now_ms())?;
+    let plan = GatePlan::new(
+        config.rules.clone(),
+        config.metric_specs(),
+        config.policy.clone(),
+    )
+    .with_baseline(base.rows)
+    .with_planned_ticks(planned);
+    if let Some(m) = plan.missing_baseline() {
+        return Err(Error::Usage(format!(
+            "rule `{}` ({} detector) needs a baseline of `{}`, but the baseline ({}) has none: run `vz-monitor baseline` first or pass --baseline FILE",
+            m.rule, m.detector, m.metric, base.described
+        )));
+    }
+    let sampler = Sampler::new(&config);
+
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let started_at = now_ms();
+    store.start_run(
+        &run_id,
+        &config.deployment,
+        "watch",
+        started_at,
+        a.dry_run,
+        &config.digest,
+    )?;
+    let ctx = RunContext {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at,
+        kind: "watch".into(),
+        dry_run: a.dry_run,
+        store_path: store_path(g, Some(&config)),
+        pushgateway: a.export.pushgateway.clone(),
+        listen: a.listen.clone(),
+        grafana_url: a.export.grafana_url.clone(),
+    };
+    let mut observers = super::observers(&config, &ctx);
+    for o in observers.iter_mut() {
+        o.on_start(&ctx);
+    }
+    errln!(
+        "watching {} for {} every {} ({} metrics, {} rules; config: {}; baseline: {}; run {})",
+        config.deployment,
+        humantime::format_duration(config.duration),
+        humantime::format_duration(config.interval),
+        config.metrics.len(),
+        config.rules.len(),
+        config.origin(),
+        base.described,
+        run_id
+    );
+
+    let mut gate = plan.build();
+    let progress = Progress::new(config.duration, config.interval);
+    let clock = Clock::start(started_at, config.interval, planned);
+    let mut feed = LiveFeed::new(
+        &sampler,
+        &mut signals,
+        &mut store,
+        &mut observers,
+        &ctx,
+        &progress,
+        clock,
+    );
+    let driven = drive(&mut gate, &mut feed).await;
+    progress.finish();
+    let interrupted = feed.interrupted && driven.decision.is_none();
+    let hold = feed.hold.take();
+    let mut store_failed = feed.store_failed;
+    let mut overheads = std::mem::take(&mut feed.overheads);
+    drop(feed);
+
+    let ended_at = now_ms();
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at,
+        ended_at,
+        ticks: driven.ticks,
+        verdict: "interrupted".into(),
+        decided_at: ended_at,
+        reasons: vec![
+            "interrupted by a signal before the window ended; no rollback started".into(),
+        ],
+        exit_code: Exit::Interrupted.code(),
+        dry_run: a.dry_run,
+        interrupted,
+        rollback: Default::default(),
+        policy: config.policy.clone(),
+        anomalies: Vec::new(),
+        rules: Vec::new(),
+        completeness: gate.completeness(),
+        notifications: Vec::new(),
+        tick_overhead_ms: overhead(&mut overheads),
+    };
+    let outcome = if interrupted {
+        Outcome::new(Concluded::Interrupted, RollbackResult::NotNeeded)
+    } else {
+        let d = driven.conclude(&mut gate, ended_at);
+        summary.set_decision(&d);
+        if let Err(e) = store.record_decision(&run_id, &d) {
+            store_failed = true;
+            errln!("warning: could not store decision: {e}");
+        }
+        for o in observers.iter_mut() {
+            o.on_decision(&ctx, &d);
+        }
+        let why_not = act::withheld(&config, a.dry_run, a.no_rollback, hold.as_deref());
+        let acted = act::act(
+            &config,
+            &ctx,
+            why_not,
+            &d,
+            gate.anomalies(),
+            &mut store,
+            &mut observers,
+            &mut signals,
+        )
+        .await;
+        summary.rollback = acted.outcome;
+        if acted.interrupted_during_rollback {
+            summary.interrupted = true;
+            summary
+                .reasons
+                .push("a signal arrived during the rollback; it was let finish".into());
+        }
+        Outcome {
+            concluded: Concluded::of(&d),
+            rollback: acted.result,
+            interrupted_during_rollback: acted.interrupted_during_rollback,
+            store_failed: store_failed || acted.store_failed,
+        }
+    };
+    let exit = outcome.exit();
+    summary.exit_code = exit.code();
+    summary.anomalies = gate.anomalies().to_vec();
+    summary.rules = gate.evaluations();
+    // Observers finish first (notifications are awaited, bounded), so the stored and
+    // printed summary carry every send attempt and its outcome.
+    for o in observers.iter_mut() {
+        o.on_finish(&ctx, &summary).await;
+    }
+    let filter = crate::notify::state::AttemptFilter {
+        run_id: Some(run_id.clone()),
+        deployment: None,
+        limit: 10_000,
+    };
+    match crate::notify::state::attempts(store.connection(), &filter) {
+        Ok(mut attempts) => {
+            attempts.reverse();
+            summary.notifications = attempts;
+        }
+        Err(e) => errln!("warning: could not read notification attempts: {e}"),
+    }
+
+    let json = serde_json::to_string(&summary).unwrap_or_default();
+    let status = if summary.interrupted {
+        "interrupted"
+    } else {
+        "finished"
+    };
+    let verdict = (!interrupted).then_some(summary.verdict.as_str());
+    let reason = summary.reasons.join("; ");
+    let end = RunEnd {
+        ended_at: now_ms(),
+        status,
+        verdict,
+        reason: &reason,
+        exit_code: exit.code() as i32,
+        summary: &json,
+    };
+    if let Err(e) = store.finish_run(&run_id, &end) {
+        errln!("warning: could not store the run: {e}");
+    }
+    match a.output {
+        Format::Json => print_json(&summary)?,
+        Format::Table => out!("{}", table::summary(&summary)),
+    }
+    Ok(exit)
+}
+
+fn overhead(v: &mut [f64]) -> Option<TickOverhead> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    Some(TickOverhead {
+        median,
+        max: v[n - 1],
+    })
+}
