@@ -337,8 +337,8 @@ pub fn parse_text(
         return Err(main.err("interval", "must be greater than 0"));
     }
     let duration = raw.duration.unwrap_or(Duration::from_secs(15 * 60));
-    if duration.is_zero() {
-        return Err(main.err("duration", "must be greater than 0"));
+    if let Err(e) = dur::check_watch(duration) {
+        return Err(main.err("duration", &e));
     }
     let deployment = raw.deployment.unwrap_or_else(|| "default".into());
     if deployment.trim().is_empty() {
