@@ -6,9 +6,12 @@ use crate::sources::{self, Shared, Source};
 use futures::future::join_all;
 use std::time::Duration;
 
+/// A metric's running source, or why it has none.
+type Slot = Result<Box<dyn Source>, String>;
+
 /// The running sources of one config: each metric's source, or why it has none.
 pub struct Sampler {
-    slots: Vec<(String, Result<Box<dyn Source>, String>)>,
+    slots: Vec<(String, Slot)>,
 }
 
 impl Sampler {

@@ -113,7 +113,7 @@ fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>,
     let script = step["run"].as_str().unwrap();
     let output = p.path("github_output");
     std::fs::write(&output, "").unwrap();
-    let bin = PathBuf::from(assert_cmd::cargo::cargo_bin("vz-monitor"));
+    let bin = assert_cmd::cargo::cargo_bin("vz-monitor");
     let path = format!(
         "{}:{}",
         bin.parent().unwrap().display(),
