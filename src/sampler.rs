@@ -30,6 +30,16 @@ impl Sampler {
         Sampler { slots }
     }
 
+    /// What the latest tick told about its series beyond their readings (alert series:
+    /// value, rendered summary, labels), for [`crate::gate::Gate::set_notes`].
+    pub fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.slots
+            .iter()
+            .filter_map(|(_, slot)| slot.as_ref().ok())
+            .flat_map(|src| src.notes())
+            .collect()
+    }
+
     /// Whether there is nothing to sample.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()

@@ -12,7 +12,7 @@ fn two_processes_writing_one_database_lose_nothing() {
     for (name, probe) in [("one", &a), ("two", &b)] {
         p.write(
             &format!("{name}.yaml"),
-            &format!("deployment: {name}\ninterval: 50ms\nduration: 2s\nmetrics:\n  m:\n    probe: {{ command: {probe} }}\nrules:\n  - name: hi\n    metric: m\n    detector: {{ threshold: {{ op: '>', value: 100 }} }}\n"),
+            &format!("deployment: {name}\ninterval: 200ms\nduration: 2s\nmetrics:\n  m:\n    probe: {{ command: {probe} }}\nrules:\n  - name: hi\n    metric: m\n    detector: {{ threshold: {{ op: '>', value: 100 }} }}\n"),
         );
     }
     let spawn = |args: &[&str]| {
@@ -58,7 +58,7 @@ fn two_processes_writing_one_database_lose_nothing() {
     assert_eq!(runs.len(), 2);
     for (id, verdict, samples) in &runs {
         assert_eq!(verdict, "healthy", "{id}");
-        // ~41 ticks of 50 ms in 2 s; every tick's sample was stored.
+        // ~11 ticks of 200 ms in 2 s (slow enough for a loaded runner); every tick's sample was stored.
         let summary: String = db
             .query_row("SELECT summary FROM runs WHERE id = ?1", [id], |r| r.get(0))
             .unwrap();

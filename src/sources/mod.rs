@@ -8,15 +8,16 @@ pub mod command;
 pub mod http;
 pub mod log;
 pub mod prometheus;
+mod spec;
 pub mod system;
 pub mod tcp;
 
 pub use command::CommandProbe;
 pub use http::{HttpProbe, HttpValue};
+pub use spec::{Metric, MetricSource, PrometheusConfig};
 pub use system::SystemMetric;
 pub use tcp::{TcpProbe, TcpValue};
 
-use crate::config::{Metric, MetricSource, PrometheusConfig};
 use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
 use prometheus::{PromClient, QueryMetric};
@@ -34,6 +35,11 @@ pub trait Source: Send + Sync {
     fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>>;
     /// Upper bound on how long `sample` may take (the tick runner enforces it as well).
     fn timeout(&self) -> Duration;
+    /// What the latest sample knew about its series beyond their readings (a Prometheus
+    /// alert's values, rendered summaries and labels), for the gate. Most sources: nothing.
+    fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        Vec::new()
+    }
 }
 
 /// A probe's config (`metrics.<name>.probe.<kind>`): checked once when the config loads, then

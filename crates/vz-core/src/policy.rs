@@ -30,6 +30,12 @@ pub struct Policy {
     /// Percent of a metric's ticks that may be missing before the run is inconclusive.
     pub max_missing: f64,
     pub on_inconclusive: OnInconclusive,
+    /// Bound on the probability that a watch of an unchanged service is rolled back by the
+    /// statistical rules, all rules, series and ticks together (default 0.01).
+    pub alpha: f64,
+    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
+    /// their alpha over. Set from the config; replays set it to their length.
+    pub looks: u32,
 }
 
 /// `policy.error_rate`
@@ -50,6 +56,8 @@ impl Default for Policy {
             max_downtime: Duration::from_secs(60),
             max_missing: 20.0,
             on_inconclusive: OnInconclusive::Pass,
+            alpha: 0.01,
+            looks: 30,
         }
     }
 }
@@ -64,6 +72,12 @@ impl Policy {
             Severity::Low => self.low,
             Severity::Info => 0,
         }
+    }
+
+    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
+    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
+        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
+        (ticks.ceil() as u32).max(1)
     }
 }
 
@@ -194,6 +208,25 @@ pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<De
     })
 }
 
+/// The healthy verdict's reason when no trigger held (see [`below_policy`] for the reason
+/// when rules fired but too few for the policy).
+pub const NOTHING_HELD: &str = "no rollback trigger held for the whole window";
+
+/// Why a window whose rules fired still passed, one clause per severity that fired:
+/// "2 high fired; the policy rolls back at 3". None when nothing fired.
+pub fn below_policy(limit: impl Fn(Severity) -> u32, fired: &SeverityCounts) -> Option<String> {
+    let clauses: Vec<String> = Severity::ALL
+        .iter()
+        .map(|sev| (sev, fired.get(*sev)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(sev, n)| match limit(*sev) {
+            0 => format!("{n} {sev} fired; the policy never rolls back on {sev}"),
+            l => format!("{n} {sev} fired; the policy rolls back at {l}"),
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join("; "))
+}
+
 /// At the end of the window (no rollback decided): healthy, or inconclusive when data is
 /// missing beyond `max_missing` or a metric hit its `consecutive_errors` limit.
 pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) -> Decision {
@@ -205,7 +238,7 @@ pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) 
         return Decision {
             verdict: Verdict::Healthy,
             at: now,
-            reasons: vec!["no rollback trigger held for the whole window".into()],
+            reasons: vec![NOTHING_HELD.into()],
             fail_closed: false,
         };
     }
@@ -300,6 +333,23 @@ mod tests {
         assert!(d.reason().contains("3 high anomalies"), "{}", d.reason());
         // Medium, low and info never roll back by default.
         assert!(decide(&p, &input([0, 0, 50, 50, 50]), 0).is_none());
+    }
+
+    #[test]
+    fn below_policy_names_what_fired_and_the_limit() {
+        let p = Policy::default();
+        assert_eq!(
+            below_policy(|s| p.limit(s), &SeverityCounts::of([0; 5])),
+            None
+        );
+        assert_eq!(
+            below_policy(|s| p.limit(s), &SeverityCounts::of([0, 2, 0, 0, 0])).unwrap(),
+            "2 high fired; the policy rolls back at 3"
+        );
+        assert_eq!(
+            below_policy(|s| p.limit(s), &SeverityCounts::of([0, 1, 1, 0, 0])).unwrap(),
+            "1 high fired; the policy rolls back at 3; 1 medium fired; the policy never rolls back on medium"
+        );
     }
 
     #[test]

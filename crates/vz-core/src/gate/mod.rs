@@ -43,6 +43,18 @@ pub struct Evaluation {
     pub dry_run: bool,
 }
 
+/// What a source knows about one series beyond its reading (a Prometheus alert series: its
+/// value, rendered summary and labels), used when that series fires.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesNote {
+    /// The value to report as observed (the alert expression's, not the 1 the gate sees).
+    pub observed: f64,
+    /// Replaces the detector's reason (the rendered summary).
+    pub reason: String,
+    /// Added to the rule's annotations.
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
 /// What one tick changed.
 #[derive(Debug, Clone, Default)]
 pub struct TickReport {
@@ -98,6 +110,8 @@ pub struct Gate {
     forests: HashMap<usize, Option<Result<crate::detect::isolation_forest::Forest, String>>>,
     /// Composite rule states (series `usize::MAX`), in evaluation order (references first).
     composites: Vec<usize>,
+    /// The latest notes of series whose source gives them, by series name.
+    notes: HashMap<String, SeriesNote>,
     /// Ticks the window will have, when known (see [`GatePlan::planned_ticks`]).
     planned_ticks: Option<u32>,
 }
@@ -110,6 +124,8 @@ impl Gate {
         policy: Policy,
         baselines: HashMap<String, Baseline>,
     ) -> Gate {
+        let mut rules = rules;
+        alpha::plan(&mut rules, &policy, &baselines);
         Gate {
             rules,
             metrics,
@@ -125,6 +141,7 @@ impl Gate {
             baseline_rows: HashMap::new(),
             forests: HashMap::new(),
             composites: Vec::new(),
+            notes: HashMap::new(),
             planned_ticks: None,
         }
         .with_composites()
@@ -194,6 +211,11 @@ impl Gate {
             }
         }
         Some(i)
+    }
+
+    /// Replaces the notes of the series named in `notes` (call before [`Gate::tick`]).
+    pub fn set_notes(&mut self, notes: impl IntoIterator<Item = (String, SeriesNote)>) {
+        self.notes.extend(notes);
     }
 
     /// Feeds one tick. Samples of unknown metrics are ignored.
@@ -413,6 +435,11 @@ impl Gate {
                 eval.score = f.score;
                 eval.p_value = f.p_value;
                 eval.reason = f.reason.clone();
+                let note = self.notes.get(series_name).filter(|_| f.active);
+                if let Some(n) = note {
+                    eval.observed = Some(n.observed);
+                    eval.reason = n.reason.clone();
+                }
                 if f.active {
                     state.consecutive += 1;
                     state.total += 1;
@@ -422,6 +449,10 @@ impl Gate {
                         && state.total > rule.failure_limit
                         && state.consecutive >= rule.consecutive_failures;
                     if state.firing.is_none() && ready {
+                        let mut annotations = rule.annotations.clone();
+                        if let Some(n) = note {
+                            annotations.extend(n.annotations.clone());
+                        }
                         let anomaly = Anomaly {
                             rule: rule.name.clone(),
                             metric: rule.metric.clone(),
@@ -429,16 +460,16 @@ impl Gate {
                             kind: rule.kind.clone(),
                             severity: rule.severity,
                             detector: rule.detector.name().into(),
-                            observed: f.observed,
+                            observed: note.map_or(f.observed, |n| n.observed),
                             expected: f.expected,
                             statistic: f.statistic.to_string(),
                             score: f.score,
                             p_value: f.p_value,
-                            reason: f.reason,
+                            reason: note.map_or(f.reason, |n| n.reason.clone()),
                             fired_at: now,
                             resolved_at: None,
                             dry_run: rule.dry_run,
-                            annotations: rule.annotations.clone(),
+                            annotations,
                         };
                         if !state.ever_fired && !rule.dry_run {
                             self.counted.add(rule.severity);
@@ -522,6 +553,7 @@ impl Gate {
     }
 }
 
+mod alpha;
 mod composite;
 mod joint;
 mod plan;
