@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Replays issue 11's fault table (each test of tests/faults.rs reproduces one fault against
+# Replays issue 11's fault table (each test of tests/faults.rs and tests/faults_input.rs
+# reproduces one fault against
 # the real binary) N times against the release binary, and prints tries and deviations per
 # fault; then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
 #
@@ -20,7 +21,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=$(mktemp -d /tmp/vz-faults.XXXXXX)
 
 # The test executables (release), found from cargo's own report.
-tests_json=$(cargo test --release --test faults --test fuzz --no-run --message-format=json 2>/dev/null)
+tests_json=$(cargo test --release --test faults --test faults_input --test fuzz --no-run --message-format=json 2>/dev/null)
 exe() {
     echo "$tests_json" | python3 -c "
 import json, sys
@@ -29,7 +30,7 @@ for line in sys.stdin:
     if m.get('reason') == 'compiler-artifact' and m['target']['name'] == '$1' and m.get('executable'):
         print(m['executable'])"
 }
-FAULTS=$(exe faults)
+FAULTS="$(exe faults) $(exe faults_input)"
 FUZZ=$(exe fuzz)
 
 if [ -z "$BIN" ]; then
@@ -44,10 +45,11 @@ echo "binary: $BIN ($(sha256sum "$OUT/vz-monitor" | cut -c1-12)), $N tries per f
 printf '%-78s %5s %10s\n' fault tries deviations
 total_dev=0
 total_tries=0
-for t in $("$FAULTS" --list 2>/dev/null | sed -n 's/: test$//p'); do
+for f in $FAULTS; do
+for t in $("$f" --list 2>/dev/null | sed -n 's/: test$//p'); do
     dev=0
     for i in $(seq 1 "$N"); do
-        if ! run "$FAULTS" --exact "$t" --test-threads 1 >"$OUT/$t.$i.log" 2>&1; then
+        if ! run "$f" --exact "$t" --test-threads 1 >"$OUT/$t.$i.log" 2>&1; then
             dev=$((dev + 1))
         else
             rm -f "$OUT/$t.$i.log"
@@ -56,6 +58,7 @@ for t in $("$FAULTS" --list 2>/dev/null | sed -n 's/: test$//p'); do
     total_dev=$((total_dev + dev))
     total_tries=$((total_tries + N))
     printf '%-78s %5d %10d\n' "$t" "$N" "$dev"
+done
 done
 printf '%-78s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
 
