@@ -6,7 +6,6 @@
 #[macro_use]
 pub mod output;
 
-pub mod alerting;
 pub mod audit;
 pub mod ci;
 pub mod cli;

@@ -39,7 +39,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawAlerting {
     #[serde(default)]
-    pub pre_existing: crate::alerting::PreExisting,
+    pub pre_existing: super::promrules::alert::PreExisting,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub lookback: Option<Duration>,
 }
@@ -90,7 +90,7 @@ pub struct RawMetric {
     pub description: Option<String>,
     /// Set for the metric of a Prometheus alert (never written by users).
     #[serde(skip)]
-    pub alert: Option<std::sync::Arc<crate::alerting::AlertSpec>>,
+    pub alert: Option<std::sync::Arc<super::promrules::alert::AlertSpec>>,
 }
 
 /// `rules[i]:`

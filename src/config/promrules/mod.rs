@@ -22,10 +22,11 @@
 //! | absent | high |
 //! | anything else | high, with a warning |
 
+pub mod alert;
+mod gofmt;
 pub mod promql;
 mod shapes;
-
-pub use crate::alerting::{alert, template};
+pub mod template;
 
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
 use super::{ConfigError, Source};

@@ -5,7 +5,17 @@
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr};
 
-pub use crate::alerting::Direction;
+/// Which way an alert's value goes when things get worse, read from its top-level comparison
+/// (`x > 0.05`: up; `free < 10`: down; `up == 0`, `vector(1)`: no direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher values are worse (`>`, `>=`).
+    Up,
+    /// Lower values are worse (`<`, `<=`).
+    Down,
+    /// The value says nothing about severity (`==`, `!=`, no comparison).
+    None,
+}
 
 /// What a parsed expression returns, in the words of an error message.
 fn kind(t: ValueType) -> &'static str {

@@ -5,7 +5,7 @@
 //! Prometheus holds that history, so no stored baseline is needed.
 
 use super::{series_name, PromClient, QueryError};
-use crate::alerting::{AlertSpec, PreExisting, Prior};
+use crate::config::promrules::alert::{AlertSpec, PreExisting, Prior};
 use crate::gate::SeriesNote;
 use crate::model::{Reading, Sample};
 use prometheus_http_query::response::Data;
@@ -221,7 +221,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerting::Direction;
+    use crate::config::promrules::promql::Direction;
     use std::collections::BTreeSet;
 
     fn spec() -> AlertSpec {

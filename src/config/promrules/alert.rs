@@ -2,22 +2,11 @@
 //! which series were already firing before the deploy; and the rendered annotations of each
 //! series. Pure: the Prometheus source feeds it query results.
 
+use super::promql::Direction;
 use super::template;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-
-/// Which way an alert's value goes when things get worse, read from its top-level comparison
-/// (`x > 0.05`: up; `free < 10`: down; `up == 0`, `vector(1)`: no direction).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Higher values are worse (`>`, `>=`).
-    Up,
-    /// Lower values are worse (`<`, `<=`).
-    Down,
-    /// The value says nothing about severity (`==`, `!=`, no comparison).
-    None,
-}
 
 /// What an alert series already firing before the watch means (`alerting.pre_existing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
