@@ -24,7 +24,7 @@ pub struct Global {
     /// Config file [default: ./vz-monitor.yaml, else built-in defaults]
     #[arg(long, short, global = true, env = "VZ_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite store [default: store.path from config, else .vz-monitor/vz.db]
+    /// Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]
     #[arg(long, global = true, env = "VZ_DB", value_name = "FILE")]
     pub db: Option<PathBuf>,
 }

@@ -49,7 +49,7 @@ fn two_processes_writing_one_database_lose_nothing() {
         .unwrap();
     assert_eq!(check, "ok");
     let runs: Vec<(String, String, i64)> = db
-        .prepare("SELECT r.id, r.verdict, (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) FROM runs r")
+        .prepare("SELECT r.id, r.verdict, (SELECT COUNT(*) FROM samples s WHERE s.run_key = r.key) FROM runs r")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()

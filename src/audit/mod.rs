@@ -14,9 +14,8 @@ pub mod verify;
 use crate::config::Config;
 use crate::model::Timestamp;
 use crate::observe::{Observer, RunContext};
+pub use crate::store::audit::Pruned;
 use crate::store::{BaselineSet, Store, StoreError};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
 
 /// Who acts: `VZ_ACTOR`, else `GITHUB_ACTOR`, else `$USER` (`$USERNAME`), else `unknown`.
 pub fn actor() -> String {
@@ -54,27 +53,14 @@ pub fn record_baseline(store: &mut Store, b: &BaselineSet, id: i64) {
             "series": b.series.iter().map(|(k, v)| (k.clone(), v.len())).collect::<std::collections::BTreeMap<_, _>>(),
         }),
     };
-    if let Err(err) = chain::append(store.connection(), &e, chain::key_from_env().as_deref()) {
+    if let Err(err) = chain::append(store, &e, chain::key_from_env().as_deref()) {
         errln!("warning: audit: could not record the baseline: {err}");
     }
 }
 
-/// What `prune` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pruned {
-    /// Everything older than this was pruned (ms).
-    pub cutoff: Timestamp,
-    pub samples_deleted: usize,
-    pub entries_deleted: usize,
-    /// Last pruned audit entry (the checkpoint carries it and its hash).
-    pub through_seq: Option<i64>,
-    /// `seq` of the checkpoint entry written.
-    pub checkpoint_seq: i64,
-}
-
-/// Deletes samples and audit entries older than `cutoff`, in one `BEGIN IMMEDIATE`
-/// transaction that first appends a checkpoint entry carrying the last pruned entry's seq
-/// and hash and the counts, so `audit verify` starts from it instead of seeing a gap.
+/// Deletes samples and audit entries older than `cutoff`, in one transaction that first
+/// appends a checkpoint entry carrying the last pruned entry's seq and hash and the counts,
+/// so `audit verify` starts from it instead of seeing a gap.
 pub fn prune(
     store: &mut Store,
     cutoff: Timestamp,
@@ -82,28 +68,9 @@ pub fn prune(
     now: Timestamp,
 ) -> Result<Pruned, StoreError> {
     let key = chain::key_from_env();
-    let tx = store
-        .connection()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit WHERE seq = (SELECT MAX(seq) FROM audit WHERE ts < ?1)",
-            [cutoff],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let entries: usize = match &last {
-        Some((seq, _)) => {
-            tx.query_row("SELECT COUNT(*) FROM audit WHERE seq <= ?1", [seq], |r| {
-                r.get::<_, i64>(0)
-            })? as usize
-        }
-        None => 0,
-    };
-    let samples_deleted = tx.execute("DELETE FROM samples WHERE ts < ?1", [cutoff])?;
-    let checkpoint = chain::append_in(
-        &tx,
-        &chain::NewEntry {
+    let seal = chain::seal(key.as_deref());
+    let checkpoint =
+        |samples_deleted: usize, entries: usize, last: Option<&(i64, String)>| chain::NewEntry {
             ts: now,
             deployment: "*".into(),
             actor: actor(),
@@ -114,21 +81,9 @@ pub fn prune(
                 "retention": retention,
                 "samples_deleted": samples_deleted,
                 "entries_deleted": entries,
-                "through_seq": last.as_ref().map(|l| l.0),
-                "through_hash": last.as_ref().map(|l| l.1.clone()),
+                "through_seq": last.map(|l| l.0),
+                "through_hash": last.map(|l| l.1.clone()),
             }),
-        },
-        key.as_deref(),
-    )?;
-    if let Some((seq, _)) = &last {
-        tx.execute("DELETE FROM audit WHERE seq <= ?1", params![seq])?;
-    }
-    tx.commit()?;
-    Ok(Pruned {
-        cutoff,
-        samples_deleted,
-        entries_deleted: entries,
-        through_seq: last.map(|l| l.0),
-        checkpoint_seq: checkpoint.seq,
-    })
+        };
+    store.prune(cutoff, &checkpoint, &seal, &chain::canonical)
 }

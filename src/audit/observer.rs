@@ -7,7 +7,6 @@ use crate::observe::{Observer, RunContext};
 use crate::run::RunSummary;
 use crate::store::{RollbackRecord, Store, StoreError};
 use futures::future::BoxFuture;
-use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 /// Appends one entry per event of the run to the chain in the run's store.
@@ -46,24 +45,17 @@ impl AuditObserver {
             run_id: Some(ctx.run_id.clone()),
             details,
         };
-        if let Err(err) = chain::append(store.connection(), &e, self.key.as_deref()) {
+        if let Err(err) = chain::append(store, &e, self.key.as_deref()) {
             errln!("warning: audit: could not record {action}: {err}");
         }
     }
 
     /// The config digest of the deployment's previous run, if any.
     fn previous_digest(&mut self, ctx: &RunContext) -> Result<Option<String>, StoreError> {
-        let Some(store) = self.store.as_mut() else {
+        let Some(store) = self.store.as_ref() else {
             return Ok(None);
         };
-        Ok(store
-            .connection()
-            .query_row(
-                "SELECT config_digest FROM runs WHERE deployment = ?1 AND id != ?2 ORDER BY started_at DESC, rowid DESC LIMIT 1",
-                [&ctx.deployment, &ctx.run_id],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?)
+        store.previous_digest(&ctx.deployment, &ctx.run_id)
     }
 }
 

@@ -19,7 +19,7 @@ pub fn run(g: &Global, c: &AuditCommand) -> Result<Exit> {
 
 /// Exit 0 when intact, 1 naming the first broken entry, 2 when `VZ_AUDIT_KEY` is needed.
 fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
-    let rows = chain::read_all(store.connection())?;
+    let rows = chain::read_all(store)?;
     let key = key_from_env();
     let v = verify(&rows, key.as_deref());
     if let Outcome::NeedsKey { seq } = v.outcome {
@@ -77,7 +77,7 @@ fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
 
 /// Writes every entry as one JSON object per line, in `seq` order.
 fn export(store: &mut Store, a: &AuditExportArgs) -> Result<Exit> {
-    let rows = chain::read_all(store.connection())?;
+    let rows = chain::read_all(store)?;
     let mut text = String::new();
     for r in &rows {
         let mut v = serde_json::to_value(&r.entry)

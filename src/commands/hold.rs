@@ -25,15 +25,14 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
     }
     let mut store = open_store(g, Some(&config))?;
     let who = actor();
-    let conn = store.connection();
-    let was_held = overrides::active_hold(conn, &deployment)?.is_some();
+    let was_held = overrides::active_hold(&store, &deployment)?.is_some();
     let name = match kind {
         Kind::Hold => "hold",
         Kind::Release => "release",
         Kind::Abort => "abort",
     };
-    let entry = overrides::place(conn, name, &deployment, &who, reason, now_ms())?;
-    let running = overrides::running_watches(conn, &deployment)?;
+    let entry = overrides::place(&mut store, name, &deployment, &who, reason, now_ms())?;
+    let running = overrides::running_watches(&store, &deployment)?;
     match kind {
         Kind::Hold => outln!(
             "{deployment} on hold by {who}: {reason}. Running ({running}) and future watches detect and report but never roll back until `vz-monitor release`."
@@ -48,7 +47,7 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
         Kind::Abort => {
             outln!("abort recorded for {deployment} by {who}: {reason}.");
             errln!(
-                "warning: no running watch of {deployment} found in this store; an abort applies only to watches already running"
+                "warning: no running watch of {deployment} found in this store (runs whose lease lapsed are abandoned, not counted); an abort applies only to watches already running"
             );
         }
     }

@@ -67,9 +67,15 @@ pub fn load_config(g: &Global) -> Result<Config> {
     Ok(config::load(g.config.as_deref(), &env)?)
 }
 
-/// Store path: `--db`, else `store.path` from config, else `.vz-monitor/vz.db`.
+/// Store location: `--db`, else `VZ_STORE_URL`, else `store.url` or `store.path` from
+/// config, else `.vz-monitor/vz.db`. A `postgres://` location is a PostgreSQL server.
 pub fn store_path(g: &Global, config: Option<&Config>) -> PathBuf {
+    let env_url = std::env::var("VZ_STORE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .map(PathBuf::from);
     g.db.clone()
+        .or(env_url)
         .or_else(|| config.and_then(|c| c.store_path.clone()))
         .unwrap_or_else(|| PathBuf::from(".vz-monitor/vz.db"))
 }
@@ -99,12 +105,17 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))
 }
 
-/// Where a run's `VZ_ANOMALIES_FILE` lives: `runs/<run_id>.anomalies.json` beside the store.
+/// Where a run's `VZ_ANOMALIES_FILE` lives: `runs/<run_id>.anomalies.json` beside the store
+/// (under `.vz-monitor/` when the store is a PostgreSQL server).
 pub fn anomalies_file(store_path: &Path, run_id: &str) -> PathBuf {
-    let dir = store_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let dir = if crate::store::is_url(&store_path.to_string_lossy()) {
+        PathBuf::from(".vz-monitor")
+    } else {
+        store_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
     dir.join("runs").join(format!("{run_id}.anomalies.json"))
 }
 

@@ -6,7 +6,7 @@ use crate::cli::{Format, Global, NotifyCommand, NotifyHistoryArgs, NotifyTestArg
 use crate::error::{Error, Exit, Result};
 use crate::model::Severity;
 use crate::notify::message::{rfc3339, Event, Message};
-use crate::notify::state::{self, Attempt, AttemptFilter};
+use crate::notify::state::{Attempt, AttemptFilter};
 use crate::notify::{self as notify, redact};
 use crate::report::{table::new_table, ts};
 use std::time::Instant;
@@ -77,7 +77,7 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
     };
     match open_store(g, Some(&config)) {
         Ok(mut s) => {
-            if let Err(e) = state::record(s.connection(), &attempt) {
+            if let Err(e) = s.record_attempt(&attempt) {
                 errln!("warning: cannot store the attempt: {e}");
             }
         }
@@ -101,13 +101,13 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
 
 fn history(g: &Global, a: &NotifyHistoryArgs) -> Result<Exit> {
     let config = load_config(g).ok();
-    let mut store = open_store(g, config.as_ref())?;
+    let store = open_store(g, config.as_ref())?;
     let f = AttemptFilter {
         run_id: a.run.clone(),
         deployment: a.deployment.clone(),
         limit: a.limit,
     };
-    let list = state::attempts(store.connection(), &f)?;
+    let list = store.attempts(&f)?;
     match a.output {
         Format::Json => print_json(&list)?,
         Format::Table => {

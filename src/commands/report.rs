@@ -5,30 +5,14 @@ use crate::cli::{Global, ReportArgs, ReportFormat};
 use crate::error::{Error, Exit, Result};
 use crate::report::view::{RollbackView, SummaryView};
 use crate::report::{junit, markdown, ts};
-use crate::store::StoreError;
-use rusqlite::{params, Connection};
+use crate::store::{Store, StoredRun};
 use serde_json::Value;
-
-/// A `runs` row with its stored summary.
-struct StoredRun {
-    id: String,
-    deployment: String,
-    kind: String,
-    started_at: i64,
-    ended_at: Option<i64>,
-    status: String,
-    verdict: Option<String>,
-    reason: Option<String>,
-    exit_code: Option<i64>,
-    dry_run: bool,
-    summary: Option<String>,
-}
 
 /// Prints the run named by id, unique id prefix, or `latest`.
 pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     let config = super::load_config(g).ok();
-    let mut store = open_store(g, config.as_ref())?;
-    let run = find(store.connection(), &a.run_id, a.deployment.as_deref())?;
+    let store = open_store(g, config.as_ref())?;
+    let run = find(&store, &a.run_id, a.deployment.as_deref())?;
     let stored: Option<Value> = run
         .summary
         .as_deref()
@@ -52,42 +36,14 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
 }
 
 /// Resolves `id`: exact, `latest`, or a unique prefix. Not found or ambiguous is exit 2.
-fn find(conn: &Connection, id: &str, deployment: Option<&str>) -> Result<StoredRun> {
-    let cols = "id, deployment, kind, started_at, ended_at, status, verdict, reason, exit_code, dry_run, summary";
-    let map = |r: &rusqlite::Row| {
-        Ok(StoredRun {
-            id: r.get(0)?,
-            deployment: r.get(1)?,
-            kind: r.get(2)?,
-            started_at: r.get(3)?,
-            ended_at: r.get(4)?,
-            status: r.get(5)?,
-            verdict: r.get(6)?,
-            reason: r.get(7)?,
-            exit_code: r.get(8)?,
-            dry_run: r.get(9)?,
-            summary: r.get(10)?,
-        })
-    };
-    let query =
-        |sql: String, arg: Option<&str>| -> std::result::Result<Vec<StoredRun>, StoreError> {
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt.query_map(params![arg], map)?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
-        };
+fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> {
     let mut found = if id == "latest" {
-        query(
-            format!("SELECT {cols} FROM runs WHERE (?1 IS NULL OR deployment = ?1) ORDER BY started_at DESC, rowid DESC LIMIT 1"),
-            deployment,
-        )?
+        store.latest_run(deployment)?.into_iter().collect()
     } else {
         if id.is_empty() {
             return Err(Error::Usage("RUN_ID must not be empty".into()));
         }
-        query(
-            format!("SELECT {cols} FROM runs WHERE substr(id, 1, length(?1)) = ?1 ORDER BY (id = ?1) DESC, started_at DESC LIMIT 6"),
-            Some(id),
-        )?
+        store.runs_by_prefix(id, 6)?
     };
     match found.len() {
         0 => Err(Error::Usage(format!(

@@ -36,6 +36,12 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         false,
         &config.digest,
     )?;
+    // The command may outlast the default lease: keep the run live (not abandoned) for it.
+    let budget =
+        (config.rollback.timeout.as_millis() as i64 + 5_000) * (config.rollback.retries as i64 + 1);
+    if let Err(e) = store.extend_lease(&run_id, started + budget) {
+        errln!("warning: could not extend the run's lease: {e}");
+    }
     let file = anomalies_file(&store_path(g, Some(&config)), &run_id);
     let reason = format!("manual: {}", a.reason);
     write_anomalies_file(

@@ -14,7 +14,7 @@ pub mod promrules;
 pub mod raw;
 
 use crate::model::default_severity;
-use crate::sources::ProbeSpec;
+pub use crate::sources::{Metric, MetricSource, PrometheusConfig};
 use locate::Locations;
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
 use sha2::{Digest, Sha256};
@@ -55,29 +55,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Where a metric's samples come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MetricSource {
-    /// A PromQL instant query giving one number (or one per series with `per_series`).
-    Query(String),
-    /// A local probe.
-    Probe(ProbeSpec),
-}
-
-/// One watched metric.
-#[derive(Debug, Clone)]
-pub struct Metric {
-    pub name: String,
-    pub source: MetricSource,
-    pub on_missing: OnMissing,
-    pub on_empty: OnEmpty,
-    /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
-    pub consecutive_errors: u32,
-    pub per_series: bool,
-    /// The Prometheus alert this metric runs (its series are the alert's label sets).
-    pub alert: Option<std::sync::Arc<promrules::alert::AlertSpec>>,
-}
-
 /// `rollback:` validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollbackConfig {
@@ -85,15 +62,6 @@ pub struct RollbackConfig {
     pub command: Vec<String>,
     pub timeout: Duration,
     /// Further attempts after a failed first one.
-    pub retries: u32,
-}
-
-/// `source.prometheus:` validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PrometheusConfig {
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub timeout: Duration,
     pub retries: u32,
 }
 
@@ -639,7 +607,7 @@ pub fn parse_text(
         rollback,
         policy,
         notify,
-        store_path: store.path.map(PathBuf::from),
+        store_path: store.url.or(store.path).map(PathBuf::from),
         retention: store.retention.unwrap_or(Duration::from_secs(30 * 86400)),
         digest: hex::encode(digest.finalize()),
         warnings,

@@ -160,6 +160,8 @@ pub struct RawErrorRate {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
+    /// `postgres://…`: a shared PostgreSQL store instead of the SQLite file.
+    pub url: Option<String>,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub retention: Option<Duration>,
 }

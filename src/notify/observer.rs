@@ -5,7 +5,7 @@
 
 use super::message::{dedup_key, rfc3339, Event, Message};
 use super::routing::{self, FireAction};
-use super::state::{self, AlertState, Attempt};
+use super::state::{AlertState, Attempt};
 use super::{redact, Channel};
 use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
@@ -57,7 +57,7 @@ impl NotifyObserver {
             .ok();
         let mut alerts = HashMap::new();
         if let Some(s) = store.as_mut() {
-            match state::load(s.connection(), &ctx.deployment) {
+            match s.alerts(&ctx.deployment) {
                 Ok(list) => {
                     for a in list {
                         alerts.insert((a.rule.clone(), a.series.clone()), a);
@@ -88,7 +88,7 @@ impl NotifyObserver {
 
     fn record(&mut self, a: Attempt) {
         if let Some(s) = self.store.as_mut() {
-            if let Err(e) = state::record(s.connection(), &a) {
+            if let Err(e) = s.record_attempt(&a) {
                 errln!("warning: cannot store a notification attempt: {e}");
             }
         }
@@ -97,7 +97,7 @@ impl NotifyObserver {
 
     fn save(&mut self, key: &(String, String)) {
         if let (Some(s), Some(a)) = (self.store.as_mut(), self.alerts.get(key)) {
-            if let Err(e) = state::save(s.connection(), a) {
+            if let Err(e) = s.save_alert(a) {
                 errln!("warning: cannot store notification state: {e}");
             }
         }

@@ -2,8 +2,8 @@
 
 use super::tcp::{io_reason, one_line, timed_out, GRACE};
 use super::{default_timeout, one_reading, Probe, Shared, Source};
-use crate::config::dur;
 use crate::model::{Reading, Sample};
+use crate::units as dur;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use std::io;

@@ -3,8 +3,8 @@
 //! security-event spikes. Ships pattern packs for common attacks and auth failures.
 
 use super::{one_reading, Probe, Shared, Source};
-use crate::config::dur;
 use crate::model::{Reading, Sample};
+use crate::units as dur;
 use futures::future::BoxFuture;
 use regex::RegexSet;
 use serde::Deserialize;

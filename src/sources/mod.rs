@@ -8,15 +8,16 @@ pub mod command;
 pub mod http;
 pub mod log;
 pub mod prometheus;
+mod spec;
 pub mod system;
 pub mod tcp;
 
 pub use command::CommandProbe;
 pub use http::{HttpProbe, HttpValue};
+pub use spec::{Metric, MetricSource, PrometheusConfig};
 pub use system::SystemMetric;
 pub use tcp::{TcpProbe, TcpValue};
 
-use crate::config::{Metric, MetricSource, PrometheusConfig};
 use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;
 use prometheus::{PromClient, QueryMetric};

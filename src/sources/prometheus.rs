@@ -7,7 +7,7 @@
 //! with a one-line reason, never a zero and never a crash. What "empty" means is the
 //! metric's choice (`on_empty: missing | zero`).
 
-use crate::config::{OnEmpty, PrometheusConfig};
+use super::PrometheusConfig;
 use prometheus_http_query::response::Data;
 use prometheus_http_query::Error as PromError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use vz_core::spec::OnEmpty;
 
+pub mod alerting;
 pub mod alerts;
 mod query;
 pub use query::QueryMetric;

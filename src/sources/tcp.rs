@@ -4,8 +4,8 @@
 //! so every probe words the same failure the same way.
 
 use super::{default_timeout, one_reading, Probe, Shared, Source};
-use crate::config::dur;
 use crate::model::{Reading, Sample};
+use crate::units as dur;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use std::io;

@@ -1,7 +1,16 @@
-//! Schema migrations, versioned in code: `PRAGMA user_version` says how many have run.
+//! Schema migrations, versioned in code. SQLite counts them in `PRAGMA user_version`,
+//! PostgreSQL in `vz_schema.version`; both reach the same schema at the same version.
+//! Versions 1–3 exist only on SQLite (stores made before PostgreSQL was supported); a new
+//! PostgreSQL store starts at version 4 in one step. Later versions append to both lists.
 
-/// Each entry upgrades the schema by one version; never edit a shipped one, append.
-pub const MIGRATIONS: &[&str] = &[
+/// The schema version this build writes.
+pub const VERSION: i64 = 4;
+
+/// PostgreSQL: (version, SQL). The first entry creates the whole version-4 schema.
+pub const POSTGRES: &[(i64, &str)] = &[(4, include_str!("postgres_v4.sql"))];
+
+/// SQLite: each entry upgrades the schema by one version; never edit a shipped one, append.
+pub const SQLITE: &[&str] = &[
     // 1: the gate's own records (below). 2: notifications (v2_notify.sql). 3: audit (v3_audit.sql).
     // 1: the gate's own records.
     r#"
@@ -68,6 +77,7 @@ pub const MIGRATIONS: &[&str] = &[
         reason      TEXT NOT NULL
     );
     "#,
-    include_str!("v2_notify.sql"),
-    include_str!("v3_audit.sql"),
+    include_str!("sqlite_v2_notify.sql"),
+    include_str!("sqlite_v3_audit.sql"),
+    include_str!("sqlite_v4_keys.sql"),
 ];

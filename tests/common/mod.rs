@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: a scratch project folder and the real binary.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod prometheus;
 pub mod servers;
 

@@ -69,6 +69,22 @@ pub async fn act(
         return acted;
     }
     let run_id = ctx.run_id.as_str();
+    // One rollback per deployment across processes and runners (store::claims); a store
+    // failure never stops the rollback.
+    let until = now_ms()
+        + (config.rollback.timeout.as_millis() as i64 + 5_000)
+            * (config.rollback.retries as i64 + 1);
+    if let Ok(crate::store::Claim::Lost { by, .. }) =
+        store.claim_rollback(&config.deployment, run_id, ctx.started_at, now_ms(), until)
+    {
+        errln!(
+            "{} was rolled back by run {by}: not running the command again",
+            config.deployment
+        );
+        acted.outcome.note = format!("rolled back by run {by}");
+        acted.result = RollbackResult::DoneByOtherRun;
+        return acted;
+    }
     let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": anomalies });
     let file = anomalies_file_written(&ctx.store_path, run_id, &body);
     errln!("rolling back {}: {}", config.deployment, d.reason());
@@ -110,41 +126,24 @@ pub async fn act(
 }
 
 /// A rollback, once started, is never abandoned half-way by an interrupt: the first
-/// SIGINT/SIGTERM lets it finish within its timeout; a second one stops it (exit 4).
+/// SIGINT/SIGTERM lets it finish within its timeout; a second one ends its whole process
+/// group and no retry starts (exit 4).
 async fn run_through_signals(
     plan: &RollbackPlan<'_>,
     signals: &mut Signals,
     acted: &mut Acted,
 ) -> RollbackRecord {
-    let started = now_ms();
-    let exec = rollback::execute(plan, now_ms);
-    tokio::pin!(exec);
-    loop {
-        tokio::select! {
-            r = &mut exec => return r,
-            _ = signals.recv() => {
-                if !acted.interrupted_during_rollback {
-                    acted.interrupted_during_rollback = true;
-                    errln!("signal received: letting the rollback finish (a second signal stops it)");
-                    continue;
-                }
-                errln!("second signal: stopping the rollback — a human must act");
-                // Dropping the attempt kills the command (kill_on_drop).
-                return RollbackRecord {
-                    trigger: plan.trigger.to_string(),
-                    started_at: started,
-                    ended_at: now_ms(),
-                    attempts: 1,
-                    argv: plan.config.command.clone(),
-                    exit_status: None,
-                    ok: false,
-                    stdout: String::new(),
-                    stderr: String::new(),
-                    reason: "rollback stopped by a second signal".into(),
-                };
-            }
-        }
-    }
+    let first = std::cell::Cell::new(false);
+    let cancel = async {
+        signals.recv().await;
+        first.set(true);
+        errln!("signal received: letting the rollback finish (a second signal stops it)");
+        signals.recv().await;
+        errln!("second signal: stopping the rollback — a human must act");
+    };
+    let record = rollback::execute_until(plan, now_ms, cancel).await;
+    acted.interrupted_during_rollback = first.get();
+    record
 }
 
 /// Writes the anomalies file the rollback command reads through `VZ_ANOMALIES_FILE`, before

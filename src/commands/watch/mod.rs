@@ -66,6 +66,11 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         a.dry_run,
         &config.digest,
     )?;
+    // Lease (store::runs): renewed by every stored tick; lapsed means abandoned.
+    let lease = (config.interval * 3).max(crate::store::runs::DEFAULT_LEASE);
+    if let Err(e) = store.set_lease(&run_id, lease) {
+        errln!("warning: could not set the run's lease: {e}");
+    }
     let ctx = RunContext {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
@@ -188,7 +193,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         deployment: None,
         limit: 10_000,
     };
-    match crate::notify::state::attempts(store.connection(), &filter) {
+    match store.attempts(&filter) {
         Ok(mut attempts) => {
             attempts.reverse();
             summary.notifications = attempts;

@@ -1,13 +1,14 @@
 //! One `query` metric: its PromQL asked every tick through the shared client, as a [`Source`].
 
 use super::{interpret, range_step, range_values, Answer, PromClient, QueryError};
-use crate::config::{Metric, MetricSource, OnEmpty};
 use crate::model::{fmt_num, Reading, Sample};
 use crate::sources::Source;
+use crate::sources::{Metric, MetricSource};
 use futures::future::BoxFuture;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use vz_core::spec::OnEmpty;
 
 /// A value as a reading: NaN and ±Inf are missing, with the reason.
 fn reading_of(v: f64) -> Reading {

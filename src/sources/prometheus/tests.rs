@@ -1,10 +1,11 @@
 use super::*;
-use crate::config::{Metric, MetricSource, OnMissing};
 use crate::model::{Reading, Sample};
+use crate::sources::{Metric, MetricSource};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use vz_core::spec::OnMissing;
 
 fn data(json: &str) -> Data {
     serde_json::from_str(json).expect("test JSON is a Prometheus result")

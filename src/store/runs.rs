@@ -1,0 +1,467 @@
+//! Runs: start, ticks (samples and anomalies), the lease a running watch renews every tick,
+//! decisions, rollbacks, the end, and the listings `history` and `report` read.
+//!
+//! A run is `running`, `finished` or `interrupted` as stored; a `running` run whose lease
+//! has lapsed (its process died: kill -9, OOM, a lost runner) reads back as `abandoned`.
+
+use super::db::{args, scalar, Db, Lock, Row, Val};
+use super::{now_ms, Store, StoreError};
+use crate::decide::Decision;
+use crate::model::{Anomaly, Reading, Sample, Timestamp};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The lease a run gets until its watch says otherwise: a run silent for this long is
+/// abandoned.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
+/// Samples per INSERT statement.
+const SAMPLES_PER_STATEMENT: usize = 100;
+
+/// The status as read back: lapsed leases are `abandoned` (`?N` is now, in ms).
+fn status_sql(now_param: usize) -> String {
+    format!("CASE WHEN r.status = 'running' AND r.lease_until < ?{now_param} THEN 'abandoned' ELSE r.status END")
+}
+
+/// A run as listed by `history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    /// The run's UUID.
+    pub id: String,
+    /// Its deployment.
+    pub deployment: String,
+    /// `watch` or `manual_rollback`.
+    pub kind: String,
+    /// Start (ms).
+    pub started_at: Timestamp,
+    /// End (ms), once ended.
+    pub ended_at: Option<Timestamp>,
+    /// `running`, `finished`, `interrupted` or `abandoned`.
+    pub status: String,
+    /// The verdict, once decided.
+    pub verdict: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The process's exit code, once ended.
+    pub exit_code: Option<i64>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// Anomalies that fired.
+    pub anomalies: i64,
+    /// Whether a rollback of this run succeeded.
+    pub rolled_back: bool,
+}
+
+/// A run with its stored JSON summary, as `report` reads it.
+#[derive(Debug, Clone)]
+pub struct StoredRun {
+    /// The run's UUID.
+    pub id: String,
+    /// Its deployment.
+    pub deployment: String,
+    /// `watch` or `manual_rollback`.
+    pub kind: String,
+    /// Start (ms).
+    pub started_at: Timestamp,
+    /// End (ms), once ended.
+    pub ended_at: Option<Timestamp>,
+    /// `running`, `finished`, `interrupted` or `abandoned`.
+    pub status: String,
+    /// The verdict, once decided.
+    pub verdict: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The process's exit code, once ended.
+    pub exit_code: Option<i64>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// The JSON summary as `--output json` printed it.
+    pub summary: Option<String>,
+}
+
+/// What the rollback executor did, to be stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackRecord {
+    /// `auto` or `manual`.
+    pub trigger: String,
+    /// Start (ms).
+    pub started_at: Timestamp,
+    /// End (ms).
+    pub ended_at: Timestamp,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The command.
+    pub argv: Vec<String>,
+    /// Exit status of the last attempt.
+    pub exit_status: Option<i32>,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// Tail of its stdout.
+    pub stdout: String,
+    /// Tail of its stderr.
+    pub stderr: String,
+    /// Why it ended as it did.
+    pub reason: String,
+}
+
+/// How a run ended, as stored.
+#[derive(Debug, Clone)]
+pub struct RunEnd<'a> {
+    /// End (ms).
+    pub ended_at: Timestamp,
+    /// `finished` or `interrupted`.
+    pub status: &'a str,
+    /// The verdict, if one was reached.
+    pub verdict: Option<&'a str>,
+    /// Why.
+    pub reason: &'a str,
+    /// The exit code.
+    pub exit_code: i32,
+    /// The JSON summary as `--output json` prints it.
+    pub summary: &'a str,
+}
+
+/// Filters for `history`.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// Only this deployment.
+    pub deployment: Option<String>,
+    /// Only this verdict.
+    pub verdict: Option<String>,
+    /// Only runs started at or after this (ms).
+    pub since: Option<Timestamp>,
+    /// At most this many (at least 1).
+    pub limit: usize,
+}
+
+fn status_code(r: &Reading) -> i64 {
+    match r {
+        Reading::Value(_) => 0,
+        Reading::Down(_) => 1,
+        Reading::Missing(_) => 2,
+    }
+}
+
+fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
+    Ok(StoredRun {
+        id: r.text(0)?,
+        deployment: r.text(1)?,
+        kind: r.text(2)?,
+        started_at: r.int(3)?,
+        ended_at: r.opt_int(4)?,
+        status: r.text(5)?,
+        verdict: r.opt_text(6)?,
+        reason: r.opt_text(7)?,
+        exit_code: r.opt_int(8)?,
+        dry_run: r.flag(9)?,
+        summary: r.opt_text(10)?,
+    })
+}
+
+impl Store {
+    /// Records the start of a run, with the default lease.
+    pub fn start_run(
+        &mut self,
+        id: &str,
+        deployment: &str,
+        kind: &str,
+        started_at: Timestamp,
+        dry_run: bool,
+        digest: &str,
+    ) -> Result<(), StoreError> {
+        let lease = DEFAULT_LEASE.as_millis() as i64;
+        let rows = self.db.query(
+            "INSERT INTO runs (id, deployment, kind, started_at, status, dry_run, config_digest, lease_ms, lease_until) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8) RETURNING key",
+            args![id, deployment, kind, started_at, dry_run, digest, lease, started_at + lease],
+        )?;
+        if let Some(key) = scalar(&rows)? {
+            self.run_keys.insert(id.to_string(), key);
+        }
+        Ok(())
+    }
+
+    /// Sets how long the run may stay silent before it counts as abandoned, and renews its
+    /// lease from now. A watch sets max(3 intervals, 10 s) and renews it every tick.
+    pub fn set_lease(&mut self, run_id: &str, lease: Duration) -> Result<(), StoreError> {
+        let ms = lease.as_millis().min(i64::MAX as u128 / 2) as i64;
+        self.db.exec(
+            "UPDATE runs SET lease_ms = ?2, lease_until = ?3 WHERE id = ?1",
+            args![run_id, ms, now_ms() + ms],
+        )?;
+        Ok(())
+    }
+
+    /// Extends the run's lease to at least `until` (ms), e.g. across a rollback command
+    /// that may run longer than the lease.
+    pub fn extend_lease(&mut self, run_id: &str, until: Timestamp) -> Result<(), StoreError> {
+        self.db.exec(
+            "UPDATE runs SET lease_until = ?2 WHERE id = ?1 AND status = 'running' AND (lease_until IS NULL OR lease_until < ?2)",
+            args![run_id, until],
+        )?;
+        Ok(())
+    }
+
+    /// The integer key of a run (cached).
+    pub(crate) fn run_key(&mut self, run_id: &str) -> Result<i64, StoreError> {
+        if let Some(k) = self.run_keys.get(run_id) {
+            return Ok(*k);
+        }
+        let rows = self
+            .db
+            .query("SELECT key FROM runs WHERE id = ?1", args![run_id])?;
+        let key = scalar(&rows)?
+            .ok_or_else(|| StoreError::Column(format!("no run {run_id} in the store")))?;
+        self.run_keys.insert(run_id.to_string(), key);
+        Ok(key)
+    }
+
+    /// Stores one tick — its samples and the anomalies that fired or resolved — and renews
+    /// the run's lease, in one transaction.
+    pub fn record_tick(
+        &mut self,
+        run_id: &str,
+        ts: Timestamp,
+        samples: &[Sample],
+        fired: &[Anomaly],
+        resolved: &[Anomaly],
+    ) -> Result<(), StoreError> {
+        let key = self.run_key(run_id)?;
+        self.db.begin(Lock::Write)?;
+        let tick = Tick {
+            key,
+            ts,
+            samples,
+            fired,
+            resolved,
+        };
+        match write_tick(self.db.as_ref(), &mut self.series, &tick) {
+            Ok(()) => self.db.commit(),
+            Err(e) => {
+                self.db.rollback();
+                // Series added by the rolled-back transaction are gone again.
+                self.series.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a decision.
+    pub fn record_decision(&mut self, run_id: &str, d: &Decision) -> Result<(), StoreError> {
+        let key = self.run_key(run_id)?;
+        self.db.exec(
+            "INSERT INTO decisions (run_key, ts, verdict, reason) VALUES (?1, ?2, ?3, ?4)",
+            args![key, d.at, d.verdict.to_string(), d.reason()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a rollback attempt series.
+    pub fn record_rollback(&mut self, run_id: &str, r: &RollbackRecord) -> Result<(), StoreError> {
+        let key = self.run_key(run_id)?;
+        self.db.exec(
+            "INSERT INTO rollbacks (run_key, trigger, started_at, ended_at, attempts, argv, exit_status, ok, stdout, stderr, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            args![key, &r.trigger, r.started_at, r.ended_at, r.attempts, serde_json::to_string(&r.argv)?, r.exit_status, r.ok, &r.stdout, &r.stderr, &r.reason],
+        )?;
+        Ok(())
+    }
+
+    /// Closes a run with its verdict and JSON summary.
+    pub fn finish_run(&mut self, id: &str, end: &RunEnd) -> Result<(), StoreError> {
+        self.db.exec(
+            "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7 WHERE id = ?1",
+            args![id, end.ended_at, end.status, end.verdict, end.reason, end.exit_code, end.summary],
+        )?;
+        Ok(())
+    }
+
+    /// Past runs, newest first. Costs the same on 10 runs as on 100,000: the runs come from
+    /// an index in order, and each row's counts from the indexed `run_key` of its children.
+    pub fn runs(&self, f: &RunFilter) -> Result<Vec<RunRow>, StoreError> {
+        let mut params = vec![Val::Int(now_ms()), Val::from(f.limit.max(1))];
+        let mut filter = String::new();
+        for (column, op, value) in [
+            ("deployment", "=", Val::from(&f.deployment)),
+            ("verdict", "=", Val::from(&f.verdict)),
+            ("started_at", ">=", Val::from(f.since)),
+        ] {
+            if value != Val::Null {
+                params.push(value);
+                filter.push_str(&format!(" AND r.{column} {op} ?{}", params.len()));
+            }
+        }
+        let sql = format!(
+            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run,
+                    (SELECT COUNT(*) FROM anomalies a WHERE a.run_key = r.key),
+                    EXISTS (SELECT 1 FROM rollbacks b WHERE b.run_key = r.key AND b.ok = 1)
+             FROM runs r WHERE 1 = 1{filter}
+             ORDER BY r.started_at DESC, r.key DESC LIMIT ?2",
+            status_sql(1)
+        );
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(|r| {
+                Ok(RunRow {
+                    id: r.text(0)?,
+                    deployment: r.text(1)?,
+                    kind: r.text(2)?,
+                    started_at: r.int(3)?,
+                    ended_at: r.opt_int(4)?,
+                    status: r.text(5)?,
+                    verdict: r.opt_text(6)?,
+                    reason: r.opt_text(7)?,
+                    exit_code: r.opt_int(8)?,
+                    dry_run: r.flag(9)?,
+                    anomalies: r.int(10)?,
+                    rolled_back: r.flag(11)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest run (of `deployment`, if given), with its summary.
+    pub fn latest_run(&self, deployment: Option<&str>) -> Result<Option<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run, r.summary
+             FROM runs r WHERE (CAST(?2 AS TEXT) IS NULL OR r.deployment = ?2) ORDER BY r.started_at DESC, r.key DESC LIMIT 1",
+            status_sql(1)
+        );
+        let rows = self.db.query(&sql, args![now_ms(), deployment])?;
+        rows.first().map(stored_run).transpose()
+    }
+
+    /// Runs whose id starts with `prefix` (the exact match first), at most `limit`.
+    pub fn runs_by_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run, r.summary
+             FROM runs r WHERE substr(r.id, 1, length(?2)) = ?2 ORDER BY (r.id = ?2) DESC, r.started_at DESC LIMIT ?3",
+            status_sql(1)
+        );
+        let rows = self.db.query(&sql, args![now_ms(), prefix, limit])?;
+        rows.iter().map(stored_run).collect()
+    }
+
+    /// Watches of `deployment` that are live: running, with a lease that has not lapsed.
+    pub fn live_watches(&self, deployment: &str) -> Result<i64, StoreError> {
+        let rows = self.db.query(
+            "SELECT COUNT(*) FROM runs WHERE deployment = ?1 AND status = 'running' AND kind = 'watch' AND (lease_until IS NULL OR lease_until >= ?2)",
+            args![deployment, now_ms()],
+        )?;
+        Ok(scalar(&rows)?.unwrap_or(0))
+    }
+
+    /// The config digest of the deployment's newest run other than `run_id`.
+    pub fn previous_digest(
+        &self,
+        deployment: &str,
+        run_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let rows = self.db.query(
+            "SELECT config_digest FROM runs WHERE deployment = ?1 AND id <> ?2 ORDER BY started_at DESC, key DESC LIMIT 1",
+            args![deployment, run_id],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    /// Samples stored for a run.
+    pub fn sample_count(&mut self, run_id: &str) -> Result<i64, StoreError> {
+        let key = self.run_key(run_id)?;
+        let rows = self.db.query(
+            "SELECT COUNT(*) FROM samples WHERE run_key = ?1",
+            args![key],
+        )?;
+        Ok(scalar(&rows)?.unwrap_or(0))
+    }
+}
+
+/// One tick to store.
+struct Tick<'a> {
+    key: i64,
+    ts: Timestamp,
+    samples: &'a [Sample],
+    fired: &'a [Anomaly],
+    resolved: &'a [Anomaly],
+}
+
+/// Ids of `names` in the `series` table, adding the new ones (inside a transaction).
+fn series_ids(
+    db: &dyn Db,
+    cache: &mut HashMap<String, i64>,
+    names: &[&str],
+) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(id) = cache.get(*name) {
+            out.push(*id);
+            continue;
+        }
+        db.exec(
+            "INSERT INTO series (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+            args![*name],
+        )?;
+        let rows = db.query("SELECT id FROM series WHERE name = ?1", args![*name])?;
+        let id = scalar(&rows)?.ok_or_else(|| StoreError::Column("no series id".into()))?;
+        cache.insert(name.to_string(), id);
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// The statements of one tick, inside the caller's transaction.
+fn write_tick(db: &dyn Db, cache: &mut HashMap<String, i64>, t: &Tick) -> Result<(), StoreError> {
+    let names: Vec<&str> = t.samples.iter().map(|s| s.series.as_str()).collect();
+    let ids = series_ids(db, cache, &names)?;
+    let rows: Vec<(&Sample, i64)> = t.samples.iter().zip(ids).collect();
+    for chunk in rows.chunks(SAMPLES_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO samples (run_key, ts, series_id, value, status, detail) VALUES ",
+        );
+        let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 6);
+        for (i, (s, id)) in chunk.iter().enumerate() {
+            let n = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6
+            ));
+            let detail = match &s.reading {
+                Reading::Down(d) | Reading::Missing(d) => Some(d.as_str()),
+                Reading::Value(_) => None,
+            };
+            params.extend([
+                Val::Int(t.key),
+                Val::Int(t.ts),
+                Val::Int(*id),
+                Val::from(s.reading.value()),
+                Val::Int(status_code(&s.reading)),
+                Val::from(detail),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        db.exec(&sql, &params)?;
+    }
+    for a in t.fired {
+        db.exec(
+            "INSERT INTO anomalies (run_key, rule, series, kind, severity, fired_at, resolved_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+            args![t.key, &a.rule, &a.series, &a.kind, a.severity.as_str(), a.fired_at, serde_json::to_string(a)?],
+        )?;
+    }
+    for a in t.resolved {
+        db.exec(
+            "UPDATE anomalies SET resolved_at = ?1, body = ?2 WHERE run_key = ?3 AND rule = ?4 AND series = ?5 AND fired_at = ?6",
+            args![a.resolved_at, serde_json::to_string(a)?, t.key, &a.rule, &a.series, a.fired_at],
+        )?;
+    }
+    db.exec(
+        "UPDATE runs SET lease_until = ?2 + lease_ms WHERE key = ?1 AND status = 'running'",
+        args![t.key, now_ms()],
+    )?;
+    Ok(())
+}

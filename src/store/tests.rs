@@ -1,0 +1,211 @@
+//! The SQLite back-end end to end: migrations from older stores, round trips, leases,
+//! claims. (The same behaviour on PostgreSQL is exercised by tests/fleet.rs.)
+
+use super::*;
+use crate::model::{Reading, Sample};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("sub/vz.db")).unwrap()
+}
+
+#[test]
+fn migrates_and_round_trips_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    assert_eq!(s.schema_version().unwrap(), migrations::VERSION);
+    let mut series = BTreeMap::new();
+    series.insert("cpu".to_string(), vec![1.0, f64::NAN]);
+    let b = BaselineSet {
+        deployment: "d".into(),
+        created_at: 5,
+        source: "probes".into(),
+        config_digest: "x".into(),
+        series,
+    };
+    s.save_baseline(&b).unwrap();
+    let mut newer = b.clone();
+    newer.created_at = 9;
+    newer.series.insert("mem".into(), vec![3.0]);
+    s.save_baseline(&newer).unwrap();
+    let got = s.latest_baseline("d").unwrap().unwrap();
+    assert_eq!(got.created_at, 9);
+    assert!(got.series["cpu"][1].is_nan());
+    assert_eq!(s.latest_baseline("other").unwrap(), None);
+    drop(s);
+    // Reopening does not re-run migrations.
+    let s = open(&dir);
+    assert_eq!(s.baseline_count().unwrap(), 2);
+}
+
+#[test]
+fn records_a_run_with_integer_keys_and_leases() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    s.start_run("r1", "d", "watch", now_ms(), false, "x")
+        .unwrap();
+    s.set_lease("r1", Duration::from_secs(60)).unwrap();
+    let samples = [
+        Sample::new("cpu", Reading::Value(3.0)),
+        Sample::new("h", Reading::Down("refused".into())),
+    ];
+    s.record_tick("r1", 1, &samples, &[], &[]).unwrap();
+    s.record_tick("r1", 2, &samples, &[], &[]).unwrap();
+    assert_eq!(s.sample_count("r1").unwrap(), 4);
+    assert_eq!(s.live_watches("d").unwrap(), 1);
+    let all = RunFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(s.runs(&all).unwrap()[0].status, "running");
+    let end = RunEnd {
+        ended_at: 2,
+        status: "finished",
+        verdict: Some("healthy"),
+        reason: "ok",
+        exit_code: 0,
+        summary: "{}",
+    };
+    s.finish_run("r1", &end).unwrap();
+    let runs = s.runs(&all).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].verdict.as_deref(), Some("healthy"));
+    assert_eq!(s.live_watches("d").unwrap(), 0);
+    let filtered = s
+        .runs(&RunFilter {
+            verdict: Some("rollback".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(filtered.is_empty());
+}
+
+#[test]
+fn a_run_whose_lease_lapsed_reads_back_abandoned_and_is_not_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    s.start_run("dead", "d", "watch", now_ms() - 60_000, false, "x")
+        .unwrap();
+    s.set_lease("dead", Duration::from_millis(1)).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let runs = s
+        .runs(&RunFilter {
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(runs[0].status, "abandoned");
+    assert_eq!(s.live_watches("d").unwrap(), 0);
+    assert_eq!(
+        s.latest_run(Some("d")).unwrap().unwrap().status,
+        "abandoned"
+    );
+}
+
+#[test]
+fn a_rollback_claim_is_won_once_per_deploy_and_taken_over_by_a_later_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    for r in ["a", "b", "c"] {
+        s.start_run(r, "d", "watch", 100, false, "x").unwrap();
+    }
+    assert_eq!(
+        s.claim_rollback("d", "a", 100, 200, 1000).unwrap(),
+        Claim::Won
+    );
+    // Again for the same run: still its own.
+    assert_eq!(
+        s.claim_rollback("d", "a", 100, 210, 1000).unwrap(),
+        Claim::Won
+    );
+    // A watch started before the claim lost it.
+    assert_eq!(
+        s.claim_rollback("d", "b", 100, 300, 1000).unwrap(),
+        Claim::Lost {
+            by: "a".into(),
+            at: 200
+        }
+    );
+    // Another deployment is independent.
+    assert_eq!(
+        s.claim_rollback("e", "b", 100, 300, 1000).unwrap(),
+        Claim::Won
+    );
+    // A watch of a later deploy (started after the claim) takes it over.
+    assert_eq!(
+        s.claim_rollback("d", "c", 250, 400, 1000).unwrap(),
+        Claim::Won
+    );
+    assert_eq!(s.rollback_claim("d").unwrap(), Some(("c".into(), 400)));
+}
+
+/// A version-3 store as vz-monitor 0.1 left it: text run ids everywhere.
+fn v3_store(path: &std::path::Path) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    for (i, sql) in migrations::SQLITE.iter().take(3).enumerate() {
+        c.execute_batch(sql).unwrap();
+        c.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO runs (id, deployment, kind, started_at, ended_at, status, verdict, reason, exit_code, dry_run, config_digest, summary)
+           VALUES ('aaaa-1', 'web', 'watch', 1000, 5000, 'finished', 'rollback', 'bad', 1, 0, 'x', '{}'),
+                  ('bbbb-2', 'web', 'watch', 2000, NULL, 'running', NULL, NULL, NULL, 0, 'x', NULL);
+         INSERT INTO samples (run_id, ts, series, value, status, detail) VALUES
+           ('aaaa-1', 1000, 'cpu', 1.5, 'ok', NULL), ('aaaa-1', 1000, 'up', NULL, 'down', 'refused'),
+           ('aaaa-1', 2000, 'cpu', 2.5, 'ok', NULL), ('bbbb-2', 2000, 'cpu', 3.5, 'ok', NULL);
+         INSERT INTO anomalies (run_id, rule, series, kind, severity, fired_at, resolved_at, body) VALUES
+           ('aaaa-1', 'r', 'cpu', 'K', 'critical', 2000, NULL, '{}'), ('aaaa-1', 'r2', 'cpu', 'K', 'warning', 2000, NULL, '{}');
+         INSERT INTO decisions (run_id, ts, verdict, reason) VALUES ('aaaa-1', 2000, 'rollback', 'bad');
+         INSERT INTO rollbacks (run_id, trigger, started_at, ended_at, attempts, argv, exit_status, ok, stdout, stderr, reason)
+           VALUES ('aaaa-1', 'auto', 2000, 3000, 1, '[]', 0, 1, '', '', 'ok');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    v3_store(&path);
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 4);
+    let runs = s
+        .runs(&RunFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(runs.len(), 2);
+    let old = runs.iter().find(|r| r.id == "aaaa-1").unwrap();
+    assert_eq!((old.anomalies, old.rolled_back), (2, true));
+    assert_eq!(old.verdict.as_deref(), Some("rollback"));
+    // A run left `running` by a dead process of the old version is abandoned.
+    let dead = runs.iter().find(|r| r.id == "bbbb-2").unwrap();
+    assert_eq!(dead.status, "abandoned");
+    assert_eq!(s.sample_count("aaaa-1").unwrap(), 3);
+    assert_eq!(s.sample_count("bbbb-2").unwrap(), 1);
+    let found = s.runs_by_prefix("aaaa", 6).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].summary.as_deref(), Some("{}"));
+    // New runs get the next key, and the old ids stay unique.
+    s.start_run("cccc-3", "web", "watch", 3000, false, "x")
+        .unwrap();
+    assert!(s
+        .start_run("aaaa-1", "web", "watch", 3000, false, "x")
+        .is_err());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let check: String = c
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .unwrap_or_else(|_| "ok".into());
+    assert_eq!(check, "ok");
+    let indexed: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('anomalies_by_run', 'rollbacks_by_run', 'decisions_by_run', 'runs_by_start')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexed, 4, "every foreign key is indexed");
+}
