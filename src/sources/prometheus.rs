@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use vz_core::spec::OnEmpty;
 
+pub mod alerting;
 pub mod alerts;
 mod query;
 pub use query::QueryMetric;

@@ -26,7 +26,7 @@ pub struct Metric {
     pub consecutive_errors: u32,
     pub per_series: bool,
     /// The Prometheus alert this metric runs (its series are the alert's label sets).
-    pub alert: Option<std::sync::Arc<crate::config::promrules::alert::AlertSpec>>,
+    pub alert: Option<std::sync::Arc<super::prometheus::alerting::alert::AlertSpec>>,
 }
 
 /// `source.prometheus:` validated.

@@ -22,11 +22,9 @@
 //! | absent | high |
 //! | anything else | high, with a warning |
 
-pub mod alert;
-mod gofmt;
-pub mod promql;
 mod shapes;
-pub mod template;
+
+pub use crate::sources::prometheus::alerting::{alert, promql, template};
 
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
 use super::{ConfigError, Source};

@@ -4,8 +4,8 @@
 //! found once, at the first tick, by a range query over the lookback window before it:
 //! Prometheus holds that history, so no stored baseline is needed.
 
+use super::alerting::alert::{AlertSpec, PreExisting, Prior};
 use super::{series_name, PromClient, QueryError};
-use crate::config::promrules::alert::{AlertSpec, PreExisting, Prior};
 use crate::gate::SeriesNote;
 use crate::model::{Reading, Sample};
 use prometheus_http_query::response::Data;
@@ -221,7 +221,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::promrules::promql::Direction;
+    use crate::sources::prometheus::alerting::promql::Direction;
     use std::collections::BTreeSet;
 
     fn spec() -> AlertSpec {
