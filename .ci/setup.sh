@@ -11,6 +11,10 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-a
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 # PostgreSQL for the shared store (tests/common/postgres.rs runs initdb into a temp dir).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# tests/html_report.rs: the HTML report in a real headless browser.
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
+# tests/action.rs: a venv for check-jsonschema (GitHub's workflow and action schemas).
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
@@ -27,5 +31,12 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
   [ "$created_policy" -eq 0 ] || $sudo rm -f "$policy"
+fi
+# check-jsonschema (PyPI) in its own venv; tests/action.rs finds it there.
+venv=/opt/vz-monitor-ci-venv
+if [ ! -x "$venv/bin/check-jsonschema" ]; then
+  echo "setup: installing check-jsonschema into $venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q check-jsonschema
 fi
 echo "setup: servers available: $(command -v prometheus || echo /usr/bin/prometheus)"

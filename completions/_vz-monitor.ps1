@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
-            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit log: verify its hash chain, export it')
             [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Put a deployment''s running or future watches on hold: detect and report, never roll back')
@@ -60,14 +60,14 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;check' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
             [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also run each PromQL query and probe once')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;baseline' {
@@ -75,8 +75,9 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'Probe readings to take per metric')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between probe readings [default: config interval]')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Prometheus metrics: range before now to take (e.g. 1h)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, '`table`, `json`, or a FILE.json to also write the baseline to')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, '`table`, `json`, or a FILE.json to also write the baseline to')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Also write the baseline to this JSON file (what `watch --baseline` reads)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
@@ -86,21 +87,21 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         }
         'vz-monitor;watch' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment name [default: from config]')
-            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of the watched window [default: config duration]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between ticks [default: config interval]')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs')
             [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
             [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Evaluate and report, never run the rollback')
             [CompletionResult]::new('--no-rollback', '--no-rollback', [CompletionResultType]::ParameterName, 'Detect and report only (same as rollback.enabled: false)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;rollback' {
@@ -108,70 +109,70 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
             [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;analyze' {
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON')
             [CompletionResult]::new('--current', '--current', [CompletionResultType]::ParameterName, 'Post-deploy series to replay tick by tick')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;test' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;history' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
-            [CompletionResult]::new('--verdict', '--verdict', [CompletionResultType]::ParameterName, 'Only runs with this verdict (healthy, rollback, inconclusive)')
+            [CompletionResult]::new('--verdict', '--verdict', [CompletionResultType]::ParameterName, 'Only runs with this verdict')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs started within this long ago (e.g. 7d)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many runs, newest first')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;report' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'With `latest`: the newest run of this deployment')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'f')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;health' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;audit' {
@@ -186,18 +187,17 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;audit;verify' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;audit;export' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'File to write [default: stdout]')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'File to write [default: stdout]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'File to write [default: stdout] (`--output` is accepted as an older spelling)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
@@ -251,14 +251,14 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;prune' {
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Delete what is older than this [default: store.retention, 30d]')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Delete what is older than this (e.g. 30d; a bare number is seconds) [default: store.retention, 30d]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;completions' {
@@ -290,26 +290,26 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         }
         'vz-monitor;notify;test' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment named in the message [default: from config]')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;notify;history' {
             [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'Only this run (an id or its prefix)')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Only this deployment')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many attempts')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vz-monitor;notify;help' {
@@ -336,7 +336,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
-            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit log: verify its hash chain, export it')
             [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Put a deployment''s running or future watches on hold: detect and report, never roll back')

@@ -313,17 +313,13 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__audit__subcmd__export)
-            opts="-o -c -h --output --config --db --help"
+            opts="-c -h --out --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --output)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -o)
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -437,7 +433,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__baseline)
-            opts="-o -c -h --deployment --samples --interval --window --output --config --db --help"
+            opts="-o -c -h --deployment --samples --interval --window --output --out --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,6 +460,10 @@ _vz__monitor() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -928,7 +928,7 @@ _vz__monitor() {
                     return 0
                     ;;
                 --verdict)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "healthy rollback inconclusive rolled-back rollback-failed" -- "${cur}"))
                     return 0
                     ;;
                 --since)
@@ -1306,11 +1306,11 @@ _vz__monitor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json markdown junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown junit html" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "table json markdown junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown junit html" -- "${cur}"))
                     return 0
                     ;;
                 --config)

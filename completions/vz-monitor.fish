@@ -36,7 +36,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "rollback" -d 
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "analyze" -d 'Replay baseline and current series from CSV/JSON files through the same rules and policy'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "test" -d 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "history" -d 'Past runs'
-complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)'
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "health" -d 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "audit" -d 'The audit log: verify its hash chain, export it'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "hold" -d 'Put a deployment\'s running or future watches on hold: detect and report, never roll back'
@@ -52,89 +52,95 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s c -l conf
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l force -d 'Overwrite existing files'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s h -l help -d 'Print help'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l online -d 'Also run each PromQL query and probe once'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l deployment -d 'Deployment name [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l samples -d 'Probe readings to take per metric' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l interval -d 'Time between probe readings [default: config interval]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l window -d 'Prometheus metrics: range before now to take (e.g. 1h)' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s o -l output -d '`table`, `json`, or a FILE.json to also write the baseline to' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s o -l output -d 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l out -d 'Also write the baseline to this JSON file (what `watch --baseline` reads)' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l deployment -d 'Deployment name [default: from config]' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window [default: config duration]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l interval -d 'Time between ticks [default: config interval]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l baseline -d 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l listen -d 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l dry-run -d 'Evaluate and report, never run the rollback'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l no-rollback -d 'Detect and report only (same as rollback.enabled: false)'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l reason -d 'Why (stored, passed as VZ_REASON)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deployment -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l baseline -d 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l current -d 'Post-deploy series to replay tick by tick' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s h -l help -d 'Print help'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l deployment -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l verdict -d 'Only runs with this verdict (healthy, rollback, inconclusive)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l verdict -d 'Only runs with this verdict' -r -f -a "healthy\t'The window passed'
+rollback\t'The policy said roll back (`watch`)'
+inconclusive\t'Too much data missing to decide'
+rolled-back\t'A manual `rollback` that succeeded'
+rollback-failed\t'A manual `rollback` whose command failed'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l since -d 'Only runs started within this long ago (e.g. 7d)' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l limit -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l limit -d 'At most this many runs, newest first' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l deployment -d 'With `latest`: the newest run of this deployment' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s f -l format -r -f -a "table\t''
-json\t''
-markdown\t''
-junit\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s f -l format -d 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)' -r -f -a "table\t'Rules table and verdict block, for a terminal or a CI log'
+json\t'The stored summary, as `watch --output json` printed it'
+markdown\t'For a pull-request comment or `$GITHUB_STEP_SUMMARY`'
+junit\t'JUnit XML, for GitLab and Jenkins test reports'
+html\t'One self-contained page with a chart per judged series (no network needed)'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s h -l help -d 'Print help'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "export" -d 'Write every entry as JSON lines'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'File to write [default: stdout]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l out -d 'File to write [default: stdout] (`--output` is accepted as an older spelling)' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
@@ -156,12 +162,12 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l reason -
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s h -l help -d 'Print help'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l older-than -d 'Delete what is older than this [default: store.retention, 30d]' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l older-than -d 'Delete what is older than this (e.g. 30d; a bare number is seconds) [default: store.retention, 30d]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s h -l help -d 'Print help'
@@ -175,19 +181,19 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -f -a "history" -d 'Past notification attempts and their outcomes, newest first'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -l deployment -d 'Deployment named in the message [default: from config]' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l run -d 'Only this run (an id or its prefix)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l deployment -d 'Only this deployment' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l limit -d 'At most this many attempts' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s o -l output -r -f -a "table\t''
-json\t''"
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a test message through one channel of notify.channels; exit 1 if it fails'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "history" -d 'Past notification attempts and their outcomes, newest first'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -199,7 +205,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fi
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "analyze" -d 'Replay baseline and current series from CSV/JSON files through the same rules and policy'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "test" -d 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "history" -d 'Past runs'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "report" -d 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "health" -d 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "audit" -d 'The audit log: verify its hash chain, export it'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand help; and not __fish_seen_subcommand_from init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help" -f -a "hold" -d 'Put a deployment\'s running or future watches on hold: detect and report, never roll back'

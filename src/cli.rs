@@ -29,12 +29,42 @@ pub struct Global {
     pub db: Option<PathBuf>,
 }
 
-/// Output format of a command.
+/// Output format of a command (`-o`/`--output` is always a format; files are `--out FILE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
+    /// A table for people
     #[default]
     Table,
+    /// JSON for scripts
     Json,
+}
+
+/// A verdict a run can be stored with (`history --verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictFilter {
+    /// The window passed
+    Healthy,
+    /// The policy said roll back (`watch`)
+    Rollback,
+    /// Too much data missing to decide
+    Inconclusive,
+    /// A manual `rollback` that succeeded
+    RolledBack,
+    /// A manual `rollback` whose command failed
+    RollbackFailed,
+}
+
+impl VerdictFilter {
+    /// The verdict as the store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictFilter::Healthy => "healthy",
+            VerdictFilter::Rollback => "rollback",
+            VerdictFilter::Inconclusive => "inconclusive",
+            VerdictFilter::RolledBack => "rolled_back",
+            VerdictFilter::RollbackFailed => "rollback_failed",
+        }
+    }
 }
 
 /// The subcommands (DESIGN.md "Commands").
@@ -56,7 +86,7 @@ pub enum Command {
     Test(TestArgs),
     /// Past runs
     History(HistoryArgs),
-    /// One stored run as a table, JSON, Markdown (PR comment) or JUnit XML (GitLab, Jenkins)
+    /// One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts
     Report(ReportArgs),
     /// Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)
     Health(HealthArgs),
@@ -80,8 +110,14 @@ pub enum Command {
     Notify(NotifyCommand),
 }
 
+/// A duration flag or `VZ_` variable: `500ms`, `30s`, `15m`, `1h`, `7d`, or bare seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::config::dur::parse_duration(s)
+}
+
+/// A watch window: a duration above 0 and at most 24h.
+fn parse_watch_duration(s: &str) -> Result<Duration, String> {
+    crate::config::dur::parse_watch_duration(s)
 }
 
 /// `init`
@@ -101,6 +137,7 @@ pub struct CheckArgs {
     /// Also run each PromQL query and probe once
     #[arg(long)]
     pub online: bool,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -120,15 +157,18 @@ pub struct BaselineArgs {
     /// Prometheus metrics: range before now to take (e.g. 1h)
     #[arg(long, value_parser = parse_duration, default_value = "1h", env = "VZ_BASELINE_WINDOW")]
     pub window: Duration,
-    /// `table`, `json`, or a FILE.json to also write the baseline to
+    /// Output format: `table` or `json` (a FILE here still works, as `--out FILE`)
     #[arg(
         long,
         short,
         default_value = "table",
         env = "VZ_OUTPUT",
-        value_name = "table|json|FILE"
+        value_name = "table|json"
     )]
     pub output: String,
+    /// Also write the baseline to this JSON file (what `watch --baseline` reads)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `watch`
@@ -137,8 +177,9 @@ pub struct WatchArgs {
     /// Deployment name [default: from config]
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
-    /// Length of the watched window [default: config duration]
-    #[arg(long, value_parser = parse_duration, env = "VZ_DURATION")]
+    /// Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds)
+    /// [default: config duration]
+    #[arg(long, value_parser = parse_watch_duration, env = "VZ_DURATION")]
     pub duration: Option<Duration>,
     /// Time between ticks [default: config interval]
     #[arg(long, value_parser = parse_duration, env = "VZ_INTERVAL")]
@@ -157,6 +198,7 @@ pub struct WatchArgs {
     pub listen: Option<String>,
     #[command(flatten)]
     pub export: ExportArgs,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -171,6 +213,7 @@ pub struct RollbackArgs {
     pub export: ExportArgs,
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -181,6 +224,7 @@ pub struct TestArgs {
     /// Rule test files (YAML)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -194,6 +238,7 @@ pub struct AnalyzeArgs {
     /// Post-deploy series to replay tick by tick
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Json, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -203,14 +248,16 @@ pub struct AnalyzeArgs {
 pub struct HistoryArgs {
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
-    /// Only runs with this verdict (healthy, rollback, inconclusive)
-    #[arg(long)]
-    pub verdict: Option<String>,
+    /// Only runs with this verdict
+    #[arg(long, value_enum)]
+    pub verdict: Option<VerdictFilter>,
     /// Only runs started within this long ago (e.g. 7d)
     #[arg(long, value_parser = parse_duration)]
     pub since: Option<Duration>,
+    /// At most this many runs, newest first
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -258,15 +305,8 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Format of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ReportFormat {
-    #[default]
-    Table,
-    Json,
-    Markdown,
-    Junit,
-}
+/// Format of `report` (the formats and their renderers live in `report`).
+pub use crate::report::ReportFormat;
 
 /// `report`
 #[derive(Debug, Args)]
@@ -276,13 +316,16 @@ pub struct ReportArgs {
     /// With `latest`: the newest run of this deployment
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
-    #[arg(long, short, value_enum, default_value_t)]
+    /// Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one
+    /// self-contained page with a chart per judged series; redirect it to a file)
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_REPORT_FORMAT")]
     pub format: ReportFormat,
 }
 
 /// `health`
 #[derive(Debug, Args)]
 pub struct HealthArgs {
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -299,6 +342,7 @@ pub enum AuditCommand {
 /// `audit verify`
 #[derive(Debug, Args)]
 pub struct AuditVerifyArgs {
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -306,9 +350,9 @@ pub struct AuditVerifyArgs {
 /// `audit export`
 #[derive(Debug, Args)]
 pub struct AuditExportArgs {
-    /// File to write [default: stdout]
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// File to write [default: stdout] (`--output` is accepted as an older spelling)
+    #[arg(long = "out", alias = "output", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `hold`
@@ -347,9 +391,11 @@ pub struct AbortArgs {
 /// `prune`
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Delete what is older than this [default: store.retention, 30d]
+    /// Delete what is older than this (e.g. 30d; a bare number is seconds)
+    /// [default: store.retention, 30d]
     #[arg(long, value_parser = parse_duration)]
     pub older_than: Option<Duration>,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -371,6 +417,7 @@ pub struct NotifyTestArgs {
     /// Deployment named in the message [default: from config]
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }
@@ -387,6 +434,7 @@ pub struct NotifyHistoryArgs {
     /// At most this many attempts
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,
 }

@@ -56,6 +56,15 @@ fn push(out: &mut Vec<String>, form: String) {
     }
 }
 
+/// The secrets of a URL that is not itself secret: the URL when it carries
+/// `user:password@` (from which [`forms_of`] derives every encoding), else nothing.
+pub fn url_with_credentials(url: &str) -> Vec<String> {
+    url_credentials(url)
+        .map(|_| url.to_string())
+        .into_iter()
+        .collect()
+}
+
 /// The `user` and `password` (as written, percent-encoded) of a URL's authority.
 fn url_credentials(url: &str) -> Option<(String, String)> {
     let rest = url.split_once("://")?.1;

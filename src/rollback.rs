@@ -205,13 +205,41 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
     } else {
         " (some of its processes survived SIGKILL)"
     };
+    let stderr = collect(err).await;
+    // A failed command's own last words (`deployments.apps "checkout" not found`) go in
+    // the one-line note every report shows.
+    let said = match stderr_tail(&stderr) {
+        Some(tail) if !ok => format!(": {tail}"),
+        _ => String::new(),
+    };
     Attempt {
         exit_status,
         ok,
         cancelled,
         stdout: collect(out).await,
-        stderr: collect(err).await,
-        failure: format!("{failure}{survivors}"),
+        stderr,
+        failure: format!("{failure}{survivors}{said}"),
+    }
+}
+
+/// The last lines of a failed command's stderr, for the one-line failure note every
+/// report shows (`deployments.apps "checkout" not found`): at most 3 non-empty lines
+/// joined by ` / `, at most 300 characters (the start cut, the end kept).
+pub fn stderr_tail(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
+    let n = tail.chars().count();
+    match n {
+        0 => None,
+        1..=300 => Some(tail),
+        _ => Some(format!(
+            "…{}",
+            tail.chars().skip(n - 299).collect::<String>()
+        )),
     }
 }
 
@@ -269,6 +297,18 @@ mod tests {
             trigger: "auto",
         };
         execute(&plan, || 0).await
+    }
+
+    #[test]
+    fn a_failure_note_keeps_the_last_stderr_lines() {
+        assert_eq!(stderr_tail(" \n"), None);
+        assert_eq!(
+            stderr_tail("a\nb\n\nc\nError from server (NotFound): deployments.apps \"checkout\" not found\n")
+                .unwrap(),
+            "b / c / Error from server (NotFound): deployments.apps \"checkout\" not found"
+        );
+        let long = "x".repeat(1000);
+        assert_eq!(stderr_tail(&long).unwrap().chars().count(), 300);
     }
 
     #[tokio::test]

@@ -6,9 +6,12 @@ use crate::sources::{self, Shared, Source};
 use futures::future::join_all;
 use std::time::Duration;
 
+/// A metric's running source, or why it has none.
+type Slot = Result<Box<dyn Source>, String>;
+
 /// The running sources of one config: each metric's source, or why it has none.
 pub struct Sampler {
-    slots: Vec<(String, Result<Box<dyn Source>, String>)>,
+    slots: Vec<(String, Slot)>,
 }
 
 impl Sampler {
@@ -28,6 +31,16 @@ impl Sampler {
             .map(|m| (m.name.clone(), sources::build(m, &shared)))
             .collect();
         Sampler { slots }
+    }
+
+    /// What the latest tick told about its series beyond their readings (alert series:
+    /// value, rendered summary, labels), for [`crate::gate::Gate::set_notes`].
+    pub fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.slots
+            .iter()
+            .filter_map(|(_, slot)| slot.as_ref().ok())
+            .flat_map(|src| src.notes())
+            .collect()
     }
 
     /// Whether there is nothing to sample.

@@ -1,7 +1,7 @@
-//! Issue 11's fault table, each fault reproduced against the real binary: closed pipes,
-//! a slow backend, a rollback that leaves children, signals during a rollback, hostile
-//! text from servers and probes, a store that fills mid-run, hostile rule tests and YAML,
-//! and a server that echoes credentials. `bench/faults.sh` replays this file N times.
+//! Issue 11's fault table, part 1, each fault reproduced against the real binary: closed
+//! pipes, a slow backend, a rollback that leaves children, signals at start and during a
+//! rollback, a store that fills mid-run. Hostile input is in `faults_input.rs`;
+//! `bench/faults.sh` replays both N times.
 
 #[path = "common/badprom.rs"]
 mod badprom;
@@ -9,9 +9,11 @@ mod common;
 #[path = "common/faultkit.rs"]
 mod faultkit;
 
-use badprom::{BadProm, Mode};
+use badprom::BadProm;
 use common::{json, Project};
-use faultkit::{forged_lines, run_bounded, running, runs, signal, wait_for_file};
+use faultkit::{
+    prom_config, run_bounded, running, runs, sh, signal, stderr, touch_rollback, wait_for_file,
+};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -41,49 +43,6 @@ rollback:
 "#
         ),
     );
-}
-
-/// A watch of one Prometheus query against `url`.
-fn prom_config(p: &Project, url: &str, interval: &str, duration: &str, extra: &str) {
-    let rollback = touch_rollback(p, "rolled-back");
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: {interval}
-duration: {duration}
-source:
-  prometheus: {{ url: "{url}", timeout: 10s, retries: 0 }}
-metrics:
-  error_rate:
-    query: 'sum(rate(errors_total[1m]))'
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-{extra}
-"#
-        ),
-    );
-}
-
-/// A rollback command (YAML argv) that touches `name` in the project folder.
-fn touch_rollback(p: &Project, name: &str) -> String {
-    format!("[\"touch\", \"{}\"]", p.path(name).display())
-}
-
-/// A rollback command (YAML argv) running `script` with `sh -c`.
-fn sh(script: &str) -> String {
-    serde_json::to_string(&["sh", "-c", script]).unwrap()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `watch` with one of its pipes closed before it prints anything.
@@ -210,7 +169,7 @@ fn a_rollback_that_times_out_leaves_no_process_behind() {
 
 /// A watch that rolls back at once with `script`, started; returns the child.
 fn rolling_back(p: &Project, script: &str) -> std::process::Child {
-    probe_config(&p, &["12"], "30s", &sh(script), "");
+    probe_config(p, &["12"], "30s", &sh(script), "");
     p.spawn(&["watch", "--output", "json"])
 }
 
@@ -254,18 +213,31 @@ fn a_second_sigterm_during_the_rollback_kills_its_group_and_exits_4() {
     assert_ne!(runs(&p)[0]["status"], "running");
 }
 
+/// Starts a watch, waits until its store file appears (the run is about to be recorded),
+/// then `delay_ms` more, and sends SIGTERM. Returns the exit code and the stored runs.
+fn sigterm_after_store_appears(delay_ms: u64) -> (Option<i32>, Vec<serde_json::Value>) {
+    let p = Project::new();
+    probe_config(&p, &["0"], "30s", &touch_rollback(&p, "rolled-back"), "");
+    let db = p.path(".vz-monitor/vz.db");
+    let child = p.spawn(&["watch", "--output", "json"]);
+    let until = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&db).map_or(true, |m| m.len() == 0) && Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    signal(child.id(), libc::SIGTERM);
+    let out = faultkit::wait_bounded(child, Duration::from_secs(30));
+    assert!(!p.path("rolled-back").exists());
+    (out.status.code(), runs(&p))
+}
+
 #[test]
 fn sigterm_at_start_exits_130_and_never_leaves_a_run_running() {
+    // The old gap lay 10-20 ms after the store file appeared (debug build): sweep past it.
     let mut exits_130 = 0;
-    for delay_ms in [0, 2, 5, 10, 15, 25, 40, 80, 200] {
-        let p = Project::new();
-        probe_config(&p, &["0"], "30s", &touch_rollback(&p, "rolled-back"), "");
-        let child = p.spawn(&["watch", "--output", "json"]);
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        signal(child.id(), libc::SIGTERM);
-        let out = faultkit::wait_bounded(child, Duration::from_secs(30));
-        let r = runs(&p);
-        match out.status.code() {
+    for delay_ms in (0..=24).step_by(2).chain([300]) {
+        let (code, r) = sigterm_after_store_appears(delay_ms);
+        match code {
             Some(130) => {
                 exits_130 += 1;
                 assert!(
@@ -278,96 +250,27 @@ fn sigterm_at_start_exits_130_and_never_leaves_a_run_running() {
                 r.is_empty(),
                 "after {delay_ms} ms: killed with a run left: {r:?}"
             ),
-            other => panic!("after {delay_ms} ms: exit {other:?}: {}", stderr(&out)),
+            other => panic!("after {delay_ms} ms: exit {other:?}"),
         }
-        assert!(!p.path("rolled-back").exists());
     }
     assert!(exits_130 > 0, "no SIGTERM was handled");
-}
-
-const FORGED: &str = "bad query\n::error title=forged::X\r::warning::Y \u{1b}[31mred\u{1b}[0m";
-
-#[test]
-fn forged_workflow_commands_from_a_prometheus_error_body_are_not_printed_raw() {
-    let prom = BadProm::start();
-    let p = Project::new();
-    prom_config(&p, &prom.url(), "200ms", "1s", "");
-    let error = serde_json::json!({"status": "error", "errorType": "bad_data", "error": FORGED});
-    for body in [error.to_string(), FORGED.to_string()] {
-        for status in [400, 500] {
-            prom.set(|b| b.mode = Mode::Raw(status, body.clone()));
-            for args in [&["health"][..], &["watch"][..]] {
-                let out = run_bounded({
-                    let mut c = p.std_cmd();
-                    c.args(args);
-                    c
-                });
-                let all = [out.stdout.clone(), out.stderr.clone()].concat();
-                // A JSON error is reported with its message; a body that is not JSON is
-                // reported as such, never quoted.
-                let reported = if body.starts_with('{') {
-                    "forged"
-                } else {
-                    "error_rate"
-                };
-                assert!(
-                    String::from_utf8_lossy(&all).contains(reported),
-                    "{args:?} {status}: the error was not reported: {}",
-                    stderr(&out)
-                );
-                assert_eq!(
-                    forged_lines(&all),
-                    Vec::<String>::new(),
-                    "{args:?} {status}"
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn label_values_with_cr_and_probe_stderr_with_ansi_are_not_printed_raw() {
-    let prom = BadProm::start();
-    prom.set(|b| {
-        b.labels
-            .insert("pod".into(), "a\r::error title=forged::L\u{1b}[2J".into());
-        b.mode = Mode::Value(1.0);
-    });
-    let p = Project::new();
-    let probe = sh("printf '\\033[31mred\\033[0m\\n::error title=forged::P\\r::x\\n' >&2; exit 1");
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 1s\nsource:\n  prometheus: {{ url: \"{}\" }}\nmetrics:\n  per_pod:\n    query: 'up'\n    per_series: true\n  probe:\n    probe: {{ command: {probe} }}\n",
-            prom.url()
-        ),
-    );
-    for output in ["table", "json"] {
-        let out = run_bounded({
-            let mut c = p.std_cmd();
-            c.args(["health", "--output", output]);
-            c
-        });
-        let all = [out.stdout.clone(), out.stderr.clone()].concat();
-        let text = String::from_utf8_lossy(&all);
-        assert!(
-            text.contains("forged::L") || text.contains("forged"),
-            "{text}"
-        );
-        assert_eq!(forged_lines(&all), Vec::<String>::new(), "{output}: {text}");
-    }
 }
 
 #[test]
 fn a_store_that_fills_mid_run_changes_neither_the_decision_nor_the_rollback() {
     let p = Project::new();
-    let rb = touch_rollback(&p, "rolled-back");
+    let script = format!(
+        "test -s \"$VZ_ANOMALIES_FILE\" || exit 8; touch {}",
+        p.path("rolled-back").display()
+    );
     let mut values = vec!["0"; 25];
     values.push("12");
-    probe_config(&p, &values, "20s", &rb, "");
+    probe_config(&p, &values, "20s", &sh(&script), "");
     // The store exists first (schema: ~90 KB); then every file may grow to 110 KB only:
-    // the write-ahead log hits that limit after ~10 ticks, as on a full disk (EFBIG).
+    // the write-ahead log hits that limit after ~10 ticks, as on a full disk (EFBIG). And
+    // nothing new can be created beside the store: `runs/` is taken by a file.
     runs(&p);
+    std::fs::write(p.path(".vz-monitor/runs"), "not a folder").unwrap();
     let mut c = p.std_cmd();
     c.args(["watch", "--output", "json"]);
     faultkit::limit(&mut c, None, Some(110_000));
@@ -380,7 +283,7 @@ fn a_store_that_fills_mid_run_changes_neither_the_decision_nor_the_rollback() {
     assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     assert!(
         p.path("rolled-back").exists(),
-        "no rollback once the store was full"
+        "no rollback, or VZ_ANOMALIES_FILE missing, once the store was full"
     );
     let s = json(&out.stdout);
     assert_eq!(s["verdict"], "rollback");
@@ -409,156 +312,4 @@ fn vz_anomalies_file_is_absolute_and_written_before_the_command_runs() {
     );
     assert_eq!(seen["deployment"], "web");
     assert!(!seen["anomalies"].as_array().unwrap().is_empty());
-}
-
-#[test]
-fn series_bombs_in_rule_tests_exit_2_in_bounded_memory() {
-    let p = Project::new();
-    p.write("rules.yaml", "metrics: {}\nrules: []\n");
-    for series in [
-        "1x1000000000",
-        "_x18446744073709551615",
-        "0+1x99999999999999999999",
-    ] {
-        p.write(
-            "t.yaml",
-            &format!("rule_files: [rules.yaml]\ntests:\n  - name: bomb\n    input: {{ err: \"{series}\" }}\n"),
-        );
-        let out = run_bounded({
-            let mut c = p.std_cmd();
-            c.args(["test", "t.yaml"]);
-            c
-        });
-        assert_eq!(out.status.code(), Some(2), "{series}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("points"),
-            "{series}: {}",
-            stderr(&out)
-        );
-    }
-}
-
-/// Ten levels of anchors, each ten aliases of the one before: 10^10 nodes expanded.
-fn billion_laughs() -> String {
-    let mut s = String::from("lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for i in 1..10 {
-        let refs = vec![format!("*l{}", i - 1); 10].join(", ");
-        s.push_str(&format!("lol{i}: &l{i} [{refs}]\n"));
-    }
-    s
-}
-
-#[test]
-fn yaml_bombs_exit_2_in_bounded_time_and_memory() {
-    let deep = format!("x: {}\n", "[".repeat(100_000));
-    let deep_block = format!("x:\n  {}y\n", "- ".repeat(100_000));
-    let laughs = billion_laughs();
-    let p = Project::new();
-    p.write("rules.yaml", "metrics: {}\nrules: []\n");
-    let mut cases: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (i, bomb) in [&deep, &deep_block, &laughs].into_iter().enumerate() {
-        // The main config.
-        p.write(
-            &format!("main{i}.yaml"),
-            &format!("deployment: web\n{bomb}"),
-        );
-        // An included rule file, plain and Prometheus-style.
-        p.write(
-            &format!("inc{i}.yaml"),
-            &format!("deployment: web\ninclude: [r{i}.yaml, g{i}.yaml]\n"),
-        );
-        p.write(&format!("r{i}.yaml"), &format!("rules: []\n{bomb}"));
-        p.write(&format!("g{i}.yaml"), &format!("groups: []\n{bomb}"));
-        p.write(
-            &format!("g_only{i}.yaml"),
-            &format!("deployment: web\ninclude: [g{i}.yaml]\n"),
-        );
-        // A rule-test file.
-        p.write(
-            &format!("t{i}.yaml"),
-            &format!("rule_files: [rules.yaml]\ntests: []\n{bomb}"),
-        );
-    }
-    let names: Vec<[String; 4]> = (0..3)
-        .map(|i| {
-            [
-                format!("main{i}.yaml"),
-                format!("inc{i}.yaml"),
-                format!("g_only{i}.yaml"),
-                format!("t{i}.yaml"),
-            ]
-        })
-        .collect();
-    for n in &names {
-        cases.push(("check", vec!["--config", &n[0], "check"]));
-        cases.push(("check", vec!["--config", &n[1], "check"]));
-        cases.push(("check", vec!["--config", &n[2], "check"]));
-        cases.push(("test", vec!["test", &n[3]]));
-    }
-    for (what, args) in cases {
-        let out = run_bounded({
-            let mut c = p.std_cmd();
-            c.args(&args);
-            c
-        });
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{what} {args:?}: {}",
-            stderr(&out)
-        );
-        let e = stderr(&out);
-        assert!(
-            e.contains("nesting") || e.contains("aliases"),
-            "{args:?}: {e}"
-        );
-    }
-    // Baselines are JSON: serde_json's recursion limit holds.
-    p.write("vz-monitor.yaml", "deployment: web\ninterval: 200ms\nduration: 1s\nmetrics:\n  m:\n    probe: { command: [\"echo\", \"1\"] }\n");
-    p.write("deep.json", &"[".repeat(100_000));
-    let out = run_bounded({
-        let mut c = p.std_cmd();
-        c.args(["watch", "--baseline", "deep.json"]);
-        c
-    });
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-}
-
-#[test]
-fn credentials_echoed_by_alertmanager_are_not_printed_or_stored_in_any_encoding() {
-    let am = BadProm::start();
-    am.set(|b| b.mode = Mode::EchoHeaders);
-    let p = Project::new();
-    let url = format!("http://alice:s3cret-pw@127.0.0.1:{}", am.port);
-    p.write(
-        "vz-monitor.yaml",
-        &format!("deployment: web\nnotify:\n  channels:\n    am: {{ alertmanager: {{ url: \"{url}\" }} }}\n"),
-    );
-    let out = run_bounded({
-        let mut c = p.std_cmd();
-        c.args(["notify", "test", "am"]);
-        c
-    });
-    let basic = faultkit::base64(b"alice:s3cret-pw");
-    // The fault is real: the server got the credentials and echoed them.
-    let seen = am.seen();
-    assert!(
-        seen.iter()
-            .any(|s| s.headers.get("authorization") == Some(&format!("Basic {basic}"))),
-        "the client sent no Basic credentials: {seen:?}"
-    );
-    let history = p
-        .cmd()
-        .args(["notify", "history", "--output", "json"])
-        .output()
-        .unwrap();
-    let all = [out.stdout, out.stderr, history.stdout, history.stderr].concat();
-    let text = String::from_utf8_lossy(&all);
-    assert!(
-        text.contains("***"),
-        "the echoed body was not reported: {text}"
-    );
-    for secret in [basic.as_str(), "s3cret-pw", "alice:s3cret", "s3cret%2Dpw"] {
-        assert!(!text.contains(secret), "`{secret}` leaked: {text}");
-    }
 }

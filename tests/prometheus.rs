@@ -305,8 +305,8 @@ metrics:
     on_empty: zero
   errors_missing:
     query: 'sum(rate(http_requests_total{{job="target",code="503"}}[5s]))'
-  typo:
-    query: 'sum(rate(http_requests_total[5s])'
+  many_to_many:
+    query: 'http_request_duration_seconds_bucket{{job="target"}} + on() http_request_duration_seconds_bucket{{job="target"}}'
   buckets:
     query: 'rate(http_request_duration_seconds_bucket{{job="target"}}[5s])'
 "#,
@@ -336,10 +336,11 @@ metrics:
     assert_eq!(status("rps").0, "ok");
     assert_eq!(status("errors_or_zero").0, "empty");
     assert_eq!(status("errors_missing").0, "empty");
-    let (s, detail) = status("typo");
+    // Valid PromQL (a typo is caught offline now) that the server refuses to execute.
+    let (s, detail) = status("many_to_many");
     assert_eq!(s, "error");
     assert!(
-        detail.contains("bad_data") && detail.contains("parse error"),
+        detail.contains("Prometheus rejected the query") && detail.contains("many-to-many"),
         "{detail}"
     );
     let (s, detail) = status("buckets");

@@ -17,13 +17,28 @@ use crate::observe::{Observer, RunContext};
 pub use crate::store::audit::Pruned;
 use crate::store::{BaselineSet, Store, StoreError};
 
-/// Who acts: `VZ_ACTOR`, else `GITHUB_ACTOR`, else `$USER` (`$USERNAME`), else `unknown`.
+/// Who acts: `VZ_ACTOR`, else `GITHUB_ACTOR`, else `$USER` (`$LOGNAME`, `$USERNAME`),
+/// else the process's uid (`uid 1000`, as in a container without a login), else `unknown`.
 pub fn actor() -> String {
-    ["VZ_ACTOR", "GITHUB_ACTOR", "USER", "USERNAME"]
+    ["VZ_ACTOR", "GITHUB_ACTOR", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .filter_map(|k| std::env::var(k).ok())
         .find(|v| !v.trim().is_empty())
+        .or_else(uid)
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn uid() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .ok()
+        .map(|m| format!("uid {}", m.uid()))
+}
+
+#[cfg(not(unix))]
+fn uid() -> Option<String> {
+    None
 }
 
 /// The observers of this module: the audit trail and the override poller.

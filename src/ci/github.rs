@@ -1,11 +1,14 @@
 //! GitHub Actions, active when `GITHUB_ACTIONS=true`: one workflow-command annotation per
 //! fired anomaly and one for the verdict (on stderr, so `--output json` keeps stdout clean;
 //! the runner reads workflow commands from both), a Markdown summary appended to
-//! `$GITHUB_STEP_SUMMARY`, and step outputs appended to `$GITHUB_OUTPUT`.
+//! `$GITHUB_STEP_SUMMARY` (with a Mermaid chart per judged series, drawn from the observed
+//! value of each rule at every tick), and step outputs appended to `$GITHUB_OUTPUT`.
 
 use crate::gate::{Gate, TickReport};
 use crate::model::{Severity, Timestamp};
 use crate::observe::{Observer, RunContext};
+use crate::report::series::SeriesSamples;
+use crate::report::{ReportFormat, RunReport};
 use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::io::Write;
@@ -16,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub struct GitHub {
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
+    /// Each judged series' observed value at every tick, for the summary's charts.
+    seen: Vec<SeriesSamples>,
 }
 
 /// An annotation level (`::error`, `::warning`, `::notice`).
@@ -64,6 +69,7 @@ impl GitHub {
         Some(GitHub {
             step_summary: path("GITHUB_STEP_SUMMARY"),
             output: path("GITHUB_OUTPUT"),
+            seen: Vec::new(),
         })
     }
 }
@@ -114,13 +120,50 @@ pub fn outputs(ctx: &RunContext, s: &RunSummary) -> String {
 }
 
 /// The Markdown appended to the job summary: the report's Markdown (verdict, reasons,
-/// rules table, rollback outcome) and the full run id for `vz-monitor report`.
-pub fn step_summary(s: &RunSummary) -> String {
-    format!(
-        "{}\nFull report: `vz-monitor report {}`\n\n",
-        crate::report::markdown::markdown(s),
+/// rules table, rollback outcome), a Mermaid `xychart-beta` per judged series (at most 6)
+/// and the full run id for `vz-monitor report`.
+pub fn step_summary(s: &RunSummary, seen: &[SeriesSamples]) -> String {
+    let mut run = RunReport::live(s);
+    run.series = seen.to_vec();
+    let mut out = ReportFormat::Markdown.render(&run);
+    let charts: Vec<String> = crate::report::series::charts(&run.view, &run.series)
+        .iter()
+        .filter_map(crate::report::chart::mermaid)
+        .take(6)
+        .collect();
+    if !charts.is_empty() {
+        out.push('\n');
+        out.push_str(&charts.join("\n"));
+    }
+    out.push_str(&format!(
+        "\nFull report: `vz-monitor report {}` (`--format html` for a page with charts)\n\n",
         s.run_id
-    )
+    ));
+    out
+}
+
+/// Adds one tick's observed value of every judged series (the first rule's, per series).
+pub fn record_tick(
+    seen: &mut Vec<SeriesSamples>,
+    now: Timestamp,
+    evaluations: &[crate::gate::Evaluation],
+) {
+    let mut done: Vec<&str> = Vec::new();
+    for e in evaluations {
+        if done.contains(&e.series.as_str()) {
+            continue;
+        }
+        done.push(&e.series);
+        let value = e.observed.filter(|v| v.is_finite());
+        match seen.iter_mut().find(|s| s.series == e.series) {
+            Some(s) => s.points.push((now, value)),
+            None => seen.push(SeriesSamples {
+                series: e.series.clone(),
+                points: vec![(now, value)],
+                baseline: Vec::new(),
+            }),
+        }
+    }
 }
 
 /// What the rollback did, in one sentence.
@@ -157,7 +200,10 @@ fn emit(line: &str) {
 }
 
 impl Observer for GitHub {
-    fn on_tick(&mut self, ctx: &RunContext, _now: Timestamp, report: &TickReport, _gate: &Gate) {
+    fn on_tick(&mut self, ctx: &RunContext, now: Timestamp, report: &TickReport, gate: &Gate) {
+        if self.step_summary.is_some() {
+            record_tick(&mut self.seen, now, &gate.evaluations());
+        }
         for a in &report.fired {
             let dry = if a.dry_run { " [dry-run rule]" } else { "" };
             let title = format!("vz-monitor {} ({}): {}", a.kind, a.severity, a.rule);
@@ -181,7 +227,7 @@ impl Observer for GitHub {
             );
             emit(&annotation(Level::of_exit(s.exit_code), &title, &message));
             if let Some(p) = &self.step_summary {
-                append(p, &step_summary(s), "job summary");
+                append(p, &step_summary(s, &self.seen), "job summary");
             }
             if let Some(p) = &self.output {
                 append(p, &outputs(ctx, s), "step outputs");
@@ -214,6 +260,66 @@ mod tests {
         assert_eq!(Level::of_exit(0), Level::Notice);
         assert_eq!(Level::of_exit(4), Level::Error);
         assert_eq!(Level::of_exit(3), Level::Warning);
+    }
+
+    fn evaluation(observed: f64) -> crate::gate::Evaluation {
+        crate::gate::Evaluation {
+            rule: "err".into(),
+            series: "error_rate".into(),
+            detector: "threshold".into(),
+            kind: "HIGH_ERROR_RATE".into(),
+            severity: Severity::Critical,
+            status: crate::gate::RuleStatus::Firing,
+            fired: true,
+            observed: Some(observed),
+            expected: crate::model::Expected::Bound {
+                op: ">".into(),
+                value: 5.0,
+            },
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: format!("value {observed} > 5"),
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn the_step_summary_draws_a_mermaid_chart_per_judged_series() {
+        let mut seen = Vec::new();
+        for (t, v) in [(0, 1.0), (1000, 2.0), (2000, 9.0), (3000, 12.0)] {
+            record_tick(&mut seen, t, &[evaluation(v), evaluation(v)]);
+        }
+        assert_eq!(seen.len(), 1, "one series, however many rules judge it");
+        let s = RunSummary {
+            run_id: "r-1".into(),
+            deployment: "web".into(),
+            started_at: 0,
+            ended_at: 3000,
+            ticks: 4,
+            verdict: "rollback".into(),
+            decided_at: 3000,
+            reasons: vec!["1 critical anomaly".into()],
+            exit_code: 1,
+            dry_run: false,
+            interrupted: false,
+            rollback: Default::default(),
+            policy: crate::config::Policy::default(),
+            anomalies: Vec::new(),
+            rules: vec![evaluation(12.0)],
+            completeness: Vec::new(),
+            notifications: Vec::new(),
+            tick_overhead_ms: None,
+        };
+        let md = step_summary(&s, &seen);
+        assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
+        assert!(
+            md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"),
+            "{md}"
+        );
+        assert!(md.contains("line [1, 2, 9, 12]"), "{md}");
+        assert!(md.contains("line [5, 5, 5, 5]"), "threshold line: {md}");
+        assert!(md.contains("Full report: `vz-monitor report r-1`"), "{md}");
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn export(store: &mut Store, a: &AuditExportArgs) -> Result<Exit> {
         text.push_str(&v.to_string());
         text.push('\n');
     }
-    match &a.output {
+    match &a.out {
         Some(path) => {
             write_atomically(path, &text)?;
             errln!(

@@ -22,11 +22,15 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     if a.samples == 0 {
         return Err(Error::Usage("--samples must be at least 1".into()));
     }
-    let (format_json, file) = match a.output.as_str() {
+    let (format_json, legacy_file) = match a.output.as_str() {
         "table" => (false, None),
         "json" => (true, None),
         path => (false, Some(Path::new(path))),
     };
+    let file = a.out.as_deref().or(legacy_file);
+    if let Some(path) = file {
+        check_target(path)?;
+    }
     let deployment = a
         .deployment
         .clone()
@@ -132,12 +136,18 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         config_digest: config.digest.clone(),
         series,
     };
-    let id = store.save_baseline(&set)?;
-    crate::audit::record_baseline(&mut store, &set, id);
+    // The file first: a baseline that could not be written is not stored either.
     if let Some(path) = file {
         let text = serde_json::to_string_pretty(&set).map_err(|e| Error::Input(e.to_string()))?;
-        write_atomically(path, &text)?;
+        write_atomically(path, &text).map_err(|e| {
+            Error::Usage(format!(
+                "cannot write the baseline to {}: {e}",
+                path.display()
+            ))
+        })?;
     }
+    let id = store.save_baseline(&set)?;
+    crate::audit::record_baseline(&mut store, &set, id);
 
     for (series, (n, why)) in &failures {
         let of = match config.metric(series).map(|m| &m.source) {
@@ -199,6 +209,28 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Healthy)
+}
+
+/// Refuses, before any sampling, a target whose folder does not exist or is a folder itself.
+fn check_target(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "cannot write the baseline to {}: it is a folder",
+            path.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "cannot write the baseline to {}: folder {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn note(failures: &mut BTreeMap<String, (u32, String)>, series: String, why: String) {

@@ -20,6 +20,9 @@ struct CheckReport {
     metrics: usize,
     rules: usize,
     rollback_enabled: bool,
+    /// Rules that can never fire within the watch (their `for` is longer than `duration`),
+    /// and why this gate may never roll back (no rules, or none that reaches the policy).
+    warnings: Vec<String>,
     online: Vec<OnlineResult>,
 }
 
@@ -125,6 +128,25 @@ fn result(metric: &str, status: &str, detail: impl Into<String>, failed: bool) -
     }
 }
 
+/// One line per rule whose `for` is longer than the watch: it can never fire.
+fn for_too_long(config: &Config) -> Vec<String> {
+    config
+        .rules
+        .iter()
+        .filter(|r| r.for_ > config.duration)
+        .map(|r| {
+            format!(
+                "{}: rule `{}`: `for: {}` is longer than the watch ({}): it can never fire; \
+                 shorten its `for` or lengthen `duration`",
+                r.origin,
+                r.name,
+                humantime::format_duration(r.for_),
+                humantime::format_duration(config.duration)
+            )
+        })
+        .collect()
+}
+
 /// Validates the config; with `--online` also samples every metric once.
 pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     let config = load_config(g)?;
@@ -134,8 +156,11 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         metrics: config.metrics.len(),
         rules: config.rules.len(),
         rollback_enabled: config.rollback.enabled,
+        warnings: Vec::new(),
         online: Vec::new(),
     };
+    let mut warnings = for_too_long(&config);
+    warnings.extend(policy_warnings(&config));
     let mut failed = false;
     if a.online {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -145,6 +170,10 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         report.online = rt.block_on(online(&config));
         failed = report.online.iter().any(|r| r.failed);
     }
+    for w in &warnings {
+        errln!("warning: {w}");
+    }
+    report.warnings = warnings;
     match a.output {
         Format::Json => print_json(&report)?,
         Format::Table => {
@@ -184,4 +213,80 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     } else {
         Exit::Healthy
     })
+}
+
+/// Whether the configured rules can ever make the policy roll back, as warnings: a gate
+/// with no rules, or whose rules fire at severities the policy ignores or in numbers below
+/// its limits, passes every deploy. Each rule counts once per severity (a `per_series`
+/// metric may fire once per series, so it counts as unbounded); the error-rate trigger and
+/// `max_downtime` on an HTTP/TCP probe can roll back on their own.
+fn policy_warnings(config: &Config) -> Vec<String> {
+    use crate::model::Severity;
+    use crate::sources::ProbeSpec;
+    if config.rules.is_empty() {
+        return vec![format!(
+            "{}: `rules` is empty: nothing is judged and every watch passes",
+            config.origin()
+        )];
+    }
+    let policy = &config.policy;
+    if policy.error_rate.is_some() {
+        return Vec::new();
+    }
+    let can_be_down = config.metrics.iter().any(|m| {
+        matches!(
+            m.source,
+            MetricSource::Probe(ProbeSpec::Http(_) | ProbeSpec::Tcp(_))
+        )
+    });
+    if can_be_down && !policy.max_downtime.is_zero() {
+        return Vec::new();
+    }
+    let mut counts = [0u32; 5];
+    for r in config.rules.iter().filter(|r| !r.dry_run) {
+        let unbounded = config.metric(&r.metric).is_some_and(|m| m.per_series);
+        let i = Severity::ALL
+            .iter()
+            .position(|s| *s == r.severity)
+            .unwrap_or(4);
+        counts[i] = if unbounded {
+            u32::MAX
+        } else {
+            counts[i].saturating_add(1)
+        };
+    }
+    let reachable = Severity::ALL.iter().zip(counts).any(|(s, n)| {
+        let limit = policy.limit(*s);
+        limit > 0 && n >= limit
+    });
+    if reachable {
+        return Vec::new();
+    }
+    let have: Vec<String> = Severity::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let wants: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|s| policy.limit(**s) > 0)
+        .map(|s| format!("{} at {}", s, policy.limit(*s)))
+        .collect();
+    vec![format!(
+        "{}: no combination of the rules can reach the rollback policy: the rules give {} \
+         (dry-run rules excluded) and the policy rolls back on {}; this gate can never fail \
+         (raise a rule's severity or lower rollback.policy)",
+        config.origin(),
+        if have.is_empty() {
+            "none".into()
+        } else {
+            have.join(", ")
+        },
+        if wants.is_empty() {
+            "nothing".into()
+        } else {
+            wants.join(" or ")
+        }
+    )]
 }

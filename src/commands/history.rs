@@ -12,7 +12,7 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
     let store = open_store(g, config.as_ref())?;
     let filter = RunFilter {
         deployment: a.deployment.clone(),
-        verdict: a.verdict.clone(),
+        verdict: a.verdict.map(|v| v.as_str().to_string()),
         since: a.since.map(|d| now_ms() - d.as_millis() as i64),
         limit: a.limit,
     };

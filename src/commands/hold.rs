@@ -31,7 +31,7 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
         Kind::Release => "release",
         Kind::Abort => "abort",
     };
-    let entry = overrides::place(&mut store, name, &deployment, &who, reason, now_ms())?;
+    overrides::place(&mut store, name, &deployment, &who, reason, now_ms())?;
     let running = overrides::running_watches(&store, &deployment)?;
     match kind {
         Kind::Hold => outln!(
@@ -51,6 +51,5 @@ pub fn run(g: &Global, kind: Kind, deployment: Option<&str>, reason: &str) -> Re
             );
         }
     }
-    errln!("audit entry {} recorded", entry.seq);
     Ok(Exit::Healthy)
 }

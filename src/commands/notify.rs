@@ -55,7 +55,7 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
         verdict: None,
         reasons: vec!["sent by `vz-monitor notify test`: the channel works".into()],
         anomalies: Vec::new(),
-        link: notify::link(&n, &env),
+        link: notify::link(n, &env),
         stage: None,
         exit_code: None,
         dry_run: false,

@@ -1,37 +1,46 @@
-//! `report RUN_ID`: one stored run as a table, JSON, Markdown or JUnit XML.
+//! `report RUN_ID`: one stored run in any format of [`crate::report::ReportFormat`].
 
-use super::{open_store, print_json};
-use crate::cli::{Global, ReportArgs, ReportFormat};
+use super::open_store;
+use crate::cli::{Global, ReportArgs};
 use crate::error::{Error, Exit, Result};
+use crate::report::series::{group, SeriesSamples};
 use crate::report::view::{RollbackView, SummaryView};
-use crate::report::{junit, markdown, ts};
+use crate::report::RunReport;
 use crate::store::{Store, StoredRun};
 use serde_json::Value;
 
 /// Prints the run named by id, unique id prefix, or `latest`.
 pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     let config = super::load_config(g).ok();
-    let store = open_store(g, config.as_ref())?;
+    let mut store = open_store(g, config.as_ref())?;
     let run = find(&store, &a.run_id, a.deployment.as_deref())?;
     let stored: Option<Value> = run
         .summary
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
     let view = view_of(&run, stored.as_ref());
-    match a.format {
-        ReportFormat::Json => match stored.filter(|v| v.get("rules").is_some()) {
-            Some(v) => print_json(&v)?,
-            None => print_json(&serde_json::json!({
-                "run_id": run.id, "deployment": run.deployment, "kind": run.kind,
-                "status": run.status, "verdict": view.verdict, "exit_code": run.exit_code,
-                "started_at": run.started_at, "ended_at": run.ended_at, "reasons": view.reasons,
-                "summary": run.summary.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-            }))?,
-        },
-        ReportFormat::Markdown => out!("{}", markdown::render(&view)),
-        ReportFormat::Junit => out!("{}", junit::render(&view)),
-        ReportFormat::Table => out!("{}", table(&run, &view)),
-    }
+    let json = match stored.filter(|v| v.get("rules").is_some()) {
+        Some(v) => v,
+        None => serde_json::json!({
+            "run_id": run.id, "deployment": run.deployment, "kind": run.kind,
+            "status": run.status, "verdict": view.verdict, "exit_code": run.exit_code,
+            "started_at": run.started_at, "ended_at": run.ended_at, "reasons": view.reasons,
+            "summary": run.summary.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
+        }),
+    };
+    let series = if a.format.needs_samples() {
+        samples(&mut store, &run)?
+    } else {
+        Vec::new()
+    };
+    let report = RunReport {
+        view,
+        json,
+        stored: Some((run.kind.clone(), run.status.clone())),
+        series,
+        extra_lines: Vec::new(),
+    };
+    out!("{}", a.format.render(&report));
     Ok(Exit::Healthy)
 }
 
@@ -99,35 +108,18 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> SummaryView {
             .extend(run.reason.clone().filter(|r| !r.is_empty()));
     }
     v.dry_run |= run.dry_run;
+    v.explain_below_policy();
     v
 }
 
-fn table(run: &StoredRun, v: &SummaryView) -> String {
-    let mut out = if v.rules.is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", crate::report::table::rules(&v.rules))
-    };
-    out.push_str(&format!(
-        "run {} ({}, {}) of {}: {} (exit {}), {} → {}, {} ticks\n",
-        run.id,
-        run.kind,
-        run.status,
-        v.deployment,
-        v.verdict.to_uppercase(),
-        v.exit_code,
-        ts(v.started_at),
-        ts(v.ended_at),
-        v.ticks
-    ));
-    for r in &v.reasons {
-        out.push_str(&format!("  why: {r}\n"));
-    }
-    if let Some(r) = v.rollback_line() {
-        out.push_str(&format!("  rollback: {r}\n"));
-    }
-    if let Some(f) = v.fail_mode() {
-        out.push_str(&format!("  on_inconclusive: {f}\n"));
-    }
-    out
+/// The run's samples by series, with the newest baseline of the deployment taken before
+/// the run started (the one the run was most likely judged against).
+fn samples(store: &mut Store, run: &StoredRun) -> Result<Vec<SeriesSamples>> {
+    let rows = store.run_samples(&run.id)?;
+    let baseline = store
+        .latest_baseline(&run.deployment)?
+        .filter(|b| b.created_at <= run.started_at)
+        .map(|b| b.series)
+        .unwrap_or_default();
+    Ok(group(rows, &baseline))
 }

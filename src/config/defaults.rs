@@ -1,4 +1,9 @@
 //! Built-in defaults (used when there is no `vz-monitor.yaml`) and the `init` template.
+//!
+//! Both must be able to fail: a clearly broken machine (CPU and disk at 99 %, memory
+//! leaking) rolls back. A full disk is critical (one is enough); CPU and memory are high
+//! and the policy rolls back on the second high anomaly, so the gate a newcomer starts
+//! from is a gate, not a printer of green ticks (issue 14.1).
 
 /// Watches this machine with local probes; no server needed. Detect and report only: with
 /// no rollback command configured, an unhealthy window exits 1 without running anything.
@@ -30,12 +35,16 @@ rules:
     metric: disk
     detector: { threshold: { op: ">", value: 90 } }
     kind: DISK_FULL
-    severity: high
+    severity: critical
+rollback:
+  enabled: false
+  policy: { critical: 1, high: 2 }
 "#;
 
 /// What `vz-monitor init` writes: a commented config that passes `check` as it stands.
 pub const INIT_CONFIG: &str = r#"# vz-monitor.yaml — the deployment gate's configuration.
-# Reference: README.md "Configuration". Durations: 500ms, 30s, 15m, 1h. Percentages: 20 or "20%".
+# Reference: README.md "Configuration". Durations: 500ms, 30s, 15m, 1h (a bare number is
+# seconds; months and years are refused). Percentages: 20 or "20%".
 # ${ENV_VAR} (or ${ENV_VAR:-default}) is replaced from the environment before parsing.
 
 deployment: my-service          # --deployment / VZ_DEPLOYMENT override it
@@ -77,8 +86,8 @@ rollback:
   timeout: 5m
   retries: 1
   policy:
-    critical: 1                 # roll back on the first critical anomaly
-    high: 3                     # … or on the third high one
+    critical: 1                 # roll back on the first critical anomaly (disk-full)
+    high: 2                     # … or on the second high one (cpu-spike + memory-leak)
     max_downtime: 60s           # … or when a probe is down this long
     max_missing: "20%"          # more missing samples than this: inconclusive (exit 3)
     on_inconclusive: pass       # pass = fail-open (exit 3, no rollback); fail = roll back
@@ -95,7 +104,7 @@ rules:
     detector: { zscore: { threshold: 4, robust: true, direction: increase } }
     for: 1m
     kind: CPU_SPIKE
-    severity: medium
+    severity: high
   - name: memory-leak
     metric: memory_mb
     description: Memory climbing steadily through the window.
@@ -106,5 +115,5 @@ rules:
     metric: disk
     detector: { threshold: { op: ">", value: 90 } }
     kind: DISK_FULL
-    severity: high
+    severity: critical
 "#;

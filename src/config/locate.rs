@@ -22,6 +22,14 @@ impl Locations {
         Locations { map: walker.map }
     }
 
+    /// The same positions `lines` further down (a later document of a multi-document file).
+    pub fn shifted(mut self, lines: usize) -> Locations {
+        for pos in self.map.values_mut() {
+            pos.0 += lines;
+        }
+        self
+    }
+
     /// The position of `path`, or of its nearest ancestor that has one.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
         let mut p = path.to_string();

@@ -275,6 +275,20 @@ pub fn parse_text(
     let mut warnings: Vec<String> = Vec::new();
     let main_idx = 0;
     sources.push(src);
+    let raw_alerting = raw.alerting.unwrap_or_default();
+    let alerting = promrules::AlertSettings {
+        pre_existing: raw_alerting.pre_existing,
+        lookback: raw_alerting
+            .lookback
+            .unwrap_or(Duration::from_secs(15 * 60)),
+    };
+    if alerting.lookback.is_zero() {
+        return Err(sources[main_idx].err("alerting.lookback", "must be greater than 0"));
+    }
+    let mut names = promrules::Names {
+        rules: raw.rules.iter().map(|r| r.name.clone()).collect(),
+        metrics: raw.metrics.keys().cloned().collect(),
+    };
     for (n, m) in raw.metrics {
         metrics.push((n.clone(), m, format!("metrics.{n}"), main_idx));
     }
@@ -292,19 +306,17 @@ pub fn parse_text(
         })?;
         refuse_hostile(&inc_name, &inc_text)?;
         if promrules::is_rule_file(&inc_text) {
-            // A Prometheus alerting-rule file: read as is (`${1}` is PromQL there).
+            // A Prometheus rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
-            let src = Source {
-                name: inc_name.clone(),
-                locations: Locations::of(&inc_text),
-            };
-            let (alerts, notes) = promrules::convert(&src, &inc_text)?;
-            let idx = sources.len();
-            sources.push(src);
+            let (docs, notes) = promrules::convert(&inc_name, &inc_text, alerting, &mut names)?;
             warnings.extend(notes);
-            for a in alerts {
-                metrics.push((a.metric_name, a.metric, a.field.clone(), idx));
-                rules.push((a.rule, a.field, idx));
+            for (src, alerts) in docs {
+                let idx = sources.len();
+                sources.push(src);
+                for a in alerts {
+                    metrics.push((a.metric_name, a.metric, a.field.clone(), idx));
+                    rules.push((a.rule, a.field, idx));
+                }
             }
             continue;
         }
@@ -325,8 +337,8 @@ pub fn parse_text(
         return Err(main.err("interval", "must be greater than 0"));
     }
     let duration = raw.duration.unwrap_or(Duration::from_secs(15 * 60));
-    if duration.is_zero() {
-        return Err(main.err("duration", "must be greater than 0"));
+    if let Err(e) = dur::check_watch(duration) {
+        return Err(main.err("duration", &e));
     }
     let deployment = raw.deployment.unwrap_or_else(|| "default".into());
     if deployment.trim().is_empty() {
@@ -395,6 +407,10 @@ pub fn parse_text(
                         "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
                     ));
                 }
+                if m.alert.is_none() {
+                    promrules::promql::parse(&q)
+                        .map_err(|e| src.err(&format!("{field}.query"), e))?;
+                }
                 MetricSource::Query(q)
             }
             (None, Some(p)) => {
@@ -416,6 +432,7 @@ pub fn parse_text(
             on_empty: m.on_empty,
             consecutive_errors: m.consecutive_errors.unwrap_or(4).max(1),
             per_series: m.per_series,
+            alert: m.alert,
         });
     }
 
@@ -535,7 +552,10 @@ pub fn parse_text(
         return Err(main.err("rollback.timeout", "must be greater than 0"));
     }
 
-    let mut policy = Policy::default();
+    let mut policy = Policy {
+        looks: Policy::planned_looks(duration, interval),
+        ..Policy::default()
+    };
     if let Some(p) = rb.policy {
         policy.critical = p.critical.unwrap_or(policy.critical);
         policy.high = p.high.unwrap_or(policy.high);
@@ -544,6 +564,10 @@ pub fn parse_text(
         policy.max_downtime = p.max_downtime.unwrap_or(policy.max_downtime);
         policy.max_missing = p.max_missing.unwrap_or(policy.max_missing);
         policy.on_inconclusive = p.on_inconclusive.unwrap_or_default();
+        policy.alpha = p.alpha.unwrap_or(policy.alpha);
+        if !(policy.alpha > 0.0 && policy.alpha < 1.0) {
+            return Err(main.err("rollback.policy.alpha", "must be between 0 and 1"));
+        }
         if policy.max_missing > 100.0 {
             return Err(main.err("rollback.policy.max_missing", "must be between 0% and 100%"));
         }

@@ -30,6 +30,18 @@ pub struct RawConfig {
     /// Notification channels and routes (validated by `config::notify`).
     pub notify: Option<serde_yaml::Value>,
     pub store: Option<RawStore>,
+    /// How included Prometheus alerting rules treat series already firing before the watch.
+    pub alerting: Option<RawAlerting>,
+}
+
+/// `alerting:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerting {
+    #[serde(default)]
+    pub pre_existing: super::promrules::alert::PreExisting,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub lookback: Option<Duration>,
 }
 
 /// An included rule file: our own format (`metrics`, `rules`).
@@ -76,6 +88,9 @@ pub struct RawMetric {
     #[serde(default)]
     pub per_series: bool,
     pub description: Option<String>,
+    /// Set for the metric of a Prometheus alert (never written by users).
+    #[serde(skip)]
+    pub alert: Option<std::sync::Arc<super::promrules::alert::AlertSpec>>,
 }
 
 /// `rules[i]:`
@@ -130,6 +145,8 @@ pub struct RawPolicy {
     #[serde(default, deserialize_with = "dur::opt_percent")]
     pub max_missing: Option<f64>,
     pub on_inconclusive: Option<super::OnInconclusive>,
+    /// Whole-watch false-rollback bound of the statistical rules (default 0.01).
+    pub alpha: Option<f64>,
 }
 
 /// `rollback.policy.error_rate:`

@@ -110,6 +110,6 @@ impl Channel for Alertmanager {
     fn secrets(&self) -> Vec<String> {
         // Credentials in the URL travel as a Basic Authorization header: redact derives the
         // encoded forms a server may echo back.
-        vec![self.target.url.clone()]
+        crate::redact::url_with_credentials(&self.target.url)
     }
 }

@@ -2,11 +2,15 @@
 //! `<failure>` for each rule that fired, so GitLab and Jenkins show gate results natively.
 
 use super::view::SummaryView;
-use super::{ts, RunSummary};
+use super::{ts, Render, RunReport};
 
-/// The run as JUnit XML.
-pub fn junit(summary: &RunSummary) -> String {
-    render(&SummaryView::of(summary))
+/// The JUnit XML format.
+pub struct JunitFormat;
+
+impl Render for JunitFormat {
+    fn render(&self, run: &RunReport) -> String {
+        render(&run.view)
+    }
 }
 
 /// Escapes text for XML attributes and content; drops characters XML 1.0 forbids.

@@ -1,11 +1,15 @@
 //! Markdown: a summary fit for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
 use super::view::SummaryView;
-use super::{ts, RunSummary};
+use super::{ts, Render, RunReport};
 
-/// The run as Markdown: a verdict heading, a facts table, then one row per rule and series.
-pub fn markdown(summary: &RunSummary) -> String {
-    render(&SummaryView::of(summary))
+/// The Markdown format.
+pub struct MarkdownFormat;
+
+impl Render for MarkdownFormat {
+    fn render(&self, run: &RunReport) -> String {
+        render(&run.view)
+    }
 }
 
 /// Escapes a table cell: pipes, line breaks and `<` (which could open an HTML tag).
@@ -68,10 +72,10 @@ pub fn render(s: &SummaryView) -> String {
     facts.push((
         "Rules",
         format!(
-            "{} evaluated, {} fired, {} anomalies",
+            "{} evaluated, {} fired, {}",
             s.rules.len(),
             fired,
-            s.anomalies.len()
+            s.anomaly_count()
         ),
     ));
     out.push_str("| | |\n|---|---|\n");

@@ -70,6 +70,11 @@ pub struct RuleView {
     pub dry_run: bool,
 }
 
+/// `1 anomaly`, `2 anomalies`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn no_expected() -> Expected {
     Expected::None
 }
@@ -77,9 +82,40 @@ fn no_expected() -> Expected {
 impl SummaryView {
     /// The view of a live summary (through its JSON, the same form the store keeps).
     pub fn of(s: &RunSummary) -> SummaryView {
-        serde_json::to_value(s)
+        let mut v: SummaryView = serde_json::to_value(s)
             .and_then(serde_json::from_value)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        v.explain_below_policy();
+        v
+    }
+
+    /// A healthy window whose rules fired below the policy says so ("2 high fired; the
+    /// policy rolls back at 3") instead of "no rollback trigger held".
+    pub fn explain_below_policy(&mut self) {
+        if self.verdict != "healthy" || self.reasons != [crate::decide::NOTHING_HELD] {
+            return;
+        }
+        let mut fired = crate::model::SeverityCounts::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for a in self.anomalies.iter().filter(|a| !a.dry_run) {
+            if seen.insert((a.rule.as_str(), a.series.as_str())) {
+                fired.add(a.severity);
+            }
+        }
+        let limit = |s: Severity| {
+            self.policy
+                .get(s.as_str())
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as u32
+        };
+        if let Some(why) = crate::decide::below_policy(limit, &fired) {
+            self.reasons = vec![why];
+        }
+    }
+
+    /// "N anomaly"/"N anomalies".
+    pub fn anomaly_count(&self) -> String {
+        plural(self.anomalies.len(), "anomaly", "anomalies")
     }
 
     /// `on_inconclusive` as fail-open / fail-closed words, if the policy says.

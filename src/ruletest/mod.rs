@@ -2,6 +2,8 @@
 //! Running a case is the core's [`vz_core::ruletest::run_case`], through the same replay
 //! loop as `watch` and `analyze`.
 
+mod promtool;
+
 pub use vz_core::ruletest::{
     run_case, series, CaseResult, Expect, ExpectedAnomaly, ExpectedVerdict, TestCase,
 };
@@ -33,6 +35,7 @@ pub struct TestFile {
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    promtool::refuse(&name, &text)?;
     crate::config::limits::check_yaml(&text).map_err(|e| match e.line {
         Some(l) => format!("{name}:{l}: {}", e.message),
         None => format!("{name}: {}", e.message),

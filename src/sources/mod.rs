@@ -35,6 +35,11 @@ pub trait Source: Send + Sync {
     fn sample<'a>(&'a self, metric: &'a str) -> BoxFuture<'a, Vec<Sample>>;
     /// Upper bound on how long `sample` may take (the tick runner enforces it as well).
     fn timeout(&self) -> Duration;
+    /// What the latest sample knew about its series beyond their readings (a Prometheus
+    /// alert's values, rendered summaries and labels), for the gate. Most sources: nothing.
+    fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        Vec::new()
+    }
 }
 
 /// A probe's config (`metrics.<name>.probe.<kind>`): checked once when the config loads, then

@@ -8,6 +8,7 @@
 //! metric's choice (`on_empty: missing | zero`).
 
 use super::PrometheusConfig;
+use crate::redact::{redact, redact_url, url_with_credentials};
 use prometheus_http_query::response::Data;
 use prometheus_http_query::Error as PromError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -17,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use vz_core::spec::OnEmpty;
 
+pub mod alerts;
 mod query;
 pub use query::QueryMetric;
 
@@ -37,6 +39,9 @@ pub struct PromClient {
     timeout: Duration,
     retries: u32,
     in_flight: Semaphore,
+    /// The URL and header values: redacted, in any encoding, from every error message (a
+    /// server may echo the `Authorization` header back in its error body).
+    secrets: Vec<String>,
 }
 
 /// Why a query gave no usable answer.
@@ -106,17 +111,36 @@ impl PromClient {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let client = prometheus_http_query::Client::from(http, &cfg.url)
-            .map_err(|e| format!("source.prometheus.url `{}`: {e}", cfg.url))?;
+            .map_err(|e| format!("source.prometheus.url `{}`: {e}", redact_url(&cfg.url)))?;
         Ok(PromClient {
             client,
-            url: cfg.url.clone(),
+            url: redact_url(&cfg.url),
             timeout: cfg.timeout,
             retries: cfg.retries,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            secrets: url_with_credentials(&cfg.url)
+                .into_iter()
+                .chain(cfg.headers.values().cloned())
+                .collect(),
         })
     }
 
-    /// The server's base URL, for messages.
+    /// `e` with every secret of this source masked.
+    fn redacted(&self, e: QueryError) -> QueryError {
+        let r = |m: String| redact(&m, &self.secrets);
+        match e {
+            QueryError::Unreachable(m) => QueryError::Unreachable(r(m)),
+            QueryError::Http(m) => QueryError::Http(r(m)),
+            QueryError::Prometheus { kind, message } => QueryError::Prometheus {
+                kind: r(kind),
+                message: r(message),
+            },
+            QueryError::Result(m) => QueryError::Result(r(m)),
+            t @ QueryError::Timeout(_) => t,
+        }
+    }
+
+    /// The server's base URL (credentials masked), for messages.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -177,7 +201,7 @@ impl PromClient {
             .await;
             let err = match result {
                 Ok(Ok(r)) => return Ok(r.into_inner().0),
-                Ok(Err(e)) => classify(e),
+                Ok(Err(e)) => self.redacted(classify(e)),
                 Err(_) => return Err(QueryError::Timeout(self.timeout)),
             };
             let left = deadline.saturating_duration_since(Instant::now());

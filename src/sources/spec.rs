@@ -25,6 +25,8 @@ pub struct Metric {
     /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
     pub consecutive_errors: u32,
     pub per_series: bool,
+    /// The Prometheus alert this metric runs (its series are the alert's label sets).
+    pub alert: Option<std::sync::Arc<crate::config::promrules::alert::AlertSpec>>,
 }
 
 /// `source.prometheus:` validated.

@@ -124,6 +124,15 @@ impl Row {
     }
 
     /// A text column that may be NULL.
+    pub fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        match self.at(i) {
+            Val::Null => Ok(None),
+            Val::Real(v) => Ok(Some(*v)),
+            Val::Int(v) => Ok(Some(*v as f64)),
+            _ => Err(self.bad(i, "a number")),
+        }
+    }
+
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         match self.at(i) {
             Val::Null => Ok(None),

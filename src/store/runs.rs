@@ -322,6 +322,22 @@ impl Store {
         rows.first().map(|r| r.text(0)).transpose()
     }
 
+    /// A run's samples in time order: (time, series, value — None when missing or down),
+    /// for the charts of `report --format html`.
+    pub fn run_samples(
+        &mut self,
+        run_id: &str,
+    ) -> Result<Vec<(Timestamp, String, Option<f64>)>, StoreError> {
+        let key = self.run_key(run_id)?;
+        let rows = self.db.query(
+            "SELECT s.ts, n.name, s.value FROM samples s JOIN series n ON n.id = s.series_id WHERE s.run_key = ?1 ORDER BY s.ts, n.name",
+            args![key],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?, r.opt_real(2)?)))
+            .collect()
+    }
+
     /// Samples stored for a run.
     pub fn sample_count(&mut self, run_id: &str) -> Result<i64, StoreError> {
         let key = self.run_key(run_id)?;

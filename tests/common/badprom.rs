@@ -21,6 +21,8 @@ pub enum Mode {
     Raw(u16, String),
     /// 401 with every request header echoed in the body, `Authorization` included.
     EchoHeaders,
+    /// The same echo inside a Prometheus API error (400, JSON), which clients report.
+    EchoHeadersAsPromError,
 }
 
 /// Shared behaviour, changeable while the server runs.
@@ -170,9 +172,17 @@ fn answer(b: &Behaviour, path: &str, headers: &BTreeMap<String, String>) -> (u16
         .as_secs_f64();
     match &b.mode {
         Mode::Raw(status, body) => (*status, body.clone()),
-        Mode::EchoHeaders => {
+        Mode::EchoHeaders | Mode::EchoHeadersAsPromError => {
             let echoed: Vec<String> = headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            (401, format!("unauthorized; you sent {}", echoed.join("; ")))
+            let text = format!("unauthorized; you sent {}", echoed.join("; "));
+            match b.mode {
+                Mode::EchoHeaders => (401, text),
+                _ => (
+                    400,
+                    serde_json::json!({"status": "error", "errorType": "bad_data", "error": text})
+                        .to_string(),
+                ),
+            }
         }
         Mode::Value(v) => {
             let metric = serde_json::to_value(&b.labels).unwrap();

@@ -156,3 +156,47 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A watch of one Prometheus query against `url`.
+pub fn prom_config(p: &Project, url: &str, interval: &str, duration: &str, extra: &str) {
+    let rollback = touch_rollback(p, "rolled-back");
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            r#"deployment: web
+interval: {interval}
+duration: {duration}
+source:
+  prometheus: {{ url: "{url}", timeout: 10s, retries: 0 }}
+metrics:
+  error_rate:
+    query: 'sum(rate(errors_total[1m]))'
+rules:
+  - name: high-error-rate
+    metric: error_rate
+    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    kind: HIGH_ERROR_RATE
+rollback:
+  command: {rollback}
+  timeout: 10s
+  retries: 0
+{extra}
+"#
+        ),
+    );
+}
+
+/// A rollback command (YAML argv) that touches `name` in the project folder.
+pub fn touch_rollback(p: &Project, name: &str) -> String {
+    format!("[\"touch\", \"{}\"]", p.path(name).display())
+}
+
+/// A rollback command (YAML argv) running `script` with `sh -c`.
+pub fn sh(script: &str) -> String {
+    serde_json::to_string(&["sh", "-c", script]).unwrap()
+}
+
+/// A command's stderr as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -217,14 +217,21 @@ impl Prometheus {
     /// Starts Prometheus on a free loopback port with `scrape_interval: 1s`, scraping
     /// `target` as job `target`, and waits until it has scraped it (`up == 1`).
     pub fn start(target: &Target) -> Prometheus {
+        Prometheus::start_scraping(&[target.address()])
+    }
+
+    /// Starts Prometheus scraping every address of `targets` as job `target` (an address
+    /// nobody listens on is a dead target), and waits until one of them is up.
+    pub fn start_scraping(targets: &[String]) -> Prometheus {
         let bin = prometheus_binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("prometheus.yml");
+        let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: target\n    static_configs:\n      - targets: ['{}']\n",
-                target.address()
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: target\n    static_configs:\n      - targets: [{}]\n",
+                list.join(", ")
             ),
         )
         .unwrap();

@@ -30,6 +30,12 @@ pub struct Policy {
     /// Percent of a metric's ticks that may be missing before the run is inconclusive.
     pub max_missing: f64,
     pub on_inconclusive: OnInconclusive,
+    /// Bound on the probability that a watch of an unchanged service is rolled back by the
+    /// statistical rules, all rules, series and ticks together (default 0.01).
+    pub alpha: f64,
+    /// Ticks planned in the watch (duration / interval): the looks statistical rules spread
+    /// their alpha over. Set from the config; replays set it to their length.
+    pub looks: u32,
 }
 
 /// `policy.error_rate`
@@ -50,6 +56,8 @@ impl Default for Policy {
             max_downtime: Duration::from_secs(60),
             max_missing: 20.0,
             on_inconclusive: OnInconclusive::Pass,
+            alpha: 0.01,
+            looks: 30,
         }
     }
 }
@@ -64,6 +72,12 @@ impl Policy {
             Severity::Low => self.low,
             Severity::Info => 0,
         }
+    }
+
+    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
+    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
+        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
+        (ticks.ceil() as u32).max(1)
     }
 }
 
@@ -194,6 +208,25 @@ pub fn decide(policy: &Policy, input: &PolicyInput, now: Timestamp) -> Option<De
     })
 }
 
+/// The healthy verdict's reason when no trigger held (see [`below_policy`] for the reason
+/// when rules fired but too few for the policy).
+pub const NOTHING_HELD: &str = "no rollback trigger held for the whole window";
+
+/// Why a window whose rules fired still passed, one clause per severity that fired:
+/// "2 high fired; the policy rolls back at 3". None when nothing fired.
+pub fn below_policy(limit: impl Fn(Severity) -> u32, fired: &SeverityCounts) -> Option<String> {
+    let clauses: Vec<String> = Severity::ALL
+        .iter()
+        .map(|sev| (sev, fired.get(*sev)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(sev, n)| match limit(*sev) {
+            0 => format!("{n} {sev} fired; the policy never rolls back on {sev}"),
+            l => format!("{n} {sev} fired; the policy rolls back at {l}"),
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join("; "))
+}
+
 /// At the end of the window (no rollback decided): healthy, or inconclusive when data is
 /// missing beyond `max_missing` or a metric hit its `consecutive_errors` limit.
 pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) -> Decision {
@@ -205,7 +238,7 @@ pub fn conclude(policy: &Policy, completeness: &[Completeness], now: Timestamp) 
         return Decision {
             verdict: Verdict::Healthy,
             at: now,
-            reasons: vec!["no rollback trigger held for the whole window".into()],
+            reasons: vec![NOTHING_HELD.into()],
             fail_closed: false,
         };
     }
@@ -278,128 +311,5 @@ fn inconclusive(policy: &Policy, mut reasons: Vec<String>, now: Timestamp) -> De
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(fired: [u32; 5]) -> PolicyInput<'static> {
-        PolicyInput {
-            fired: SeverityCounts::of(fired),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn default_policy_rolls_back_on_one_critical_or_three_high() {
-        let p = Policy::default();
-        assert!(decide(&p, &input([0, 0, 0, 0, 0]), 0).is_none());
-        assert!(decide(&p, &input([1, 0, 0, 0, 0]), 0).is_some());
-        assert!(decide(&p, &input([0, 2, 0, 0, 0]), 0).is_none());
-        let d = decide(&p, &input([0, 3, 0, 0, 0]), 7).unwrap();
-        assert_eq!(d.verdict, Verdict::Rollback);
-        assert_eq!(d.at, 7);
-        assert!(d.reason().contains("3 high anomalies"), "{}", d.reason());
-        // Medium, low and info never roll back by default.
-        assert!(decide(&p, &input([0, 0, 50, 50, 50]), 0).is_none());
-    }
-
-    #[test]
-    fn zero_limit_disables_a_severity() {
-        let p = Policy {
-            critical: 0,
-            ..Policy::default()
-        };
-        assert!(decide(&p, &input([5, 0, 0, 0, 0]), 0).is_none());
-    }
-
-    #[test]
-    fn error_rate_is_strictly_above() {
-        let p = Policy {
-            error_rate: Some(ErrorRatePolicy {
-                metric: "er".into(),
-                above: 10.0,
-            }),
-            ..Policy::default()
-        };
-        let at = |v| PolicyInput {
-            error_rate: Some(v),
-            ..Default::default()
-        };
-        assert!(decide(&p, &at(10.0), 0).is_none());
-        assert!(decide(&p, &at(10.01), 0)
-            .unwrap()
-            .reason()
-            .contains("error rate er"));
-    }
-
-    #[test]
-    fn downtime_at_the_limit_rolls_back() {
-        let p = Policy::default();
-        let down = |s| PolicyInput {
-            longest_down: Some(("health", s)),
-            ..Default::default()
-        };
-        assert!(decide(&p, &down(59.9), 0).is_none());
-        assert!(decide(&p, &down(60.0), 0).is_some());
-    }
-
-    fn comp(ticks: u32, missing: u32, run: u32) -> Completeness {
-        Completeness {
-            metric: "m".into(),
-            ticks,
-            missing,
-            max_consecutive_missing: run,
-            consecutive_limit: 4,
-        }
-    }
-
-    #[test]
-    fn missing_share_makes_the_run_inconclusive() {
-        let p = Policy::default();
-        // 2/10 = 20% is not more than 20%.
-        assert_eq!(conclude(&p, &[comp(10, 2, 1)], 0).verdict, Verdict::Healthy);
-        let d = conclude(&p, &[comp(10, 3, 1)], 0);
-        assert_eq!(d.verdict, Verdict::Inconclusive);
-        assert!(!d.fail_closed && !d.wants_rollback());
-        assert!(d.reason().contains("fail-open"));
-    }
-
-    #[test]
-    fn consecutive_errors_and_fail_closed() {
-        let p = Policy {
-            on_inconclusive: OnInconclusive::Fail,
-            max_downtime: Duration::from_secs(1),
-            ..Policy::default()
-        };
-        let d = conclude(&p, &[comp(100, 4, 4)], 0);
-        assert_eq!(d.verdict, Verdict::Inconclusive);
-        assert!(d.fail_closed && d.wants_rollback());
-        assert_eq!(
-            conclude(&p, &[comp(100, 3, 3)], 0).verdict,
-            Verdict::Healthy
-        );
-        assert_eq!(
-            conclude(&p, &[comp(0, 0, 0)], 0).verdict,
-            Verdict::Inconclusive
-        );
-    }
-
-    #[test]
-    fn missing_data_ends_the_window_as_soon_as_the_outcome_is_certain() {
-        let p = Policy::default(); // max_missing 20 %
-                                   // 3 of a planned 10 missing: 30 % whatever comes next.
-        let d = inconclusive_early(&p, &[comp(4, 3, 1)], Some(10), 5).unwrap();
-        assert_eq!((d.verdict, d.at), (Verdict::Inconclusive, 5));
-        assert!(
-            d.reason().contains("3/10 planned samples missing"),
-            "{}",
-            d.reason()
-        );
-        // 2 of 10 is still within 20 %: wait.
-        assert!(inconclusive_early(&p, &[comp(4, 2, 1)], Some(10), 5).is_none());
-        // The consecutive_errors limit is certain at once, window known or not.
-        assert!(inconclusive_early(&p, &[comp(4, 4, 4)], None, 5).is_some());
-        assert!(inconclusive_early(&p, &[comp(4, 3, 3)], None, 5).is_none());
-        // Nothing sampled yet is not a verdict during the window.
-        assert!(inconclusive_early(&p, &[comp(0, 0, 0)], Some(10), 5).is_none());
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

@@ -157,6 +157,10 @@ impl<'a> LiveFeed<'a> {
 }
 
 impl Feed for LiveFeed<'_> {
+    fn notes(&mut self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.sampler.notes()
+    }
+
     async fn next_tick(&mut self) -> Option<Tick> {
         let k = self.clock.next;
         if self.interrupted || k >= self.clock.planned {

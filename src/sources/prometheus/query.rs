@@ -34,6 +34,8 @@ pub struct QueryMetric {
     known: Mutex<BTreeSet<String>>,
     /// Last missing reason logged per series, so a down server logs once, not every tick.
     logged: Mutex<HashMap<String, (String, u32)>>,
+    /// Set when the metric runs a Prometheus alert.
+    alert: Option<super::alerts::AlertState>,
 }
 
 impl QueryMetric {
@@ -50,6 +52,7 @@ impl QueryMetric {
             client,
             known: Mutex::new(BTreeSet::new()),
             logged: Mutex::new(HashMap::new()),
+            alert: metric.alert.clone().map(super::alerts::AlertState::new),
         })
     }
 
@@ -68,6 +71,11 @@ impl QueryMetric {
     /// reading with its reason. Missing readings are logged to stderr when they start or
     /// change, and the recovery when they end.
     pub async fn read(&self) -> Vec<Sample> {
+        if let Some(alert) = &self.alert {
+            let samples = alert.sample(&self.name, &self.client, &self.known).await;
+            self.log(&samples);
+            return samples;
+        }
         let answer = self.ask().await;
         let samples = self.samples_of(answer);
         self.log(&samples);
@@ -180,5 +188,10 @@ impl Source for QueryMetric {
     /// Upper bound on one sample: the client's timeout.
     fn timeout(&self) -> Duration {
         self.client.timeout()
+    }
+
+    /// An alert's series of the latest tick: value, rendered summary, labels.
+    fn notes(&self) -> Vec<(String, crate::gate::SeriesNote)> {
+        self.alert.as_ref().map(|a| a.notes()).unwrap_or_default()
     }
 }

@@ -39,6 +39,7 @@ fn metric(name: &str, query: &str, on_empty: OnEmpty, per_series: bool) -> Metri
         on_empty,
         consecutive_errors: 4,
         per_series,
+        alert: None,
     }
 }
 

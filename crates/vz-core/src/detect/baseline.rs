@@ -4,6 +4,8 @@
 //! A window statistic, not a point test: it answers even when the latest tick was missing,
 //! from the values the window holds.
 
+use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
+use super::stats::sequential::{growing_threshold, sliding_threshold, LookPlan, LookThreshold};
 use super::stats::{
     finite_values, fmt_p, mann_whitney_u_both_sorted, side, sort_values, watched_only, Alternative,
     Stat,
@@ -35,15 +37,22 @@ pub struct BaselineParams {
         deserialize_with = "crate::units::percent"
     )]
     pub max_change: f64,
-    /// Significance level of the Mann-Whitney U test (default 0.01): active needs p < p_value.
+    /// Whole-watch false-alarm probability of this rule (default 0.01): the chance that it
+    /// fires at any tick of a watch of an unchanged service. The gate caps it at the rule's
+    /// share of `policy.alpha` and spreads it over the planned looks (see [`LookPlan`]).
     #[serde(default = "default_p_value")]
     pub p_value: f64,
     /// Smallest absolute change that counts (default 0); the only yardstick for a zero baseline.
     #[serde(default)]
     pub min_delta: f64,
-    /// Window values needed before answering (default 3).
+    /// Window values needed before answering (default 3): fewer is "not enough data".
     #[serde(default = "default_min_samples")]
     pub min_samples: usize,
+    /// How the rule's whole-watch alpha is spread over its looks: filled in by the gate
+    /// (`policy.alpha`, the planned watch), never written in config. Left at its default
+    /// (no plan) `p_value` is a fixed-sample level applied to each look on its own.
+    #[serde(skip)]
+    pub plan: LookPlan,
 }
 
 fn default_stat() -> Stat {
@@ -71,6 +80,7 @@ impl Default for BaselineParams {
             p_value: default_p_value(),
             min_delta: 0.0,
             min_samples: default_min_samples(),
+            plan: LookPlan::default(),
         }
     }
 }
@@ -85,7 +95,11 @@ pub fn alternative(direction: Direction) -> Alternative {
 }
 
 /// Compares the window's statistic with the baseline's, and both distributions with
-/// Mann-Whitney U. Non-finite window values are dropped.
+/// Mann-Whitney U held to the rule's whole-watch boundary ([`LookPlan`]). A p95/p99 change
+/// counts only when a 95 % distribution-free confidence bound on the window's quantile is
+/// past `max_change` too, so one lone outlier in a short window is not a regression. Every
+/// significant shift is reported with its Hodges–Lehmann estimate and 95 % interval.
+/// Non-finite window values are dropped.
 pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     let baseline = require_baseline(input)?;
     let mut window = finite_values(input.window.values);
@@ -100,11 +114,15 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     let stat = params.stat;
     let cur = stat.of_sorted(&window);
     let base = baseline.stat(stat);
-    let mwu = mann_whitney_u_both_sorted(&baseline.sorted, &window, alternative(params.direction));
+    let alt = alternative(params.direction);
+    let mwu = mann_whitney_u_both_sorted(&baseline.sorted, &window, alt);
     let p = mwu.p_value;
-    let significant = p < params.p_value;
+    let level = Level::of(params, baseline.len(), window.len());
+    let significant = p < level.nominal;
     let delta = cur - base;
     let admitted = params.direction.admits(delta);
+    let (judged, bound) = judged_value(stat, &window, cur, delta);
+    let judged_delta = if delta == 0.0 { 0.0 } else { judged - base };
     let name = stat.as_str();
     let (cur_s, base_s) = (fmt_num(cur), fmt_num(base));
     let min_delta = fmt_num(params.min_delta);
@@ -124,11 +142,17 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
             "{change} (baseline is 0, relative change undefined; compared absolutely, \
              min_delta {min_delta})"
         );
-        let big = delta.abs() > params.min_delta;
-        let why = format!("no more than min_delta {min_delta}");
+        let big = judged_delta.abs() > params.min_delta && same_way(judged_delta, delta);
+        let why = match &bound {
+            Some(b) if delta.abs() > params.min_delta => {
+                format!("but {b} is not more than min_delta {min_delta} away")
+            }
+            _ => format!("no more than min_delta {min_delta}"),
+        };
         (delta, change, big, why)
     } else {
         let rel = delta / base.abs() * 100.0;
+        let judged_rel = judged_delta / base.abs() * 100.0;
         let change = if delta == 0.0 {
             format!("{name} {cur_s} equals baseline {base_s}")
         } else {
@@ -143,27 +167,45 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         } else {
             format!("max {}%", fmt_num(params.max_change))
         };
-        let change = format!("{change} ({limits})");
-        let big_rel = rel.abs() > params.max_change;
-        let big_abs = delta.abs() >= params.min_delta;
-        let why = if !big_rel {
+        let change = match &bound {
+            Some(b) if judged_delta != 0.0 => format!(
+                "{change} ({limits}; {b} is {}% {})",
+                fmt_num(judged_rel.abs()),
+                side(judged_delta)
+            ),
+            Some(b) => format!("{change} ({limits}; {b})"),
+            None => format!("{change} ({limits})"),
+        };
+        let big_rel = judged_rel.abs() > params.max_change && same_way(judged_delta, delta);
+        let big_abs = judged_delta.abs() >= params.min_delta;
+        let why = if rel.abs() <= params.max_change {
             "within the allowed change".to_string()
+        } else if !big_rel {
+            "but the confidence bound is within the allowed change (too few values to tell \
+             one outlier from a regression)"
+                .to_string()
         } else {
             format!(
                 "but the change {} is below min_delta {min_delta}",
-                fmt_num(delta.abs())
+                fmt_num(judged_delta.abs())
             )
         };
         (rel, change, big_rel && big_abs, why)
     };
 
     let active = admitted && big_enough && significant;
-    let test = format!(
-        "Mann-Whitney U p={} {} {}",
+    let mut test = format!(
+        "Mann-Whitney U p={} {} {}{}",
         fmt_p(p),
         if significant { "<" } else { "≥" },
-        fmt_p(params.p_value)
+        fmt_level(level.nominal),
+        level.describe(window.len())
     );
+    if significant {
+        if let Some(shift) = hodges_lehmann(&baseline.sorted, &window, 0.95) {
+            test.push_str(&format!("; {}", describe_shift(&shift)));
+        }
+    }
     let reason = if active {
         format!("{change}, and the shift is significant: {test}")
     } else if delta != 0.0 && !admitted {
@@ -182,6 +224,145 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         statistic: name,
         reason,
     })
+}
+
+/// Whether a bound's change points the same way as the point estimate's.
+fn same_way(judged: f64, point: f64) -> bool {
+    judged != 0.0 && judged.signum() == point.signum()
+}
+
+/// The value a change is judged by: the point statistic, or for p95/p99 the one-sided 95 %
+/// confidence bound on the window's quantile nearest the baseline (a lower bound for a rise,
+/// an upper bound for a fall), with a phrase naming it. No bound (too few values): the
+/// quantile cannot be shown to have moved, so it is judged at no change.
+fn judged_value(stat: Stat, window: &[f64], cur: f64, delta: f64) -> (f64, Option<String>) {
+    let q = match stat {
+        Stat::P95 | Stat::P99 if delta != 0.0 => stat.quantile().unwrap_or(0.5),
+        _ => return (cur, None),
+    };
+    let pct = fmt_num(QUANTILE_CONFIDENCE * 100.0);
+    let (side, word) = if delta > 0.0 {
+        (Side::Lower, "lower")
+    } else {
+        (Side::Upper, "upper")
+    };
+    match quantile_bound(window, q, QUANTILE_CONFIDENCE, side) {
+        Some(b) => {
+            let b = if delta > 0.0 { b.min(cur) } else { b.max(cur) };
+            (
+                b,
+                Some(format!("its {pct}% {word} confidence bound {}", fmt_num(b))),
+            )
+        }
+        None => (
+            cur - delta,
+            Some(format!(
+                "no {pct}% {word} confidence bound from {} values",
+                window.len()
+            )),
+        ),
+    }
+}
+
+/// `Hodges–Lehmann shift +40.5 (95% CI +36 to +45)`.
+pub fn describe_shift(s: &Shift) -> String {
+    let signed = |v: f64| {
+        if v == f64::INFINITY {
+            "∞".to_string()
+        } else if v == f64::NEG_INFINITY {
+            "−∞".to_string()
+        } else if v > 0.0 {
+            format!("+{}", fmt_num(v))
+        } else {
+            fmt_num(v)
+        }
+    };
+    format!(
+        "Hodges–Lehmann shift {} ({}% CI {} to {})",
+        signed(s.estimate),
+        fmt_num(s.confidence * 100.0),
+        signed(s.low),
+        signed(s.high)
+    )
+}
+
+/// The per-look significance level of one evaluation, and where it comes from.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    /// Nominal p-value below which this look is significant (in the test's own sidedness).
+    nominal: f64,
+    plan: LookPlan,
+    threshold: Option<LookThreshold>,
+}
+
+impl Level {
+    fn of(params: &BaselineParams, baseline_len: usize, n: usize) -> Level {
+        let plan = params.plan;
+        if plan.looks == 0 {
+            return Level {
+                nominal: params.p_value,
+                plan,
+                threshold: None,
+            };
+        }
+        // Two-sided: half the alpha on each side, the two-sided p against twice the level.
+        let sides = if params.direction == Direction::Either {
+            2.0
+        } else {
+            1.0
+        };
+        let alpha = plan.alpha / sides;
+        let planned = plan.looks as usize;
+        let t = if plan.sliding {
+            sliding_threshold(alpha, planned)
+        } else {
+            growing_threshold(alpha, planned, params.min_samples, baseline_len, n)
+        };
+        Level {
+            nominal: t.nominal * sides,
+            plan,
+            threshold: Some(t),
+        }
+    }
+
+    /// What the threshold is, after `p < threshold`.
+    fn describe(&self, n: usize) -> String {
+        let Some(t) = self.threshold else {
+            return String::new();
+        };
+        let (alpha, looks) = (fmt_p(self.plan.alpha), self.plan.looks);
+        if self.plan.sliding {
+            format!(
+                " (whole-watch alpha {alpha} over {looks} planned looks, Bonferroni: \
+                 {} per look)",
+                fmt_level(self.nominal)
+            )
+        } else if t.nominal == 0.0 && n > looks as usize {
+            format!(" (past the {looks} planned looks: the whole-watch alpha {alpha} is spent)")
+        } else if t.nominal == 0.0 {
+            format!(
+                " (no look yet: {n} values cannot reach the corrected threshold of a whole-watch \
+                 alpha {alpha} over {looks} planned looks)"
+            )
+        } else {
+            format!(
+                " (the corrected threshold at {n} values of {looks} planned: whole-watch alpha \
+                 {alpha}, {} spent by this look; Lan-DeMets Pocock-type boundary z {})",
+                fmt_level(t.spent),
+                fmt_num(t.z)
+            )
+        }
+    }
+}
+
+/// A threshold or an alpha for a sentence, to two significant digits below 0.001
+/// (`2.5e-4`), so a corrected level never prints rounded to another number.
+fn fmt_level(x: f64) -> String {
+    if x > 0.0 && x < 1e-3 {
+        format!("{x:.1e}")
+    } else {
+        fmt_num(x)
+    }
 }
 
 impl super::Detector for BaselineParams {
@@ -262,8 +443,9 @@ mod tests {
         assert_eq!(f.statistic, "p95");
         assert_eq!(
             f.reason,
-            "p95 158.55 is 34.307% above baseline 118.05 (max 20%), and the shift is \
-             significant: Mann-Whitney U p=6.0e-6 < 0.01"
+            "p95 158.55 is 34.307% above baseline 118.05 (max 20%; its 95% lower confidence \
+             bound 157 is 32.994% above), and the shift is significant: Mann-Whitney U \
+             p=6.0e-6 < 0.01; Hodges–Lehmann shift +45 (95% CI +40 to +50)"
         );
     }
 
@@ -277,8 +459,9 @@ mod tests {
         assert!(!f.active);
         assert!(
             f.reason.starts_with(
-                "p95 124.25 is 5.252% above baseline 118.05 (max 20%), within the allowed \
-                 change; Mann-Whitney U p="
+                "p95 124.25 is 5.252% above baseline 118.05 (max 20%; its 95% lower \
+                 confidence bound 123 is 4.193% above), within the allowed change; \
+                 Mann-Whitney U p="
             ),
             "{}",
             f.reason
@@ -296,9 +479,12 @@ mod tests {
         assert!((f.observed - 132.1).abs() < 1e-9);
         assert!((f.p_value.unwrap() - 0.5).abs() < 1e-12);
         assert!(!f.active);
+        // One outlier moves the point p95 past max_change but not its confidence bound.
         assert!(
-            f.reason
-                .contains("but the shift is not significant: Mann-Whitney U p="),
+            f.reason.contains(
+                "its 95% lower confidence bound 116 is 1.737% below), but the confidence \
+                 bound is within the allowed change"
+            ),
             "{}",
             f.reason
         );
@@ -321,7 +507,21 @@ mod tests {
         // scipy: mannwhitneyu(fast, b, alternative='greater') = 0.9999950970663984
         assert!((f.p_value.unwrap() - 0.9999950970663984).abs() < 1e-12);
 
+        // A p95 fall needs an upper confidence bound on the window's p95, which 10 values
+        // cannot give (P(all 10 below the true p95) = 0.95¹⁰ = 0.60): not a proven change.
         let down = params("{ direction: decrease }");
+        let f = run(&down, Some(&b), &fast).unwrap();
+        assert!(!f.active, "{}", f.reason);
+        assert!(
+            f.reason
+                .contains("(max 20%; no 95% upper confidence bound from 10 values)"),
+            "{}",
+            f.reason
+        );
+        // 60 such values give one (X₍₆₀₎ bounds it at P = 1 − 0.95⁶⁰ = 0.954).
+        let many: Vec<f64> = (0..60).map(|i| 50.0 + f64::from(i % 10)).collect();
+        assert!(run(&down, Some(&b), &many).unwrap().active);
+        let down = params("{ direction: decrease, stat: p50 }");
         let f = run(&down, Some(&b), &fast).unwrap();
         assert!(f.active, "{}", f.reason);
         // scipy: mannwhitneyu(fast, b, alternative='less') = 6.004720542203106e-06
@@ -333,7 +533,7 @@ mod tests {
         assert!(f.active);
         // scipy: mannwhitneyu(w, b, alternative='two-sided') = 1.2009441084406213e-05
         assert!((f.p_value.unwrap() - 1.2009441084406213e-05).abs() < 1e-14);
-        assert!(run(&either, Some(&b), &fast).unwrap().active);
+        assert!(run(&either, Some(&b), &many).unwrap().active);
     }
 
     #[test]
@@ -409,7 +609,7 @@ mod tests {
             format!(
                 "mean 1.8 is 1.8 above baseline 0 (baseline is 0, relative change undefined; \
                  compared absolutely, min_delta 0.5), and the shift is significant: \
-                 Mann-Whitney U p={} < 0.01",
+                 Mann-Whitney U p={} < 0.01; Hodges–Lehmann shift +2 (95% CI +1 to +2)",
                 fmt_p(f.p_value.unwrap())
             )
         );
@@ -475,6 +675,81 @@ mod tests {
     }
 
     #[test]
+    fn a_planned_watch_holds_each_look_to_the_corrected_threshold() {
+        // Baseline 100..=159 (60 values); a window 10 % up in the mean.
+        let b = Baseline::from_values(&(100..160).map(f64::from).collect::<Vec<_>>()).unwrap();
+        let mut p = params("{ stat: mean, max_change: 5, p_value: 0.05 }");
+        let w: Vec<f64> = (115..175).step_by(6).map(f64::from).collect(); // 10 values
+                                                                          // scipy mannwhitneyu(w, b, greater, asymptotic) = 0.0306: significant at a per-tick 0.05…
+        let fixed = run(&p, Some(&b), &w).unwrap();
+        assert!(fixed.active, "{}", fixed.reason);
+        let raw = fixed.p_value.unwrap();
+        assert!((raw - 0.030637530276929517).abs() < 1e-9, "{raw}");
+        // … but not at a whole-watch 0.05 spread over 30 planned looks.
+        p.plan = LookPlan {
+            looks: 30,
+            alpha: 0.05,
+            sliding: false,
+        };
+        let f = run(&p, Some(&b), &w).unwrap();
+        assert!(!f.active, "{}", f.reason);
+        let t = growing_threshold(0.05, 30, 3, 60, 10);
+        assert!(t.nominal < raw && t.nominal > 0.05 / 30.0, "{t:?}");
+        assert!(
+            f.reason.ends_with(&format!(
+                "Mann-Whitney U p={} ≥ {} (the corrected threshold at 10 values of 30 planned: \
+                 whole-watch alpha 0.05, {} spent by this look; Lan-DeMets Pocock-type \
+                 boundary z {})",
+                fmt_p(raw),
+                fmt_level(t.nominal),
+                fmt_level(t.spent),
+                fmt_num(t.z)
+            )),
+            "{}",
+            f.reason
+        );
+        // A clear regression crosses it, and says by how much with its interval.
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert!(
+            f.reason.contains("; Hodges–Lehmann shift +"),
+            "{}",
+            f.reason
+        );
+        // Past the planned looks nothing is left to spend.
+        p.plan.looks = 8;
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(!f.active);
+        assert!(
+            f.reason
+                .contains("(past the 8 planned looks: the whole-watch alpha 0.05 is spent)"),
+            "{}",
+            f.reason
+        );
+        // A sliding window: Bonferroni over the planned looks.
+        p.plan = LookPlan {
+            looks: 40,
+            alpha: 0.01,
+            sliding: true,
+        };
+        let f = run(&p, Some(&b), &slow_by(60.0)).unwrap();
+        assert!(f.active, "{}", f.reason);
+        assert!(
+            f.reason.contains(
+                "< 2.5e-4 (whole-watch alpha 0.01 over 40 planned looks, Bonferroni: 2.5e-4 \
+                 per look)"
+            ),
+            "{}",
+            f.reason
+        );
+    }
+
+    /// Ten values 100 + by .. 110 + by.
+    fn slow_by(by: f64) -> Vec<f64> {
+        (0..10).map(|i| 100.0 + by + f64::from(i)).collect()
+    }
+
+    #[test]
     fn config_defaults_and_shape() {
         assert_eq!(params("{}"), BaselineParams::default());
         let p = params(
@@ -489,7 +764,8 @@ mod tests {
                 max_change: 12.5,
                 p_value: 0.05,
                 min_delta: 3.0,
-                min_samples: 10
+                min_samples: 10,
+                plan: LookPlan::default(),
             }
         );
         assert_eq!(params("{ max_change: 30 }").max_change, 30.0);

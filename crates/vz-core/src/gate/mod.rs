@@ -2,7 +2,7 @@
 //! conditions into fired anomalies (`for`, failure limits), and asks the policy. Pure: the
 //! caller passes `now`, so `watch` (live), `analyze` (replay) and `test` see the same thing.
 
-use crate::detect::{Baseline, Finding, Input, NoAnswer, Window};
+use crate::detect::Baseline;
 use crate::model::{Anomaly, Expected, Reading, Sample, SeverityCounts, Timestamp};
 use crate::policy::{self as decide, Completeness, Decision, Policy, PolicyInput};
 use crate::spec::{MetricSpec as Metric, OnMissing, Rule};
@@ -41,6 +41,18 @@ pub struct Evaluation {
     pub p_value: Option<f64>,
     pub reason: String,
     pub dry_run: bool,
+}
+
+/// What a source knows about one series beyond its reading (a Prometheus alert series: its
+/// value, rendered summary and labels), used when that series fires.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesNote {
+    /// The value to report as observed (the alert expression's, not the 1 the gate sees).
+    pub observed: f64,
+    /// Replaces the detector's reason (the rendered summary).
+    pub reason: String,
+    /// Added to the rule's annotations.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// What one tick changed.
@@ -98,6 +110,8 @@ pub struct Gate {
     forests: HashMap<usize, Option<Result<crate::detect::isolation_forest::Forest, String>>>,
     /// Composite rule states (series `usize::MAX`), in evaluation order (references first).
     composites: Vec<usize>,
+    /// The latest notes of series whose source gives them, by series name.
+    notes: HashMap<String, SeriesNote>,
     /// Ticks the window will have, when known (see [`GatePlan::planned_ticks`]).
     planned_ticks: Option<u32>,
 }
@@ -110,6 +124,8 @@ impl Gate {
         policy: Policy,
         baselines: HashMap<String, Baseline>,
     ) -> Gate {
+        let mut rules = rules;
+        alpha::plan(&mut rules, &policy, &baselines);
         Gate {
             rules,
             metrics,
@@ -125,6 +141,7 @@ impl Gate {
             baseline_rows: HashMap::new(),
             forests: HashMap::new(),
             composites: Vec::new(),
+            notes: HashMap::new(),
             planned_ticks: None,
         }
         .with_composites()
@@ -194,6 +211,11 @@ impl Gate {
             }
         }
         Some(i)
+    }
+
+    /// Replaces the notes of the series named in `notes` (call before [`Gate::tick`]).
+    pub fn set_notes(&mut self, notes: impl IntoIterator<Item = (String, SeriesNote)>) {
+        self.notes.extend(notes);
     }
 
     /// Feeds one tick. Samples of unknown metrics are ignored.
@@ -287,187 +309,6 @@ impl Gate {
         }
     }
 
-    fn step_rule(&mut self, k: usize, now: Timestamp, report: &mut TickReport) {
-        let (rule_idx, series_idx) = (self.states[k].rule, self.states[k].series);
-        let latest = self.series[series_idx].latest.clone();
-        let outcome = if let Some(p) = match &self.rules[rule_idx].detector {
-            crate::detect::DetectorSpec::IsolationForest(p) => Some(p.clone()),
-            _ => None,
-        } {
-            self.joint_outcome(rule_idx, &p)
-        } else {
-            self.point_outcome(rule_idx, series_idx, now)
-        };
-        let series_name = self.series_names[series_idx].clone();
-        self.apply(k, now, outcome, latest.as_ref(), &series_name, report);
-    }
-
-    fn point_outcome(
-        &self,
-        rule_idx: usize,
-        series_idx: usize,
-        now: Timestamp,
-    ) -> crate::detect::Outcome {
-        let rule = &self.rules[rule_idx];
-        let s = &self.series[series_idx];
-        let metric = &self.metrics[s.metric];
-        let series_name = &self.series_names[series_idx];
-        let latest = s.latest.as_ref();
-        match latest {
-            Some(Reading::Missing(why))
-                if metric.on_missing == OnMissing::Fail && !rule.detector.watches_down() =>
-            {
-                Ok(Finding {
-                    active: true,
-                    observed: f64::NAN,
-                    expected: Expected::None,
-                    score: None,
-                    p_value: None,
-                    statistic: "missing",
-                    reason: format!("no data ({why}); on_missing: fail counts it as a failure"),
-                })
-            }
-            _ => {
-                let start = match rule.window {
-                    Some(w) => s
-                        .times
-                        .partition_point(|&t| t <= now - w.as_millis() as Timestamp),
-                    None => 0,
-                };
-                let baseline = self
-                    .baselines
-                    .get(series_name)
-                    .or_else(|| self.baselines.get(&rule.metric));
-                let input = Input {
-                    now,
-                    window: Window {
-                        times: &s.times[start..],
-                        values: &s.values[start..],
-                    },
-                    latest_is_value: matches!(latest, Some(Reading::Value(_))),
-                    baseline,
-                    down_since: if matches!(latest, Some(Reading::Down(_))) {
-                        s.down_since
-                    } else {
-                        None
-                    },
-                };
-                rule.detector.evaluate(&input)
-            }
-        }
-    }
-
-    /// Turns one tick's finding into rule state: pending, firing, resolved.
-    fn apply(
-        &mut self,
-        k: usize,
-        now: Timestamp,
-        outcome: crate::detect::Outcome,
-        latest: Option<&Reading>,
-        series_name: &str,
-        report: &mut TickReport,
-    ) {
-        let rule = &self.rules[self.states[k].rule];
-        let state = &mut self.states[k];
-        let mut eval = Evaluation {
-            rule: rule.name.clone(),
-            series: series_name.to_string(),
-            detector: rule.detector.name().into(),
-            kind: rule.kind.clone(),
-            severity: rule.severity,
-            status: RuleStatus::NoData,
-            fired: state.ever_fired,
-            observed: None,
-            expected: Expected::None,
-            statistic: String::new(),
-            score: None,
-            p_value: None,
-            reason: String::new(),
-            dry_run: rule.dry_run,
-        };
-        match outcome {
-            Err(no) => {
-                // Could not measure: neither advances nor resets the rule; a firing rule stays firing.
-                eval.status = if state.firing.is_some() {
-                    RuleStatus::Firing
-                } else {
-                    RuleStatus::NoData
-                };
-                eval.reason = match (no, latest) {
-                    (_, Some(Reading::Missing(why))) => format!("no data this tick: {why}"),
-                    (_, Some(Reading::Down(why))) => format!("target down: {why}"),
-                    (NoAnswer::NoBaseline, _) => {
-                        "no baseline for this metric: run `vz-monitor baseline` first".into()
-                    }
-                    (NoAnswer::NotEnoughData(why), _) => why,
-                };
-                if let Some(prev) = &state.last {
-                    eval.observed = prev.observed;
-                    eval.expected = prev.expected.clone();
-                }
-            }
-            Ok(f) => {
-                eval.observed = Some(f.observed);
-                eval.expected = f.expected.clone();
-                eval.statistic = f.statistic.to_string();
-                eval.score = f.score;
-                eval.p_value = f.p_value;
-                eval.reason = f.reason.clone();
-                if f.active {
-                    state.consecutive += 1;
-                    state.total += 1;
-                    let since = *state.streak_start.get_or_insert(now);
-                    let held = now - since >= rule.for_.as_millis() as Timestamp;
-                    let ready = held
-                        && state.total > rule.failure_limit
-                        && state.consecutive >= rule.consecutive_failures;
-                    if state.firing.is_none() && ready {
-                        let anomaly = Anomaly {
-                            rule: rule.name.clone(),
-                            metric: rule.metric.clone(),
-                            series: series_name.to_string(),
-                            kind: rule.kind.clone(),
-                            severity: rule.severity,
-                            detector: rule.detector.name().into(),
-                            observed: f.observed,
-                            expected: f.expected,
-                            statistic: f.statistic.to_string(),
-                            score: f.score,
-                            p_value: f.p_value,
-                            reason: f.reason,
-                            fired_at: now,
-                            resolved_at: None,
-                            dry_run: rule.dry_run,
-                            annotations: rule.annotations.clone(),
-                        };
-                        if !state.ever_fired && !rule.dry_run {
-                            self.counted.add(rule.severity);
-                        }
-                        state.ever_fired = true;
-                        state.firing = Some(self.anomalies.len());
-                        report.fired.push(anomaly.clone());
-                        self.anomalies.push(anomaly);
-                    }
-                    eval.status = if state.firing.is_some() {
-                        RuleStatus::Firing
-                    } else {
-                        RuleStatus::Pending
-                    };
-                } else {
-                    state.consecutive = 0;
-                    state.streak_start = None;
-                    if let Some(a) = state.firing.take() {
-                        self.anomalies[a].resolved_at = Some(now);
-                        report.resolved.push(self.anomalies[a].clone());
-                    }
-                    eval.status = RuleStatus::Ok;
-                }
-            }
-        }
-        eval.fired = state.ever_fired;
-        state.last = Some(eval);
-    }
-
     /// Data completeness of every metric a rule watches.
     pub fn completeness(&self) -> Vec<Completeness> {
         let mut out = Vec::new();
@@ -522,10 +363,12 @@ impl Gate {
     }
 }
 
+mod alpha;
 mod composite;
 mod joint;
 mod plan;
 mod replay;
+mod rules;
 
 pub use plan::{GatePlan, MissingBaseline};
 pub use replay::{drive, replay, Driven, Feed, Rows, Tick};

@@ -110,7 +110,11 @@ impl GatePlan {
     }
 
     /// Builds the running gate.
-    pub fn build(self) -> Gate {
+    pub fn build(mut self) -> Gate {
+        if let Some(ticks) = self.planned_ticks {
+            // Statistical rules spread their whole-watch alpha over the planned looks.
+            self.policy.looks = ticks.max(1);
+        }
         let summaries: HashMap<String, Baseline> = self
             .baseline_rows
             .iter()

@@ -2,7 +2,7 @@
 //! rows of a file, `test` from a rule test's series: each is a [`Feed`], and the loop that
 //! turns ticks into a decision is this one, so a replay sees exactly what a watch saw.
 
-use super::{Gate, TickReport};
+use super::{Gate, SeriesNote, TickReport};
 use crate::model::{Sample, Timestamp};
 use crate::policy::Decision;
 use std::future::Future;
@@ -25,6 +25,12 @@ pub trait Feed {
     /// rules (a person's abort); the gate records it.
     fn judged(&mut self, _tick: &Tick, _report: &TickReport, _gate: &Gate) -> Option<Decision> {
         None
+    }
+
+    /// What the latest tick knew about its series beyond their readings (a Prometheus
+    /// alert's value, rendered summary and labels), given to the gate before the tick.
+    fn notes(&mut self) -> Vec<(String, SeriesNote)> {
+        Vec::new()
     }
 }
 
@@ -57,6 +63,7 @@ impl Driven {
 pub async fn drive<F: Feed>(gate: &mut Gate, feed: &mut F) -> Driven {
     let mut out = Driven::default();
     while let Some(tick) = feed.next_tick().await {
+        gate.set_notes(feed.notes());
         let report = gate.tick(tick.at, &tick.samples);
         out.first_at.get_or_insert(tick.at);
         out.last_at = Some(tick.at);

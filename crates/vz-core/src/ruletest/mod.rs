@@ -8,7 +8,7 @@ use crate::gate::{replay, GatePlan, Tick};
 use crate::model::{Sample, Severity, Timestamp};
 use crate::policy::Verdict;
 use serde::{Deserialize, Serialize};
-use series::{expand, Point, SeriesText};
+use series::{expand_within, Point, SeriesText};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -74,10 +74,11 @@ fn expand_all(
     case: &str,
     what: &str,
     m: &BTreeMap<String, SeriesText>,
+    budget: &mut usize,
 ) -> Result<BTreeMap<String, Vec<Point>>, String> {
     m.iter()
         .map(|(k, s)| {
-            expand(s)
+            expand_within(s, budget)
                 .map(|v| (k.clone(), v))
                 .map_err(|e| format!("{file}: test `{case}`: {what}.{k}: {e}"))
         })
@@ -95,8 +96,10 @@ pub fn run_case(
     interval: Duration,
     case: &TestCase,
 ) -> Result<CaseResult, String> {
-    let input = expand_all(file, &case.name, "input", &case.input)?;
-    let base = expand_all(file, &case.name, "baseline", &case.baseline)?;
+    // One budget for every series of the case: memory stays bounded however many there are.
+    let mut budget = series::MAX_POINTS;
+    let input = expand_all(file, &case.name, "input", &case.input, &mut budget)?;
+    let base = expand_all(file, &case.name, "baseline", &case.baseline, &mut budget)?;
     for m in input.keys().chain(base.keys()) {
         if !plan.metrics.iter().any(|s| &s.name == m) {
             return Err(format!(

@@ -1,9 +1,17 @@
-//! Series notation of rule tests, as `promtool test rules` writes `input_series` values:
-//! `"1 2 3"`, `"1+2x3"` (1 3 5 7), `"5-1x2"` (5 4 3), `"7x2"` (7 7 7), `_` (missing),
-//! `_x3` (4 missing), `down` / `downx3` (a failed probe). A YAML list of numbers works too.
+//! Series notation of rule tests, exactly as `promtool test rules` expands `input_series`
+//! values: `"1 2 3"`, `"1+2x3"` (1 3 5 7: N+1 points), `"5-1x2"` (5 4 3), `"7x2"` (7 7 7),
+//! `_` (one missing sample), `_x3` (3 missing samples: N, not N+1), `stale` (the series ends:
+//! a missing sample here). Our addition: `down` / `downx3` (a failed probe; N like `_xN`).
+//! A YAML list of numbers works too.
+//!
+//! Expansion is bounded: a series (and a whole test case) holds at most [`MAX_POINTS`]
+//! points, so `1x1000000000` is an error, not 16 GB, and no count can wrap.
 
 use crate::model::Reading;
 use serde::Deserialize;
+
+/// Points one test case may expand to, all its series together.
+pub const MAX_POINTS: usize = 1_000_000;
 
 /// A series as written in a test file: a notation string or a list of numbers.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +26,8 @@ pub enum SeriesText {
 pub enum Point {
     Value(f64),
     Missing,
+    /// A staleness marker: the series ended (the gate sees a missing sample).
+    Stale,
     Down,
 }
 
@@ -27,6 +37,7 @@ impl Point {
         match self {
             Point::Value(v) => Reading::Value(*v),
             Point::Missing => Reading::Missing("no value in the test series".into()),
+            Point::Stale => Reading::Missing("stale marker in the test series".into()),
             Point::Down => Reading::Down("down in the test series".into()),
         }
     }
@@ -40,37 +51,50 @@ impl Point {
     }
 }
 
-/// Most ticks one series may expand to (a day at 1 s is 86,400): `1x1000000000` is a
-/// typo or an attack, refused before anything is allocated.
-pub const MAX_POINTS: usize = 100_000;
-
 /// Expands a series into its ticks; the error names the bad token.
 pub fn expand(s: &SeriesText) -> Result<Vec<Point>, String> {
+    let mut budget = MAX_POINTS;
+    expand_within(s, &mut budget)
+}
+
+/// Expands a series, taking its points from `budget` (shared by the series of one case).
+pub fn expand_within(s: &SeriesText, budget: &mut usize) -> Result<Vec<Point>, String> {
     let text = match s {
-        SeriesText::Numbers(v) => return Ok(v.iter().map(|x| Point::Value(*x)).collect()),
+        SeriesText::Numbers(v) => {
+            take(budget, v.len() as u128)?;
+            return Ok(v.iter().map(|x| Point::Value(*x)).collect());
+        }
         SeriesText::Text(t) => t,
     };
     let mut out = Vec::new();
     for tok in text.split_whitespace() {
-        expand_token(tok, &mut out).map_err(|e| format!("`{tok}`: {e}"))?;
+        expand_token(tok, &mut out, budget).map_err(|e| format!("`{tok}`: {e}"))?;
     }
     Ok(out)
 }
 
-/// `n` repetitions plus the first point, if they fit in the series after `have` points.
-fn checked_count(n: Option<u64>, have: usize) -> Result<usize, String> {
-    let total = n
-        .map_or(Some(1), |n| n.checked_add(1))
-        .and_then(|t| usize::try_from(t).ok())
-        .filter(|t| have.checked_add(*t).is_some_and(|all| all <= MAX_POINTS));
-    total.ok_or_else(|| format!("the series would expand to more than {MAX_POINTS} points"))
+/// Takes `n` points from the budget, or says why not.
+fn take(budget: &mut usize, n: u128) -> Result<usize, String> {
+    if n > *budget as u128 {
+        return Err(format!(
+            "expands past {MAX_POINTS} points, the limit of one test case (write fewer ticks, \
+             or a longer interval)"
+        ));
+    }
+    *budget -= n as usize;
+    Ok(n as usize)
 }
 
-fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
+fn expand_token(tok: &str, out: &mut Vec<Point>, budget: &mut usize) -> Result<(), String> {
+    if tok.starts_with('{') {
+        return Err("native histogram samples (`{{…}}`) are not supported".into());
+    }
     let (head, times) = match tok.rsplit_once('x') {
-        Some((h, n)) if !h.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
-            let n = n.parse::<u64>().map_err(|_| {
-                format!("count `{n}` is too large (a series has at most {MAX_POINTS} points)")
+        Some((h, n)) if !h.is_empty() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => {
+            let n: u64 = n.parse().map_err(|_| {
+                format!(
+                    "repeat count `{n}` is too large (a test case has at most {MAX_POINTS} points)"
+                )
             })?;
             (h, Some(n))
         }
@@ -78,12 +102,17 @@ fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
     };
     let special = match head {
         "_" => Some(Point::Missing),
+        "stale" => Some(Point::Stale),
         "down" => Some(Point::Down),
         _ => None,
     };
-    let count = checked_count(times, out.len())?;
     if let Some(p) = special {
-        out.extend(std::iter::repeat_n(p, count));
+        if head == "stale" && times.is_some() {
+            return Err("`stale` takes no repeat count".into());
+        }
+        // promtool: `_xN` is N missing samples.
+        let n = take(budget, u128::from(times.unwrap_or(1)))?;
+        out.extend(std::iter::repeat_n(p, n));
         return Ok(());
     }
     // `a+b` / `a-b`: the sign after the first character separates start and step.
@@ -102,7 +131,10 @@ fn expand_token(tok: &str, out: &mut Vec<Point>) -> Result<(), String> {
     let step: f64 = step
         .parse()
         .map_err(|_| format!("`{step}` is not a number"))?;
-    for k in 0..count {
+    // promtool: `a+bxN` is N+1 points (a, a+b, … a+N·b).
+    let n = take(budget, u128::from(times.unwrap_or(0)) + 1)?;
+    out.reserve(n);
+    for k in 0..n {
         out.push(Point::Value(start + step * k as f64));
     }
     Ok(())
@@ -116,6 +148,10 @@ mod tests {
         expand(&SeriesText::Text(s.into())).unwrap()
     }
 
+    fn err(s: &str) -> String {
+        expand(&SeriesText::Text(s.into())).unwrap_err()
+    }
+
     #[test]
     fn promtool_notation_expands_like_promtool() {
         let v = |xs: &[f64]| xs.iter().map(|x| Point::Value(*x)).collect::<Vec<_>>();
@@ -124,40 +160,54 @@ mod tests {
         assert_eq!(vals("7x2 -1"), v(&[7.0, 7.0, 7.0, -1.0]));
         assert_eq!(vals("-2+1x1"), v(&[-2.0, -1.0]));
         assert_eq!(vals("1e3"), v(&[1000.0]));
+        assert_eq!(vals("0+1e1x1"), v(&[0.0, 10.0]));
+        // `_xN` is N missing samples, `_` one; `stale` ends the series.
         assert_eq!(
-            vals("1 _x1 down"),
+            vals("1 _x2 _ stale 4"),
             vec![
                 Point::Value(1.0),
                 Point::Missing,
                 Point::Missing,
-                Point::Down
+                Point::Missing,
+                Point::Stale,
+                Point::Value(4.0)
             ]
         );
+        assert_eq!(vals("downx2 down"), vec![Point::Down; 3]);
+        assert_eq!(vals("_x0"), vec![]);
     }
 
     #[test]
     fn bad_tokens_are_named() {
-        let e = expand(&SeriesText::Text("1 abc".into())).unwrap_err();
-        assert!(e.starts_with("`abc`"), "{e}");
-        let e = expand(&SeriesText::Text("1+2".into())).unwrap_err();
-        assert!(e.contains("needs a count"), "{e}");
+        assert!(err("1 abc").starts_with("`abc`"));
+        assert!(err("1+2").contains("needs a count"));
+        assert!(err("stalex3").contains("no repeat count"));
     }
 
     #[test]
-    fn huge_counts_are_refused_not_allocated_or_wrapped() {
-        for text in [
-            "1x1000000000",
-            "_x18446744073709551615",
-            "downx18446744073709551616",
-            "1+1x99999999999999999999999",
-        ] {
-            let e = expand(&SeriesText::Text(text.into())).unwrap_err();
-            assert!(e.contains(&MAX_POINTS.to_string()), "{text}: {e}");
+    fn expansion_is_bounded_and_never_wraps() {
+        let e = err("1x1000000000");
+        assert!(
+            e.starts_with("`1x1000000000`") && e.contains("limit"),
+            "{e}"
+        );
+        assert!(err("_x18446744073709551615").contains("limit"));
+        assert!(err("1+1x18446744073709551615").contains("limit"));
+        assert!(err("1x99999999999999999999999").contains("too large"));
+        for text in ["downx18446744073709551616", "1+1x99999999999999999999999"] {
+            assert!(err(text).contains(&MAX_POINTS.to_string()), "{text}");
         }
-        // The cap is on the whole series, not each token.
-        let half = format!("1x{} 2x{}", MAX_POINTS / 2, MAX_POINTS / 2);
-        assert!(expand(&SeriesText::Text(half)).is_err());
-        let fits = format!("1x{}", MAX_POINTS - 1);
-        assert_eq!(vals(&fits).len(), MAX_POINTS);
+        // The budget is shared by the series of one case.
+        let mut budget = MAX_POINTS;
+        let half = SeriesText::Text(format!("1x{}", MAX_POINTS / 2 - 1));
+        assert_eq!(
+            expand_within(&half, &mut budget).unwrap().len(),
+            MAX_POINTS / 2
+        );
+        assert_eq!(
+            expand_within(&half, &mut budget).unwrap().len(),
+            MAX_POINTS / 2
+        );
+        assert!(expand_within(&SeriesText::Text("1".into()), &mut budget).is_err());
     }
 }

@@ -1,0 +1,262 @@
+//! Simulated deploys for the false-rollback benchmark (bench/false_rollback.rs) and its
+//! short form in `cargo test` (bench/false_rollback_test.rs): unchanged deploys (baseline
+//! and watch drawn from one distribution), shifted ones, replayed tick by tick through the
+//! same `Gate` as `watch` and `analyze`. Deterministic: every deploy has its own seed.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use vz_monitor::config::Config;
+use vz_monitor::detect::isolation_forest::SplitMix64;
+use vz_monitor::detect::threshold::Op;
+use vz_monitor::detect::DetectorSpec;
+use vz_monitor::gate::{replay as replay_ticks, GatePlan, Tick};
+use vz_monitor::model::{Reading, Sample, Timestamp};
+
+/// 15 s ticks, as in issue 12.
+pub const TICK_MS: Timestamp = 15_000;
+/// Baseline ticks before the deploy (15 minutes).
+pub const BASE_TICKS: usize = 60;
+/// Ticks in a day at 15 s.
+const DAY_TICKS: f64 = 5760.0;
+
+/// How one metric's per-tick values are distributed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Noise {
+    /// Lognormal around 100 with this σ of the log.
+    LogNormal(f64),
+    /// Low-traffic counts: Poisson, mean 3 per tick.
+    Poisson3,
+    /// A p95 latency series: lognormal σ 0.1 around 200, 1 % of ticks a lone outlier ×2–4.
+    SpikyP95,
+    /// Lognormal σ 0.3 around a daily cycle of ±30 % (the watch continues the baseline's day).
+    Daily,
+}
+
+impl Noise {
+    /// Name for tables.
+    pub fn name(self) -> String {
+        match self {
+            Noise::LogNormal(s) => format!("lognormal σ {s}"),
+            Noise::Poisson3 => "Poisson mean 3".into(),
+            Noise::SpikyP95 => "spiky p95 (1 % ×2–4)".into(),
+            Noise::Daily => "daily seasonality".into(),
+        }
+    }
+
+    /// The rule the README recommends for this kind of metric.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Noise::SpikyP95 => "{ stat: p95, max_change: \"20%\", p_value: 0.01 }",
+            _ => "{ stat: mean, max_change: \"10%\", p_value: 0.01 }",
+        }
+    }
+}
+
+/// One cell of the benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell {
+    pub metrics: usize,
+    pub ticks: usize,
+    pub noise: Noise,
+    /// Factor applied to metric 0 of the watch from its first tick (1: unchanged).
+    pub shift: f64,
+    /// Factor applied to every metric of the watch, canary and control alike (a surge).
+    pub surge: f64,
+    pub deploys: usize,
+    pub seed: u64,
+}
+
+struct Rng(SplitMix64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0.next_f64().max(1e-300)
+    }
+    fn normal(&mut self) -> f64 {
+        let (a, b) = (self.unit(), self.unit());
+        (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+    }
+    fn poisson(&mut self, mean: f64) -> f64 {
+        // Knuth: multiply uniforms until below e^-mean.
+        let limit = (-mean).exp();
+        let (mut k, mut p) = (0.0, self.unit());
+        while p > limit {
+            k += 1.0;
+            p *= self.unit();
+        }
+        k
+    }
+}
+
+/// Seed of one deploy of a cell.
+fn deploy_seed(cell: &Cell, deploy: usize) -> u64 {
+    let mut s = SplitMix64::new(cell.seed ^ (deploy as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    s.next_u64()
+}
+
+/// Baseline and watch values of every metric of one deploy: `[metric][tick]`.
+pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let mut rng = Rng(SplitMix64::new(deploy_seed(cell, deploy)));
+    let (mut base, mut watch) = (Vec::new(), Vec::new());
+    for m in 0..cell.metrics {
+        let phase = rng.unit() * std::f64::consts::TAU;
+        let mut series = Vec::with_capacity(BASE_TICKS + cell.ticks);
+        for t in 0..BASE_TICKS + cell.ticks {
+            let v = match cell.noise {
+                Noise::LogNormal(s) => 100.0 * (s * rng.normal()).exp(),
+                Noise::Poisson3 => rng.poisson(3.0),
+                Noise::SpikyP95 => {
+                    let v = 200.0 * (0.1 * rng.normal()).exp();
+                    let (u, k) = (rng.unit(), rng.unit());
+                    if u < 0.01 {
+                        v * (2.0 + 2.0 * k)
+                    } else {
+                        v
+                    }
+                }
+                Noise::Daily => {
+                    let day = (std::f64::consts::TAU * t as f64 / DAY_TICKS + phase).sin();
+                    100.0 * (1.0 + 0.3 * day) * (0.3 * rng.normal()).exp()
+                }
+            };
+            let watched = t >= BASE_TICKS;
+            let shift = if watched && m == 0 { cell.shift } else { 1.0 };
+            let surge = if watched { cell.surge } else { 1.0 };
+            series.push(v * shift * surge);
+        }
+        watch.push(series.split_off(BASE_TICKS));
+        base.push(series);
+    }
+    (base, watch)
+}
+
+/// The gate config of a cell: one `baseline` rule per metric, severity critical, default
+/// policy (`alpha` 0.01), 15 s ticks over the cell's watch.
+pub fn config(cell: &Cell) -> Config {
+    let mut yaml = format!(
+        "source: {{ prometheus: {{ url: \"http://127.0.0.1:9\" }} }}\ninterval: 15s\n\
+         duration: {}s\nmetrics:\n",
+        cell.ticks * 15
+    );
+    for m in 0..cell.metrics {
+        yaml.push_str(&format!("  m{m}: {{ query: \"m{m}\" }}\n"));
+    }
+    yaml.push_str("rules:\n");
+    for m in 0..cell.metrics {
+        yaml.push_str(&format!(
+            "  - {{ name: r{m}, metric: m{m}, severity: critical, detector: {{ baseline: {} }} }}\n",
+            cell.noise.rule()
+        ));
+    }
+    vz_monitor::config::parse_text(&yaml, None, &|_| None).expect("bench config")
+}
+
+/// Replays one deploy through the gate (the one replay loop of `watch`, `analyze` and
+/// `test`): the watch tick (1-based) of the rollback, if any.
+pub fn replay(
+    config: &Config,
+    names: &[String],
+    base: &[Vec<f64>],
+    watch: &[Vec<f64>],
+) -> Option<usize> {
+    let rows: HashMap<String, Vec<f64>> = names.iter().cloned().zip(base.iter().cloned()).collect();
+    let ticks = watch.first().map_or(0, Vec::len);
+    let mut gate = GatePlan::new(
+        config.rules.clone(),
+        config.metric_specs(),
+        config.policy.clone(),
+    )
+    .with_baseline(rows)
+    .with_planned_ticks(ticks as u32)
+    .build();
+    let feed = (0..ticks).map(|t| Tick {
+        at: t as Timestamp * TICK_MS,
+        samples: names
+            .iter()
+            .zip(watch)
+            .map(|(n, v)| Sample::new(n, Reading::Value(v[t])))
+            .collect(),
+    });
+    replay_ticks(&mut gate, feed)
+        .decided_tick
+        .map(|t| t as usize + 1)
+}
+
+/// Rollbacks of a cell and the tick of each.
+pub struct CellResult {
+    pub rollbacks: usize,
+    pub delays: Vec<usize>,
+}
+
+/// Runs every deploy of a cell; `dump` receives each deploy's values (for the scipy side).
+pub fn run_cell(cell: &Cell, mut dump: impl FnMut(&[Vec<f64>], &[Vec<f64>])) -> CellResult {
+    let config = config(cell);
+    let names: Vec<String> = (0..cell.metrics).map(|m| format!("m{m}")).collect();
+    let mut delays = Vec::new();
+    for d in 0..cell.deploys {
+        let (base, watch) = generate(cell, d);
+        dump(&base, &watch);
+        if let Some(t) = replay(&config, &names, &base, &watch) {
+            delays.push(t);
+        }
+    }
+    CellResult {
+        rollbacks: delays.len(),
+        delays,
+    }
+}
+
+/// Rollbacks of a shipped rule pack on unchanged deploys: every metric of the pack i.i.d.
+/// lognormal σ 0.3, at a level its fixed thresholds leave alone (a quarter of the lowest
+/// `>` bound, exactly the `<` bound), so what rolls back is the statistical rules' noise.
+pub fn run_pack(config: &Config, ticks: usize, deploys: usize, seed: u64) -> usize {
+    let metrics: Vec<String> = config
+        .rules
+        .iter()
+        .map(|r| r.metric.clone())
+        .filter(|m| !m.is_empty())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let level = |m: &str| -> (f64, f64) {
+        let mut level: (f64, f64) = (100.0, 0.3);
+        for r in config.rules.iter().filter(|r| r.metric == m) {
+            if let DetectorSpec::Threshold(p) = &r.detector {
+                match p.op {
+                    Op::Gt | Op::Ge if p.value > 0.0 => level.0 = level.0.min(p.value / 4.0),
+                    Op::Gt | Op::Ge => return (p.value.min(0.0), 0.0),
+                    _ => return (p.value.max(1.0), 0.0),
+                }
+            }
+        }
+        level
+    };
+    let levels: Vec<(f64, f64)> = metrics.iter().map(|m| level(m)).collect();
+    let mut rollbacks = 0;
+    for d in 0..deploys {
+        let mut rng = Rng(SplitMix64::new(
+            seed ^ (d as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        ));
+        let mut series = |&(l, s): &(f64, f64), n: usize| -> Vec<f64> {
+            (0..n).map(|_| l * (s * rng.normal()).exp()).collect()
+        };
+        let base: Vec<Vec<f64>> = levels.iter().map(|l| series(l, BASE_TICKS)).collect();
+        let watch: Vec<Vec<f64>> = levels.iter().map(|l| series(l, ticks)).collect();
+        if replay(config, &metrics, &base, &watch).is_some() {
+            rollbacks += 1;
+        }
+    }
+    rollbacks
+}
+
+/// Median of usizes (NaN when empty).
+pub fn median(v: &[usize]) -> f64 {
+    let mut v: Vec<usize> = v.to_vec();
+    v.sort_unstable();
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2] as f64,
+        n => (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0,
+    }
+}

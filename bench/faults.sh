@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Replays issue 11's fault table (each test of tests/faults.rs and tests/faults_input.rs
+# reproduces one fault against
+# the real binary) N times against the release binary, and prints tries and deviations per
+# fault; then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
+#
+#   bench/faults.sh [N] [BINARY]
+#
+# N defaults to 5. BINARY defaults to this checkout's release vz-monitor; pass another
+# (e.g. a build of an older commit) to see which faults it still has. The binary is copied
+# to a temp file first: builds that share CARGO_TARGET_DIR cannot swap it mid-run.
+# A deviation is a try whose test failed (wrong exit code, a process left behind, a raw
+# workflow command printed, a secret leaked, a hang or a memory-limit abort …); its first
+# lines are kept in $OUT/<fault>.<try>.log.
+set -euo pipefail
+
+N=${1:-5}
+BIN=${2:-}
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+OUT=$(mktemp -d /tmp/vz-faults.XXXXXX)
+
+# The test executables (release), found from cargo's own report.
+tests_json=$(cargo test --release --test faults --test faults_input --test fuzz --no-run --message-format=json 2>/dev/null)
+exe() {
+    echo "$tests_json" | python3 -c "
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get('reason') == 'compiler-artifact' and m['target']['name'] == '$1' and m.get('executable'):
+        print(m['executable'])"
+}
+FAULTS="$(exe faults) $(exe faults_input)"
+FUZZ=$(exe fuzz)
+
+if [ -z "$BIN" ]; then
+    cargo build --release --bin vz-monitor >/dev/null 2>&1
+    BIN="$CARGO_TARGET_DIR/release/vz-monitor"
+fi
+cp "$BIN" "$OUT/vz-monitor"
+# `export` cannot name a variable with a dash: env(1) can.
+run() { env "CARGO_BIN_EXE_vz-monitor=$OUT/vz-monitor" "$@"; }
+
+echo "binary: $BIN ($(sha256sum "$OUT/vz-monitor" | cut -c1-12)), $N tries per fault, logs in $OUT"
+printf '%-78s %5s %10s\n' fault tries deviations
+total_dev=0
+total_tries=0
+for f in $FAULTS; do
+for t in $("$f" --list 2>/dev/null | sed -n 's/: test$//p'); do
+    dev=0
+    for i in $(seq 1 "$N"); do
+        if ! run "$f" --exact "$t" --test-threads 1 >"$OUT/$t.$i.log" 2>&1; then
+            dev=$((dev + 1))
+        else
+            rm -f "$OUT/$t.$i.log"
+        fi
+    done
+    total_dev=$((total_dev + dev))
+    total_tries=$((total_tries + N))
+    printf '%-78s %5d %10d\n' "$t" "$N" "$dev"
+done
+done
+printf '%-78s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
+
+echo
+echo "fuzz harness (release build of tests/fuzz.rs):"
+if run "$FUZZ" --nocapture >"$OUT/fuzz.log" 2>&1; then
+    fuzz_status=ok
+else
+    fuzz_status=FAILED
+fi
+grep '^fuzz ' "$OUT/fuzz.log" | sed 's/^/  /'
+cases=$(grep '^fuzz ' "$OUT/fuzz.log" | sed -E 's/.*: ([0-9]+) cases.*/\1/' | paste -sd+ | bc)
+panics=$(grep -c 'panicked' "$OUT/fuzz.log" || true)
+hangs=$(grep -c 'hang:' "$OUT/fuzz.log" || true)
+ooms=$(grep -Ec 'memory allocation|SIGSEGV|SIGABRT|signal: 6|signal: 9' "$OUT/fuzz.log" || true)
+echo "  $cases cases, result $fuzz_status; panics $panics, hangs $hangs, OOMs/aborts $ooms"

@@ -1,0 +1,322 @@
+//! The whole-watch false-alarm boundary of a rank test repeated at every tick.
+//!
+//! A test at level α repeated on each of 30 ticks of a growing window rolls back far more
+//! than α of unchanged deploys (peeking). This module turns a whole-watch α into one
+//! nominal per-look threshold per window size, so that the probability of crossing at *any*
+//! planned look, for an unchanged service, is at most α:
+//!
+//! - **Growing window** (the rule has no `window:`): a group-sequential boundary with
+//!   Lan–DeMets alpha spending, Pocock-type spending function α·ln(1 + (e − 1)·t)
+//!   (Lan & DeMets 1983, "Discrete sequential boundaries for clinical trials", Biometrika
+//!   70(3):659–663; Kim & DeMets 1987, Biometrics 43:857–864). The Mann-Whitney statistic of
+//!   a growing window against a fixed baseline of m values has, under "no change", the
+//!   canonical joint distribution of group-sequential theory with information
+//!   I(n) = n / (n + m + 1) (its U-statistic covariance is m·n₁·(m + n₂ + 1)/12 for nested
+//!   windows n₁ ≤ n₂, so corr = √(I(n₁)/I(n₂))), and the boundary is computed exactly for it by
+//!   the recursive numerical integration of Armitage, McPherson & Rowe (1969, JRSS A
+//!   132:235–244), as in Jennison & Turnbull (2000), "Group Sequential Methods with
+//!   Applications to Clinical Trials", ch. 19. Time t is the information fraction
+//!   I(n)/I(N) of the planned last look N. Looks that do not happen (missing ticks) only
+//!   lower the crossing probability.
+//! - **Sliding window** (`window:` set): looks on disjoint windows are nearly independent,
+//!   so the union bound is almost tight: α/N per look (Bonferroni over the N planned looks).
+//!
+//! Pure and deterministic; boundaries are memoised per (N, m, first look, α).
+
+use statrs::distribution::{ContinuousCDF, Normal};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// How a statistical rule's whole-watch false-alarm probability is spread over its looks.
+/// Filled in by the gate from `policy.alpha`, the rule's `p_value` and the planned watch;
+/// `looks == 0` means "not planned": the p-value is then a fixed-sample level per look.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LookPlan {
+    /// Ticks planned in the watch (duration / interval).
+    pub looks: u32,
+    /// This rule-series' whole-watch false-alarm probability (its share of `policy.alpha`).
+    pub alpha: f64,
+    /// The rule's window slides (`window:`): Bonferroni over looks instead of spending.
+    pub sliding: bool,
+}
+
+/// The threshold one look is held to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LookThreshold {
+    /// Nominal one-sided p-value below which this look counts as significant (0: none can).
+    pub nominal: f64,
+    /// Alpha spent by the planned looks up to and including this one.
+    pub spent: f64,
+    /// The boundary on the standard normal scale (∞ when no alpha is left).
+    pub z: f64,
+}
+
+/// Pocock-type spending function of Lan & DeMets: cumulative alpha spent by time t ∈ [0, 1].
+pub fn pocock_spending(alpha: f64, t: f64) -> f64 {
+    alpha * (1.0 + (std::f64::consts::E - 1.0) * t.clamp(0.0, 1.0)).ln()
+}
+
+/// Statistical information of a rank test of `n` window values against `m` baseline values.
+fn information(n: usize, m: usize) -> f64 {
+    n as f64 / (n + m + 1) as f64
+}
+
+/// The one-sided threshold for a growing window of `n` values against a baseline of `m`,
+/// looks planned at every window size `first..=planned`, whole-watch level `alpha`.
+/// Beyond the planned looks no alpha is left.
+pub fn growing_threshold(
+    alpha: f64,
+    planned: usize,
+    first: usize,
+    m: usize,
+    n: usize,
+) -> LookThreshold {
+    let first = first_useful_look(alpha, planned, first.max(1), m);
+    if n < first || n > planned || alpha <= 0.0 {
+        return LookThreshold {
+            nominal: 0.0,
+            spent: if n > planned { alpha } else { 0.0 },
+            z: f64::INFINITY,
+        };
+    }
+    let table = boundary_table(alpha, planned, first, m);
+    table[n - first]
+}
+
+/// The first window size, from `min_samples` on, at which the rank test can reach the level
+/// it would get as the first look: with all n window values above all m baseline values the
+/// asymptotic one-sided p-value is P(N(0,1) ≥ (nm/2 − ½)/√(nm(n + m + 1)/12)), and a look
+/// that cannot reach its level would spend alpha for nothing. Depends only on (α, N, m,
+/// `min_samples`), never on the data, so the boundary stays pre-specified.
+pub fn first_useful_look(alpha: f64, planned: usize, first: usize, m: usize) -> usize {
+    let last = information(planned.max(1), m);
+    (first..planned.max(first))
+        .find(|&n| {
+            let (nf, mf) = (n as f64, m as f64);
+            let z = (nf * mf / 2.0 - 0.5) / (nf * mf * (nf + mf + 1.0) / 12.0).sqrt();
+            normal().sf(z) < pocock_spending(alpha, information(n, m) / last)
+        })
+        .unwrap_or(planned.max(first))
+}
+
+/// The one-sided threshold of a sliding-window look: α/N (Bonferroni over N planned looks).
+pub fn sliding_threshold(alpha: f64, planned: usize) -> LookThreshold {
+    let nominal = alpha / planned.max(1) as f64;
+    LookThreshold {
+        nominal,
+        spent: nominal,
+        z: normal().inverse_cdf(1.0 - nominal),
+    }
+}
+
+fn normal() -> Normal {
+    Normal::standard()
+}
+
+type Key = (usize, usize, usize, u64);
+
+thread_local! {
+    /// Boundaries already computed: a watch asks for the same one every tick.
+    static TABLES: RefCell<HashMap<Key, Rc<[LookThreshold]>>> = RefCell::new(HashMap::new());
+}
+
+/// Most boundaries kept in the memo before it is emptied.
+const MEMO_KEEP: usize = 256;
+
+fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Rc<[LookThreshold]> {
+    let key = (planned, first, m, alpha.to_bits());
+    if let Some(t) = TABLES.with_borrow(|memo| memo.get(&key).cloned()) {
+        return t;
+    }
+    let info: Vec<f64> = (first..=planned).map(|n| information(n, m)).collect();
+    let table: Rc<[LookThreshold]> = spending_boundary(alpha, &info).into();
+    TABLES.with_borrow_mut(|memo| {
+        if memo.len() >= MEMO_KEEP {
+            memo.clear();
+        }
+        memo.insert(key, table.clone());
+    });
+    table
+}
+
+/// Grid of the recursive integration: cells of width `STEP` on the z scale over [LOW, HIGH].
+const LOW: f64 = -7.0;
+const HIGH: f64 = 8.5;
+const STEP: f64 = 0.02;
+
+/// Upper one-sided boundary z₁ … z_K for looks at increasing information `info`, spending
+/// `alpha` with the Pocock-type function, exact for the canonical joint distribution
+/// (Brownian motion observed at `info`): P(Z_k ≥ z_k for some k) = alpha.
+///
+/// The density of Z_k on paths that have not crossed is carried on a grid of cells; mass
+/// moves from cell centres to cells with the exact Gaussian increment (cell-integrated, so
+/// it is conserved however narrow the increment), and the crossing probability of each look
+/// is integrated exactly from the previous look's cells.
+pub fn spending_boundary(alpha: f64, info: &[f64]) -> Vec<LookThreshold> {
+    let n = normal();
+    let cells = ((HIGH - LOW) / STEP).round() as usize;
+    let centre = |i: usize| LOW + (i as f64 + 0.5) * STEP;
+    let last = info.last().copied().unwrap_or(1.0);
+    let mut out = Vec::with_capacity(info.len());
+    // First look: Z₁ is standard normal.
+    let target = pocock_spending(alpha, info.first().copied().unwrap_or(0.0) / last);
+    let z1 = n.inverse_cdf(1.0 - target.clamp(1e-300, 1.0));
+    out.push(LookThreshold {
+        nominal: target,
+        spent: target,
+        z: z1,
+    });
+    let mut mass: Vec<f64> = (0..cells)
+        .map(|i| {
+            let (a, b) = (LOW + i as f64 * STEP, LOW + (i + 1) as f64 * STEP);
+            (n.cdf(b.min(z1)) - n.cdf(a)).max(0.0)
+        })
+        .collect();
+    let mut spent = target;
+    for k in 1..info.len() {
+        let (i0, i1) = (info[k - 1], info[k]);
+        let (r0, r1) = (i0.sqrt(), i1.sqrt());
+        let sd = (i1 - i0).max(1e-300).sqrt();
+        // Z_k = (Z_{k-1}·r0 + increment) / r1, increment ~ N(0, i1 − i0).
+        let mean_of = |u: f64| u * r0 / r1;
+        let sd_z = sd / r1;
+        let want = (pocock_spending(alpha, i1 / last) - spent).max(0.0);
+        let cross = |c: f64| -> f64 {
+            mass.iter()
+                .enumerate()
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(i, w)| w * n.sf((c - mean_of(centre(i))) / sd_z))
+                .sum()
+        };
+        // Bisection for the boundary spending exactly `want` at this look.
+        let (mut lo, mut hi) = (-2.0, HIGH);
+        let z = if want <= 0.0 || cross(hi) >= want {
+            hi
+        } else {
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if cross(mid) > want {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            hi
+        };
+        let crossed = cross(z);
+        spent += crossed;
+        // Nominal level of this look alone: P(N(0,1) ≥ z).
+        out.push(LookThreshold {
+            nominal: n.sf(z),
+            spent,
+            z,
+        });
+        // Carry the non-crossed mass to look k's cells below z.
+        let mut next = vec![0.0; cells];
+        let reach = 9.0 * sd_z;
+        for (i, w) in mass.iter().enumerate() {
+            if *w < 1e-300 {
+                continue;
+            }
+            let mu = mean_of(centre(i));
+            let lo_cell = (((mu - reach - LOW) / STEP).floor().max(0.0)) as usize;
+            let hi_z = (mu + reach).min(z);
+            if hi_z <= LOW {
+                continue;
+            }
+            let hi_cell = (((hi_z - LOW) / STEP).ceil() as usize).min(cells);
+            let mut prev = n.cdf((LOW + lo_cell as f64 * STEP - mu) / sd_z);
+            for (j, slot) in next.iter_mut().enumerate().take(hi_cell).skip(lo_cell) {
+                let b = (LOW + (j + 1) as f64 * STEP).min(z);
+                let cur = n.cdf((b - mu) / sd_z);
+                *slot += w * (cur - prev).max(0.0);
+                prev = cur;
+            }
+        }
+        mass = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Crossing probability of a boundary for Brownian motion at `info`, by simulation.
+    fn simulate(info: &[f64], z: &[f64], runs: usize, seed: u64) -> f64 {
+        let mut rng = crate::detect::isolation_forest::SplitMix64::new(seed);
+        let mut gauss = || {
+            let (a, b) = (rng.next_f64().max(1e-300), rng.next_f64());
+            (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+        };
+        let mut hits = 0;
+        for _ in 0..runs {
+            let (mut s, mut prev) = (0.0, 0.0);
+            for (k, &i) in info.iter().enumerate() {
+                s += gauss() * (i - prev).sqrt();
+                prev = i;
+                if s / i.sqrt() >= z[k] {
+                    hits += 1;
+                    break;
+                }
+            }
+        }
+        hits as f64 / runs as f64
+    }
+
+    #[test]
+    fn equally_spaced_looks_match_published_pocock_type_boundaries() {
+        // Lan-DeMets Pocock-type spending, 5 equally spaced looks, one-sided 0.025: the
+        // first boundary is Φ⁻¹(1 − 0.025·ln(1 + (e − 1)/5)) = 2.4380 (closed form); the
+        // total spent is 0.025.
+        let info: Vec<f64> = (1..=5).map(|k| k as f64 / 5.0).collect();
+        let b = spending_boundary(0.025, &info);
+        assert!((b[0].z - 2.4380).abs() < 1e-3, "{:?}", b[0]);
+        assert!((b[4].spent - 0.025).abs() < 2e-5, "{:?}", b[4]);
+        // Independently, with scipy 1.17.1: each boundary solved by brentq so that
+        // 1 − multivariate_normal(cov = √(tᵢ/tⱼ)).cdf(boundaries so far) equals the spending
+        // function at tₖ gives 2.4380 2.4268 2.4102 2.3966 2.3860.
+        for (got, want) in b.iter().zip([2.4380, 2.4268, 2.4102, 2.3966, 2.3860]) {
+            assert!((got.z - want).abs() < 2e-3, "{} vs {want}", got.z);
+        }
+    }
+
+    #[test]
+    fn the_boundary_holds_alpha_for_many_unequal_looks() {
+        // A growing window of 3..=60 values against 60 baseline values, alpha 0.05.
+        let m = 60;
+        let info: Vec<f64> = (3..=60).map(|n| information(n, m)).collect();
+        let b = spending_boundary(0.05, &info);
+        let total = b.last().unwrap().spent;
+        assert!((total - 0.05).abs() < 1e-3, "{total}");
+        let z: Vec<f64> = b.iter().map(|t| t.z).collect();
+        let rate = simulate(&info, &z, 200_000, 7);
+        // Binomial sd at 200,000 runs: 0.0005; discrete looks cross no more than planned.
+        assert!(rate < 0.05 + 0.002 && rate > 0.05 - 0.006, "{rate}");
+        // And far less strict than Bonferroni over the same 58 looks.
+        let bonferroni = Normal::standard().inverse_cdf(1.0 - 0.05 / 58.0);
+        assert!(z.iter().all(|&z| z < bonferroni), "{z:?} vs {bonferroni}");
+    }
+
+    #[test]
+    fn thresholds_by_window_size() {
+        let t = growing_threshold(0.01, 30, 3, 60, 3);
+        assert!(t.nominal > 0.0 && t.nominal < 0.01 && t.z.is_finite());
+        let later = growing_threshold(0.01, 30, 3, 60, 30);
+        assert!((later.spent - 0.01).abs() < 1e-4, "{later:?}");
+        // Before the first look and after the last planned one nothing can be significant.
+        assert_eq!(growing_threshold(0.01, 30, 3, 60, 2).nominal, 0.0);
+        // With alpha 0.001, 3 or 4 values against 60 cannot reach their level (the smallest
+        // p-values are 0.0019 and 4.6e-4): the first look is at 5 values.
+        assert_eq!(first_useful_look(0.001, 30, 3, 60), 5);
+        assert_eq!(growing_threshold(0.001, 30, 3, 60, 4).nominal, 0.0);
+        let t5 = growing_threshold(0.001, 30, 3, 60, 5);
+        assert!(t5.nominal > 1.2e-4 && t5.nominal < 0.001, "{t5:?}");
+        let past = growing_threshold(0.01, 30, 3, 60, 31);
+        assert_eq!((past.nominal, past.spent), (0.0, 0.01));
+        let s = sliding_threshold(0.01, 40);
+        assert!((s.nominal - 0.00025).abs() < 1e-15);
+        assert!((s.z - 3.4807).abs() < 1e-3);
+    }
+}

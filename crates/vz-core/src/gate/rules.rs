@@ -1,0 +1,200 @@
+//! One rule on one series, tick by tick: run its detector (or count a missing sample as a
+//! failure under `on_missing: fail`), then turn "active" into pending, firing and resolved
+//! as Prometheus does with `for`, plus `failure_limit` and `consecutive_failures`.
+
+use super::{Evaluation, Gate, RuleStatus, TickReport};
+use crate::detect::{Finding, Input, NoAnswer, Window};
+use crate::model::{Anomaly, Expected, Reading, Timestamp};
+use crate::spec::OnMissing;
+
+impl Gate {
+    pub(super) fn step_rule(&mut self, k: usize, now: Timestamp, report: &mut TickReport) {
+        let (rule_idx, series_idx) = (self.states[k].rule, self.states[k].series);
+        let latest = self.series[series_idx].latest.clone();
+        let outcome = if let Some(p) = match &self.rules[rule_idx].detector {
+            crate::detect::DetectorSpec::IsolationForest(p) => Some(p.clone()),
+            _ => None,
+        } {
+            self.joint_outcome(rule_idx, &p)
+        } else {
+            self.point_outcome(rule_idx, series_idx, now)
+        };
+        let series_name = self.series_names[series_idx].clone();
+        self.apply(k, now, outcome, latest.as_ref(), &series_name, report);
+    }
+
+    fn point_outcome(
+        &self,
+        rule_idx: usize,
+        series_idx: usize,
+        now: Timestamp,
+    ) -> crate::detect::Outcome {
+        let rule = &self.rules[rule_idx];
+        let s = &self.series[series_idx];
+        let metric = &self.metrics[s.metric];
+        let series_name = &self.series_names[series_idx];
+        let latest = s.latest.as_ref();
+        match latest {
+            Some(Reading::Missing(why))
+                if metric.on_missing == OnMissing::Fail && !rule.detector.watches_down() =>
+            {
+                Ok(Finding {
+                    active: true,
+                    observed: f64::NAN,
+                    expected: Expected::None,
+                    score: None,
+                    p_value: None,
+                    statistic: "missing",
+                    reason: format!("no data ({why}); on_missing: fail counts it as a failure"),
+                })
+            }
+            _ => {
+                let start = match rule.window {
+                    Some(w) => s
+                        .times
+                        .partition_point(|&t| t <= now - w.as_millis() as Timestamp),
+                    None => 0,
+                };
+                let baseline = self
+                    .baselines
+                    .get(series_name)
+                    .or_else(|| self.baselines.get(&rule.metric));
+                let input = Input {
+                    now,
+                    window: Window {
+                        times: &s.times[start..],
+                        values: &s.values[start..],
+                    },
+                    latest_is_value: matches!(latest, Some(Reading::Value(_))),
+                    baseline,
+                    down_since: if matches!(latest, Some(Reading::Down(_))) {
+                        s.down_since
+                    } else {
+                        None
+                    },
+                };
+                rule.detector.evaluate(&input)
+            }
+        }
+    }
+
+    /// Turns one tick's finding into rule state: pending, firing, resolved.
+    pub(super) fn apply(
+        &mut self,
+        k: usize,
+        now: Timestamp,
+        outcome: crate::detect::Outcome,
+        latest: Option<&Reading>,
+        series_name: &str,
+        report: &mut TickReport,
+    ) {
+        let rule = &self.rules[self.states[k].rule];
+        let state = &mut self.states[k];
+        let mut eval = Evaluation {
+            rule: rule.name.clone(),
+            series: series_name.to_string(),
+            detector: rule.detector.name().into(),
+            kind: rule.kind.clone(),
+            severity: rule.severity,
+            status: RuleStatus::NoData,
+            fired: state.ever_fired,
+            observed: None,
+            expected: Expected::None,
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: String::new(),
+            dry_run: rule.dry_run,
+        };
+        match outcome {
+            Err(no) => {
+                // Could not measure: neither advances nor resets the rule; a firing rule stays firing.
+                eval.status = if state.firing.is_some() {
+                    RuleStatus::Firing
+                } else {
+                    RuleStatus::NoData
+                };
+                eval.reason = match (no, latest) {
+                    (_, Some(Reading::Missing(why))) => format!("no data this tick: {why}"),
+                    (_, Some(Reading::Down(why))) => format!("target down: {why}"),
+                    (NoAnswer::NoBaseline, _) => {
+                        "no baseline for this metric: run `vz-monitor baseline` first".into()
+                    }
+                    (NoAnswer::NotEnoughData(why), _) => why,
+                };
+                if let Some(prev) = &state.last {
+                    eval.observed = prev.observed;
+                    eval.expected = prev.expected.clone();
+                }
+            }
+            Ok(f) => {
+                eval.observed = Some(f.observed);
+                eval.expected = f.expected.clone();
+                eval.statistic = f.statistic.to_string();
+                eval.score = f.score;
+                eval.p_value = f.p_value;
+                eval.reason = f.reason.clone();
+                let note = self.notes.get(series_name).filter(|_| f.active);
+                if let Some(n) = note {
+                    eval.observed = Some(n.observed);
+                    eval.reason = n.reason.clone();
+                }
+                if f.active {
+                    state.consecutive += 1;
+                    state.total += 1;
+                    let since = *state.streak_start.get_or_insert(now);
+                    let held = now - since >= rule.for_.as_millis() as Timestamp;
+                    let ready = held
+                        && state.total > rule.failure_limit
+                        && state.consecutive >= rule.consecutive_failures;
+                    if state.firing.is_none() && ready {
+                        let mut annotations = rule.annotations.clone();
+                        if let Some(n) = note {
+                            annotations.extend(n.annotations.clone());
+                        }
+                        let anomaly = Anomaly {
+                            rule: rule.name.clone(),
+                            metric: rule.metric.clone(),
+                            series: series_name.to_string(),
+                            kind: rule.kind.clone(),
+                            severity: rule.severity,
+                            detector: rule.detector.name().into(),
+                            observed: note.map_or(f.observed, |n| n.observed),
+                            expected: f.expected,
+                            statistic: f.statistic.to_string(),
+                            score: f.score,
+                            p_value: f.p_value,
+                            reason: note.map_or(f.reason, |n| n.reason.clone()),
+                            fired_at: now,
+                            resolved_at: None,
+                            dry_run: rule.dry_run,
+                            annotations,
+                        };
+                        if !state.ever_fired && !rule.dry_run {
+                            self.counted.add(rule.severity);
+                        }
+                        state.ever_fired = true;
+                        state.firing = Some(self.anomalies.len());
+                        report.fired.push(anomaly.clone());
+                        self.anomalies.push(anomaly);
+                    }
+                    eval.status = if state.firing.is_some() {
+                        RuleStatus::Firing
+                    } else {
+                        RuleStatus::Pending
+                    };
+                } else {
+                    state.consecutive = 0;
+                    state.streak_start = None;
+                    if let Some(a) = state.firing.take() {
+                        self.anomalies[a].resolved_at = Some(now);
+                        report.resolved.push(self.anomalies[a].clone());
+                    }
+                    eval.status = RuleStatus::Ok;
+                }
+            }
+        }
+        eval.fired = state.ever_fired;
+        state.last = Some(eval);
+    }
+}

@@ -1,0 +1,402 @@
+//! Prometheus rule files (`groups: [{name, rules: [{alert|record, expr, for, labels,
+//! annotations}]}]`) accepted in `include:`, as Prometheus means them.
+//!
+//! Each alert becomes a per-series metric `alert_<snake_name>` whose query is the alert's
+//! `expr` exactly as written (comments, scalars and all), and a rule `threshold > 0` holding
+//! for the alert's `for`: every label set the expression returns is its own series, with its
+//! own `for` timer, its labels and its rendered `summary`/`description` (see
+//! [`alert::AlertSpec`]). A series already firing before the watch does not count unless it
+//! gets worse (`alerting.pre_existing: ignore | count`). Recording rules are validated and do
+//! not gate. PromQL and annotation templates are checked offline. `${…}` is not interpolated
+//! in these files: in PromQL it belongs to `label_replace` (`"${1}"`).
+//!
+//! Severity mapping from `labels.severity` (case-insensitive):
+//!
+//! | label | severity |
+//! |---|---|
+//! | `critical`, `page`, `fatal`, `emergency` | critical |
+//! | `error`, `high`, `major` | high |
+//! | `warning`, `warn`, `medium` | medium |
+//! | `low`, `minor` | low |
+//! | `info`, `none`, `informational` | info |
+//! | absent | high |
+//! | anything else | high, with a warning |
+
+pub mod alert;
+mod gofmt;
+pub mod promql;
+mod shapes;
+pub mod template;
+
+use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
+use super::{ConfigError, Source};
+use crate::detect::threshold::{Op, ThresholdParams};
+use crate::detect::DetectorSpec;
+use crate::model::Severity;
+use alert::{AlertSpec, PreExisting};
+pub use shapes::is_rule_file;
+use shapes::{Document, Group, PromRule};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How included alert rules treat series already firing before the watch (`alerting:`).
+#[derive(Debug, Clone, Copy)]
+pub struct AlertSettings {
+    pub pre_existing: PreExisting,
+    pub lookback: Duration,
+}
+
+/// Rule and metric names already taken, across every included file.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub rules: HashSet<String>,
+    pub metrics: HashSet<String>,
+}
+
+/// One converted alert: the metric and rule it became, with its field path in the file.
+pub struct Converted {
+    pub metric_name: String,
+    pub metric: RawMetric,
+    pub rule: RawRule,
+    /// `groups[g].rules[r]`, for errors found later in validation.
+    pub field: String,
+}
+
+/// One document of a rule file: its positions and the alerts it holds.
+type DocAlerts = (Source, Vec<Converted>);
+
+/// Reads the Prometheus rule file `name` into metrics and rules, one list per YAML document
+/// (each with its own positions). Also returns warning lines (recording rules, unknown
+/// severities, `keep_firing_for`).
+pub(super) fn convert(
+    name: &str,
+    text: &str,
+    settings: AlertSettings,
+    names: &mut Names,
+) -> Result<(Vec<DocAlerts>, Vec<String>), ConfigError> {
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut group_names: HashSet<String> = HashSet::new();
+    let file = std::path::Path::new(name)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_string());
+    for doc in shapes::documents(name, text)? {
+        let Document {
+            groups,
+            prefix,
+            source: src,
+        } = doc;
+        let mut alerts = Vec::new();
+        for (g, group) in groups.iter().enumerate() {
+            let gfield = format!("{prefix}groups[{g}]");
+            if group.name.trim().is_empty() {
+                return Err(src.err(&format!("{gfield}.name"), "must not be empty"));
+            }
+            if !group_names.insert(group.name.clone()) {
+                return Err(src.err(
+                    &format!("{gfield}.name"),
+                    format!("group `{}` is repeated in the same file", group.name),
+                ));
+            }
+            check_labels(&src, &format!("{gfield}.labels"), &group.labels)?;
+            for (r, rule) in group.rules.iter().enumerate() {
+                let field = format!("{gfield}.rules[{r}]");
+                let ctx = RuleCtx {
+                    src: &src,
+                    field: &field,
+                    file: &file,
+                    group,
+                    settings,
+                };
+                if let Some(c) = ctx.convert(rule, names, &mut warnings)? {
+                    alerts.push(c);
+                }
+            }
+        }
+        out.push((src, alerts));
+    }
+    Ok((out, warnings))
+}
+
+/// One rule being read, with where it is.
+struct RuleCtx<'a> {
+    src: &'a Source,
+    field: &'a str,
+    file: &'a str,
+    group: &'a Group,
+    settings: AlertSettings,
+}
+
+impl RuleCtx<'_> {
+    fn err(&self, sub: &str, msg: impl Into<String>) -> ConfigError {
+        let f = if sub.is_empty() {
+            self.field.to_string()
+        } else {
+            format!("{}.{sub}", self.field)
+        };
+        self.src.err(&f, msg)
+    }
+
+    fn line(&self) -> String {
+        self.src
+            .locations
+            .find(self.field)
+            .map(|p| format!(":{}", p.0))
+            .unwrap_or_default()
+    }
+
+    /// Validates one rule; an alert becomes a metric and a rule, a recording rule nothing.
+    fn convert(
+        &self,
+        rule: &PromRule,
+        names: &mut Names,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Converted>, ConfigError> {
+        let expr = rule.expr.as_deref().unwrap_or("").trim();
+        let parsed = match (&rule.alert, &rule.record, expr.is_empty()) {
+            (Some(_), Some(_), _) => {
+                return Err(self.err("", "give either `alert` or `record`, not both"))
+            }
+            (None, None, _) => return Err(self.err("", "needs `alert` or `record`")),
+            (_, _, true) => return Err(self.err("expr", "needs a PromQL `expr`")),
+            _ => promql::parse(expr).map_err(|e| self.err("expr", e))?,
+        };
+        check_labels(self.src, &format!("{}.labels", self.field), &rule.labels)?;
+        for (k, t) in &rule.annotations {
+            if !valid_label_name(k) {
+                return Err(self.err(
+                    &format!("annotations.{k}"),
+                    format!("`{k}` is not a valid annotation name (letters, digits, `_`)"),
+                ));
+            }
+            template::check(t)
+                .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
+        }
+        if let Some(record) = &rule.record {
+            return self.recording(record, rule, warnings).map(|()| None);
+        }
+        let alert = rule.alert.as_deref().unwrap_or("").trim();
+        if alert.is_empty() {
+            return Err(self.err("alert", "must not be empty"));
+        }
+        if rule.keep_firing_for.is_some() {
+            warnings.push(format!(
+                "{}{}: alert `{alert}`: keep_firing_for is ignored (an anomaly resolves when \
+                 the expression stops returning its series)",
+                self.src.name,
+                self.line()
+            ));
+        }
+        let mut labels = self.group.labels.clone();
+        labels.extend(rule.labels.clone());
+        let severity = match labels.get("severity") {
+            None => Severity::High,
+            Some(s) => severity_of(s).unwrap_or_else(|| {
+                warnings.push(format!(
+                    "{}{}: alert `{alert}`: severity `{s}` is not one of critical, page, \
+                     error, high, warning, medium, low, info: treated as high",
+                    self.src.name,
+                    self.line()
+                ));
+                Severity::High
+            }),
+        };
+        // The same alert name twice (a warning and a critical threshold, or two files):
+        // distinct rules, the later ones named by file and group.
+        let rule_name = if names.rules.insert(alert.to_string()) {
+            alert.to_string()
+        } else {
+            unique(
+                &format!("{}:{}:{alert}", self.file, self.group.name),
+                &mut names.rules,
+                "#",
+            )
+        };
+        let metric_name = unique(&format!("alert_{}", snake(alert)), &mut names.metrics, "_");
+        let spec = AlertSpec {
+            alert: alert.to_string(),
+            origin: format!("{}:{}", self.file, self.group.name),
+            expr: expr.to_string(),
+            direction: promql::direction(&parsed),
+            labels: labels.clone(),
+            annotations: rule.annotations.clone(),
+            pre_existing: self.settings.pre_existing,
+            lookback: self.settings.lookback,
+        };
+        let mut annotations = rule.annotations.clone();
+        annotations.insert("alert_expr".into(), expr.to_string());
+        for (k, v) in &labels {
+            if k != "severity" {
+                annotations.insert(format!("label_{k}"), v.clone());
+            }
+        }
+        Ok(Some(Converted {
+            metric: RawMetric {
+                query: Some(expr.to_string()),
+                probe: None,
+                on_missing: OnMissing::Inconclusive,
+                on_empty: OnEmpty::Zero,
+                consecutive_errors: None,
+                per_series: true,
+                description: Some(format!("series returned by alert `{alert}`")),
+                alert: Some(Arc::new(spec)),
+            },
+            rule: RawRule {
+                name: rule_name,
+                metric: metric_name.clone(),
+                detector: DetectorSpec::Threshold(ThresholdParams {
+                    op: Op::Gt,
+                    value: 0.0,
+                }),
+                for_: Some(rule.for_.unwrap_or(Duration::ZERO)),
+                window: None,
+                kind: Some(upper_snake(alert)),
+                severity: Some(severity),
+                failure_limit: None,
+                consecutive_failures: None,
+                dry_run: false,
+                description: rule
+                    .annotations
+                    .get("summary")
+                    .or(rule.annotations.get("description"))
+                    .cloned(),
+                annotations,
+            },
+            metric_name,
+            field: self.field.to_string(),
+        }))
+    }
+
+    /// A recording rule: checked as promtool checks it; it records, it does not gate.
+    fn recording(
+        &self,
+        record: &str,
+        rule: &PromRule,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        let valid = record
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && record
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if !valid {
+            return Err(self.err("record", format!("`{record}` is not a valid metric name")));
+        }
+        if !rule.annotations.is_empty() {
+            return Err(self.err("annotations", "a recording rule has no annotations"));
+        }
+        if rule.for_.is_some() || rule.keep_firing_for.is_some() {
+            return Err(self.err("for", "a recording rule has no `for`"));
+        }
+        warnings.push(format!(
+            "{}{}: recording rule `{record}` (group `{}`) checked; it records, it does not \
+             gate a deploy",
+            self.src.name,
+            self.line(),
+            self.group.name
+        ));
+        Ok(())
+    }
+}
+
+/// Label names as Prometheus allows them; `__name__` is not a rule label.
+fn check_labels(
+    src: &Source,
+    field: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    for (k, v) in labels {
+        if !valid_label_name(k) || k == "__name__" {
+            return Err(src.err(
+                &format!("{field}.{k}"),
+                format!("`{k}` is not a valid label name (letters, digits, `_`; not `__name__`)"),
+            ));
+        }
+        template::check(v)
+            .map_err(|e| src.err(&format!("{field}.{k}"), format!("template: {e}")))?;
+    }
+    Ok(())
+}
+
+fn valid_label_name(k: &str) -> bool {
+    k.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The documented mapping of `labels.severity` (see the module doc).
+pub fn severity_of(label: &str) -> Option<Severity> {
+    Some(match label.trim().to_ascii_lowercase().as_str() {
+        "critical" | "page" | "fatal" | "emergency" => Severity::Critical,
+        "error" | "high" | "major" => Severity::High,
+        "warning" | "warn" | "medium" => Severity::Medium,
+        "low" | "minor" => Severity::Low,
+        "info" | "none" | "informational" => Severity::Info,
+        _ => return None,
+    })
+}
+
+/// Words of an alert name: split at `_`, `-`, spaces and lower→upper case changes
+/// (`HighErrorRate` → high, error, rate; `KubePodCrashLooping` → kube, pod, crash, looping).
+fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1);
+        let boundary = c.is_ascii_uppercase()
+            && !cur.is_empty()
+            && (prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                || next.is_some_and(|n| n.is_ascii_lowercase()));
+        if boundary {
+            words.push(std::mem::take(&mut cur));
+        }
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// `HighErrorRate` → `high_error_rate`.
+pub fn snake(name: &str) -> String {
+    let s = words(name).join("_");
+    if s.is_empty() {
+        "unnamed".into()
+    } else {
+        s
+    }
+}
+
+/// `HighErrorRate` → `HIGH_ERROR_RATE` (the anomaly kind).
+pub fn upper_snake(name: &str) -> String {
+    snake(name).to_ascii_uppercase()
+}
+
+/// `base`, or `base<sep>2`, `base<sep>3` … when already taken (Prometheus allows the same
+/// alert name twice, e.g. a warning and a critical threshold).
+fn unique(base: &str, taken: &mut HashSet<String>, sep: &str) -> String {
+    let mut name = base.to_string();
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("{base}{sep}{n}");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests;

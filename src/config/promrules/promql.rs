@@ -1,0 +1,149 @@
+//! PromQL checked offline with `promql-parser`: a `query:` or an `expr:` that Prometheus would
+//! reject is a config error at `check`, not a missing sample at every tick of the watch.
+//! The text is never rewritten: what Prometheus runs is what the user wrote.
+
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{self, Expr};
+
+/// Which way an alert's value goes when things get worse, read from its top-level comparison
+/// (`x > 0.05`: up; `free < 10`: down; `up == 0`, `vector(1)`: no direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher values are worse (`>`, `>=`).
+    Up,
+    /// Lower values are worse (`<`, `<=`).
+    Down,
+    /// The value says nothing about severity (`==`, `!=`, no comparison).
+    None,
+}
+
+/// What a parsed expression returns, in the words of an error message.
+fn kind(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Vector => "an instant vector",
+        ValueType::Scalar => "a scalar",
+        ValueType::Matrix => "a range vector",
+        ValueType::String => "a string",
+    }
+}
+
+/// Parses `text` as PromQL that an instant query can run and a gate can judge: a vector or a
+/// scalar. Comments (`# …`) and line breaks are fine, as in Prometheus.
+pub fn parse(text: &str) -> Result<Expr, String> {
+    let expr = parser::parse(text).map_err(|e| format!("PromQL does not parse: {e}"))?;
+    match expr.value_type() {
+        ValueType::Vector | ValueType::Scalar => Ok(expr),
+        t => Err(format!(
+            "PromQL returns {} (`{}`); a gate needs a vector or a scalar{}",
+            kind(t),
+            one_line(text),
+            if t == ValueType::Matrix {
+                ": wrap it in rate(), avg_over_time() …"
+            } else {
+                ""
+            }
+        )),
+    }
+}
+
+/// The expression on one line, for messages.
+fn one_line(text: &str) -> String {
+    let s: Vec<&str> = text.split_whitespace().collect();
+    let s = s.join(" ");
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The direction of an alert expression: its outermost filtering comparison against a
+/// constant (`and`/`unless` keep the left side's, parentheses are looked through).
+pub fn direction(expr: &Expr) -> Direction {
+    match expr {
+        Expr::Paren(p) => direction(&p.expr),
+        Expr::Binary(b) => {
+            let op = b.op.to_string();
+            let returns_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+            if (op == "and" || op == "unless") && !returns_bool {
+                return direction(&b.lhs);
+            }
+            if !b.op.is_comparison_operator() || returns_bool {
+                return Direction::None;
+            }
+            let lhs_const = is_constant(&b.lhs);
+            let up = match op.as_str() {
+                ">" | ">=" => true,
+                "<" | "<=" => false,
+                _ => return Direction::None,
+            };
+            // `0.05 < x` keeps x's value when x is above: the same as `x > 0.05`.
+            match (up, lhs_const && !is_constant(&b.rhs)) {
+                (true, false) | (false, true) => Direction::Up,
+                (false, false) | (true, true) => Direction::Down,
+            }
+        }
+        _ => Direction::None,
+    }
+}
+
+fn is_constant(e: &Expr) -> bool {
+    match e {
+        Expr::NumberLiteral(_) => true,
+        Expr::Paren(p) => is_constant(&p.expr),
+        Expr::Unary(u) => is_constant(&u.expr),
+        Expr::Binary(b) => is_constant(&b.lhs) && is_constant(&b.rhs),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(q: &str) -> Direction {
+        direction(&parse(q).unwrap())
+    }
+
+    #[test]
+    fn unbalanced_and_non_vector_queries_are_rejected_offline() {
+        let e = parse("sum(rate(x[5m])").unwrap_err();
+        assert!(
+            e.contains("does not parse") && e.contains("parenthes"),
+            "{e}"
+        );
+        assert!(parse("foo{").is_err());
+        assert!(parse("no_such_function(up)").is_err());
+        let e = parse("http_requests_total[5m]").unwrap_err();
+        assert!(e.contains("range vector"), "{e}");
+        assert!(parse("\"text\"").is_err());
+    }
+
+    #[test]
+    fn scalars_comments_and_label_replace_parse() {
+        assert!(parse("1").is_ok());
+        assert!(parse("vector(1)").is_ok());
+        assert!(parse("up == 0\n# the target is down\n").is_ok());
+        assert!(parse(r#"label_replace(up, "host", "${1}", "instance", "(.*):.*") == 0"#).is_ok());
+    }
+
+    #[test]
+    fn direction_follows_the_top_level_comparison() {
+        assert_eq!(
+            dir("sum(rate(e[5m])) / sum(rate(r[5m])) > 0.05"),
+            Direction::Up
+        );
+        assert_eq!(
+            dir("node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.1"),
+            Direction::Down
+        );
+        assert_eq!(dir("0.05 < x"), Direction::Up);
+        assert_eq!(dir("(x >= 3) and on (job) y"), Direction::Up);
+        assert_eq!(dir("x > 3 unless z"), Direction::Up);
+        assert_eq!(dir("up == 0"), Direction::None);
+        assert_eq!(dir("vector(1)"), Direction::None);
+        assert_eq!(dir("1"), Direction::None);
+        assert_eq!(dir("x > bool 3"), Direction::None);
+        assert_eq!(dir("x > 3 or y < 2"), Direction::None);
+    }
+}
