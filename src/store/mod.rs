@@ -18,6 +18,7 @@ pub mod overrides;
 pub mod postgres;
 pub mod runs;
 pub mod sqlite;
+mod ticks;
 
 pub use baselines::BaselineSet;
 pub use claims::Claim;
