@@ -236,7 +236,10 @@ pub fn stderr_tail(stderr: &str) -> Option<String> {
     match n {
         0 => None,
         ..=300 => Some(tail),
-        _ => Some(format!("…{}", tail.chars().skip(n - 299).collect::<String>())),
+        _ => Some(format!(
+            "…{}",
+            tail.chars().skip(n - 299).collect::<String>()
+        )),
     }
 }
 

@@ -15,7 +15,9 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 fn check_jsonschema() -> PathBuf {
     let candidates = [
         std::env::var_os("VZ_CHECK_JSONSCHEMA").map(PathBuf::from),
-        Some(PathBuf::from("/opt/vz-monitor-ci-venv/bin/check-jsonschema")),
+        Some(PathBuf::from(
+            "/opt/vz-monitor-ci-venv/bin/check-jsonschema",
+        )),
     ];
     for c in candidates.into_iter().flatten() {
         if c.is_file() {
@@ -77,7 +79,10 @@ fn workflows_and_the_action_match_githubs_schemas() {
     if let Err(e) = validate("vendor.github-workflows", &files) {
         panic!("a workflow does not match GitHub's schema:\n{e}");
     }
-    if let Err(e) = validate("vendor.github-actions", &[Path::new(ROOT).join("action.yml")]) {
+    if let Err(e) = validate(
+        "vendor.github-actions",
+        &[Path::new(ROOT).join("action.yml")],
+    ) {
         panic!("action.yml does not match GitHub's schema:\n{e}");
     }
 }
@@ -87,7 +92,10 @@ fn the_schema_check_rejects_a_broken_workflow_and_action() {
     let p = Project::new();
     let wf = p.write("bad.yml", "name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        run: echo both\n");
     assert!(validate("vendor.github-workflows", &[wf]).is_err());
-    let action = p.write("action.yml", "name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n    - run: echo no shell\n");
+    let action = p.write(
+        "action.yml",
+        "name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n    - run: echo no shell\n",
+    );
     assert!(validate("vendor.github-actions", &[action]).is_err());
 }
 
@@ -116,7 +124,10 @@ fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>,
         .args(["-c", script])
         .current_dir(p.dir.path())
         .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
         .env("PATH", path)
         .env("GITHUB_OUTPUT", &output)
         .env("VZ_CONFIG", "")

@@ -74,14 +74,23 @@ fn the_console_check_sees_an_error_and_the_picture_check_sees_a_blank_page() {
     let (console, png) = chromium(&bad, &dir.path().join("bad.png"));
     assert!(console.iter().any(|l| l.contains("boom")), "{console:?}");
     let (colours, drawn) = picture(&png);
-    assert!(colours <= 2 && drawn < 0.001, "{colours} colours, {drawn} drawn");
+    assert!(
+        colours <= 2 && drawn < 0.001,
+        "{colours} colours, {drawn} drawn"
+    );
 }
 
 #[test]
 fn the_html_report_loads_cleanly_and_draws_a_chart_per_judged_series() {
     let p = Project::new();
-    let er = p.series("error_rate", &["0.4", "0.6", "0.5", "0.5", "0.4", "0.6", "7", "9", "12"]);
-    let lat = p.series("latency_ms", &["100", "104", "98", "101", "99", "103", "100", "97", "180"]);
+    let er = p.series(
+        "error_rate",
+        &["0.4", "0.6", "0.5", "0.5", "0.4", "0.6", "7", "9", "12"],
+    );
+    let lat = p.series(
+        "latency_ms",
+        &["100", "104", "98", "101", "99", "103", "100", "97", "180"],
+    );
     p.write(
         "vz-monitor.yaml",
         &format!(
@@ -89,26 +98,49 @@ fn the_html_report_loads_cleanly_and_draws_a_chart_per_judged_series() {
             logging_rollback(p.dir.path())
         ),
     );
-    exits(p.cmd().args(["baseline", "--samples", "5", "--interval", "20ms"]), 0);
+    exits(
+        p.cmd()
+            .args(["baseline", "--samples", "5", "--interval", "20ms"]),
+        0,
+    );
     let out = exits(p.cmd().args(["watch", "--output", "json"]), 1);
     let s = json(&out.stdout);
     assert_eq!(s["verdict"], "rollback");
     let html = exits(p.cmd().args(["report", "latest", "--format", "html"]), 0);
     let html = String::from_utf8(html.stdout).unwrap();
-    assert_eq!(html.matches("<svg").count(), 2, "one chart per judged series");
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "one chart per judged series"
+    );
     assert!(html.contains("▲ high-error-rate fired"), "anomaly marker");
     assert!(html.contains("decision: ROLLBACK"), "decision marker");
     assert!(html.contains("baseline range"), "baseline band");
-    assert!(html.contains("control band"), "control band of the z-score rule");
-    assert!(html.contains("threshold high-error-rate (&gt; 5)"), "threshold line");
-    assert!(!html.contains("http://") || !html.contains("src=\"http"), "no network");
+    assert!(
+        html.contains("control band"),
+        "control band of the z-score rule"
+    );
+    assert!(
+        html.contains("threshold high-error-rate (&gt; 5)"),
+        "threshold line"
+    );
+    assert!(
+        !html.contains("http://") || !html.contains("src=\"http"),
+        "no network"
+    );
     let page = p.write("report.html", &html);
     let shot = p.path("report.png");
     let (console, png) = chromium(&page, &shot);
     assert!(console.is_empty(), "console messages: {console:?}");
     let (colours, drawn) = picture(&png);
-    assert!(colours > 50, "a blank-looking screenshot: {colours} colours");
-    assert!(drawn > 0.03, "a blank-looking screenshot: {drawn} of the pixels drawn");
+    assert!(
+        colours > 50,
+        "a blank-looking screenshot: {colours} colours"
+    );
+    assert!(
+        drawn > 0.03,
+        "a blank-looking screenshot: {drawn} of the pixels drawn"
+    );
     if let Ok(keep) = std::env::var("VZ_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, &keep).unwrap();
         std::fs::copy(&page, format!("{keep}.html")).unwrap();

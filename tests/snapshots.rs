@@ -29,8 +29,14 @@ fn scrub(text: &str, id: &str, p: &Project) -> String {
     }
     t = t.replace(&p.dir.path().display().to_string(), "[DIR]");
     let rules: [(&str, &str); 11] = [
-        (r#""(ticks|missing|max_consecutive_missing)": \d+"#, "\"$1\": \"[N]\""),
-        (r"\d+/\d+ samples missing \([0-9.]+%", "[N]/[N] samples missing ([P]%"),
+        (
+            r#""(ticks|missing|max_consecutive_missing)": \d+"#,
+            "\"$1\": \"[N]\"",
+        ),
+        (
+            r"\d+/\d+ (planned )?samples missing \([0-9.]+%",
+            "[N]/[N] ${1}samples missing ([P]%",
+        ),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", "[TS]"),
         (r#""(\w+_at)": \d+"#, "\"$1\": \"[MS]\""),
         (r#""(median|max)": [0-9.e-]+"#, "\"$1\": \"[MS]\""),
@@ -42,7 +48,10 @@ fn scrub(text: &str, id: &str, p: &Project) -> String {
         (r"\(\d+ ticks?\)", "([N] ticks)"),
     ];
     for (re, with) in rules {
-        t = regex::Regex::new(re).unwrap().replace_all(&t, with).into_owned();
+        t = regex::Regex::new(re)
+            .unwrap()
+            .replace_all(&t, with)
+            .into_owned();
     }
     // A window's tick count follows the clock: repeated identical sample dots collapse.
     let mut lines: Vec<&str> = t.lines().collect();
@@ -66,7 +75,7 @@ fn project(p: &Project, errors: &[&str], latency: &[&str], rules: &str, rollback
     p.write(
         "vz-monitor.yaml",
         &format!(
-            "deployment: checkout\ninterval: 100ms\nduration: 500ms\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\n  latency_ms:\n    probe: {{ command: {lat} }}\n{rules}\n{rollback}\n"
+            "deployment: checkout\ninterval: 250ms\nduration: 1250ms\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\n  latency_ms:\n    probe: {{ command: {lat} }}\n{rules}\n{rollback}\n"
         ),
     );
 }
@@ -97,11 +106,17 @@ fn a_failed_rollback_shows_the_tail_of_its_stderr_everywhere() {
     project(&p, &["0.5", "12"], &["120"], RULES, rb);
     let (s, id) = watch(&p, 4);
     let note = s["rollback"]["note"].as_str().unwrap();
-    assert!(note.contains("deployments.apps \"checkout\" not found"), "{note}");
+    assert!(
+        note.contains("deployments.apps \"checkout\" not found"),
+        "{note}"
+    );
     for f in ["table", "markdown"] {
         let out = exits(p.cmd().args(["report", &id, "--format", f]), 0);
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("checkout\\\" not found") || text.contains("\"checkout\" not found"), "{f}: {text}");
+        assert!(
+            text.contains("checkout\\\" not found") || text.contains("\"checkout\" not found"),
+            "{f}: {text}"
+        );
     }
     snapshot_reports(&p, "rollback_failed", &id);
 }
@@ -149,7 +164,13 @@ fn broken_machine(p: &Project, disk: f64) {
     let mut base = String::from("timestamp,cpu,memory,memory_mb,disk\n");
     for i in 0..30 {
         let cpu = 18.0 + (i % 5) as f64;
-        base.push_str(&format!("{},{cpu},{},{},{}\n", 1_700_000_000 + i * 10, 40 + i % 3, 4000 + (i % 4) * 5, 50));
+        base.push_str(&format!(
+            "{},{cpu},{},{},{}\n",
+            1_700_000_000 + i * 10,
+            40 + i % 3,
+            4000 + (i % 4) * 5,
+            50
+        ));
     }
     let mut cur = String::from("timestamp,cpu,memory,memory_mb,disk\n");
     for i in 0..31 {
@@ -168,10 +189,19 @@ fn broken_machine(p: &Project, disk: f64) {
 fn csv_series(p: &Project) -> Vec<SeriesSamples> {
     let text = p.read("current.csv").unwrap();
     let mut lines = text.lines();
-    let names: Vec<String> = lines.next().unwrap().split(',').skip(1).map(String::from).collect();
+    let names: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(String::from)
+        .collect();
     let mut out: Vec<SeriesSamples> = names
         .iter()
-        .map(|n| SeriesSamples { series: n.clone(), ..Default::default() })
+        .map(|n| SeriesSamples {
+            series: n.clone(),
+            ..Default::default()
+        })
         .collect();
     for l in lines {
         let cells: Vec<&str> = l.split(',').collect();
@@ -185,7 +215,13 @@ fn csv_series(p: &Project) -> Vec<SeriesSamples> {
 
 /// `analyze` as JSON (exit 1) and as a table, then every format through the renderers.
 fn snapshot_analyze(p: &Project, name: &str) -> serde_json::Value {
-    let args = ["analyze", "--baseline", "baseline.csv", "--current", "current.csv"];
+    let args = [
+        "analyze",
+        "--baseline",
+        "baseline.csv",
+        "--current",
+        "current.csv",
+    ];
     let out = exits(p.cmd().args(args), 1);
     let s = json(&out.stdout);
     let id = s["run_id"].as_str().unwrap_or("-").to_string();
@@ -196,7 +232,10 @@ fn snapshot_analyze(p: &Project, name: &str) -> serde_json::Value {
     );
     let report = RunReport::from_json(s.clone(), csv_series(p));
     for (f, format) in FORMATS {
-        insta::assert_snapshot!(format!("{name}__{f}"), scrub(&format.render(&report), &id, p));
+        insta::assert_snapshot!(
+            format!("{name}__{f}"),
+            scrub(&format.render(&report), &id, p)
+        );
     }
     s
 }
@@ -215,14 +254,23 @@ fn the_init_config_rolls_back_a_clearly_broken_machine_even_with_a_healthy_disk(
     exits(p.cmd().arg("init"), 0);
     let check = exits(p.cmd().arg("check"), 0);
     let err = String::from_utf8_lossy(&check.stderr);
-    assert!(!err.contains("warning"), "init's config passes check cleanly: {err}");
+    assert!(
+        !err.contains("warning"),
+        "init's config passes check cleanly: {err}"
+    );
     broken_machine(&p, 99.0);
     let s = snapshot_analyze(&p, "analyze_init");
     assert_eq!(s["verdict"], "rollback");
     // Without the full disk: CPU and the memory leak are two high anomalies (policy: 2).
     broken_machine(&p, 50.0);
     let out = exits(
-        p.cmd().args(["analyze", "--baseline", "baseline.csv", "--current", "current.csv"]),
+        p.cmd().args([
+            "analyze",
+            "--baseline",
+            "baseline.csv",
+            "--current",
+            "current.csv",
+        ]),
         1,
     );
     let s = json(&out.stdout);
@@ -232,5 +280,8 @@ fn the_init_config_rolls_back_a_clearly_broken_machine_even_with_a_healthy_disk(
         .iter()
         .map(|a| a["rule"].as_str().unwrap())
         .collect();
-    assert!(fired.contains(&"cpu-spike") && fired.contains(&"memory-leak"), "{s}");
+    assert!(
+        fired.contains(&"cpu-spike") && fired.contains(&"memory-leak"),
+        "{s}"
+    );
 }

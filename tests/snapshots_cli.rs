@@ -15,7 +15,11 @@ fn months_are_refused_with_a_hint_on_flags_and_variables() {
     let flag = exits(p.cmd().args(["watch", "--duration", "15M"]), 2);
     insta::assert_snapshot!("duration_15M_flag", stderr(&flag));
     let var = exits(p.cmd().arg("watch").env("VZ_DURATION", "2 months"), 2);
-    assert!(stderr(&var).contains("months and years are not accepted"), "{}", stderr(&var));
+    assert!(
+        stderr(&var).contains("months and years are not accepted"),
+        "{}",
+        stderr(&var)
+    );
     let long = exits(p.cmd().args(["watch", "--duration", "25h"]), 2);
     insta::assert_snapshot!("duration_over_a_day", stderr(&long));
     p.write("vz-monitor.yaml", "duration: 30d\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: critical }\n");
@@ -48,7 +52,10 @@ fn history_verdict_values_are_checked() {
     exits(p.cmd().args(["history", "--verdict", "rolled-back"]), 0);
     let help = exits(p.cmd().args(["history", "--help"]), 0);
     let help = String::from_utf8_lossy(&help.stdout);
-    assert!(help.contains("At most this many runs") && help.contains("Output format"), "{help}");
+    assert!(
+        help.contains("At most this many runs") && help.contains("Output format"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -57,9 +64,16 @@ fn check_warns_when_the_gate_can_never_fail() {
     p.write("vz-monitor.yaml", "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\n  mem: { probe: { system: memory_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: medium }\n  - { name: m, metric: mem, detector: { threshold: { op: \">\", value: 90 } }, kind: MEM, severity: high }\n");
     let out = exits(p.cmd().arg("check"), 0);
     insta::assert_snapshot!("check_unreachable_policy", stderr(&out));
-    p.write("vz-monitor.yaml", "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\nrules: []\n");
+    p.write(
+        "vz-monitor.yaml",
+        "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\nrules: []\n",
+    );
     let out = exits(p.cmd().arg("check"), 0);
-    assert!(stderr(&out).contains("`rules` is empty"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`rules` is empty"),
+        "{}",
+        stderr(&out)
+    );
     // Two high rules against `high: 2` can: no warning.
     p.write("vz-monitor.yaml", "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\n  mem: { probe: { system: memory_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: high }\n  - { name: m, metric: mem, detector: { threshold: { op: \">\", value: 90 } }, kind: MEM, severity: high }\nrollback: { policy: { high: 2 } }\n");
     let out = exits(p.cmd().arg("check"), 0);
@@ -74,7 +88,11 @@ fn check_warns_when_the_gate_can_never_fail() {
 fn baseline_out_to_a_missing_folder_names_it_and_stores_nothing() {
     let p = Project::new();
     p.write("vz-monitor.yaml", "metrics:\n  cpu: { probe: { system: cpu_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: critical }\n");
-    let out = exits(p.cmd().args(["baseline", "--samples", "1", "--out", "nodir/b.json"]), 2);
+    let out = exits(
+        p.cmd()
+            .args(["baseline", "--samples", "1", "--out", "nodir/b.json"]),
+        2,
+    );
     assert!(
         stderr(&out).contains("nodir/b.json") && !stderr(&out).contains("tmp~"),
         "{}",

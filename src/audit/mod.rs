@@ -32,7 +32,9 @@ pub fn actor() -> String {
 #[cfg(unix)]
 fn uid() -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").ok().map(|m| format!("uid {}", m.uid()))
+    std::fs::metadata("/proc/self")
+        .ok()
+        .map(|m| format!("uid {}", m.uid()))
 }
 
 #[cfg(not(unix))]

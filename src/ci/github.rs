@@ -143,7 +143,11 @@ pub fn step_summary(s: &RunSummary, seen: &[SeriesSamples]) -> String {
 }
 
 /// Adds one tick's observed value of every judged series (the first rule's, per series).
-pub fn record_tick(seen: &mut Vec<SeriesSamples>, now: Timestamp, evaluations: &[crate::gate::Evaluation]) {
+pub fn record_tick(
+    seen: &mut Vec<SeriesSamples>,
+    now: Timestamp,
+    evaluations: &[crate::gate::Evaluation],
+) {
     let mut done: Vec<&str> = Vec::new();
     for e in evaluations {
         if done.contains(&e.series.as_str()) {
@@ -309,7 +313,10 @@ mod tests {
         };
         let md = step_summary(&s, &seen);
         assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
-        assert!(md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"), "{md}");
+        assert!(
+            md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"),
+            "{md}"
+        );
         assert!(md.contains("line [1, 2, 9, 12]"), "{md}");
         assert!(md.contains("line [5, 5, 5, 5]"), "threshold line: {md}");
         assert!(md.contains("Full report: `vz-monitor report r-1`"), "{md}");

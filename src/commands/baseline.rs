@@ -140,7 +140,10 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     if let Some(path) = file {
         let text = serde_json::to_string_pretty(&set).map_err(|e| Error::Input(e.to_string()))?;
         write_atomically(path, &text).map_err(|e| {
-            Error::Usage(format!("cannot write the baseline to {}: {e}", path.display()))
+            Error::Usage(format!(
+                "cannot write the baseline to {}: {e}",
+                path.display()
+            ))
         })?;
     }
     let id = store.save_baseline(&set)?;

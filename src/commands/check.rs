@@ -224,8 +224,15 @@ fn policy_warnings(config: &Config) -> Vec<String> {
     let mut counts = [0u32; 5];
     for r in config.rules.iter().filter(|r| !r.dry_run) {
         let unbounded = config.metric(&r.metric).is_some_and(|m| m.per_series);
-        let i = Severity::ALL.iter().position(|s| *s == r.severity).unwrap_or(4);
-        counts[i] = if unbounded { u32::MAX } else { counts[i].saturating_add(1) };
+        let i = Severity::ALL
+            .iter()
+            .position(|s| *s == r.severity)
+            .unwrap_or(4);
+        counts[i] = if unbounded {
+            u32::MAX
+        } else {
+            counts[i].saturating_add(1)
+        };
     }
     let reachable = Severity::ALL.iter().zip(counts).any(|(s, n)| {
         let limit = policy.limit(*s);
@@ -250,7 +257,15 @@ fn policy_warnings(config: &Config) -> Vec<String> {
          (dry-run rules excluded) and the policy rolls back on {}; this gate can never fail \
          (raise a rule's severity or lower rollback.policy)",
         config.origin(),
-        if have.is_empty() { "none".into() } else { have.join(", ") },
-        if wants.is_empty() { "nothing".into() } else { wants.join(" or ") }
+        if have.is_empty() {
+            "none".into()
+        } else {
+            have.join(", ")
+        },
+        if wants.is_empty() {
+            "nothing".into()
+        } else {
+            wants.join(" or ")
+        }
     )]
 }

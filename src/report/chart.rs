@@ -271,7 +271,10 @@ pub fn mermaid(c: &Chart) -> Option<String> {
     );
     for g in &c.guides {
         if let Guide::Threshold { value, .. } = g {
-            o.push_str(&format!("    line [{}]\n", vec![num(*value); pts.len()].join(", ")));
+            o.push_str(&format!(
+                "    line [{}]\n",
+                vec![num(*value); pts.len()].join(", ")
+            ));
         }
     }
     o.push_str("```\n");

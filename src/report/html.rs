@@ -39,7 +39,8 @@ fn badge_class(verdict: &str) -> &'static str {
 /// The page.
 pub fn page(run: &RunReport) -> String {
     let v = &run.view;
-    let mut o = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let mut o =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     o.push_str(&format!(
@@ -59,7 +60,11 @@ pub fn page(run: &RunReport) -> String {
         o.push_str("<h2>Judged series</h2>\n<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f5fbf\"></i>watched values</span><span><i class=\"sw\" style=\"background:#9aa3b2;opacity:.5\"></i>baseline range</span><span><i class=\"sw\" style=\"background:#2ca02c;opacity:.4\"></i>control band</span><span><i class=\"sw\" style=\"background:#ff7f0e\"></i>threshold</span><span><i class=\"sw\" style=\"background:#d62728\"></i>anomaly fired</span><span><i class=\"sw\" style=\"background:#111\"></i>decision</span></p>\n");
     }
     for c in &charts {
-        let rules: Vec<String> = c.rules.iter().map(|r| format!("{} ({})", r.rule, r.status_text())).collect();
+        let rules: Vec<String> = c
+            .rules
+            .iter()
+            .map(|r| format!("{} ({})", r.rule, r.status_text()))
+            .collect();
         o.push_str(&format!(
             "<figure>\n<figcaption>{} — {}</figcaption>\n{}</figure>\n",
             esc(c.series),

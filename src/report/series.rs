@@ -148,15 +148,28 @@ impl Chart<'_> {
         if !lo.is_finite() || !hi.is_finite() {
             return (0.0, 1.0);
         }
-        let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
+        let pad = if hi > lo {
+            (hi - lo) * 0.08
+        } else {
+            lo.abs().max(1.0) * 0.1
+        };
         // Non-negative data (rates, percentages, latencies) keeps its axis at or above 0.
-        let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
+        let bottom = if lo >= 0.0 {
+            (lo - pad).max(0.0)
+        } else {
+            lo - pad
+        };
         (bottom, hi + pad)
     }
 
     /// Minimum and maximum of the finite baseline values.
     pub fn baseline_range(&self) -> Option<(f64, f64)> {
-        let vals: Vec<f64> = self.baseline.iter().copied().filter(|v| v.is_finite()).collect();
+        let vals: Vec<f64> = self
+            .baseline
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
         let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         (lo.is_finite() && hi.is_finite()).then_some((lo, hi))

@@ -4,8 +4,7 @@ use super::view::{plural, RuleView};
 use super::{ts, Render, RunReport, RunSummary};
 use crate::model::fmt_num;
 use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Cell, Color, ColumnConstraint, ContentArrangement, Table,
-    Width,
+    presets::UTF8_FULL_CONDENSED, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
 };
 use std::io::IsTerminal;
 

@@ -407,9 +407,9 @@ impl Store {
         &self,
         run_id: &str,
     ) -> Result<Vec<(Timestamp, String, Option<f64>)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT ts, series, value FROM samples WHERE run_id = ?1 ORDER BY ts, rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT ts, series, value FROM samples WHERE run_id = ?1 ORDER BY ts, rowid",
+        )?;
         let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

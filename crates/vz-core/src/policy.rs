@@ -324,7 +324,10 @@ mod tests {
     #[test]
     fn below_policy_names_what_fired_and_the_limit() {
         let p = Policy::default();
-        assert_eq!(below_policy(|s| p.limit(s), &SeverityCounts::of([0; 5])), None);
+        assert_eq!(
+            below_policy(|s| p.limit(s), &SeverityCounts::of([0; 5])),
+            None
+        );
         assert_eq!(
             below_policy(|s| p.limit(s), &SeverityCounts::of([0, 2, 0, 0, 0])).unwrap(),
             "2 high fired; the policy rolls back at 3"

@@ -17,7 +17,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(secs)
             .map_err(|_| format!("invalid duration `{s}`: seconds must be a finite number ≥ 0"));
     }
-    for unit in t.split(|c: char| !c.is_ascii_alphabetic()).filter(|u| !u.is_empty()) {
+    for unit in t
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|u| !u.is_empty())
+    {
         if matches!(unit, "M" | "month" | "months" | "y" | "year" | "years") {
             let hint = t.replace('M', "m");
             return Err(format!(
@@ -31,7 +34,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
     }
     humantime::parse_duration(t).map_err(|e| {
-        format!("invalid duration `{s}` ({e}); use e.g. 500ms, 30s, 15m, 1h, or a number of seconds")
+        format!(
+            "invalid duration `{s}` ({e}); use e.g. 500ms, 30s, 15m, 1h, or a number of seconds"
+        )
     })
 }
 
@@ -154,8 +159,14 @@ mod tests {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert!(parse_duration("fast").is_err());
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration(" 1.5 ").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_duration(" 1.5 ").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert!(parse_duration("-3").is_err());
         assert_eq!(parse_percent("20%").unwrap(), 20.0);
         assert_eq!(parse_percent(" 7.5 ").unwrap(), 7.5);
