@@ -235,7 +235,7 @@ pub fn stderr_tail(stderr: &str) -> Option<String> {
     let n = tail.chars().count();
     match n {
         0 => None,
-        ..=300 => Some(tail),
+        1..=300 => Some(tail),
         _ => Some(format!(
             "…{}",
             tail.chars().skip(n - 299).collect::<String>()
