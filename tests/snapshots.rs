@@ -34,8 +34,8 @@ fn scrub(text: &str, id: &str, p: &Project) -> String {
             "\"$1\": \"[N]\"",
         ),
         (
-            r"\d+/\d+ samples missing \([0-9.]+%",
-            "[N]/[N] samples missing ([P]%",
+            r"\d+/\d+ (planned )?samples missing \([0-9.]+%",
+            "[N]/[N] ${1}samples missing ([P]%",
         ),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", "[TS]"),
         (r#""(\w+_at)": \d+"#, "\"$1\": \"[MS]\""),
@@ -75,7 +75,7 @@ fn project(p: &Project, errors: &[&str], latency: &[&str], rules: &str, rollback
     p.write(
         "vz-monitor.yaml",
         &format!(
-            "deployment: checkout\ninterval: 100ms\nduration: 500ms\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\n  latency_ms:\n    probe: {{ command: {lat} }}\n{rules}\n{rollback}\n"
+            "deployment: checkout\ninterval: 250ms\nduration: 1250ms\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\n  latency_ms:\n    probe: {{ command: {lat} }}\n{rules}\n{rollback}\n"
         ),
     );
 }
