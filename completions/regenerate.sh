@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q
-B=target/debug/vz-monitor
+B="${CARGO_TARGET_DIR:-target}/debug/vz-monitor"
 $B completions bash > completions/vz-monitor.bash
 $B completions zsh > completions/_vz-monitor
 $B completions fish > completions/vz-monitor.fish

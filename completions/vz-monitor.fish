@@ -25,7 +25,7 @@ function __fish_vz_monitor_using_subcommand
 end
 
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -s V -l version -d 'Print version'
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "init" -d 'Write a commented vz-monitor.yaml and a rules folder to start from'
@@ -49,13 +49,13 @@ complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "notify" -d 'N
 complete -c vz-monitor -n "__fish_vz_monitor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l dir -d 'Folder to write into' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -l force -d 'Overwrite existing files'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand init" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -l online -d 'Also run each PromQL query and probe once'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l deployment -d 'Deployment name [default: from config]' -r
@@ -65,7 +65,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l windo
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s o -l output -d 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l out -d 'Also write the baseline to this JSON file (what `watch --baseline` reads)' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l deployment -d 'Deployment name [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]' -r
@@ -77,7 +77,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l grafana-
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l dry-run -d 'Evaluate and report, never run the rollback'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l no-rollback -d 'Detect and report only (same as rollback.enabled: false)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -88,19 +88,19 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deplo
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l baseline -d 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l current -d 'Post-deploy series to replay tick by tick' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l deployment -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l verdict -d 'Only runs with this verdict' -r -f -a "healthy\t'The window passed'
@@ -113,7 +113,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l limit 
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l deployment -d 'With `latest`: the newest run of this deployment' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s f -l format -d 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)' -r -f -a "table\t'Rules table and verdict block, for a terminal or a CI log'
@@ -122,15 +122,15 @@ markdown\t'For a pull-request comment or `$GITHUB_STEP_SUMMARY`'
 junit\t'JUnit XML, for GitLab and Jenkins test reports'
 html\t'One self-contained page with a chart per judged series (no network needed)'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "export" -d 'Write every entry as JSON lines'
@@ -138,11 +138,11 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and not __f
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l out -d 'File to write [default: stdout] (`--output` is accepted as an older spelling)' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken entry (2 if VZ_AUDIT_KEY is needed)'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every entry as JSON lines'
@@ -150,32 +150,32 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand audit; and __fish_
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l deployment -d 'Deployment [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand hold" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l deployment -d 'Deployment [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand release" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l deployment -d 'Deployment [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l reason -d 'Why (recorded, passed to the rollback as VZ_REASON)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand abort" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l older-than -d 'Delete what is older than this (e.g. 30d; a bare number is seconds) [default: store.retention, 30d]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -f -a "test" -d 'Send a test message through one channel of notify.channels; exit 1 if it fails'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and not __fish_seen_subcommand_from test history help" -f -a "history" -d 'Past notification attempts and their outcomes, newest first'
@@ -184,7 +184,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l run -d 'Only this run (an id or its prefix)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l deployment -d 'Only this deployment' -r
@@ -192,7 +192,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l db -d 'SQLite store [default: store.path from config, else .vz-monitor/vz.db]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a test message through one channel of notify.channels; exit 1 if it fails'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "history" -d 'Past notification attempts and their outcomes, newest first'
