@@ -5,6 +5,7 @@
 //! naming file, line and field; nothing is run before the whole config is valid.
 
 pub mod channels;
+mod checks;
 pub mod defaults;
 pub mod interp;
 pub mod limits;
@@ -12,112 +13,25 @@ pub mod locate;
 pub mod notify;
 pub mod promrules;
 pub mod raw;
+mod types;
+mod yaml;
+
+pub use types::{Config, RollbackConfig};
+
+use checks::{check_composites, join_field, valid_name};
+pub use yaml::ConfigError;
+use yaml::{read_yaml, refuse_hostile, yaml_error_in, Source};
 
 use crate::model::default_severity;
 pub use crate::sources::{Metric, MetricSource, PrometheusConfig};
-use locate::Locations;
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 pub use vz_core::policy::{ErrorRatePolicy, OnInconclusive, Policy};
 pub use vz_core::spec::{MetricSpec, OnEmpty, OnMissing, Rule};
 pub use vz_core::units as dur;
-
-/// A config problem, pointing at the place to edit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigError {
-    pub file: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-            if let Some(c) = self.column {
-                write!(f, ":{c}")?;
-            }
-        }
-        if self.field.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.field, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// `rollback:` validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RollbackConfig {
-    pub enabled: bool,
-    pub command: Vec<String>,
-    pub timeout: Duration,
-    /// Further attempts after a failed first one.
-    pub retries: u32,
-}
-
-/// The whole validated configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The file it came from; None for built-in defaults.
-    pub path: Option<PathBuf>,
-    pub deployment: String,
-    pub interval: Duration,
-    pub duration: Duration,
-    pub prometheus: Option<PrometheusConfig>,
-    pub metrics: Vec<Metric>,
-    pub rules: Vec<Rule>,
-    pub rollback: RollbackConfig,
-    pub policy: Policy,
-    /// The validated `notify:` section.
-    pub notify: Option<notify::NotifyConfig>,
-    pub store_path: Option<PathBuf>,
-    pub retention: Duration,
-    /// SHA-256 of every config text read, to tell runs made with different configs apart.
-    pub digest: String,
-    /// Things accepted but worth a line on stderr (e.g. skipped Prometheus recording rules).
-    pub warnings: Vec<String>,
-}
-
-impl Metric {
-    /// What the gate needs of this metric.
-    pub fn spec(&self) -> MetricSpec {
-        MetricSpec {
-            name: self.name.clone(),
-            on_missing: self.on_missing,
-            consecutive_errors: self.consecutive_errors,
-        }
-    }
-}
-
-impl Config {
-    /// The metric specs the gate runs on.
-    pub fn metric_specs(&self) -> Vec<MetricSpec> {
-        self.metrics.iter().map(Metric::spec).collect()
-    }
-
-    /// The metric called `name`.
-    pub fn metric(&self, name: &str) -> Option<&Metric> {
-        self.metrics.iter().find(|m| m.name == name)
-    }
-
-    /// Where the config came from, for messages.
-    pub fn origin(&self) -> String {
-        match &self.path {
-            Some(p) => p.display().to_string(),
-            None => "built-in defaults".into(),
-        }
-    }
-}
 
 /// Default config file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "vz-monitor.yaml";
@@ -149,107 +63,6 @@ fn load_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         message: format!("cannot read config: {e}"),
     })?;
     parse_text(&text, Some(path), env)
-}
-
-/// A YAML text with its positions, for turning paths back into lines.
-struct Source {
-    name: String,
-    locations: Locations,
-}
-
-impl Source {
-    fn err(&self, field: &str, message: impl Into<String>) -> ConfigError {
-        let pos = self.locations.find(field);
-        ConfigError {
-            file: self.name.clone(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-fn read_yaml<T: serde::de::DeserializeOwned + Default>(
-    name: &str,
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-    digest: &mut Sha256,
-) -> Result<(T, Source), ConfigError> {
-    digest.update(text.as_bytes());
-    let text = interp::interpolate(text, env).map_err(|(line, col, msg)| ConfigError {
-        file: name.to_string(),
-        line: Some(line),
-        column: Some(col),
-        field: String::new(),
-        message: msg,
-    })?;
-    refuse_hostile(name, &text)?;
-    let source = Source {
-        name: name.to_string(),
-        locations: Locations::of(&text),
-    };
-    if text.trim().is_empty() {
-        return Ok((T::default(), source));
-    }
-    let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
-    Ok((value, source))
-}
-
-/// Refuses YAML nested too deep or expanding too far through aliases, before any parser
-/// builds it (see [`limits`]).
-fn refuse_hostile(name: &str, text: &str) -> Result<(), ConfigError> {
-    limits::check_yaml(text).map_err(|e| ConfigError {
-        file: name.to_string(),
-        line: e.line,
-        column: e.column,
-        field: String::new(),
-        message: e.message,
-    })
-}
-
-/// A serde_yaml error placed in `source`. serde_yaml loses the position inside buffered
-/// values (durations, untagged enums): the field path is exact, so prefer where it points.
-fn yaml_error_in(source: &Source, e: &serde_yaml::Error) -> ConfigError {
-    let mut err = yaml_error(&source.name, e);
-    if let Some((line, col)) = (!err.field.is_empty())
-        .then(|| source.locations.find(&err.field))
-        .flatten()
-    {
-        if err.line.is_none_or(|l| l < line) {
-            err.line = Some(line);
-            err.column = Some(col);
-        }
-    }
-    err
-}
-
-/// Turns a serde_yaml error ("rules[2].detector: unknown variant `x` … at line 14 column 5")
-/// into file:line:col: field: message.
-fn yaml_error(file: &str, e: &serde_yaml::Error) -> ConfigError {
-    let mut msg = e.to_string();
-    if let Some(i) = msg.rfind(" at line ") {
-        msg.truncate(i);
-    }
-    let (field, message) = match msg.split_once(": ") {
-        Some((f, m))
-            if !f.contains(' ') && f.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) =>
-        {
-            (f.to_string(), m.to_string())
-        }
-        _ => (String::new(), msg.clone()),
-    };
-    let message = message.replace("unknown variant", "unknown value").replace(
-        "data did not match any variant of untagged enum Raw",
-        "invalid value",
-    );
-    ConfigError {
-        file: file.to_string(),
-        line: e.location().map(|l| l.line()),
-        column: e.location().map(|l| l.column()),
-        field,
-        message,
-    }
 }
 
 /// Parses and validates a config text. `path` names the file in errors and anchors includes.
@@ -619,62 +432,6 @@ pub fn parse_text(
         digest: hex::encode(digest.finalize()),
         warnings,
     })
-}
-
-/// Composite rules reference existing rules without cycles; each gets as its `metric` the
-/// metric of the first plain rule it reaches (its anchor, so `analyze` keeps it with that column).
-fn check_composites(rules: &mut [Rule]) -> Result<(), (usize, String)> {
-    for (i, r) in rules.iter().enumerate() {
-        for name in r.detector.composite().map(|c| &c.rules[..]).unwrap_or(&[]) {
-            if !rules.iter().any(|o| &o.name == name) {
-                return Err((i, format!("unknown rule `{name}`")));
-            }
-            if name == &r.name {
-                return Err((i, "a composite rule cannot reference itself".into()));
-            }
-        }
-    }
-    let graph: Vec<(&str, &[String])> = rules
-        .iter()
-        .filter_map(|r| {
-            r.detector
-                .composite()
-                .map(|c| (r.name.as_str(), &c.rules[..]))
-        })
-        .collect();
-    if let Some(cycle) = crate::detect::composite::find_cycle(&graph) {
-        let i = rules.iter().position(|r| r.name == cycle[0]).unwrap_or(0);
-        return Err((i, format!("reference cycle: {}", cycle.join(" -> "))));
-    }
-    for i in 0..rules.len() {
-        let mut at = i;
-        while let Some(c) = rules[at].detector.composite() {
-            at = rules
-                .iter()
-                .position(|o| o.name == c.rules[0])
-                .unwrap_or(at);
-        }
-        if rules[i].metric.is_empty() {
-            rules[i].metric = rules[at].metric.clone();
-        }
-    }
-    Ok(())
-}
-
-fn join_field(base: &str, sub: &str) -> String {
-    if sub.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}.{sub}")
-    }
-}
-
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
