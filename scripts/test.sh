@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash .ci/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-cargo test --all-features -- --test-threads 2
+cargo test --workspace --all-features --no-fail-fast -- --test-threads 2
