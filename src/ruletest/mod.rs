@@ -35,11 +35,12 @@ pub struct TestFile {
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    promtool::refuse(&name, &text)?;
+    // Limits first: the promtool sniff parses the text, and a bomb must not reach a parser.
     crate::config::limits::check_yaml(&text).map_err(|e| match e.line {
         Some(l) => format!("{name}:{l}: {}", e.message),
         None => format!("{name}: {}", e.message),
     })?;
+    promtool::refuse(&name, &text)?;
     let file: TestFile = serde_yaml::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let config = load_rules(path, &file)?;
     let interval = file.interval.unwrap_or(config.interval);
