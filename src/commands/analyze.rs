@@ -46,8 +46,6 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
             a.baseline.display()
         )));
     }
-    // The replay is the watch: statistical rules spread their alpha over its rows.
-    plan.policy.looks = (current.rows.len() as u32).max(1);
     let policy = plan.policy.clone();
     let mut gate = plan.build();
     let driven = replay(

@@ -51,6 +51,9 @@ impl GatePlan {
     /// The same plan with a known number of ticks.
     pub fn with_planned_ticks(mut self, ticks: u32) -> GatePlan {
         self.planned_ticks = Some(ticks);
+        // Statistical rules spread their whole-watch alpha over the planned looks; set here
+        // so the plan's policy (printed in summaries) is the one the gate runs.
+        self.policy.looks = ticks.max(1);
         self
     }
 
@@ -110,11 +113,7 @@ impl GatePlan {
     }
 
     /// Builds the running gate.
-    pub fn build(mut self) -> Gate {
-        if let Some(ticks) = self.planned_ticks {
-            // Statistical rules spread their whole-watch alpha over the planned looks.
-            self.policy.looks = ticks.max(1);
-        }
+    pub fn build(self) -> Gate {
         let summaries: HashMap<String, Baseline> = self
             .baseline_rows
             .iter()
