@@ -73,3 +73,39 @@ fn a_wrong_expectation_prints_a_diff_and_exits_1() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`nope` is not a metric"));
 }
+
+#[test]
+fn rule_tests_run_offline_even_when_the_config_queries_prometheus() {
+    // A config with PromQL metrics and no `source.prometheus`: `watch` refuses it, but a rule
+    // test gives every value itself, so it needs no Prometheus (and none is contacted).
+    let p = Project::new();
+    p.write(
+        "vz.yaml",
+        "metrics:\n  err: { query: 'sum(rate(http_errors_total[1m]))' }\nrules:\n  - { name: errs, metric: err, detector: { threshold: { op: '>', value: 5 } }, severity: critical }\nrollback: { policy: { critical: 1 } }\n",
+    );
+    p.write(
+        "t.yaml",
+        "config: vz.yaml\ninterval: 30s\ntests:\n  - name: spike\n    input: { err: \"1 9\" }\n    expect: { anomalies: [{ rule: errs, tick: 1 }], decision: rollback }\n",
+    );
+    let out = p
+        .cmd()
+        .env_remove("VZ_PROMETHEUS_URL")
+        .args(["test", "t.yaml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ok   t.yaml: spike"), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    let live = p
+        .cmd()
+        .args(["check", "--config", "vz.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(live.status.code(), Some(2), "check still needs a source");
+}

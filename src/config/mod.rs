@@ -9,6 +9,7 @@ mod checks;
 pub mod defaults;
 pub mod interp;
 pub mod limits;
+mod load;
 pub mod locate;
 pub mod notify;
 pub mod promrules;
@@ -16,6 +17,7 @@ pub mod raw;
 mod types;
 mod yaml;
 
+pub use load::{load, load_offline, Needs, DEFAULT_FILE};
 pub use types::{Config, RollbackConfig};
 
 use checks::{check_composites, join_field, valid_name};
@@ -33,43 +35,21 @@ pub use vz_core::policy::{ErrorRatePolicy, OnInconclusive, Policy};
 pub use vz_core::spec::{MetricSpec, OnEmpty, OnMissing, Rule};
 pub use vz_core::units as dur;
 
-/// Default config file looked for in the working directory.
-pub const DEFAULT_FILE: &str = "vz-monitor.yaml";
-
-/// Loads the config: `explicit` must exist; otherwise `./vz-monitor.yaml` if present, else
-/// the built-in defaults. `env` resolves `${VAR}`.
-pub fn load(
-    explicit: Option<&Path>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None if Path::new(DEFAULT_FILE).exists() => PathBuf::from(DEFAULT_FILE),
-        None => return parse_text(defaults::YAML, None, env),
-    };
-    let config = load_file(&path, env)?;
-    for w in &config.warnings {
-        errln!("warning: {w}");
-    }
-    Ok(config)
-}
-
-fn load_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.display().to_string(),
-        line: None,
-        column: None,
-        field: String::new(),
-        message: format!("cannot read config: {e}"),
-    })?;
-    parse_text(&text, Some(path), env)
-}
-
 /// Parses and validates a config text. `path` names the file in errors and anchors includes.
 pub fn parse_text(
     text: &str,
     path: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    parse(text, path, env, Needs::Sources)
+}
+
+/// [`parse_text`] for a given use.
+pub fn parse(
+    text: &str,
+    path: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    needs: Needs,
 ) -> Result<Config, ConfigError> {
     let name = path
         .map(|p| p.display().to_string())
@@ -214,7 +194,7 @@ pub fn parse_text(
                 if q.trim().is_empty() {
                     return Err(src.err(&format!("{field}.query"), "must not be empty"));
                 }
-                if prometheus.is_none() {
+                if prometheus.is_none() && needs == Needs::Sources {
                     return Err(src.err(
                         &format!("{field}.query"),
                         "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
