@@ -346,7 +346,7 @@ pub fn parse(
     }
 
     let mut policy = Policy {
-        looks: Policy::planned_looks(duration, interval),
+        looks: vz_core::policy::planned_ticks(duration, interval),
         ..Policy::default()
     };
     if let Some(p) = rb.policy {

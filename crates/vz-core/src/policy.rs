@@ -73,12 +73,14 @@ impl Policy {
             Severity::Info => 0,
         }
     }
+}
 
-    /// The looks of a watch of `duration` with one tick every `interval` (at least 1).
-    pub fn planned_looks(duration: Duration, interval: Duration) -> u32 {
-        let ticks = duration.as_secs_f64() / interval.as_secs_f64().max(1e-9);
-        (ticks.ceil() as u32).max(1)
-    }
+/// Ticks (and so statistical looks) in a window of `duration` sampled every `interval`: one
+/// at the start, then one every interval up to the end. The one count `watch`'s grid, its
+/// progress, the gate's early end and the policy's alpha spending all use.
+pub fn planned_ticks(duration: Duration, interval: Duration) -> u32 {
+    let n = duration.as_nanos() / interval.as_nanos().max(1);
+    u32::try_from(n).unwrap_or(u32::MAX - 1).saturating_add(1)
 }
 
 mod humantime_serde_str {

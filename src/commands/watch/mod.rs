@@ -98,6 +98,8 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         run_id
     );
 
+    // The policy the gate runs with (its looks set from the planned ticks), printed as is.
+    let policy = plan.policy.clone();
     let mut gate = plan.build();
     let progress = Progress::new(config.duration, config.interval);
     let clock = Clock::start(started_at, config.interval, planned);
@@ -134,7 +136,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         dry_run: a.dry_run,
         interrupted,
         rollback: Default::default(),
-        policy: config.policy.clone(),
+        policy,
         anomalies: Vec::new(),
         rules: Vec::new(),
         completeness: gate.completeness(),

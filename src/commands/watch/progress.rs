@@ -8,11 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
 
-/// Number of ticks a window has: one at the start, then one every interval up to the end.
-pub fn planned_ticks(duration: Duration, interval: Duration) -> u32 {
-    let n = duration.as_nanos() / interval.as_nanos().max(1);
-    u32::try_from(n).unwrap_or(u32::MAX - 1).saturating_add(1)
-}
+pub use vz_core::policy::planned_ticks;
 
 /// The watch's progress display.
 pub struct Progress {
