@@ -39,6 +39,15 @@ pub enum Format {
     Json,
 }
 
+impl From<Format> for crate::report::ReportFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => crate::report::ReportFormat::Table,
+            Format::Json => crate::report::ReportFormat::Json,
+        }
+    }
+}
+
 /// A verdict a run can be stored with (`history --verdict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum VerdictFilter {

@@ -1,13 +1,13 @@
 //! `analyze`: replays baseline and current series from files through the same loop as
 //! `watch`, tick by tick, and prints the verdict. Nothing is run or stored.
 
-use super::{load_config, print_json};
-use crate::cli::{AnalyzeArgs, Format, Global};
+use super::load_config;
+use crate::cli::{AnalyzeArgs, Global};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{replay, GatePlan, Tick};
 use crate::offline;
-use crate::report::{table, RollbackOutcome, RunSummary};
+use crate::report::{RollbackOutcome, RunSummary};
 
 /// Replays `--current` against `--baseline` and prints what the gate decided and when.
 pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
@@ -89,9 +89,6 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         tick_overhead_ms: None,
     };
     summary.set_decision(&d);
-    match a.output {
-        Format::Json => print_json(&summary)?,
-        Format::Table => out!("{}", table::summary(&summary)),
-    }
+    super::print_run(a.output, &summary);
     Ok(exit)
 }

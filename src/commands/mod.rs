@@ -98,6 +98,13 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+/// Prints a live run's summary (`watch`, `analyze`) in `format`, through the same
+/// [`crate::report::Render`] that `report` uses for stored runs.
+pub fn print_run(format: crate::cli::Format, summary: &crate::report::RunSummary) {
+    let run = crate::report::RunReport::live(summary);
+    out!("{}", crate::report::ReportFormat::from(format).render(&run));
+}
+
 /// Writes via a temporary file and a rename, so a reader never sees half a file.
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp~");

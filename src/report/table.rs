@@ -81,11 +81,6 @@ impl Render for TableFormat {
     }
 }
 
-/// The closing summary of a live run (`watch`, `analyze`): rules table and verdict block.
-pub fn summary(s: &RunSummary) -> String {
-    TableFormat.render(&RunReport::live(s))
-}
-
 /// One row per rule and series: status, observed, expected, score and the reason. Shared by
 /// the live summary (`watch`, `analyze`) and stored runs (`report`).
 pub fn rules(rules: &[RuleView]) -> String {

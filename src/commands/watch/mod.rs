@@ -9,13 +9,13 @@ mod live;
 mod progress;
 mod signals;
 
-use super::{load_config, now_ms, open_store, print_json, store_path};
-use crate::cli::{Format, Global, WatchArgs};
+use super::{load_config, now_ms, open_store, store_path};
+use crate::cli::{Global, WatchArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
 use crate::observe::RunContext;
-use crate::report::{table, RunSummary, TickOverhead};
+use crate::report::{RunSummary, TickOverhead};
 use crate::sampler::Sampler;
 use crate::store::RunEnd;
 use live::{Clock, LiveFeed};
@@ -222,10 +222,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     if let Err(e) = store.finish_run(&run_id, &end) {
         errln!("warning: could not store the run: {e}");
     }
-    match a.output {
-        Format::Json => print_json(&summary)?,
-        Format::Table => out!("{}", table::summary(&summary)),
-    }
+    super::print_run(a.output, &summary);
     Ok(exit)
 }
 
