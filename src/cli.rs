@@ -66,13 +66,15 @@ pub enum VerdictFilter {
 impl VerdictFilter {
     /// The verdict as the store keeps it.
     pub fn as_str(self) -> &'static str {
+        use crate::report::RunVerdict;
         match self {
-            VerdictFilter::Healthy => "healthy",
-            VerdictFilter::Rollback => "rollback",
-            VerdictFilter::Inconclusive => "inconclusive",
-            VerdictFilter::RolledBack => "rolled_back",
-            VerdictFilter::RollbackFailed => "rollback_failed",
+            VerdictFilter::Healthy => RunVerdict::Healthy,
+            VerdictFilter::Rollback => RunVerdict::Rollback,
+            VerdictFilter::Inconclusive => RunVerdict::Inconclusive,
+            VerdictFilter::RolledBack => RunVerdict::RolledBack,
+            VerdictFilter::RollbackFailed => RunVerdict::RollbackFailed,
         }
+        .as_str()
     }
 }
 

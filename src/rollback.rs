@@ -3,7 +3,7 @@
 
 use crate::config::RollbackConfig;
 use crate::model::Timestamp;
-use crate::store::RollbackRecord;
+use crate::store::{RollbackRecord, Trigger};
 pub mod group;
 #[cfg(test)]
 mod group_tests;
@@ -27,8 +27,7 @@ pub struct RollbackPlan<'a> {
     pub reason: &'a str,
     /// JSON file with the anomalies that led here (`VZ_ANOMALIES_FILE`).
     pub anomalies_file: &'a Path,
-    /// `auto` or `manual`.
-    pub trigger: &'a str,
+    pub trigger: Trigger,
 }
 
 /// Runs the plan: first attempt plus `retries`, each under the timeout. `now` reads the clock
@@ -79,7 +78,7 @@ pub async fn execute_until(
         }
     }
     RollbackRecord {
-        trigger: plan.trigger.to_string(),
+        trigger: plan.trigger,
         started_at,
         ended_at: now(),
         attempts,
@@ -294,7 +293,7 @@ mod tests {
             run_id: "r-1",
             reason: "3 high anomalies",
             anomalies_file: Path::new("/tmp/a.json"),
-            trigger: "auto",
+            trigger: Trigger::Auto,
         };
         execute(&plan, || 0).await
     }

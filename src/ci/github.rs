@@ -100,7 +100,7 @@ pub fn escape_property(s: &str) -> String {
 pub fn outputs(ctx: &RunContext, s: &RunSummary) -> String {
     let rolled_back = s.rollback.ran && s.rollback.ok;
     let pairs = [
-        ("verdict", s.verdict.clone()),
+        ("verdict", s.verdict.to_string()),
         ("exit-code", s.exit_code.to_string()),
         ("run-id", s.run_id.clone()),
         ("anomalies", s.anomalies.len().to_string()),
@@ -221,7 +221,7 @@ impl Observer for GitHub {
             let message = format!(
                 "{}: {} — {}; rollback: {}",
                 ctx.deployment,
-                s.verdict.to_uppercase(),
+                s.verdict.as_str().to_uppercase(),
                 s.reasons.join("; "),
                 rollback_outcome(s)
             );
@@ -297,7 +297,7 @@ mod tests {
             started_at: 0,
             ended_at: 3000,
             ticks: 4,
-            verdict: "rollback".into(),
+            verdict: crate::report::RunVerdict::Rollback,
             decided_at: 3000,
             reasons: vec!["1 critical anomaly".into()],
             exit_code: 1,

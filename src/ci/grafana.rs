@@ -115,7 +115,7 @@ impl Observer for Grafana {
         let text = format!(
             "vz-monitor {}: {} (exit {}) — {}",
             s.deployment,
-            s.verdict.to_uppercase(),
+            s.verdict.as_str().to_uppercase(),
             s.exit_code,
             s.reasons.join("; ")
         );

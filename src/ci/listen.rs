@@ -249,7 +249,7 @@ impl Observer for Listen {
     ) -> BoxFuture<'a, ()> {
         self.update(|s| {
             s.running = false;
-            s.verdict = Some(summary.verdict.clone());
+            s.verdict = Some(summary.verdict.to_string());
             s.exit_code = Some(summary.exit_code);
         });
         Box::pin(async {})

@@ -90,10 +90,10 @@ pub fn result_metrics(s: &RunSummary, now_seconds: f64) -> String {
     );
     let mut verdicts: Vec<&str> = VERDICTS.to_vec();
     if !verdicts.contains(&s.verdict.as_str()) {
-        verdicts.push(&s.verdict);
+        verdicts.push(s.verdict.as_str());
     }
     for v in verdicts {
-        let hot = if v == s.verdict { 1.0 } else { 0.0 };
+        let hot = if v == s.verdict.as_str() { 1.0 } else { 0.0 };
         e.sample("vz_monitor_verdict", &[("verdict", v)], hot);
     }
     e.family(

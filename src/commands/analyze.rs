@@ -70,7 +70,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         started_at: current.rows[0].at,
         ended_at: last,
         ticks: driven.ticks,
-        verdict: String::new(),
+        verdict: d.verdict.into(),
         decided_at: d.at,
         reasons: Vec::new(),
         exit_code: exit.code(),

@@ -4,9 +4,8 @@ use super::open_store;
 use crate::cli::{Global, ReportArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report::series::{group, SeriesSamples};
-use crate::report::view::{RollbackView, SummaryView};
-use crate::report::RunReport;
-use crate::store::{Store, StoredRun};
+use crate::report::{RollbackOutcome, RunReport, RunSummary, RunVerdict};
+use crate::store::{RollbackRecord, Store, StoredRun};
 use serde_json::Value;
 
 /// Prints the run named by id, unique id prefix, or `latest`.
@@ -19,6 +18,9 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
     let view = view_of(&run, stored.as_ref());
+    let has_policy = stored
+        .as_ref()
+        .is_some_and(|s| s.get("rules").is_some() && s.get("policy").is_some());
     let json = match stored.filter(|v| v.get("rules").is_some()) {
         Some(v) => v,
         None => serde_json::json!({
@@ -35,6 +37,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     };
     let report = RunReport {
         view,
+        has_policy,
         json,
         stored: Some((run.kind.clone(), run.status.clone())),
         series,
@@ -76,20 +79,15 @@ fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> 
 
 /// The summary as stored, completed from the row (manual rollbacks store their record,
 /// running runs nothing yet).
-fn view_of(run: &StoredRun, stored: Option<&Value>) -> SummaryView {
-    let mut v: SummaryView = stored
+fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
+    let mut v: RunSummary = stored
         .filter(|s| s.get("rules").is_some())
         .and_then(|s| serde_json::from_value(s.clone()).ok())
         .unwrap_or_default();
-    if let Some(rec) = stored.filter(|s| s.get("trigger").is_some()) {
-        v.rollback = RollbackView {
-            needed: true,
-            ran: true,
-            ok: rec["ok"].as_bool().unwrap_or(false),
-            attempts: rec["attempts"].as_u64().unwrap_or(0) as u32,
-            exit_status: rec["exit_status"].as_i64().map(|c| c as i32),
-            note: rec["reason"].as_str().unwrap_or_default().into(),
-        };
+    // A manual rollback stores its record as the summary.
+    let record = stored.and_then(|s| serde_json::from_value::<RollbackRecord>(s.clone()).ok());
+    if let Some(rec) = record {
+        v.rollback = RollbackOutcome::ran(&rec);
     }
     v.run_id = run.id.clone();
     v.deployment = run.deployment.clone();
@@ -97,8 +95,9 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> SummaryView {
     if v.ended_at == 0 {
         v.ended_at = run.ended_at.unwrap_or(run.started_at);
     }
-    if v.verdict.is_empty() {
-        v.verdict = run.verdict.clone().unwrap_or_else(|| run.status.clone());
+    if !stored.is_some_and(|s| s.get("rules").is_some() && s.get("verdict").is_some()) {
+        let name = run.verdict.as_deref().unwrap_or(&run.status);
+        v.verdict = RunVerdict::parse(name).unwrap_or_default();
     }
     if let Some(c) = run.exit_code {
         v.exit_code = c.clamp(0, 255) as u8;

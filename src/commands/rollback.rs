@@ -6,7 +6,7 @@ use super::{
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
 use crate::observe::RunContext;
-use crate::report::{RollbackOutcome, RunSummary};
+use crate::report::{RollbackOutcome, RunSummary, RunVerdict};
 use crate::rollback::{self, RollbackPlan};
 use crate::store::RunEnd;
 
@@ -54,7 +54,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         run_id: &run_id,
         reason: &reason,
         anomalies_file: &file,
-        trigger: "manual",
+        trigger: crate::store::Trigger::Manual,
     };
     let ctx = RunContext {
         run_id: run_id.clone(),
@@ -82,15 +82,15 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         Exit::RollbackFailed
     };
     let verdict = if record.ok {
-        "rolled_back"
+        RunVerdict::RolledBack
     } else {
-        "rollback_failed"
+        RunVerdict::RollbackFailed
     };
     let body = serde_json::to_string(&record).unwrap_or_default();
     let end = RunEnd {
         ended_at: now_ms(),
         status: "finished",
-        verdict: Some(verdict),
+        verdict: Some(verdict.as_str()),
         reason: &reason,
         exit_code: exit.code() as i32,
         summary: &body,
@@ -102,20 +102,13 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         started_at: started,
         ended_at: end.ended_at,
         ticks: 0,
-        verdict: verdict.into(),
+        verdict,
         decided_at: started,
         reasons: vec![reason.clone()],
         exit_code: exit.code(),
         dry_run: false,
         interrupted: false,
-        rollback: RollbackOutcome {
-            needed: true,
-            ran: true,
-            ok: record.ok,
-            attempts: record.attempts,
-            exit_status: record.exit_status,
-            note: record.reason.clone(),
-        },
+        rollback: RollbackOutcome::ran(&record),
         policy: config.policy.clone(),
         anomalies: Vec::new(),
         rules: Vec::new(),

@@ -4,28 +4,27 @@ use super::message::{rfc3339, Event, Message};
 use super::state::Attempt;
 use crate::model::Severity;
 use crate::observe::RunContext;
-use crate::run::RunSummary;
+use crate::run::{RunSummary, RunVerdict};
 
 /// The one verdict message of a run, from its summary.
 pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {
     let verdict = if s.interrupted {
-        "interrupted".to_string()
+        RunVerdict::Interrupted
     } else {
-        s.verdict.clone()
+        s.verdict
     };
-    let severity = match verdict.as_str() {
-        "rollback" | "rollback_failed" => Severity::Critical,
-        "rolled_back" => Severity::High,
-        "inconclusive" => Severity::High,
-        "interrupted" => Severity::Medium,
+    let severity = match verdict {
+        RunVerdict::Rollback | RunVerdict::RollbackFailed => Severity::Critical,
+        RunVerdict::RolledBack | RunVerdict::Inconclusive => Severity::High,
+        RunVerdict::Interrupted => Severity::Medium,
         _ => Severity::Info,
     };
-    let what = match (ctx.kind.as_str(), verdict.as_str()) {
+    let what = match (ctx.kind.as_str(), verdict) {
         ("manual_rollback", _) if s.rollback.ok => "rolled back by hand".to_string(),
         ("manual_rollback", _) => "MANUAL ROLLBACK FAILED, a human must act".into(),
-        (_, "rollback") if s.rollback.ran && s.rollback.ok => "rolled back".into(),
-        (_, "rollback") if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
-        (_, "rollback") => "unhealthy (rollback not run)".into(),
+        (_, RunVerdict::Rollback) if s.rollback.ran && s.rollback.ok => "rolled back".into(),
+        (_, RunVerdict::Rollback) if s.rollback.ran => "ROLLBACK FAILED, a human must act".into(),
+        (_, RunVerdict::Rollback) => "unhealthy (rollback not run)".into(),
         (_, v) => v.to_string(),
     };
     let mut reasons = s.reasons.clone();
@@ -41,7 +40,7 @@ pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {
         severity,
         summary: format!("{}: {what} (exit {})", ctx.deployment, s.exit_code),
         dedup_key: None,
-        verdict: Some(verdict),
+        verdict: Some(verdict.to_string()),
         reasons,
         anomalies: s.anomalies.clone(),
         link: None,

@@ -4,8 +4,7 @@
 
 use super::chart::{esc, svg};
 use super::series::charts;
-use super::view::SummaryView;
-use super::{ts, Render, RunReport};
+use super::{plural, ts, Render, RunReport, RunSummary, RunVerdict};
 
 /// The HTML page format.
 pub struct HtmlFormat;
@@ -27,11 +26,11 @@ svg{max-width:100%;height:auto}svg .tick{font-size:11px;fill:#555}svg .mark{font
 .legend span{margin-right:14px}.sw{display:inline-block;width:18px;height:10px;margin-right:4px;vertical-align:middle}\
 code{background:#f1f3f7;padding:1px 4px;border-radius:3px}";
 
-fn badge_class(verdict: &str) -> &'static str {
+fn badge_class(verdict: RunVerdict) -> &'static str {
     match verdict {
-        "healthy" => "healthy",
-        "rollback" | "rolled_back" | "rollback_failed" => "rollback",
-        "inconclusive" => "inconclusive",
+        RunVerdict::Healthy => "healthy",
+        RunVerdict::Rollback | RunVerdict::RolledBack | RunVerdict::RollbackFailed => "rollback",
+        RunVerdict::Inconclusive => "inconclusive",
         _ => "other",
     }
 }
@@ -45,16 +44,16 @@ pub fn page(run: &RunReport) -> String {
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     o.push_str(&format!(
         "<title>vz-monitor: {} — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        esc(&v.verdict.to_uppercase()),
+        esc(&v.verdict.as_str().to_uppercase()),
         esc(&v.deployment)
     ));
     o.push_str(&format!(
         "<h1>vz-monitor <span class=\"badge {}\">{}</span> <code>{}</code></h1>\n",
-        badge_class(&v.verdict),
-        esc(&v.verdict.to_uppercase()),
+        badge_class(v.verdict),
+        esc(&v.verdict.as_str().to_uppercase()),
         esc(&v.deployment)
     ));
-    o.push_str(&facts(v));
+    o.push_str(&facts(v, run.fail_mode()));
     let charts = charts(v, &run.series);
     if !charts.is_empty() {
         o.push_str("<h2>Judged series</h2>\n<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f5fbf\"></i>watched values</span><span><i class=\"sw\" style=\"background:#9aa3b2;opacity:.5\"></i>baseline range</span><span><i class=\"sw\" style=\"background:#2ca02c;opacity:.4\"></i>control band</span><span><i class=\"sw\" style=\"background:#ff7f0e\"></i>threshold</span><span><i class=\"sw\" style=\"background:#d62728\"></i>anomaly fired</span><span><i class=\"sw\" style=\"background:#111\"></i>decision</span></p>\n");
@@ -77,7 +76,7 @@ pub fn page(run: &RunReport) -> String {
     o
 }
 
-fn facts(v: &SummaryView) -> String {
+fn facts(v: &RunSummary, fail_mode: Option<&str>) -> String {
     let mut rows: Vec<(&str, String)> = vec![
         ("Verdict", format!("{} (exit {})", v.verdict, v.exit_code)),
         ("Run", format!("<code>{}</code>", esc(&v.run_id))),
@@ -87,7 +86,7 @@ fn facts(v: &SummaryView) -> String {
                 "{} → {} ({})",
                 ts(v.started_at),
                 ts(v.ended_at),
-                super::view::plural(v.ticks as usize, "tick", "ticks")
+                plural(v.ticks as usize, "tick", "ticks")
             )),
         ),
         ("Decided at", esc(&ts(v.decided_at))),
@@ -101,7 +100,7 @@ fn facts(v: &SummaryView) -> String {
     if v.dry_run {
         rows.push(("Mode", "dry run: evaluate and report, never act".into()));
     }
-    if let Some(f) = v.fail_mode() {
+    if let Some(f) = fail_mode {
         rows.push(("On inconclusive", f.into()));
     }
     rows.push((
@@ -121,7 +120,7 @@ fn facts(v: &SummaryView) -> String {
     o
 }
 
-fn rules_table(v: &SummaryView) -> String {
+fn rules_table(v: &RunSummary) -> String {
     if v.rules.is_empty() {
         return String::new();
     }

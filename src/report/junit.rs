@@ -1,8 +1,8 @@
 //! JUnit XML: one `<testsuite>` per run, one `<testcase>` per rule and series, a
 //! `<failure>` for each rule that fired, so GitLab and Jenkins show gate results natively.
 
-use super::view::SummaryView;
-use super::{ts, Render, RunReport};
+use super::{ts, Render, RunReport, RunSummary};
+use vz_core::gate::RuleStatus;
 
 /// The JUnit XML format.
 pub struct JunitFormat;
@@ -34,13 +34,13 @@ pub fn esc(s: &str) -> String {
 }
 
 /// Renders a stored (or live) summary as JUnit XML.
-pub fn render(s: &SummaryView) -> String {
+pub fn render(s: &RunSummary) -> String {
     let tests = s.rules.len();
     let failures = s.rules.iter().filter(|r| r.has_fired()).count();
     let skipped = s
         .rules
         .iter()
-        .filter(|r| !r.has_fired() && r.status == "no_data")
+        .filter(|r| !r.has_fired() && r.status == RuleStatus::NoData)
         .count();
     let secs = (s.ended_at - s.started_at).max(0) as f64 / 1000.0;
     let suite = format!("vz-monitor {}", s.deployment);
@@ -56,7 +56,7 @@ pub fn render(s: &SummaryView) -> String {
     ));
     x.push_str("    <properties>\n");
     let mut props = vec![
-        ("verdict", s.verdict.clone()),
+        ("verdict", s.verdict.to_string()),
         ("deployment", s.deployment.clone()),
         ("run_id", s.run_id.clone()),
         ("exit_code", s.exit_code.to_string()),
@@ -106,7 +106,7 @@ pub fn render(s: &SummaryView) -> String {
                 esc(&r.kind),
                 esc(&detail)
             ));
-        } else if r.status == "no_data" {
+        } else if r.status == RuleStatus::NoData {
             x.push_str(&format!(
                 "      <skipped message=\"{}\"/>\n",
                 esc(&format!("no data: {}", r.reason))

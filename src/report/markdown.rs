@@ -1,14 +1,13 @@
 //! Markdown: a summary fit for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
-use super::view::SummaryView;
-use super::{ts, Render, RunReport};
+use super::{ts, Render, RunReport, RunSummary, RunVerdict};
 
 /// The Markdown format.
 pub struct MarkdownFormat;
 
 impl Render for MarkdownFormat {
     fn render(&self, run: &RunReport) -> String {
-        render(&run.view)
+        render(&run.view, run.fail_mode())
     }
 }
 
@@ -21,28 +20,28 @@ fn cell(s: &str) -> String {
         .replace(['\n', '\r'], "<br>")
 }
 
-fn icon(verdict: &str) -> &'static str {
+fn icon(verdict: RunVerdict) -> &'static str {
     match verdict {
-        "healthy" => "✅",
-        "inconclusive" => "⚠️",
-        "interrupted" => "⏹️",
+        RunVerdict::Healthy => "✅",
+        RunVerdict::Inconclusive => "⚠️",
+        RunVerdict::Interrupted => "⏹️",
         _ => "❌",
     }
 }
 
-/// Renders a stored (or live) summary as Markdown.
-pub fn render(s: &SummaryView) -> String {
+/// Renders a stored (or live) summary as Markdown; `fail_mode` when it has a policy.
+pub fn render(s: &RunSummary, fail_mode: Option<&str>) -> String {
     let mut out = format!(
         "### {} vz-monitor: {} — `{}`\n\n",
-        icon(&s.verdict),
-        s.verdict.to_uppercase(),
+        icon(s.verdict),
+        s.verdict.as_str().to_uppercase(),
         cell(&s.deployment)
     );
     let short: String = s.run_id.chars().take(8).collect();
     let mut facts: Vec<(&str, String)> = vec![
         (
             "Verdict",
-            format!("**{}** (exit {})", cell(&s.verdict), s.exit_code),
+            format!("**{}** (exit {})", cell(s.verdict.as_str()), s.exit_code),
         ),
         ("Run", format!("`{}`", cell(&short))),
         (
@@ -65,7 +64,7 @@ pub fn render(s: &SummaryView) -> String {
     if s.dry_run {
         facts.push(("Mode", "dry run: evaluate and report, never act".into()));
     }
-    if let Some(f) = s.fail_mode() {
+    if let Some(f) = fail_mode {
         facts.push(("On inconclusive", f.into()));
     }
     let fired = s.rules.iter().filter(|r| r.has_fired()).count();
@@ -120,7 +119,7 @@ mod tests {
 
     #[test]
     fn renders_verdict_and_one_row_per_rule() {
-        let v: SummaryView = serde_json::from_value(serde_json::json!({
+        let v: RunSummary = serde_json::from_value(serde_json::json!({
             "run_id": "0123456789", "deployment": "web", "verdict": "rollback", "exit_code": 1,
             "reasons": ["1 critical anomaly"], "ticks": 3,
             "policy": { "on_inconclusive": "pass" },
@@ -131,7 +130,7 @@ mod tests {
             ]
         }))
         .unwrap();
-        let md = render(&v);
+        let md = render(&v, Some(v.fail_mode()));
         assert!(
             md.starts_with("### ❌ vz-monitor: ROLLBACK — `web`"),
             "{md}"

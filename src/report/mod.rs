@@ -9,19 +9,20 @@ pub mod junit;
 pub mod markdown;
 pub mod series;
 pub mod table;
-pub mod view;
 
 use self::series::SeriesSamples;
-use self::view::SummaryView;
 
-pub use vz_core::run::{ts, RollbackOutcome, RunSummary, TickOverhead};
+pub use vz_core::run::{plural, ts, RollbackOutcome, RunSummary, RunVerdict, TickOverhead};
 
 /// Everything a format may show of one run: the summary (live or as stored), the JSON it
 /// was stored as, and, for charts, the samples of every judged series.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
-    /// The summary every format reads.
-    pub view: SummaryView,
+    /// The summary every format reads (a live run's, or a stored one read back).
+    pub view: RunSummary,
+    /// Whether the summary carries the policy it was judged by (a manual rollback or a
+    /// run still going has none to show).
+    pub has_policy: bool,
     /// The summary as `--output json` prints it and the store keeps it.
     pub json: serde_json::Value,
     /// For a stored run: its kind (`watch`, `rollback`) and status (`finished`, `running`).
@@ -35,8 +36,11 @@ pub struct RunReport {
 impl RunReport {
     /// The report of a live run (`watch`, `analyze`) from its summary.
     pub fn live(s: &RunSummary) -> RunReport {
+        let mut view = s.clone();
+        view.explain_below_policy();
         RunReport {
-            view: SummaryView::of(s),
+            view,
+            has_policy: true,
             json: serde_json::to_value(s).unwrap_or_default(),
             stored: None,
             series: Vec::new(),
@@ -47,15 +51,23 @@ impl RunReport {
     /// The report of a summary as `--output json` printed it (e.g. an `analyze` replay),
     /// with the samples its charts draw.
     pub fn from_json(json: serde_json::Value, series: Vec<SeriesSamples>) -> RunReport {
-        let mut view: SummaryView = serde_json::from_value(json.clone()).unwrap_or_default();
+        let mut view: RunSummary = serde_json::from_value(json.clone()).unwrap_or_default();
         view.explain_below_policy();
         RunReport {
             view,
+            has_policy: json.get("policy").is_some(),
             json,
             stored: None,
             series,
             extra_lines: Vec::new(),
         }
+    }
+}
+
+impl RunReport {
+    /// `on_inconclusive` as fail-open / fail-closed words, when the run has a policy.
+    pub fn fail_mode(&self) -> Option<&'static str> {
+        self.has_policy.then(|| self.view.fail_mode())
     }
 }
 

@@ -2,7 +2,8 @@
 //! values, the baseline, each rule's threshold or control band, where each anomaly fired
 //! and where the decision fell. Shared by the HTML page and the Mermaid step summary.
 
-use super::view::{RuleView, SummaryView};
+use super::RunSummary;
+use crate::gate::Evaluation;
 use crate::model::{Anomaly, Expected, Timestamp};
 use std::collections::BTreeMap;
 
@@ -58,7 +59,7 @@ pub struct Chart<'a> {
     /// The series' name.
     pub series: &'a str,
     /// The rules that judged it.
-    pub rules: Vec<&'a RuleView>,
+    pub rules: Vec<&'a Evaluation>,
     /// The watched values (empty when no sample was stored).
     pub points: &'a [(Timestamp, Option<f64>)],
     /// The pre-deploy values.
@@ -78,7 +79,7 @@ pub struct Chart<'a> {
 }
 
 /// One chart per judged series (in the order the rules table lists them).
-pub fn charts<'a>(view: &'a SummaryView, samples: &'a [SeriesSamples]) -> Vec<Chart<'a>> {
+pub fn charts<'a>(view: &'a RunSummary, samples: &'a [SeriesSamples]) -> Vec<Chart<'a>> {
     let mut names: Vec<&str> = Vec::new();
     for r in &view.rules {
         if !names.contains(&r.series.as_str()) {
@@ -88,7 +89,7 @@ pub fn charts<'a>(view: &'a SummaryView, samples: &'a [SeriesSamples]) -> Vec<Ch
     names
         .into_iter()
         .map(|name| {
-            let rules: Vec<&RuleView> = view.rules.iter().filter(|r| r.series == name).collect();
+            let rules: Vec<&Evaluation> = view.rules.iter().filter(|r| r.series == name).collect();
             let found = samples.iter().find(|s| s.series == name);
             let points = found.map(|s| s.points.as_slice()).unwrap_or_default();
             let last = points.last().map(|p| p.0).unwrap_or(view.ended_at);
@@ -102,13 +103,13 @@ pub fn charts<'a>(view: &'a SummaryView, samples: &'a [SeriesSamples]) -> Vec<Ch
                 start: view.started_at,
                 end: view.ended_at.max(last),
                 decided_at: view.decided_at,
-                verdict: &view.verdict,
+                verdict: view.verdict.as_str(),
             }
         })
         .collect()
 }
 
-fn guide(r: &RuleView) -> Option<Guide> {
+fn guide(r: &Evaluation) -> Option<Guide> {
     let label = format!("{} ({})", r.rule, r.expected);
     match &r.expected {
         Expected::Bound { value, .. } => Some(Guide::Threshold {

@@ -1,7 +1,8 @@
 //! Human tables (comfy-table). Colour only on a terminal and never with NO_COLOR.
 
-use super::view::{plural, RuleView};
-use super::{ts, Render, RunReport, RunSummary};
+use super::{plural, ts, Render, RunReport, RunSummary};
+use crate::decide::{OnInconclusive, Policy};
+use crate::gate::{Evaluation, RuleStatus};
 use crate::model::fmt_num;
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
@@ -83,7 +84,7 @@ impl Render for TableFormat {
 
 /// One row per rule and series: status, observed, expected, score and the reason. Shared by
 /// the live summary (`watch`, `analyze`) and stored runs (`report`).
-pub fn rules(rules: &[RuleView]) -> String {
+pub fn rules(rules: &[Evaluation]) -> String {
     let mut t = new_table(&[
         "rule",
         "series",
@@ -96,9 +97,9 @@ pub fn rules(rules: &[RuleView]) -> String {
         "reason",
     ]);
     for r in rules {
-        let colour = match r.status.as_str() {
+        let colour = match r.status {
             _ if r.has_fired() => Color::Red,
-            "pending" | "no_data" => Color::Yellow,
+            RuleStatus::Pending | RuleStatus::NoData => Color::Yellow,
             _ => Color::Green,
         };
         t.add_row(vec![
@@ -126,7 +127,7 @@ fn verdict_block(run: &RunReport) -> String {
             "run {} ({kind}, {status}) of {}: {} (exit {}), {} → {}, {}\n",
             v.run_id,
             v.deployment,
-            v.verdict.to_uppercase(),
+            v.verdict.as_str().to_uppercase(),
             v.exit_code,
             ts(v.started_at),
             ts(v.ended_at),
@@ -134,7 +135,7 @@ fn verdict_block(run: &RunReport) -> String {
         ),
         None => format!(
             "verdict: {} (exit {}) for {} after {}, decided at {}\n",
-            v.verdict.to_uppercase(),
+            v.verdict.as_str().to_uppercase(),
             v.exit_code,
             v.deployment,
             plural(v.ticks as usize, "tick", "ticks"),
@@ -147,10 +148,8 @@ fn verdict_block(run: &RunReport) -> String {
     if let Some(r) = v.rollback_line() {
         out.push_str(&format!("  rollback: {r}\n"));
     }
-    if let Some(p) = policy_line(&v.policy) {
-        out.push_str(&format!("  policy: {p}\n"));
-    } else if let Some(f) = v.fail_mode() {
-        out.push_str(&format!("  on_inconclusive: {f}\n"));
+    if run.has_policy {
+        out.push_str(&format!("  policy: {}\n", policy_line(&v.policy)));
     }
     for l in &run.extra_lines {
         out.push_str(&format!("  {l}\n"));
@@ -162,27 +161,26 @@ fn verdict_block(run: &RunReport) -> String {
 }
 
 /// `critical ≥ 1, high ≥ 3, max_downtime 1m, max_missing 20%, on_inconclusive: pass (fail-open)`
-fn policy_line(p: &serde_json::Value) -> Option<String> {
-    let n = |k: &str| p.get(k).and_then(serde_json::Value::as_u64);
-    let (critical, high) = (n("critical")?, n("high")?);
-    let mut parts = vec![format!("critical ≥ {critical}"), format!("high ≥ {high}")];
-    for k in ["medium", "low"] {
-        if let Some(l) = n(k).filter(|l| *l > 0) {
+fn policy_line(p: &Policy) -> String {
+    let mut parts = vec![
+        format!("critical ≥ {}", p.critical),
+        format!("high ≥ {}", p.high),
+    ];
+    for (k, l) in [("medium", p.medium), ("low", p.low)] {
+        if l > 0 {
             parts.push(format!("{k} ≥ {l}"));
         }
     }
-    if let Some(d) = p.get("max_downtime").and_then(serde_json::Value::as_str) {
-        parts.push(format!("max_downtime {d}"));
-    }
-    if let Some(m) = p.get("max_missing").and_then(serde_json::Value::as_f64) {
-        parts.push(format!("max_missing {}%", fmt_num(m)));
-    }
-    match p.get("on_inconclusive").and_then(serde_json::Value::as_str) {
-        Some("fail") => parts.push("on_inconclusive: fail (fail-closed)".into()),
-        Some(_) => parts.push("on_inconclusive: pass (fail-open)".into()),
-        None => {}
-    }
-    Some(parts.join(", "))
+    parts.push(format!(
+        "max_downtime {}",
+        humantime::format_duration(p.max_downtime)
+    ));
+    parts.push(format!("max_missing {}%", fmt_num(p.max_missing)));
+    parts.push(match p.on_inconclusive {
+        OnInconclusive::Fail => "on_inconclusive: fail (fail-closed)".into(),
+        OnInconclusive::Pass => "on_inconclusive: pass (fail-open)".into(),
+    });
+    parts.join(", ")
 }
 
 /// The notification counts of a live run, one line (none when nothing was sent).

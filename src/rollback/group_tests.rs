@@ -22,7 +22,7 @@ fn plan(c: &RollbackConfig) -> RollbackPlan<'_> {
         run_id: "r-1",
         reason: "test",
         anomalies_file: Path::new("/tmp/a.json"),
-        trigger: "auto",
+        trigger: crate::store::Trigger::Auto,
     }
 }
 

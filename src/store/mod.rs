@@ -22,7 +22,8 @@ mod ticks;
 
 pub use baselines::BaselineSet;
 pub use claims::Claim;
-pub use runs::{RollbackRecord, RunEnd, RunFilter, RunRow, StoredRun};
+pub use runs::{RunEnd, RunFilter, RunRow, StoredRun};
+pub use vz_core::run::{RollbackRecord, Trigger};
 
 use db::{Db, Lock};
 use std::collections::HashMap;

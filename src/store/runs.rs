@@ -8,6 +8,7 @@ use super::db::{args, scalar, Row, Val};
 use super::{now_ms, Store, StoreError};
 use crate::decide::Decision;
 use crate::model::Timestamp;
+use crate::run::RollbackRecord;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -74,31 +75,6 @@ pub struct StoredRun {
     pub dry_run: bool,
     /// The JSON summary as `--output json` printed it.
     pub summary: Option<String>,
-}
-
-/// What the rollback executor did, to be stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct RollbackRecord {
-    /// `auto` or `manual`.
-    pub trigger: String,
-    /// Start (ms).
-    pub started_at: Timestamp,
-    /// End (ms).
-    pub ended_at: Timestamp,
-    /// Attempts made.
-    pub attempts: u32,
-    /// The command.
-    pub argv: Vec<String>,
-    /// Exit status of the last attempt.
-    pub exit_status: Option<i32>,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// Tail of its stdout.
-    pub stdout: String,
-    /// Tail of its stderr.
-    pub stderr: String,
-    /// Why it ended as it did.
-    pub reason: String,
 }
 
 /// How a run ended, as stored.
@@ -219,7 +195,7 @@ impl Store {
         let key = self.run_key(run_id)?;
         self.db.exec(
             "INSERT INTO rollbacks (run_key, trigger, started_at, ended_at, attempts, argv, exit_status, ok, stdout, stderr, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            args![key, &r.trigger, r.started_at, r.ended_at, r.attempts, serde_json::to_string(&r.argv)?, r.exit_status, r.ok, &r.stdout, &r.stderr, &r.reason],
+            args![key, r.trigger.as_str(), r.started_at, r.ended_at, r.attempts, serde_json::to_string(&r.argv)?, r.exit_status, r.ok, &r.stdout, &r.stderr, &r.reason],
         )?;
         Ok(())
     }

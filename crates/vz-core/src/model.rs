@@ -148,7 +148,7 @@ impl Direction {
 }
 
 /// What "normal" was, as shown next to an observed value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Expected {
     /// A fixed bound, e.g. `> 5`.
@@ -158,6 +158,7 @@ pub enum Expected {
     /// A single expected value (a baseline statistic).
     Value { value: f64 },
     /// Nothing to compare against (e.g. `down`).
+    #[default]
     None,
 }
 

@@ -14,8 +14,10 @@ pub enum OnInconclusive {
     Fail,
 }
 
-/// The rollback decision policy (DESIGN.md defaults).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The rollback decision policy (DESIGN.md defaults). Read back from a stored summary with
+/// defaults for whatever an older summary lacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Policy {
     /// Roll back when at least this many anomalies of a severity fired (0 = never).
     pub critical: u32,
@@ -39,7 +41,7 @@ pub struct Policy {
 }
 
 /// `policy.error_rate`
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorRatePolicy {
     pub metric: String,
     pub above: f64,
@@ -84,15 +86,19 @@ pub fn planned_ticks(duration: Duration, interval: Duration) -> u32 {
 }
 
 mod humantime_serde_str {
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The gate's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The window passed.
@@ -148,7 +154,7 @@ pub struct PolicyInput<'a> {
 }
 
 /// Per-metric data completeness at the end of the window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Completeness {
     pub metric: String,
     pub ticks: u32,

@@ -10,7 +10,7 @@ use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
 use crate::report::RollbackOutcome;
 use crate::rollback::{self, RollbackPlan};
-use crate::store::{RollbackRecord, Store};
+use crate::store::{RollbackRecord, Store, Trigger};
 use std::path::{Path, PathBuf};
 
 /// What the caller must know about how acting went.
@@ -95,7 +95,7 @@ pub async fn act(
         run_id,
         reason: &reason,
         anomalies_file: &file,
-        trigger: "auto",
+        trigger: Trigger::Auto,
     };
     let record = run_through_signals(&plan, signals, &mut acted).await;
     if let Err(e) = store.record_rollback(run_id, &record) {
@@ -105,14 +105,7 @@ pub async fn act(
     for o in observers.iter_mut() {
         o.on_rollback(ctx, &record);
     }
-    acted.outcome = RollbackOutcome {
-        needed: true,
-        ran: true,
-        ok: record.ok,
-        attempts: record.attempts,
-        exit_status: record.exit_status,
-        note: record.reason.clone(),
-    };
+    acted.outcome = RollbackOutcome::ran(&record);
     acted.result = if record.ok {
         RollbackResult::Succeeded
     } else {

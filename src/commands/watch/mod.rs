@@ -15,7 +15,7 @@ use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
 use crate::observe::RunContext;
-use crate::report::{RunSummary, TickOverhead};
+use crate::report::{RunSummary, RunVerdict, TickOverhead};
 use crate::sampler::Sampler;
 use crate::store::RunEnd;
 use live::{Clock, LiveFeed};
@@ -127,7 +127,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         started_at,
         ended_at,
         ticks: driven.ticks,
-        verdict: "interrupted".into(),
+        verdict: RunVerdict::Interrupted,
         decided_at: ended_at,
         reasons: vec![
             "interrupted by a signal before the window ended; no rollback started".into(),

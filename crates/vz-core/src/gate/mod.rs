@@ -6,14 +6,15 @@ use crate::detect::Baseline;
 use crate::model::{Anomaly, Expected, Reading, Sample, SeverityCounts, Timestamp};
 use crate::policy::{self as decide, Completeness, Decision, Policy, PolicyInput};
 use crate::spec::{MetricSpec as Metric, OnMissing, Rule};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// State of one rule on one series after the latest tick.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleStatus {
     /// Condition not active.
+    #[default]
     Ok,
     /// Active, waiting for `for` / failure limits.
     Pending,
@@ -23,23 +24,33 @@ pub enum RuleStatus {
     NoData,
 }
 
-/// The latest word of one rule on one series: the explanation shown in tables and JSON.
-#[derive(Debug, Clone, Serialize)]
+/// The latest word of one rule on one series: the explanation shown in tables and JSON (and
+/// read back from a stored summary, with defaults for what an older one lacks).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evaluation {
     pub rule: String,
+    #[serde(default)]
     pub series: String,
+    #[serde(default)]
     pub detector: String,
+    #[serde(default)]
     pub kind: String,
     pub severity: crate::model::Severity,
+    #[serde(default)]
     pub status: RuleStatus,
     /// Whether the rule fired at any point in the run.
+    #[serde(default)]
     pub fired: bool,
     pub observed: Option<f64>,
+    #[serde(default)]
     pub expected: Expected,
+    #[serde(default)]
     pub statistic: String,
     pub score: Option<f64>,
     pub p_value: Option<f64>,
+    #[serde(default)]
     pub reason: String,
+    #[serde(default)]
     pub dry_run: bool,
 }
 
