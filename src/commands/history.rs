@@ -34,22 +34,27 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
             ]);
             for r in &runs {
                 let took = r
+                    .head
                     .ended_at
                     .map(|e| {
                         humantime::format_duration(std::time::Duration::from_secs(
-                            ((e - r.started_at).max(0) / 1000) as u64,
+                            ((e - r.head.started_at).max(0) / 1000) as u64,
                         ))
                         .to_string()
                     })
                     .unwrap_or_else(|| "-".into());
                 t.add_row(vec![
-                    r.id.chars().take(8).collect::<String>(),
-                    r.deployment.clone(),
-                    r.kind.clone(),
-                    ts(r.started_at),
+                    r.head.id.chars().take(8).collect::<String>(),
+                    r.head.deployment.clone(),
+                    r.head.kind.clone(),
+                    ts(r.head.started_at),
                     took,
-                    r.verdict.clone().unwrap_or_else(|| r.status.clone()),
-                    r.exit_code
+                    r.head
+                        .verdict
+                        .clone()
+                        .unwrap_or_else(|| r.head.status.clone()),
+                    r.head
+                        .exit_code
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| "-".into()),
                     r.anomalies.to_string(),
@@ -58,7 +63,7 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
                     } else {
                         "no".into()
                     },
-                    r.reason.clone().unwrap_or_default(),
+                    r.head.reason.clone().unwrap_or_default(),
                 ]);
             }
             outln!("{t}");

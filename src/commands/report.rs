@@ -24,9 +24,9 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     let json = match stored.filter(|v| v.get("rules").is_some()) {
         Some(v) => v,
         None => serde_json::json!({
-            "run_id": run.id, "deployment": run.deployment, "kind": run.kind,
-            "status": run.status, "verdict": view.verdict, "exit_code": run.exit_code,
-            "started_at": run.started_at, "ended_at": run.ended_at, "reasons": view.reasons,
+            "run_id": run.head.id, "deployment": run.head.deployment, "kind": run.head.kind,
+            "status": run.head.status, "verdict": view.verdict, "exit_code": run.head.exit_code,
+            "started_at": run.head.started_at, "ended_at": run.head.ended_at, "reasons": view.reasons,
             "summary": run.summary.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
         }),
     };
@@ -39,7 +39,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
         view,
         has_policy,
         json,
-        stored: Some((run.kind.clone(), run.status.clone())),
+        stored: Some((run.head.kind.clone(), run.head.status.clone())),
         series,
         extra_lines: Vec::new(),
     };
@@ -62,7 +62,7 @@ fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> 
             "no run matches `{id}`: see `vz-monitor history`"
         ))),
         1 => Ok(found.remove(0)),
-        _ if found[0].id == id => Ok(found.remove(0)),
+        _ if found[0].head.id == id => Ok(found.remove(0)),
         n => Err(Error::Usage(format!(
             "`{id}` matches {}{} runs ({}): give more of the id",
             if n > 5 { "more than " } else { "" },
@@ -70,7 +70,7 @@ fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> 
             found
                 .iter()
                 .take(5)
-                .map(|r| r.id.as_str())
+                .map(|r| r.head.id.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
@@ -89,24 +89,24 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
     if let Some(rec) = record {
         v.rollback = RollbackOutcome::ran(&rec);
     }
-    v.run_id = run.id.clone();
-    v.deployment = run.deployment.clone();
-    v.started_at = run.started_at;
+    v.run_id = run.head.id.clone();
+    v.deployment = run.head.deployment.clone();
+    v.started_at = run.head.started_at;
     if v.ended_at == 0 {
-        v.ended_at = run.ended_at.unwrap_or(run.started_at);
+        v.ended_at = run.head.ended_at.unwrap_or(run.head.started_at);
     }
     if !stored.is_some_and(|s| s.get("rules").is_some() && s.get("verdict").is_some()) {
-        let name = run.verdict.as_deref().unwrap_or(&run.status);
+        let name = run.head.verdict.as_deref().unwrap_or(&run.head.status);
         v.verdict = RunVerdict::parse(name).unwrap_or_default();
     }
-    if let Some(c) = run.exit_code {
+    if let Some(c) = run.head.exit_code {
         v.exit_code = c.clamp(0, 255) as u8;
     }
     if v.reasons.is_empty() {
         v.reasons
-            .extend(run.reason.clone().filter(|r| !r.is_empty()));
+            .extend(run.head.reason.clone().filter(|r| !r.is_empty()));
     }
-    v.dry_run |= run.dry_run;
+    v.dry_run |= run.head.dry_run;
     v.explain_below_policy();
     v
 }
@@ -114,10 +114,10 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
 /// The run's samples by series, with the newest baseline of the deployment taken before
 /// the run started (the one the run was most likely judged against).
 fn samples(store: &mut Store, run: &StoredRun) -> Result<Vec<SeriesSamples>> {
-    let rows = store.run_samples(&run.id)?;
+    let rows = store.run_samples(&run.head.id)?;
     let baseline = store
-        .latest_baseline(&run.deployment)?
-        .filter(|b| b.created_at <= run.started_at)
+        .latest_baseline(&run.head.deployment)?
+        .filter(|b| b.created_at <= run.head.started_at)
         .map(|b| b.series)
         .unwrap_or_default();
     Ok(group(rows, &baseline))

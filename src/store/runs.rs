@@ -21,9 +21,9 @@ fn status_sql(now_param: usize) -> String {
     format!("CASE WHEN r.status = 'running' AND r.lease_until < ?{now_param} THEN 'abandoned' ELSE r.status END")
 }
 
-/// A run as listed by `history`.
+/// A run's own columns: what, when, and how it stands. Both listings carry it.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunRow {
+pub struct RunHead {
     /// The run's UUID.
     pub id: String,
     /// Its deployment.
@@ -44,6 +44,36 @@ pub struct RunRow {
     pub exit_code: Option<i64>,
     /// `--dry-run`.
     pub dry_run: bool,
+}
+
+/// The columns of [`RunHead`], in its order (`r` is `runs`; the status as read back).
+fn head_columns() -> String {
+    format!(
+        "r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run",
+        status_sql(1)
+    )
+}
+
+fn head(r: &Row) -> Result<RunHead, StoreError> {
+    Ok(RunHead {
+        id: r.text(0)?,
+        deployment: r.text(1)?,
+        kind: r.text(2)?,
+        started_at: r.int(3)?,
+        ended_at: r.opt_int(4)?,
+        status: r.text(5)?,
+        verdict: r.opt_text(6)?,
+        reason: r.opt_text(7)?,
+        exit_code: r.opt_int(8)?,
+        dry_run: r.flag(9)?,
+    })
+}
+
+/// A run as listed by `history`: its columns, flat in JSON, and two counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    #[serde(flatten)]
+    pub head: RunHead,
     /// Anomalies that fired.
     pub anomalies: i64,
     /// Whether a rollback of this run succeeded.
@@ -53,26 +83,7 @@ pub struct RunRow {
 /// A run with its stored JSON summary, as `report` reads it.
 #[derive(Debug, Clone)]
 pub struct StoredRun {
-    /// The run's UUID.
-    pub id: String,
-    /// Its deployment.
-    pub deployment: String,
-    /// `watch` or `manual_rollback`.
-    pub kind: String,
-    /// Start (ms).
-    pub started_at: Timestamp,
-    /// End (ms), once ended.
-    pub ended_at: Option<Timestamp>,
-    /// `running`, `finished`, `interrupted` or `abandoned`.
-    pub status: String,
-    /// The verdict, once decided.
-    pub verdict: Option<String>,
-    /// Why.
-    pub reason: Option<String>,
-    /// The process's exit code, once ended.
-    pub exit_code: Option<i64>,
-    /// `--dry-run`.
-    pub dry_run: bool,
+    pub head: RunHead,
     /// The JSON summary as `--output json` printed it.
     pub summary: Option<String>,
 }
@@ -109,16 +120,7 @@ pub struct RunFilter {
 
 fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
     Ok(StoredRun {
-        id: r.text(0)?,
-        deployment: r.text(1)?,
-        kind: r.text(2)?,
-        started_at: r.int(3)?,
-        ended_at: r.opt_int(4)?,
-        status: r.text(5)?,
-        verdict: r.opt_text(6)?,
-        reason: r.opt_text(7)?,
-        exit_code: r.opt_int(8)?,
-        dry_run: r.flag(9)?,
+        head: head(r)?,
         summary: r.opt_text(10)?,
     })
 }
@@ -225,28 +227,19 @@ impl Store {
             }
         }
         let sql = format!(
-            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run,
+            "SELECT {},
                     (SELECT COUNT(*) FROM anomalies a WHERE a.run_key = r.key),
                     EXISTS (SELECT 1 FROM rollbacks b WHERE b.run_key = r.key AND b.ok = 1)
              FROM runs r WHERE 1 = 1{filter}
              ORDER BY r.started_at DESC, r.key DESC LIMIT ?2",
-            status_sql(1)
+            head_columns()
         );
         self.db
             .query(&sql, &params)?
             .iter()
             .map(|r| {
                 Ok(RunRow {
-                    id: r.text(0)?,
-                    deployment: r.text(1)?,
-                    kind: r.text(2)?,
-                    started_at: r.int(3)?,
-                    ended_at: r.opt_int(4)?,
-                    status: r.text(5)?,
-                    verdict: r.opt_text(6)?,
-                    reason: r.opt_text(7)?,
-                    exit_code: r.opt_int(8)?,
-                    dry_run: r.flag(9)?,
+                    head: head(r)?,
                     anomalies: r.int(10)?,
                     rolled_back: r.flag(11)?,
                 })
@@ -257,9 +250,9 @@ impl Store {
     /// The newest run (of `deployment`, if given), with its summary.
     pub fn latest_run(&self, deployment: Option<&str>) -> Result<Option<StoredRun>, StoreError> {
         let sql = format!(
-            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run, r.summary
+            "SELECT {}, r.summary
              FROM runs r WHERE (CAST(?2 AS TEXT) IS NULL OR r.deployment = ?2) ORDER BY r.started_at DESC, r.key DESC LIMIT 1",
-            status_sql(1)
+            head_columns()
         );
         let rows = self.db.query(&sql, args![now_ms(), deployment])?;
         rows.first().map(stored_run).transpose()
@@ -268,9 +261,9 @@ impl Store {
     /// Runs whose id starts with `prefix` (the exact match first), at most `limit`.
     pub fn runs_by_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<StoredRun>, StoreError> {
         let sql = format!(
-            "SELECT r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run, r.summary
+            "SELECT {}, r.summary
              FROM runs r WHERE substr(r.id, 1, length(?2)) = ?2 ORDER BY (r.id = ?2) DESC, r.started_at DESC LIMIT ?3",
-            status_sql(1)
+            head_columns()
         );
         let rows = self.db.query(&sql, args![now_ms(), prefix, limit])?;
         rows.iter().map(stored_run).collect()

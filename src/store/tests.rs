@@ -58,7 +58,7 @@ fn records_a_run_with_integer_keys_and_leases() {
         limit: 10,
         ..Default::default()
     };
-    assert_eq!(s.runs(&all).unwrap()[0].status, "running");
+    assert_eq!(s.runs(&all).unwrap()[0].head.status, "running");
     let end = RunEnd {
         ended_at: 2,
         status: "finished",
@@ -70,7 +70,7 @@ fn records_a_run_with_integer_keys_and_leases() {
     s.finish_run("r1", &end).unwrap();
     let runs = s.runs(&all).unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].verdict.as_deref(), Some("healthy"));
+    assert_eq!(runs[0].head.verdict.as_deref(), Some("healthy"));
     assert_eq!(s.live_watches("d").unwrap(), 0);
     let filtered = s
         .runs(&RunFilter {
@@ -96,10 +96,10 @@ fn a_run_whose_lease_lapsed_reads_back_abandoned_and_is_not_live() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(runs[0].status, "abandoned");
+    assert_eq!(runs[0].head.status, "abandoned");
     assert_eq!(s.live_watches("d").unwrap(), 0);
     assert_eq!(
-        s.latest_run(Some("d")).unwrap().unwrap().status,
+        s.latest_run(Some("d")).unwrap().unwrap().head.status,
         "abandoned"
     );
 }
@@ -178,12 +178,12 @@ fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
         })
         .unwrap();
     assert_eq!(runs.len(), 2);
-    let old = runs.iter().find(|r| r.id == "aaaa-1").unwrap();
+    let old = runs.iter().find(|r| r.head.id == "aaaa-1").unwrap();
     assert_eq!((old.anomalies, old.rolled_back), (2, true));
-    assert_eq!(old.verdict.as_deref(), Some("rollback"));
+    assert_eq!(old.head.verdict.as_deref(), Some("rollback"));
     // A run left `running` by a dead process of the old version is abandoned.
-    let dead = runs.iter().find(|r| r.id == "bbbb-2").unwrap();
-    assert_eq!(dead.status, "abandoned");
+    let dead = runs.iter().find(|r| r.head.id == "bbbb-2").unwrap();
+    assert_eq!(dead.head.status, "abandoned");
     assert_eq!(s.sample_count("aaaa-1").unwrap(), 3);
     assert_eq!(s.sample_count("bbbb-2").unwrap(), 1);
     let found = s.runs_by_prefix("aaaa", 6).unwrap();
