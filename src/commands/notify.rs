@@ -9,6 +9,7 @@ use crate::notify::message::{rfc3339, Event, Message};
 use crate::notify::state::{Attempt, AttemptFilter};
 use crate::notify::{self as notify, redact};
 use crate::report::{table::new_table, ts};
+use crate::run::SendOutcome;
 use std::time::Instant;
 
 /// Runs a `notify` subcommand.
@@ -70,7 +71,11 @@ async fn test(g: &Global, a: &NotifyTestArgs) -> Result<Exit> {
         channel_type: ch.kind().into(),
         event: "test".into(),
         dedup_key: None,
-        outcome: if d.ok { "sent" } else { "failed" }.into(),
+        outcome: if d.ok {
+            SendOutcome::Sent
+        } else {
+            SendOutcome::Failed
+        },
         attempts: d.attempts,
         duration_ms: start.elapsed().as_millis() as i64,
         detail: redact(&d.detail, &ch.secrets()),
@@ -124,7 +129,7 @@ fn history(g: &Global, a: &NotifyHistoryArgs) -> Result<Exit> {
                     x.channel.clone(),
                     x.channel_type.clone(),
                     x.event.clone(),
-                    x.outcome.clone(),
+                    x.outcome.to_string(),
                     x.attempts.to_string(),
                     x.duration_ms.to_string(),
                     x.detail.clone(),

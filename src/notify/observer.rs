@@ -11,7 +11,7 @@ use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
 use crate::observe::{Observer, RunContext};
-use crate::run::RunSummary;
+use crate::run::{RunSummary, SendOutcome};
 use crate::store::Store;
 use futures::future::BoxFuture;
 use std::collections::{BTreeMap, HashMap};
@@ -104,7 +104,13 @@ impl NotifyObserver {
     }
 
     /// Records a suppressed alert (no channel was asked).
-    fn suppressed(&mut self, ctx: &RunContext, msg: &Message, outcome: &str, detail: String) {
+    fn suppressed(
+        &mut self,
+        ctx: &RunContext,
+        msg: &Message,
+        outcome: SendOutcome,
+        detail: String,
+    ) {
         let a = Attempt {
             run_id: Some(ctx.run_id.clone()),
             deployment: ctx.deployment.clone(),
@@ -113,7 +119,7 @@ impl NotifyObserver {
             channel_type: "-".into(),
             event: msg.event.as_str().into(),
             dedup_key: msg.dedup_key.clone(),
-            outcome: outcome.into(),
+            outcome,
             attempts: 0,
             duration_ms: 0,
             detail,
@@ -141,7 +147,7 @@ impl NotifyObserver {
                 channel_type: ch.kind().into(),
                 event: msg.event.as_str().into(),
                 dedup_key: msg.dedup_key.clone(),
-                outcome: "abandoned".into(),
+                outcome: SendOutcome::Abandoned,
                 attempts: 0,
                 duration_ms: 0,
                 detail: "still sending when the run ended".into(),
@@ -155,7 +161,11 @@ impl NotifyObserver {
                     Err(_) => super::Delivery::failed(1, "timed out"),
                 };
                 Attempt {
-                    outcome: if d.ok { "sent" } else { "failed" }.into(),
+                    outcome: if d.ok {
+                        SendOutcome::Sent
+                    } else {
+                        SendOutcome::Failed
+                    },
                     attempts: d.attempts,
                     duration_ms: start.elapsed().as_millis() as i64,
                     detail: redact(&d.detail, &secrets),
@@ -181,7 +191,7 @@ impl NotifyObserver {
             }
             Err(e) => {
                 if let Some((mut a, _)) = self.pending.remove(&e.id()) {
-                    a.outcome = "failed".into();
+                    a.outcome = SendOutcome::Failed;
                     a.detail = "the send task failed".into();
                     self.record(a);
                 }
@@ -232,7 +242,7 @@ impl NotifyObserver {
                 self.suppressed(
                     ctx,
                     &msg,
-                    "duplicate",
+                    SendOutcome::Duplicate,
                     format!("already open since {since}"),
                 );
             }
@@ -246,7 +256,7 @@ impl NotifyObserver {
                 self.suppressed(
                     ctx,
                     &msg,
-                    "cooldown",
+                    SendOutcome::Cooldown,
                     format!("cooldown until {}", rfc3339(until)),
                 );
             }

@@ -4,7 +4,7 @@ use super::message::{rfc3339, Event, Message};
 use super::state::Attempt;
 use crate::model::Severity;
 use crate::observe::RunContext;
-use crate::run::{RunSummary, RunVerdict};
+use crate::run::{RunSummary, RunVerdict, SendOutcome};
 
 /// The one verdict message of a run, from its summary.
 pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {
@@ -52,17 +52,15 @@ pub fn message(ctx: &RunContext, s: &RunSummary) -> Message {
 
 /// One stderr line of counts, then one per failed or abandoned send.
 pub fn report(done: &[Attempt]) {
-    let count = |o: &str| done.iter().filter(|a| a.outcome == o).count();
-    let (sent, failed) = (count("sent"), count("failed") + count("abandoned"));
-    let quiet = count("duplicate") + count("cooldown");
+    let count = |o: SendOutcome| done.iter().filter(|a| a.outcome == o).count();
+    let sent = count(SendOutcome::Sent);
+    let failed = count(SendOutcome::Failed) + count(SendOutcome::Abandoned);
+    let quiet = count(SendOutcome::Duplicate) + count(SendOutcome::Cooldown);
     if done.is_empty() {
         return;
     }
     errln!("notifications: {sent} sent, {failed} failed, {quiet} suppressed (vz-monitor notify history)");
-    for a in done
-        .iter()
-        .filter(|a| a.outcome == "failed" || a.outcome == "abandoned")
-    {
+    for a in done.iter().filter(|a| a.outcome.failed()) {
         errln!(
             "  {} {} ({}): {} — {}",
             a.channel,

@@ -8,6 +8,7 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
 };
 use std::io::IsTerminal;
+use vz_core::run::SendOutcome;
 
 /// Whether to colour output.
 pub fn colour() -> bool {
@@ -188,12 +189,14 @@ pub fn notification_lines(s: &RunSummary) -> Vec<String> {
     if s.notifications.is_empty() {
         return Vec::new();
     }
-    let count = |o: &str| s.notifications.iter().filter(|a| a.outcome == o).count();
-    let suppressed = s.notifications.len() - count("sent") - count("failed") - count("abandoned");
+    let count = |o: SendOutcome| s.notifications.iter().filter(|a| a.outcome == o).count();
+    let (sent, failed, abandoned) = (
+        count(SendOutcome::Sent),
+        count(SendOutcome::Failed),
+        count(SendOutcome::Abandoned),
+    );
+    let suppressed = s.notifications.len() - sent - failed - abandoned;
     vec![format!(
-        "notifications: {} sent, {} failed, {} abandoned, {suppressed} suppressed (dedup/cooldown)",
-        count("sent"),
-        count("failed"),
-        count("abandoned")
+        "notifications: {sent} sent, {failed} failed, {abandoned} abandoned, {suppressed} suppressed (dedup/cooldown)"
     )]
 }

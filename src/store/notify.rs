@@ -4,6 +4,7 @@
 use super::db::{args, Row};
 use super::{Store, StoreError};
 use crate::model::{Anomaly, Timestamp};
+use crate::run::SendOutcome;
 
 /// One alert's state: (deployment, rule, series).
 #[derive(Debug, Clone)]
@@ -119,7 +120,7 @@ impl Store {
                 &a.channel_type,
                 &a.event,
                 &a.dedup_key,
-                &a.outcome,
+                a.outcome.as_str(),
                 a.attempts,
                 a.duration_ms,
                 &a.detail
@@ -148,7 +149,12 @@ impl Store {
                     channel_type: r.text(4)?,
                     event: r.text(5)?,
                     dedup_key: r.opt_text(6)?,
-                    outcome: r.text(7)?,
+                    outcome: {
+                        let o = r.text(7)?;
+                        SendOutcome::parse(&o).ok_or_else(|| {
+                            StoreError::Column(format!("notification outcome `{o}`"))
+                        })?
+                    },
                     attempts: r.int(8)? as u32,
                     duration_ms: r.int(9)?,
                     detail: r.text(10)?,

@@ -221,6 +221,59 @@ impl RunSummary {
     }
 }
 
+/// How one notification attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendOutcome {
+    /// The channel accepted it.
+    Sent,
+    /// Every try failed.
+    Failed,
+    /// Not sent: the same alert is already open (dedup).
+    Duplicate,
+    /// Not sent: the alert fired again within its cooldown.
+    Cooldown,
+    /// Still in flight when the run's deadline for notifications passed.
+    Abandoned,
+}
+
+impl SendOutcome {
+    /// As the store keeps it and `notify history` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendOutcome::Sent => "sent",
+            SendOutcome::Failed => "failed",
+            SendOutcome::Duplicate => "duplicate",
+            SendOutcome::Cooldown => "cooldown",
+            SendOutcome::Abandoned => "abandoned",
+        }
+    }
+
+    /// The outcome spelled `name`, if it is one.
+    pub fn parse(name: &str) -> Option<SendOutcome> {
+        [
+            SendOutcome::Sent,
+            SendOutcome::Failed,
+            SendOutcome::Duplicate,
+            SendOutcome::Cooldown,
+            SendOutcome::Abandoned,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+    }
+
+    /// Meant to reach someone and did not.
+    pub fn failed(self) -> bool {
+        matches!(self, SendOutcome::Failed | SendOutcome::Abandoned)
+    }
+}
+
+impl fmt::Display for SendOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One send attempt (or suppression) as stored and listed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotificationAttempt {
@@ -231,8 +284,7 @@ pub struct NotificationAttempt {
     pub channel_type: String,
     pub event: String,
     pub dedup_key: Option<String>,
-    /// `sent`, `failed`, `duplicate`, `cooldown` or `abandoned`.
-    pub outcome: String,
+    pub outcome: SendOutcome,
     pub attempts: u32,
     pub duration_ms: i64,
     pub detail: String,
