@@ -66,18 +66,16 @@ pub enum VerdictFilter {
     RollbackFailed,
 }
 
-impl VerdictFilter {
-    /// The verdict as the store keeps it.
-    pub fn as_str(self) -> &'static str {
+impl From<VerdictFilter> for crate::report::RunVerdict {
+    fn from(v: VerdictFilter) -> Self {
         use crate::report::RunVerdict;
-        match self {
+        match v {
             VerdictFilter::Healthy => RunVerdict::Healthy,
             VerdictFilter::Rollback => RunVerdict::Rollback,
             VerdictFilter::Inconclusive => RunVerdict::Inconclusive,
             VerdictFilter::RolledBack => RunVerdict::RolledBack,
             VerdictFilter::RollbackFailed => RunVerdict::RollbackFailed,
         }
-        .as_str()
     }
 }
 

@@ -12,7 +12,7 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
     let store = open_store(g, config.as_ref())?;
     let filter = RunFilter {
         deployment: a.deployment.clone(),
-        verdict: a.verdict.map(|v| v.as_str().to_string()),
+        verdict: a.verdict.map(Into::into),
         since: a.since.map(|d| now_ms() - d.as_millis() as i64),
         limit: a.limit,
     };
@@ -51,8 +51,8 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
                     took,
                     r.head
                         .verdict
-                        .clone()
-                        .unwrap_or_else(|| r.head.status.clone()),
+                        .map_or(r.head.status.as_str(), |v| v.as_str())
+                        .to_string(),
                     r.head
                         .exit_code
                         .map(|c| c.to_string())

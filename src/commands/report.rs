@@ -5,7 +5,7 @@ use crate::cli::{Global, ReportArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report::series::{group, SeriesSamples};
 use crate::report::{RollbackOutcome, RunReport, RunSummary, RunVerdict};
-use crate::store::{RollbackRecord, Store, StoredRun};
+use crate::store::{RollbackRecord, RunStatus, Store, StoredRun};
 use serde_json::Value;
 
 /// Prints the run named by id, unique id prefix, or `latest`.
@@ -39,7 +39,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
         view,
         has_policy,
         json,
-        stored: Some((run.head.kind.clone(), run.head.status.clone())),
+        stored: Some((run.head.kind.clone(), run.head.status.as_str().into())),
         series,
         extra_lines: Vec::new(),
     };
@@ -96,8 +96,12 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
         v.ended_at = run.head.ended_at.unwrap_or(run.head.started_at);
     }
     if !stored.is_some_and(|s| s.get("rules").is_some() && s.get("verdict").is_some()) {
-        let name = run.head.verdict.as_deref().unwrap_or(&run.head.status);
-        v.verdict = RunVerdict::parse(name).unwrap_or_default();
+        v.verdict = run.head.verdict.unwrap_or(match run.head.status {
+            RunStatus::Running => RunVerdict::Running,
+            RunStatus::Abandoned => RunVerdict::Abandoned,
+            RunStatus::Interrupted => RunVerdict::Interrupted,
+            RunStatus::Finished => RunVerdict::Inconclusive,
+        });
     }
     if let Some(c) = run.head.exit_code {
         v.exit_code = c.clamp(0, 255) as u8;

@@ -89,8 +89,8 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     let body = serde_json::to_string(&record).unwrap_or_default();
     let end = RunEnd {
         ended_at: now_ms(),
-        status: "finished",
-        verdict: Some(verdict.as_str()),
+        status: crate::store::RunStatus::Finished,
+        verdict: Some(verdict),
         reason: &reason,
         exit_code: exit.code() as i32,
         summary: &body,

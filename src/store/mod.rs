@@ -22,7 +22,7 @@ mod ticks;
 
 pub use baselines::BaselineSet;
 pub use claims::Claim;
-pub use runs::{RunEnd, RunFilter, RunRow, StoredRun};
+pub use runs::{RunEnd, RunFilter, RunHead, RunRow, RunStatus, StoredRun};
 pub use vz_core::run::{RollbackRecord, Trigger};
 
 use db::{Db, Lock};

@@ -8,7 +8,7 @@ use super::db::{args, scalar, Row, Val};
 use super::{now_ms, Store, StoreError};
 use crate::decide::Decision;
 use crate::model::Timestamp;
-use crate::run::RollbackRecord;
+use crate::run::{RollbackRecord, RunVerdict};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -19,6 +19,44 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// The status as read back: lapsed leases are `abandoned` (`?N` is now, in ms).
 fn status_sql(now_param: usize) -> String {
     format!("CASE WHEN r.status = 'running' AND r.lease_until < ?{now_param} THEN 'abandoned' ELSE r.status END")
+}
+
+/// Where a run stands, as stored and read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Its process is (or was, until its lease lapses) still watching.
+    Running,
+    /// Ended with a verdict.
+    Finished,
+    /// A signal ended it before the window did.
+    Interrupted,
+    /// `running`, but its lease lapsed: the process died (kill -9, OOM, a lost runner).
+    Abandoned,
+}
+
+impl RunStatus {
+    /// As the `runs.status` column spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Abandoned => "abandoned",
+        }
+    }
+
+    fn parse(name: &str) -> Result<RunStatus, StoreError> {
+        [
+            RunStatus::Running,
+            RunStatus::Finished,
+            RunStatus::Interrupted,
+            RunStatus::Abandoned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .ok_or_else(|| StoreError::Column(format!("run status `{name}`")))
+    }
 }
 
 /// A run's own columns: what, when, and how it stands. Both listings carry it.
@@ -34,10 +72,9 @@ pub struct RunHead {
     pub started_at: Timestamp,
     /// End (ms), once ended.
     pub ended_at: Option<Timestamp>,
-    /// `running`, `finished`, `interrupted` or `abandoned`.
-    pub status: String,
+    pub status: RunStatus,
     /// The verdict, once decided.
-    pub verdict: Option<String>,
+    pub verdict: Option<RunVerdict>,
     /// Why.
     pub reason: Option<String>,
     /// The process's exit code, once ended.
@@ -61,8 +98,14 @@ fn head(r: &Row) -> Result<RunHead, StoreError> {
         kind: r.text(2)?,
         started_at: r.int(3)?,
         ended_at: r.opt_int(4)?,
-        status: r.text(5)?,
-        verdict: r.opt_text(6)?,
+        status: RunStatus::parse(&r.text(5)?)?,
+        verdict: match r.opt_text(6)? {
+            None => None,
+            Some(v) => Some(
+                RunVerdict::parse(&v)
+                    .ok_or_else(|| StoreError::Column(format!("run verdict `{v}`")))?,
+            ),
+        },
         reason: r.opt_text(7)?,
         exit_code: r.opt_int(8)?,
         dry_run: r.flag(9)?,
@@ -94,9 +137,9 @@ pub struct RunEnd<'a> {
     /// End (ms).
     pub ended_at: Timestamp,
     /// `finished` or `interrupted`.
-    pub status: &'a str,
+    pub status: RunStatus,
     /// The verdict, if one was reached.
-    pub verdict: Option<&'a str>,
+    pub verdict: Option<RunVerdict>,
     /// Why.
     pub reason: &'a str,
     /// The exit code.
@@ -111,7 +154,7 @@ pub struct RunFilter {
     /// Only this deployment.
     pub deployment: Option<String>,
     /// Only this verdict.
-    pub verdict: Option<String>,
+    pub verdict: Option<RunVerdict>,
     /// Only runs started at or after this (ms).
     pub since: Option<Timestamp>,
     /// At most this many (at least 1).
@@ -206,7 +249,7 @@ impl Store {
     pub fn finish_run(&mut self, id: &str, end: &RunEnd) -> Result<(), StoreError> {
         self.db.exec(
             "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7 WHERE id = ?1",
-            args![id, end.ended_at, end.status, end.verdict, end.reason, end.exit_code, end.summary],
+            args![id, end.ended_at, end.status.as_str(), end.verdict.map(RunVerdict::as_str), end.reason, end.exit_code, end.summary],
         )?;
         Ok(())
     }
@@ -218,7 +261,7 @@ impl Store {
         let mut filter = String::new();
         for (column, op, value) in [
             ("deployment", "=", Val::from(&f.deployment)),
-            ("verdict", "=", Val::from(&f.verdict)),
+            ("verdict", "=", Val::from(f.verdict.map(RunVerdict::as_str))),
             ("started_at", ">=", Val::from(f.since)),
         ] {
             if value != Val::Null {

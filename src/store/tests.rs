@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::{Reading, Sample};
+use crate::run::RunVerdict;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -58,11 +59,11 @@ fn records_a_run_with_integer_keys_and_leases() {
         limit: 10,
         ..Default::default()
     };
-    assert_eq!(s.runs(&all).unwrap()[0].head.status, "running");
+    assert_eq!(s.runs(&all).unwrap()[0].head.status, RunStatus::Running);
     let end = RunEnd {
         ended_at: 2,
-        status: "finished",
-        verdict: Some("healthy"),
+        status: RunStatus::Finished,
+        verdict: Some(RunVerdict::Healthy),
         reason: "ok",
         exit_code: 0,
         summary: "{}",
@@ -70,11 +71,11 @@ fn records_a_run_with_integer_keys_and_leases() {
     s.finish_run("r1", &end).unwrap();
     let runs = s.runs(&all).unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].head.verdict.as_deref(), Some("healthy"));
+    assert_eq!(runs[0].head.verdict, Some(RunVerdict::Healthy));
     assert_eq!(s.live_watches("d").unwrap(), 0);
     let filtered = s
         .runs(&RunFilter {
-            verdict: Some("rollback".into()),
+            verdict: Some(RunVerdict::Rollback),
             limit: 10,
             ..Default::default()
         })
@@ -96,11 +97,11 @@ fn a_run_whose_lease_lapsed_reads_back_abandoned_and_is_not_live() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(runs[0].head.status, "abandoned");
+    assert_eq!(runs[0].head.status, RunStatus::Abandoned);
     assert_eq!(s.live_watches("d").unwrap(), 0);
     assert_eq!(
         s.latest_run(Some("d")).unwrap().unwrap().head.status,
-        "abandoned"
+        RunStatus::Abandoned
     );
 }
 
@@ -180,10 +181,10 @@ fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
     assert_eq!(runs.len(), 2);
     let old = runs.iter().find(|r| r.head.id == "aaaa-1").unwrap();
     assert_eq!((old.anomalies, old.rolled_back), (2, true));
-    assert_eq!(old.head.verdict.as_deref(), Some("rollback"));
+    assert_eq!(old.head.verdict, Some(RunVerdict::Rollback));
     // A run left `running` by a dead process of the old version is abandoned.
     let dead = runs.iter().find(|r| r.head.id == "bbbb-2").unwrap();
-    assert_eq!(dead.head.status, "abandoned");
+    assert_eq!(dead.head.status, RunStatus::Abandoned);
     assert_eq!(s.sample_count("aaaa-1").unwrap(), 3);
     assert_eq!(s.sample_count("bbbb-2").unwrap(), 1);
     let found = s.runs_by_prefix("aaaa", 6).unwrap();

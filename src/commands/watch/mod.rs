@@ -17,7 +17,7 @@ use crate::gate::{drive, GatePlan};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict, TickOverhead};
 use crate::sampler::Sampler;
-use crate::store::RunEnd;
+use crate::store::{RunEnd, RunStatus};
 use live::{Clock, LiveFeed};
 pub use progress::planned_ticks;
 use progress::Progress;
@@ -205,11 +205,11 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
 
     let json = serde_json::to_string(&summary).unwrap_or_default();
     let status = if summary.interrupted {
-        "interrupted"
+        RunStatus::Interrupted
     } else {
-        "finished"
+        RunStatus::Finished
     };
-    let verdict = (!interrupted).then_some(summary.verdict.as_str());
+    let verdict = (!interrupted).then_some(summary.verdict);
     let reason = summary.reasons.join("; ");
     let end = RunEnd {
         ended_at: now_ms(),
