@@ -1,5 +1,6 @@
 //! Canary against control: `control:` sampled by `watch` over the same ticks, and
 //! `analyze --control FILE`. A surge on both passes; a regression on top of it rolls back.
+//! And `min_volume:`: a rate over too few requests is "not enough data".
 
 mod common;
 
@@ -190,4 +191,53 @@ tests:
     let out = exits(p.cmd().args(["test", "bad.yaml"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a baseline of `latency_ms`"), "{err}");
+}
+
+#[test]
+fn below_min_volume_an_error_rate_is_not_enough_data_never_a_pass_or_a_fail() {
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        r#"interval: 15s
+duration: 5m
+metrics:
+  error_rate:
+    probe: { command: ["true"] }
+    min_volume: { metric: requests_per_sec, min: 5 }
+  requests_per_sec: { probe: { command: ["true"] } }
+rules:
+  - name: high-error-rate
+    metric: error_rate
+    detector: { threshold: { op: ">", value: 5 } }
+    severity: critical
+rollback:
+  command: ["true"]
+"#,
+    );
+    let file = |rps: f64| {
+        let mut s = String::from("timestamp,error_rate,requests_per_sec\n");
+        for i in 0..20 {
+            s.push_str(&format!("{},50,{rps}\n", 1_700_000_000 + i * 15));
+        }
+        s
+    };
+    p.write("b.csv", "timestamp,error_rate,requests_per_sec\n0,0,100\n");
+    // 50 % errors at 2 requests per second: not measured, so the run is inconclusive.
+    p.write("low.csv", &file(2.0));
+    let mut cmd = p.cmd();
+    cmd.args(["analyze", "--baseline", "b.csv", "--current", "low.csv"]);
+    let v = json(&exits(&mut cmd, 3).stdout);
+    assert_eq!(v["verdict"], "inconclusive");
+    assert_eq!(v["anomalies"].as_array().unwrap().len(), 0);
+    let reason = v["rules"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason
+            .contains("not enough data: request volume 2 (requests_per_sec) is below min_volume 5"),
+        "{reason}"
+    );
+    // The same error rate at 80 requests per second rolls back.
+    p.write("high.csv", &file(80.0));
+    let mut cmd = p.cmd();
+    cmd.args(["analyze", "--baseline", "b.csv", "--current", "high.csv"]);
+    assert_eq!(json(&exits(&mut cmd, 1).stdout)["verdict"], "rollback");
 }
