@@ -119,6 +119,9 @@ fn draw(noise: Noise, rng: &mut Rng, t: usize, phase: f64) -> f64 {
     }
 }
 
+/// Values of every metric of one deploy: `[metric][tick]`.
+pub type Series = Vec<Vec<f64>>;
+
 /// Baseline and watch values of every metric of one deploy: `[metric][tick]`.
 pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let (base, watch, _) = generate_with_control(cell, deploy);
@@ -128,10 +131,7 @@ pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
 /// [`generate`] plus, when the cell has controls, the control's watched values of every
 /// metric (the stable version: same noise, same surge, no shift; its own draws, from a
 /// stream of its own so the canary's values are those of the same cell without controls).
-pub fn generate_with_control(
-    cell: &Cell,
-    deploy: usize,
-) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Series) {
     let mut rng = Rng(SplitMix64::new(deploy_seed(cell, deploy)));
     let mut stable = Rng(SplitMix64::new(
         deploy_seed(cell, deploy) ^ 0x5EED_C0DE_0000_0001,

@@ -244,6 +244,14 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     })
 }
 
+impl BaselineParams {
+    /// Computes the look boundary this rule's looks will use against a reference of
+    /// `reference_len` values (or [`GROWING_REFERENCE`] for a control), before the watch.
+    pub fn prepare(&self, reference_len: usize) {
+        Level::prepare(self, reference_len);
+    }
+}
+
 /// Whether a bound's change points the same way as the point estimate's.
 fn same_way(judged: f64, point: f64) -> bool {
     judged != 0.0 && judged.signum() == point.signum()

@@ -47,6 +47,14 @@ impl Level {
         }
     }
 
+    /// Computes the rule's look boundary ahead of its looks (see
+    /// [`super::stats::sequential::prepare_growing`]); `reference_len` as for [`Level::of`].
+    pub fn prepare(params: &BaselineParams, reference_len: usize) {
+        if params.plan.looks > 0 && !params.plan.sliding {
+            Level::of(params, reference_len, params.plan.looks as usize);
+        }
+    }
+
     /// What the threshold is, after `p < threshold`.
     pub fn describe(&self, n: usize) -> String {
         let Some(t) = self.threshold else {

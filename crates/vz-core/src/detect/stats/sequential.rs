@@ -29,9 +29,8 @@
 //! Pure and deterministic; boundaries are memoised per (N, m, first look, α).
 
 use statrs::distribution::{ContinuousCDF, Normal};
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How a statistical rule's whole-watch false-alarm probability is spread over its looks.
 /// Filled in by the gate from `policy.alpha`, the rule's `p_value` and the planned watch;
@@ -132,28 +131,37 @@ fn normal() -> Normal {
 
 type Key = (usize, usize, usize, u64);
 
-thread_local! {
-    /// Boundaries already computed: a watch asks for the same one every tick.
-    static TABLES: RefCell<HashMap<Key, Rc<[LookThreshold]>>> = RefCell::new(HashMap::new());
+/// Boundaries already computed, shared by every thread: a watch asks for the same one every
+/// tick, possibly from another worker thread than the one that built its gate (which
+/// computes them before the first tick, [`prepare_growing`]).
+fn tables() -> &'static Mutex<HashMap<Key, Arc<[LookThreshold]>>> {
+    static TABLES: OnceLock<Mutex<HashMap<Key, Arc<[LookThreshold]>>>> = OnceLock::new();
+    TABLES.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// Most boundaries kept in the memo before it is emptied.
 const MEMO_KEEP: usize = 256;
 
-fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Rc<[LookThreshold]> {
+fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Arc<[LookThreshold]> {
     let key = (planned, first, m, alpha.to_bits());
-    if let Some(t) = TABLES.with_borrow(|memo| memo.get(&key).cloned()) {
+    let memo = || tables().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = memo().get(&key).cloned() {
         return t;
     }
     let info: Vec<f64> = (first..=planned).map(|n| information(n, m)).collect();
-    let table: Rc<[LookThreshold]> = spending_boundary(alpha, &info).into();
-    TABLES.with_borrow_mut(|memo| {
-        if memo.len() >= MEMO_KEEP {
-            memo.clear();
-        }
-        memo.insert(key, table.clone());
-    });
+    let table: Arc<[LookThreshold]> = spending_boundary(alpha, &info).into();
+    let mut memo = memo();
+    if memo.len() >= MEMO_KEEP {
+        memo.clear();
+    }
+    memo.insert(key, table.clone());
     table
+}
+
+/// Computes (and keeps) the boundary [`growing_threshold`] will use for these looks, so the
+/// first look of a watch does not pay for it on the clock (≈ 1 s of CPU in a debug build).
+pub fn prepare_growing(alpha: f64, planned: usize, first: usize, m: usize) {
+    growing_threshold(alpha, planned, first, m, planned);
 }
 
 /// Grid of the recursive integration: cells of width `STEP` on the z scale over [LOW, HIGH].
