@@ -112,6 +112,18 @@ fn analyze_replays_a_control_file() {
     let v = analyze("regressed.csv", Some("surge.csv"), 1);
     let reason = v["anomalies"][0]["reason"].as_str().unwrap();
     assert!(reason.contains(" is 50% above control 20"), "{reason}");
+    // The explanation table names the control's value and interval (reviewed snapshot).
+    let mut cmd = p.cmd();
+    cmd.args([
+        "analyze",
+        "--current",
+        "regressed.csv",
+        "--control",
+        "surge.csv",
+    ]);
+    cmd.args(["--output", "table"]);
+    let table = String::from_utf8(exits(&mut cmd, 1).stdout).unwrap();
+    insta::assert_snapshot!("analyze_against_control_table", table);
     // --control alone is enough when every rule compares against it.
     let mut cmd = p.cmd();
     cmd.args([
