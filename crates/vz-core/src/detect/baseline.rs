@@ -6,7 +6,7 @@
 
 pub use super::against::Against;
 use super::against::Reference;
-use super::baseline_level::{fmt_level, Level};
+use super::baseline_level::{fmt_level, Level, Looks};
 use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
 use super::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use super::stats::{
@@ -133,7 +133,7 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     } else {
         reference.sorted.len()
     };
-    let level = Level::of(params, reference_len, window.len());
+    let level = Level::of(&params.looks(), reference_len, window.len());
     let against = reference.against.as_str();
     let significant = p < level.nominal;
     let delta = cur - base;
@@ -248,7 +248,16 @@ impl BaselineParams {
     /// Computes the look boundary this rule's looks will use against a reference of
     /// `reference_len` values (or [`GROWING_REFERENCE`] for a control), before the watch.
     pub fn prepare(&self, reference_len: usize) {
-        Level::prepare(self, reference_len);
+        Level::prepare(&self.looks(), reference_len);
+    }
+
+    fn looks(&self) -> Looks {
+        Looks {
+            p_value: self.p_value,
+            plan: self.plan,
+            direction: self.direction,
+            min_samples: self.min_samples,
+        }
     }
 }
 

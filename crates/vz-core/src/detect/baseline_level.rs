@@ -1,10 +1,18 @@
 //! The per-look significance level of the `baseline` detector: its whole-watch alpha spread
 //! over the planned looks (`stats::sequential`), and the sentence saying so.
 
-use super::baseline::BaselineParams;
 use super::stats::fmt_p;
 use super::stats::sequential::{growing_threshold, sliding_threshold, LookPlan, LookThreshold};
 use crate::model::{fmt_num, Direction};
+
+/// What a rule's looks are held to: its params that set the level (from `BaselineParams`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Looks {
+    pub p_value: f64,
+    pub plan: LookPlan,
+    pub direction: Direction,
+    pub min_samples: usize,
+}
 
 /// The per-look significance level of one evaluation, and where it comes from.
 #[derive(Debug, Clone, Copy)]
@@ -16,9 +24,10 @@ pub(super) struct Level {
 }
 
 impl Level {
-    /// `reference_len`: baseline values, or [`GROWING_REFERENCE`](super::stats::sequential::GROWING_REFERENCE) for a control that grows
-    /// with the window.
-    pub fn of(params: &BaselineParams, reference_len: usize, n: usize) -> Level {
+    /// `reference_len`: baseline values, or
+    /// [`GROWING_REFERENCE`](super::stats::sequential::GROWING_REFERENCE) for a control that
+    /// grows with the window.
+    pub fn of(params: &Looks, reference_len: usize, n: usize) -> Level {
         let plan = params.plan;
         if plan.looks == 0 {
             return Level {
@@ -49,7 +58,7 @@ impl Level {
 
     /// Computes the rule's look boundary ahead of its looks (see
     /// [`super::stats::sequential::prepare_growing`]); `reference_len` as for [`Level::of`].
-    pub fn prepare(params: &BaselineParams, reference_len: usize) {
+    pub fn prepare(params: &Looks, reference_len: usize) {
         if params.plan.looks > 0 && !params.plan.sliding {
             Level::of(params, reference_len, params.plan.looks as usize);
         }
