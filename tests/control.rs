@@ -253,3 +253,32 @@ rollback:
     cmd.args(["analyze", "--baseline", "b.csv", "--current", "high.csv"]);
     assert_eq!(json(&exits(&mut cmd, 1).stdout)["verdict"], "rollback");
 }
+
+#[test]
+fn check_online_runs_the_control_too() {
+    let p = Project::new();
+    let canary = p.series("canary", &["200"]);
+    let control = p.series("stable", &["190"]);
+    config(&p, &canary, &control);
+    let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
+    let v = json(&out.stdout);
+    let rows: Vec<(String, String)> = v["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["metric"].as_str().unwrap().to_string(),
+                r["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&("latency_ms".into(), "200".into())),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("latency_ms (control)".into(), "190".into())),
+        "{rows:?}"
+    );
+}
