@@ -95,6 +95,17 @@ fn the_baseline_rule_defaults_to_the_control_and_a_shared_surge_passes() {
     assert_eq!(e.status, RuleStatus::Ok);
     assert!(e.reason.contains("control mean"), "{}", e.reason);
 
+    // `against: baseline` keeps the pre-deploy baseline even though the metric has a control.
+    let c2 = parse(&format!(
+        "{METRICS}rules:\n  - {{ name: r, metric: lat, detector: {{ baseline: {{ against: baseline }} }} }}\n"
+    ))
+    .unwrap();
+    let plan2 = GatePlan::new(c2.rules.clone(), c2.metric_specs(), c2.policy.clone());
+    assert_eq!(
+        plan2.missing_baseline().map(|m| m.metric),
+        Some("lat".into())
+    );
+
     // A 1.5× regression on the canary only rolls back.
     let canary: Vec<f64> = surge.iter().map(|v| v * 1.5).collect();
     let mut g = plan.build();
