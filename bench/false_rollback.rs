@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo bench --bench false_rollback                 # full form, ≈ minutes in release
 //! cargo bench --bench false_rollback -- --deploys 100 --dump /tmp/vz-fr
+//! cargo bench --bench false_rollback -- --surge      # only the surge-with-control cells
 //! /tmp/vz-bench-venv/bin/python bench/bonferroni.py  # runs this and scipy side by side
 //! ```
 //!
@@ -24,6 +25,8 @@ struct Args {
     deploys: usize,
     dump: Option<PathBuf>,
     quick: bool,
+    /// Only the surge-with-control cells.
+    surge_only: bool,
 }
 
 fn args() -> Args {
@@ -31,6 +34,7 @@ fn args() -> Args {
         deploys: 300,
         dump: None,
         quick: false,
+        surge_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -38,6 +42,7 @@ fn args() -> Args {
             "--deploys" => a.deploys = it.next().and_then(|v| v.parse().ok()).unwrap_or(300),
             "--dump" => a.dump = it.next().map(PathBuf::from),
             "--quick" => a.quick = true,
+            "--surge" => a.surge_only = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -60,6 +65,10 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
     };
     let mut out = Vec::new();
     let mut seed = 1000;
+    if a.surge_only {
+        surge_cells(a, &mut out, 2000);
+        return out;
+    }
     for &metrics in metric_counts {
         for &ticks in tick_counts {
             for noise in noises {
@@ -72,6 +81,7 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                         noise,
                         shift: 1.0,
                         surge: 1.0,
+                        control: false,
                         deploys: a.deploys,
                         seed,
                     },
@@ -90,13 +100,49 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                     noise: Noise::LogNormal(0.3),
                     shift,
                     surge: 1.0,
+                    control: false,
                     deploys: a.deploys,
                     seed,
                 },
             ));
         }
     }
+    surge_cells(a, &mut out, 2000);
     out
+}
+
+/// A traffic surge on canary and control alike (every metric), without and with a
+/// regression of metric 0 on top of it, judged against the control.
+fn surge_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>, mut seed: u64) {
+    for metrics in [1, 10] {
+        for surge in [1.5, 2.0] {
+            for (kind, shift, control) in [
+                ("surge, no control", 1.0, false),
+                ("surge + control", 1.0, true),
+                ("surge + control", 1.3, true),
+                ("surge + control", 1.5, true),
+                ("surge + control", 2.0, true),
+            ] {
+                if kind == "surge, no control" && metrics == 10 {
+                    continue;
+                }
+                seed += 1;
+                out.push((
+                    kind,
+                    Cell {
+                        metrics,
+                        ticks: 30,
+                        noise: Noise::LogNormal(0.3),
+                        shift,
+                        surge,
+                        control,
+                        deploys: a.deploys,
+                        seed,
+                    },
+                ));
+            }
+        }
+    }
 }
 
 fn main() {
@@ -106,11 +152,14 @@ fn main() {
     }
     let se = (ALPHA * (1.0 - ALPHA) / a.deploys as f64).sqrt();
     println!("# vz-monitor false rollbacks (policy.alpha {ALPHA}, {} deploys a cell, binomial se {:.4})\n", a.deploys, se);
-    println!("| kind | metrics | ticks | noise | shift | rolled back | rate | within α + 2 se | median tick |");
-    println!("|---|---:|---:|---|---:|---:|---:|---|---:|");
+    println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick |");
+    println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|");
     let mut index = Vec::new();
     for (id, (kind, cell)) in cells(&a).into_iter().enumerate() {
-        let mut file = a.dump.as_ref().map(|d| {
+        // The scipy side (bench/bonferroni.py) compares with the baseline only: surge cells
+        // are not dumped.
+        let dumped = !kind.starts_with("surge");
+        let mut file = a.dump.as_ref().filter(|_| dumped).map(|d| {
             std::io::BufWriter::new(
                 std::fs::File::create(d.join(format!("cell{id}.f32"))).expect("dump"),
             )
@@ -126,7 +175,8 @@ fn main() {
         });
         drop(file);
         let rate = r.rollbacks as f64 / cell.deploys as f64;
-        let ok = if kind == "unchanged" {
+        let unchanged = cell.shift == 1.0 && (kind == "unchanged" || cell.control);
+        let ok = if unchanged {
             if rate <= ALPHA + 2.0 * se {
                 "yes"
             } else {
@@ -136,16 +186,21 @@ fn main() {
             ""
         };
         println!(
-            "| {kind} | {} | {} | {} | {} | {} / {} | {:.3} | {ok} | {} |",
+            "| {kind} | {} | {} | {} | {} | {} | {} / {} | {:.3} | {ok} | {} |",
             cell.metrics,
             cell.ticks,
             cell.noise.name(),
             cell.shift,
+            cell.surge,
             r.rollbacks,
             cell.deploys,
             rate,
             median(&r.delays)
         );
+        std::io::stdout().flush().ok();
+        if !dumped {
+            continue;
+        }
         index.push(format!(
             "{{\"id\": {id}, \"kind\": \"{kind}\", \"metrics\": {}, \"ticks\": {}, \"noise\": \"{}\", \
              \"stat\": \"{}\", \"max_change\": {}, \"shift\": {}, \"deploys\": {}, \"rollbacks\": {}, \
@@ -160,7 +215,6 @@ fn main() {
             r.rollbacks,
             r.delays
         ));
-        std::io::stdout().flush().ok();
     }
     println!(
         "\n## Shipped rule packs, unchanged deploys (30 ticks, {} deploys)\n",

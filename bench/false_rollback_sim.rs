@@ -63,6 +63,9 @@ pub struct Cell {
     pub shift: f64,
     /// Factor applied to every metric of the watch, canary and control alike (a surge).
     pub surge: f64,
+    /// Each metric has a `control:` (the stable version, same noise and surge, never the
+    /// shift), and its rule compares against it.
+    pub control: bool,
     pub deploys: usize,
     pub seed: u64,
 }
@@ -95,31 +98,50 @@ fn deploy_seed(cell: &Cell, deploy: usize) -> u64 {
     s.next_u64()
 }
 
+/// One reading of `noise` at tick `t` (`phase`: where the metric's day starts).
+fn draw(noise: Noise, rng: &mut Rng, t: usize, phase: f64) -> f64 {
+    match noise {
+        Noise::LogNormal(s) => 100.0 * (s * rng.normal()).exp(),
+        Noise::Poisson3 => rng.poisson(3.0),
+        Noise::SpikyP95 => {
+            let v = 200.0 * (0.1 * rng.normal()).exp();
+            let (u, k) = (rng.unit(), rng.unit());
+            if u < 0.01 {
+                v * (2.0 + 2.0 * k)
+            } else {
+                v
+            }
+        }
+        Noise::Daily => {
+            let day = (std::f64::consts::TAU * t as f64 / DAY_TICKS + phase).sin();
+            100.0 * (1.0 + 0.3 * day) * (0.3 * rng.normal()).exp()
+        }
+    }
+}
+
+/// Values of every metric of one deploy: `[metric][tick]`.
+pub type Series = Vec<Vec<f64>>;
+
 /// Baseline and watch values of every metric of one deploy: `[metric][tick]`.
 pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let (base, watch, _) = generate_with_control(cell, deploy);
+    (base, watch)
+}
+
+/// [`generate`] plus, when the cell has controls, the control's watched values of every
+/// metric (the stable version: same noise, same surge, no shift; its own draws, from a
+/// stream of its own so the canary's values are those of the same cell without controls).
+pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Series) {
     let mut rng = Rng(SplitMix64::new(deploy_seed(cell, deploy)));
-    let (mut base, mut watch) = (Vec::new(), Vec::new());
+    let mut stable = Rng(SplitMix64::new(
+        deploy_seed(cell, deploy) ^ 0x5EED_C0DE_0000_0001,
+    ));
+    let (mut base, mut watch, mut control) = (Vec::new(), Vec::new(), Vec::new());
     for m in 0..cell.metrics {
         let phase = rng.unit() * std::f64::consts::TAU;
         let mut series = Vec::with_capacity(BASE_TICKS + cell.ticks);
         for t in 0..BASE_TICKS + cell.ticks {
-            let v = match cell.noise {
-                Noise::LogNormal(s) => 100.0 * (s * rng.normal()).exp(),
-                Noise::Poisson3 => rng.poisson(3.0),
-                Noise::SpikyP95 => {
-                    let v = 200.0 * (0.1 * rng.normal()).exp();
-                    let (u, k) = (rng.unit(), rng.unit());
-                    if u < 0.01 {
-                        v * (2.0 + 2.0 * k)
-                    } else {
-                        v
-                    }
-                }
-                Noise::Daily => {
-                    let day = (std::f64::consts::TAU * t as f64 / DAY_TICKS + phase).sin();
-                    100.0 * (1.0 + 0.3 * day) * (0.3 * rng.normal()).exp()
-                }
-            };
+            let v = draw(cell.noise, &mut rng, t, phase);
             let watched = t >= BASE_TICKS;
             let shift = if watched && m == 0 { cell.shift } else { 1.0 };
             let surge = if watched { cell.surge } else { 1.0 };
@@ -127,8 +149,15 @@ pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         }
         watch.push(series.split_off(BASE_TICKS));
         base.push(series);
+        if cell.control {
+            control.push(
+                (BASE_TICKS..BASE_TICKS + cell.ticks)
+                    .map(|t| draw(cell.noise, &mut stable, t, phase) * cell.surge)
+                    .collect(),
+            );
+        }
     }
-    (base, watch)
+    (base, watch, control)
 }
 
 /// The gate config of a cell: one `baseline` rule per metric, severity critical, default
@@ -140,7 +169,13 @@ pub fn config(cell: &Cell) -> Config {
         cell.ticks * 15
     );
     for m in 0..cell.metrics {
-        yaml.push_str(&format!("  m{m}: {{ query: \"m{m}\" }}\n"));
+        if cell.control {
+            yaml.push_str(&format!(
+                "  m{m}: {{ query: \"m{m}\", control: {{ query: \"m{m}_stable\" }} }}\n"
+            ));
+        } else {
+            yaml.push_str(&format!("  m{m}: {{ query: \"m{m}\" }}\n"));
+        }
     }
     yaml.push_str("rules:\n");
     for m in 0..cell.metrics {
@@ -153,12 +188,14 @@ pub fn config(cell: &Cell) -> Config {
 }
 
 /// Replays one deploy through the gate (the one replay loop of `watch`, `analyze` and
-/// `test`): the watch tick (1-based) of the rollback, if any.
+/// `test`): the watch tick (1-based) of the rollback, if any. `control`: each metric's
+/// control readings over the same ticks (empty: no controls).
 pub fn replay(
     config: &Config,
     names: &[String],
     base: &[Vec<f64>],
     watch: &[Vec<f64>],
+    control: &[Vec<f64>],
 ) -> Option<usize> {
     let rows: HashMap<String, Vec<f64>> = names.iter().cloned().zip(base.iter().cloned()).collect();
     let ticks = watch.first().map_or(0, Vec::len);
@@ -176,6 +213,12 @@ pub fn replay(
             .iter()
             .zip(watch)
             .map(|(n, v)| Sample::new(n, Reading::Value(v[t])))
+            .chain(
+                names
+                    .iter()
+                    .zip(control)
+                    .map(|(n, v)| Sample::of_control(n, Reading::Value(v[t]))),
+            )
             .collect(),
     });
     replay_ticks(&mut gate, feed)
@@ -195,9 +238,9 @@ pub fn run_cell(cell: &Cell, mut dump: impl FnMut(&[Vec<f64>], &[Vec<f64>])) -> 
     let names: Vec<String> = (0..cell.metrics).map(|m| format!("m{m}")).collect();
     let mut delays = Vec::new();
     for d in 0..cell.deploys {
-        let (base, watch) = generate(cell, d);
+        let (base, watch, control) = generate_with_control(cell, d);
         dump(&base, &watch);
-        if let Some(t) = replay(&config, &names, &base, &watch) {
+        if let Some(t) = replay(&config, &names, &base, &watch, &control) {
             delays.push(t);
         }
     }
@@ -243,7 +286,7 @@ pub fn run_pack(config: &Config, ticks: usize, deploys: usize, seed: u64) -> usi
         };
         let base: Vec<Vec<f64>> = levels.iter().map(|l| series(l, BASE_TICKS)).collect();
         let watch: Vec<Vec<f64>> = levels.iter().map(|l| series(l, ticks)).collect();
-        if replay(config, &metrics, &base, &watch).is_some() {
+        if replay(config, &metrics, &base, &watch, &[]).is_some() {
             rollbacks += 1;
         }
     }

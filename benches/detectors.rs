@@ -42,6 +42,7 @@ fn input<'a>(times: &'a [i64], values: &'a [f64], baseline: Option<&'a Baseline>
         window: Window { times, values },
         latest_is_value: true,
         baseline,
+        control: None,
         down_since: None,
     }
 }

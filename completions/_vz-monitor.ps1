@@ -121,6 +121,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         'vz-monitor;analyze' {
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON')
             [CompletionResult]::new('--current', '--current', [CompletionResultType]::ParameterName, 'Post-deploy series to replay tick by tick')
+            [CompletionResult]::new('--control', '--control', [CompletionResultType]::ParameterName, 'The control (stable version) over the same ticks, same shape as --current: baseline rules of its metrics compare the canary with it')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')

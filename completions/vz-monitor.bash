@@ -245,7 +245,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__analyze)
-            opts="-o -c -h --baseline --current --output --config --db --help"
+            opts="-o -c -h --baseline --current --control --output --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +256,10 @@ _vz__monitor() {
                     return 0
                     ;;
                 --current)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --control)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -92,6 +92,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l db -d
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l baseline -d 'Pre-deploy series: CSV (timestamp,<metric>,…) or JSON' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l current -d 'Post-deploy series to replay tick by tick' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -l control -d 'The control (stable version) over the same ticks, same shape as --current: baseline rules of its metrics compare the canary with it' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand analyze" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F

@@ -245,11 +245,15 @@ pub struct TestArgs {
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Pre-deploy series: CSV (timestamp,<metric>,…) or JSON
-    #[arg(long, value_name = "FILE")]
-    pub baseline: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "control")]
+    pub baseline: Option<PathBuf>,
     /// Post-deploy series to replay tick by tick
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
+    /// The control (stable version) over the same ticks, same shape as --current: baseline
+    /// rules of its metrics compare the canary with it
+    #[arg(long, value_name = "FILE")]
+    pub control: Option<PathBuf>,
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Json, env = "VZ_OUTPUT")]
     pub output: Format,

@@ -28,4 +28,6 @@ pub use vz_core::policy as decide;
 pub use vz_core::{detect, gate, model, offline, policy, run, units};
 
 #[cfg(test)]
+mod gate_control_tests;
+#[cfg(test)]
 mod gate_tests;

@@ -12,6 +12,8 @@ type Slot = Result<Box<dyn Source>, String>;
 /// The running sources of one config: each metric's source, or why it has none.
 pub struct Sampler {
     slots: Vec<(String, Slot)>,
+    /// The sources of the metrics' `control:` series (the stable version), for `watch`.
+    controls: Vec<(String, Slot)>,
 }
 
 impl Sampler {
@@ -30,7 +32,31 @@ impl Sampler {
             .filter(|m| keep(m))
             .map(|m| (m.name.clone(), sources::build(m, &shared)))
             .collect();
-        Sampler { slots }
+        Sampler {
+            slots,
+            controls: Vec::new(),
+        }
+    }
+
+    /// Builds a source for every metric of the config and for every metric's `control:`,
+    /// sampled over the same ticks (`watch`). Control samples come out marked `control`.
+    pub fn with_controls(config: &Config) -> Sampler {
+        let shared = Shared::new(config.prometheus.as_ref());
+        let mut sampler = Sampler::new(config);
+        sampler.controls = config
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                let source = m.control.clone()?;
+                let stable = Metric {
+                    source,
+                    alert: None,
+                    ..m.clone()
+                };
+                Some((m.name.clone(), sources::build(&stable, &shared)))
+            })
+            .collect();
+        sampler
     }
 
     /// What the latest tick told about its series beyond their readings (alert series:
@@ -58,29 +84,39 @@ impl Sampler {
     /// As [`Sampler::take`], but nothing waits past `deadline` (the next tick of a watch):
     /// a sample that has not arrived by then is missing for this tick.
     pub async fn take_by(&self, deadline: Option<tokio::time::Instant>) -> Vec<Sample> {
-        let futures = self.slots.iter().map(|(name, slot)| async move {
-            let bounded = |limit: Duration| {
-                let own = tokio::time::Instant::now() + limit;
-                match deadline {
-                    Some(d) if d < own => (d, "no answer by the next tick".to_string()),
-                    _ => (
-                        own,
-                        format!("no answer within {}", humantime::format_duration(limit)),
-                    ),
-                }
-            };
-            let reading = match slot {
-                Err(why) => Reading::Missing(why.clone()),
-                Ok(src) => {
-                    let (until, why) = bounded(src.timeout() + Duration::from_millis(250));
-                    match tokio::time::timeout_at(until, src.sample(name)).await {
-                        Ok(samples) => return samples,
-                        Err(_) => Reading::Missing(why),
+        let canary = self.slots.iter().map(|(n, s)| (n, s, false));
+        let control = self.controls.iter().map(|(n, s)| (n, s, true));
+        let futures = canary
+            .chain(control)
+            .map(|(name, slot, control)| async move {
+                let bounded = |limit: Duration| {
+                    let own = tokio::time::Instant::now() + limit;
+                    match deadline {
+                        Some(d) if d < own => (d, "no answer by the next tick".to_string()),
+                        _ => (
+                            own,
+                            format!("no answer within {}", humantime::format_duration(limit)),
+                        ),
                     }
-                }
-            };
-            vec![Sample::new(name, reading)]
-        });
+                };
+                let reading = match slot {
+                    Err(why) => Reading::Missing(why.clone()),
+                    Ok(src) => {
+                        let (until, why) = bounded(src.timeout() + Duration::from_millis(250));
+                        match tokio::time::timeout_at(until, src.sample(name)).await {
+                            Ok(samples) => {
+                                let mark = |s: Sample| Sample { control, ..s };
+                                return samples.into_iter().map(mark).collect();
+                            }
+                            Err(_) => Reading::Missing(why),
+                        }
+                    }
+                };
+                vec![Sample {
+                    control,
+                    ..Sample::new(name, reading)
+                }]
+            });
         join_all(futures).await.into_iter().flatten().collect()
     }
 

@@ -1,5 +1,6 @@
 //! `analyze`: replays baseline and current series from files through the same loop as
-//! `watch`, tick by tick, and prints the verdict. Nothing is run or stored.
+//! `watch`, tick by tick, and prints the verdict. Nothing is run or stored. `--control` adds
+//! the stable version's readings of the same ticks.
 
 use super::load_config;
 use crate::cli::{AnalyzeArgs, Global};
@@ -12,8 +13,15 @@ use crate::report::{RollbackOutcome, RunSummary};
 /// Replays `--current` against `--baseline` and prints what the gate decided and when.
 pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
     let config = load_config(g)?;
-    let base = offline::read(&a.baseline).map_err(Error::Input)?;
+    let base = match &a.baseline {
+        Some(path) => offline::read(path).map_err(Error::Input)?,
+        None => offline::SeriesFile::default(),
+    };
     let current = offline::read(&a.current).map_err(Error::Input)?;
+    let control = match &a.control {
+        Some(path) => Some(offline::read(path).map_err(Error::Input)?),
+        None => None,
+    };
     if current.rows.is_empty() {
         return Err(Error::Input(format!(
             "{}: no rows to replay",
@@ -28,7 +36,12 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         config.policy.clone(),
     )
     .with_baseline(base.aligned().into_iter().collect())
-    .with_planned_ticks(current.rows.len() as u32);
+    .with_planned_ticks(current.rows.len() as u32)
+    .with_controls(|m| {
+        control
+            .as_ref()
+            .is_some_and(|c| c.columns.iter().any(|k| k == m))
+    });
     for r in plan.restrict_to(|m| current.columns.iter().any(|c| c == m)) {
         errln!(
             "note: rule `{}` skipped: metric `{}` is not a column of {}",
@@ -38,21 +51,31 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         );
     }
     if let Some(m) = plan.missing_baseline() {
+        let file = a
+            .baseline
+            .as_ref()
+            .map_or("no --baseline was given".into(), |p| {
+                format!("{} has no values for it", p.display())
+            });
         return Err(Error::Usage(format!(
-            "rule `{}` ({} detector) needs a baseline of `{}`, but {} has no values for it",
-            m.rule,
-            m.detector,
-            m.metric,
-            a.baseline.display()
+            "rule `{}` ({} detector) needs a baseline of `{}`, but {file}",
+            m.rule, m.detector, m.metric
         )));
     }
+    if let Some((rule, metric)) = plan.missing_control() {
+        return Err(Error::Usage(format!(
+            "rule `{rule}` compares against a control, but `{metric}` is not a column of \
+             --control FILE"
+        )));
+    }
+    let ticks = offline::with_control(&current, control.as_ref()).map_err(Error::Input)?;
     let policy = plan.policy.clone();
     let mut gate = plan.build();
     let driven = replay(
         &mut gate,
-        current.rows.iter().map(|r| Tick {
+        ticks.into_iter().map(|r| Tick {
             at: r.at,
-            samples: r.samples.clone(),
+            samples: r.samples,
         }),
     );
     let last = driven.last_at.unwrap_or(current.rows[0].at);

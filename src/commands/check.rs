@@ -147,6 +147,22 @@ fn for_too_long(config: &Config) -> Vec<String> {
         .collect()
 }
 
+/// The config with each metric's `control:` as one more metric, `<name> (control)`, so
+/// `--online` runs the stable version's query or probe too.
+fn with_controls(config: &Config) -> Config {
+    let mut out = config.clone();
+    out.metrics.extend(config.metrics.iter().filter_map(|m| {
+        Some(crate::config::Metric {
+            name: format!("{} (control)", m.name),
+            source: m.control.clone()?,
+            control: None,
+            alert: None,
+            ..m.clone()
+        })
+    }));
+    out
+}
+
 /// Validates the config; with `--online` also samples every metric once.
 pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     let config = load_config(g)?;
@@ -167,7 +183,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
             .enable_all()
             .build()
             .map_err(|e| crate::error::Error::io("starting the async runtime", e))?;
-        report.online = rt.block_on(online(&config));
+        report.online = rt.block_on(online(&with_controls(&config)));
         failed = report.online.iter().any(|r| r.failed);
     }
     for w in &warnings {
@@ -192,7 +208,8 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
             if a.online {
                 let mut t = new_table(&["metric", "source", "status", "detail"]);
                 for r in &report.online {
-                    let src = match config.metric(&r.metric).map(|m| &m.source) {
+                    let checked = with_controls(&config);
+                    let src = match checked.metric(&r.metric).map(|m| &m.source) {
                         Some(MetricSource::Query(q)) => q.clone(),
                         Some(MetricSource::Probe(_)) => "probe".into(),
                         None => "-".into(),

@@ -11,6 +11,7 @@ pub mod interp;
 pub mod limits;
 mod load;
 pub mod locate;
+mod metric;
 pub mod notify;
 pub mod promrules;
 pub mod raw;
@@ -173,7 +174,10 @@ pub fn parse(
     };
 
     let mut seen = HashSet::new();
+    // Offline (rule tests) nothing is queried, so a PromQL metric needs no source there.
+    let can_query = prometheus.is_some() || needs == Needs::Offline;
     let mut out_metrics = Vec::new();
+    let mut metric_fields: Vec<(usize, String)> = Vec::new();
     for (name, m, field, idx) in metrics {
         let src = &sources[idx];
         if !valid_name(&name) {
@@ -185,49 +189,13 @@ pub fn parse(
         if !seen.insert(name.clone()) {
             return Err(src.err(&field, format!("metric `{name}` is defined twice")));
         }
-        let source = match (m.query, m.probe) {
-            (Some(_), Some(_)) => {
-                return Err(src.err(&field, "give either `query` or `probe`, not both"))
-            }
-            (None, None) => return Err(src.err(&field, "needs a `query` (PromQL) or a `probe`")),
-            (Some(q), None) => {
-                if q.trim().is_empty() {
-                    return Err(src.err(&format!("{field}.query"), "must not be empty"));
-                }
-                if prometheus.is_none() && needs == Needs::Sources {
-                    return Err(src.err(
-                        &format!("{field}.query"),
-                        "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
-                    ));
-                }
-                if m.alert.is_none() {
-                    promrules::promql::parse(&q)
-                        .map_err(|e| src.err(&format!("{field}.query"), e))?;
-                }
-                MetricSource::Query(q)
-            }
-            (None, Some(p)) => {
-                p.validate()
-                    .map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
-                MetricSource::Probe(p)
-            }
-        };
-        if m.per_series && !matches!(source, MetricSource::Query(_)) {
-            return Err(src.err(
-                &format!("{field}.per_series"),
-                "only applies to a PromQL `query`",
-            ));
-        }
-        out_metrics.push(Metric {
-            name,
-            source,
-            on_missing: m.on_missing,
-            on_empty: m.on_empty,
-            consecutive_errors: m.consecutive_errors.unwrap_or(4).max(1),
-            per_series: m.per_series,
-            alert: m.alert,
-        });
+        metric_fields.push((idx, field.clone()));
+        out_metrics.push(metric::build(name, m, &field, src, can_query)?);
     }
+    metric::check_volumes(&out_metrics).map_err(|(i, msg)| {
+        let (idx, field) = &metric_fields[i];
+        sources[*idx].err(&format!("{field}.min_volume.metric"), msg)
+    })?;
 
     let mut rule_names = HashSet::new();
     let mut out_rules = Vec::new();
@@ -325,6 +293,10 @@ pub fn parse(
     check_composites(&mut out_rules).map_err(|(i, msg)| {
         let (idx, field) = &rule_fields[i];
         sources[*idx].err(&format!("{field}.detector.composite.rules"), msg)
+    })?;
+    metric::check_against(&out_rules, &out_metrics).map_err(|(i, msg)| {
+        let (idx, field) = &rule_fields[i];
+        sources[*idx].err(&format!("{field}.detector.baseline.against"), msg)
     })?;
 
     let rb = raw.rollback.unwrap_or_default();

@@ -87,6 +87,10 @@ pub struct RawMetric {
     pub consecutive_errors: Option<u32>,
     #[serde(default)]
     pub per_series: bool,
+    /// The stable version of the same metric, over the same ticks (a query or a probe).
+    pub control: Option<super::metric::RawControl>,
+    /// The request volume a tick needs for this metric's reading to count.
+    pub min_volume: Option<vz_core::spec::MinVolume>,
     pub description: Option<String>,
     /// Set for the metric of a Prometheus alert (never written by users).
     #[serde(skip)]

@@ -45,6 +45,8 @@ impl Metric {
             name: self.name.clone(),
             on_missing: self.on_missing,
             consecutive_errors: self.consecutive_errors,
+            control: self.control.is_some(),
+            min_volume: self.min_volume.clone(),
         }
     }
 }

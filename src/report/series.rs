@@ -125,6 +125,19 @@ fn guide(r: &Evaluation) -> Option<Guide> {
             label: format!("{}: baseline {}", r.rule, r.expected),
             value: *value,
         }),
+        Expected::Control {
+            low: Some(low),
+            high: Some(high),
+            ..
+        } => Some(Guide::Band {
+            label: format!("{}: {}", r.rule, r.expected),
+            low: *low,
+            high: *high,
+        }),
+        Expected::Control { value, .. } => Some(Guide::Level {
+            label: format!("{}: {}", r.rule, r.expected),
+            value: *value,
+        }),
         Expected::None => None,
     }
     .filter(|g| match g {

@@ -20,6 +20,10 @@ pub enum MetricSource {
 pub struct Metric {
     pub name: String,
     pub source: MetricSource,
+    /// The stable version of the metric, sampled over the same ticks during `watch`.
+    pub control: Option<MetricSource>,
+    /// The request volume a tick needs for this metric's reading to count.
+    pub min_volume: Option<vz_core::spec::MinVolume>,
     pub on_missing: OnMissing,
     pub on_empty: OnEmpty,
     /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).

@@ -85,7 +85,16 @@ fn series_ids(
 
 /// The statements of one tick, inside the caller's transaction.
 fn write_tick(db: &dyn Db, cache: &mut HashMap<String, i64>, t: &Tick) -> Result<(), StoreError> {
-    let names: Vec<&str> = t.samples.iter().map(|s| s.series.as_str()).collect();
+    // A control reading is kept as its own series beside the canary's.
+    let stored: Vec<String> = t
+        .samples
+        .iter()
+        .map(|s| match s.control {
+            true => format!("{} (control)", s.series),
+            false => s.series.clone(),
+        })
+        .collect();
+    let names: Vec<&str> = stored.iter().map(String::as_str).collect();
     let ids = series_ids(db, cache, &names)?;
     let rows: Vec<(&Sample, i64)> = t.samples.iter().zip(ids).collect();
     for chunk in rows.chunks(SAMPLES_PER_STATEMENT) {

@@ -157,6 +157,13 @@ pub enum Expected {
     Range { low: f64, high: f64 },
     /// A single expected value (a baseline statistic).
     Value { value: f64 },
+    /// The control's statistic over the same ticks, with its 95 % interval (`None` on a side
+    /// the control's values cannot bound yet).
+    Control {
+        value: f64,
+        low: Option<f64>,
+        high: Option<f64>,
+    },
     /// Nothing to compare against (e.g. `down`).
     #[default]
     None,
@@ -168,6 +175,16 @@ impl fmt::Display for Expected {
             Expected::Bound { op, value } => write!(f, "{op} {}", fmt_num(*value)),
             Expected::Range { low, high } => write!(f, "[{}, {}]", fmt_num(*low), fmt_num(*high)),
             Expected::Value { value } => write!(f, "{}", fmt_num(*value)),
+            Expected::Control { value, low, high } => {
+                let side = |v: &Option<f64>| v.map_or("?".to_string(), fmt_num);
+                write!(
+                    f,
+                    "control {} (95% CI {} to {})",
+                    fmt_num(*value),
+                    side(low),
+                    side(high)
+                )
+            }
             Expected::None => f.write_str("-"),
         }
     }
@@ -234,6 +251,9 @@ pub struct Sample {
     pub metric: String,
     pub series: String,
     pub reading: Reading,
+    /// A reading of the metric's `control:` (the stable version over the same tick), not of
+    /// the canary: the gate keeps it beside the series and never judges it by itself.
+    pub control: bool,
 }
 
 impl Sample {
@@ -243,6 +263,15 @@ impl Sample {
             metric: metric.to_string(),
             series: metric.to_string(),
             reading,
+            control: false,
+        }
+    }
+
+    /// A sample of a metric's control.
+    pub fn of_control(metric: &str, reading: Reading) -> Sample {
+        Sample {
+            control: true,
+            ..Sample::new(metric, reading)
         }
     }
 }

@@ -58,6 +58,34 @@ impl SeriesFile {
     }
 }
 
+/// The current rows with the control's readings of the same ticks added (marked
+/// `control`). A control row must have the timestamp of a current row: the control is the
+/// stable version over the *same* ticks. A current row without a control row simply has no
+/// control reading at that tick.
+pub fn with_control(
+    current: &SeriesFile,
+    control: Option<&SeriesFile>,
+) -> Result<Vec<Row>, String> {
+    let mut rows = current.rows.clone();
+    let Some(control) = control else {
+        return Ok(rows);
+    };
+    for c in &control.rows {
+        let Ok(i) = rows.binary_search_by_key(&c.at, |r| r.at) else {
+            return Err(format!(
+                "control row at {} has no current row at the same timestamp (the control is \
+                 read over the same ticks)",
+                c.at as f64 / 1000.0
+            ));
+        };
+        rows[i].samples.extend(c.samples.iter().map(|s| Sample {
+            control: true,
+            ..s.clone()
+        }));
+    }
+    Ok(rows)
+}
+
 /// Parses a timestamp in any of the accepted forms.
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let s = s.trim();

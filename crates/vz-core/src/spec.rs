@@ -36,6 +36,37 @@ pub struct MetricSpec {
     pub on_missing: OnMissing,
     /// After this many missing samples in a row the metric is inconclusive (as Argo Rollouts).
     pub consecutive_errors: u32,
+    /// Whether the metric has a control series (the stable version over the same ticks):
+    /// its `baseline` rules then compare against it unless they say `against: baseline`.
+    pub control: bool,
+    /// The request volume a tick needs for this metric's reading to count (rate metrics).
+    pub min_volume: Option<MinVolume>,
+}
+
+impl MetricSpec {
+    /// A metric with the default missing-data handling, no control and no minimum volume.
+    pub fn named(name: &str) -> MetricSpec {
+        MetricSpec {
+            name: name.to_string(),
+            on_missing: OnMissing::default(),
+            consecutive_errors: 4,
+            control: false,
+            min_volume: None,
+        }
+    }
+}
+
+/// `min_volume: { metric: requests_per_sec, min: 5 }`: a tick whose `metric` reading is
+/// below `min` (or missing) makes this metric's reading of that tick "not enough data" — a
+/// missing sample, never a value judged as pass or fail (an error rate over 3 requests is
+/// noise).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinVolume {
+    /// The metric giving the request volume of each tick (same series names, or one series).
+    pub metric: String,
+    /// Smallest volume at which the reading counts.
+    pub min: f64,
 }
 
 /// One gate rule, validated.

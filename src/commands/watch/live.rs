@@ -110,6 +110,7 @@ impl<'a> LiveFeed<'a> {
                     metric: metric.clone(),
                     series: s.clone(),
                     reading: Reading::Missing(why.to_string()),
+                    control: false,
                 })
             })
             .collect()
@@ -134,6 +135,7 @@ impl<'a> LiveFeed<'a> {
                             metric: s.metric.clone(),
                             series: k.clone(),
                             reading: Reading::Missing(why.clone()),
+                            control: s.control,
                         })
                         .collect(),
                     _ => vec![s],
@@ -146,7 +148,8 @@ impl<'a> LiveFeed<'a> {
         for (metric, series) in self.series.iter_mut() {
             let seen: Vec<String> = samples
                 .iter()
-                .filter(|s| &s.metric == metric && matches!(s.reading, Reading::Value(_)))
+                .filter(|s| !s.control && &s.metric == metric)
+                .filter(|s| matches!(s.reading, Reading::Value(_)))
                 .map(|s| s.series.clone())
                 .collect();
             if !seen.is_empty() {

@@ -54,7 +54,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             m.rule, m.detector, m.metric, base.described
         )));
     }
-    let sampler = Sampler::new(&config);
+    let sampler = Sampler::with_controls(&config);
 
     let run_id = uuid::Uuid::new_v4().to_string();
     let started_at = now_ms();

@@ -43,6 +43,7 @@ impl Progress {
 
     /// Shows one judged tick.
     pub fn tick(&self, n: u32, samples: &[Sample], report: &TickReport, gate: &Gate) {
+        let samples: Vec<&Sample> = samples.iter().filter(|s| !s.control).collect();
         let count = |f: fn(&Reading) -> bool| samples.iter().filter(|s| f(&s.reading)).count();
         let down = count(|r| matches!(r, Reading::Down(_)));
         let missing = count(|r| matches!(r, Reading::Missing(_)));

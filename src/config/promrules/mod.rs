@@ -238,6 +238,8 @@ impl RuleCtx<'_> {
                 on_empty: OnEmpty::Zero,
                 consecutive_errors: None,
                 per_series: true,
+                control: None,
+                min_volume: None,
                 description: Some(format!("series returned by alert `{alert}`")),
                 alert: Some(Arc::new(spec)),
             },

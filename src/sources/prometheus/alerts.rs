@@ -152,6 +152,7 @@ impl AlertState {
             metric: metric.to_string(),
             series: series.to_string(),
             reading,
+            control: false,
         };
         let rows = match answer {
             Err(e) => {
@@ -195,6 +196,7 @@ pub fn judge(
             metric: metric.to_string(),
             series: name.clone(),
             reading: Reading::Value(if active { 1.0 } else { 0.0 }),
+            control: false,
         });
         if active {
             notes.insert(
@@ -212,6 +214,7 @@ pub fn judge(
             metric: metric.to_string(),
             series: gone.clone(),
             reading: Reading::Value(0.0),
+            control: false,
         });
     }
     known.extend(rows.into_iter().map(|r| r.0));

@@ -88,6 +88,7 @@ impl QueryMetric {
             metric: self.name.clone(),
             series: series.to_string(),
             reading,
+            control: false,
         };
         let empty = || match self.on_empty {
             OnEmpty::Zero => Reading::Value(0.0),

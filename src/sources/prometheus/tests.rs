@@ -35,6 +35,8 @@ fn metric(name: &str, query: &str, on_empty: OnEmpty, per_series: bool) -> Metri
     Metric {
         name: name.into(),
         source: MetricSource::Query(query.into()),
+        control: None,
+        min_volume: None,
         on_missing: OnMissing::Inconclusive,
         on_empty,
         consecutive_errors: 4,

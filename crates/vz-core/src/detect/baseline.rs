@@ -4,15 +4,17 @@
 //! A window statistic, not a point test: it answers even when the latest tick was missing,
 //! from the values the window holds.
 
+pub use super::against::Against;
+use super::against::Reference;
+use super::baseline_level::{fmt_level, Level, Looks};
 use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
-use super::stats::sequential::{growing_threshold, sliding_threshold, LookPlan, LookThreshold};
+use super::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use super::stats::{
     finite_values, fmt_p, mann_whitney_u_both_sorted, side, sort_values, watched_only, Alternative,
     Stat,
 };
-use super::zscore::require_baseline;
 use super::{Finding, Input, NoAnswer, Outcome};
-use crate::model::{fmt_num, Direction, Expected};
+use crate::model::{fmt_num, Direction};
 use serde::{Deserialize, Serialize};
 
 /// Below this magnitude a baseline statistic counts as zero: relative change is undefined
@@ -48,6 +50,13 @@ pub struct BaselineParams {
     /// Window values needed before answering (default 3): fewer is "not enough data".
     #[serde(default = "default_min_samples")]
     pub min_samples: usize,
+    /// What the window is compared with: `baseline` (pre-deploy) or `control` (the
+    /// metric's `control:` over the same ticks). Unset: control when the metric has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against: Option<Against>,
+    /// `against` resolved by the gate from the metric (never written in config).
+    #[serde(skip)]
+    pub compare: Against,
     /// How the rule's whole-watch alpha is spread over its looks: filled in by the gate
     /// (`policy.alpha`, the planned watch), never written in config. Left at its default
     /// (no plan) `p_value` is a fixed-sample level applied to each look on its own.
@@ -80,6 +89,8 @@ impl Default for BaselineParams {
             p_value: default_p_value(),
             min_delta: 0.0,
             min_samples: default_min_samples(),
+            against: None,
+            compare: Against::Baseline,
             plan: LookPlan::default(),
         }
     }
@@ -101,9 +112,9 @@ pub fn alternative(direction: Direction) -> Alternative {
 /// significant shift is reported with its Hodges–Lehmann estimate and 95 % interval.
 /// Non-finite window values are dropped.
 pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
-    let baseline = require_baseline(input)?;
-    let mut window = finite_values(input.window.values);
     let needed = params.min_samples.max(1);
+    let reference = Reference::of(params.compare, input, needed)?;
+    let mut window = finite_values(input.window.values);
     if window.len() < needed {
         return Err(NoAnswer::NotEnoughData(format!(
             "{needed} window values needed, {} so far",
@@ -113,11 +124,17 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     sort_values(&mut window);
     let stat = params.stat;
     let cur = stat.of_sorted(&window);
-    let base = baseline.stat(stat);
+    let base = reference.stat(stat);
     let alt = alternative(params.direction);
-    let mwu = mann_whitney_u_both_sorted(&baseline.sorted, &window, alt);
+    let mwu = mann_whitney_u_both_sorted(&reference.sorted, &window, alt);
     let p = mwu.p_value;
-    let level = Level::of(params, baseline.len(), window.len());
+    let reference_len = if reference.grows() {
+        GROWING_REFERENCE
+    } else {
+        reference.sorted.len()
+    };
+    let level = Level::of(&params.looks(), reference_len, window.len());
+    let against = reference.against.as_str();
     let significant = p < level.nominal;
     let delta = cur - base;
     let admitted = params.direction.admits(delta);
@@ -130,16 +147,16 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     let zero = base.abs() < ZERO_BASELINE;
     let (score, change, big_enough, magnitude_why) = if zero {
         let change = if delta == 0.0 {
-            format!("{name} {cur_s} equals baseline {base_s}")
+            format!("{name} {cur_s} equals {against} {base_s}")
         } else {
             format!(
-                "{name} {cur_s} is {} {} baseline {base_s}",
+                "{name} {cur_s} is {} {} {against} {base_s}",
                 fmt_num(delta.abs()),
                 side(delta)
             )
         };
         let change = format!(
-            "{change} (baseline is 0, relative change undefined; compared absolutely, \
+            "{change} ({against} is 0, relative change undefined; compared absolutely, \
              min_delta {min_delta})"
         );
         let big = judged_delta.abs() > params.min_delta && same_way(judged_delta, delta);
@@ -154,10 +171,10 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         let rel = delta / base.abs() * 100.0;
         let judged_rel = judged_delta / base.abs() * 100.0;
         let change = if delta == 0.0 {
-            format!("{name} {cur_s} equals baseline {base_s}")
+            format!("{name} {cur_s} equals {against} {base_s}")
         } else {
             format!(
-                "{name} {cur_s} is {}% {} baseline {base_s}",
+                "{name} {cur_s} is {}% {} {against} {base_s}",
                 fmt_num(rel.abs()),
                 side(delta)
             )
@@ -202,10 +219,11 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         level.describe(window.len())
     );
     if significant {
-        if let Some(shift) = hodges_lehmann(&baseline.sorted, &window, 0.95) {
+        if let Some(shift) = hodges_lehmann(&reference.sorted, &window, 0.95) {
             test.push_str(&format!("; {}", describe_shift(&shift)));
         }
     }
+    test.push_str(&reference.describe(stat, base));
     let reason = if active {
         format!("{change}, and the shift is significant: {test}")
     } else if delta != 0.0 && !admitted {
@@ -218,12 +236,29 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     Ok(Finding {
         active,
         observed: cur,
-        expected: Expected::Value { value: base },
+        expected: reference.expected(stat, base),
         score: Some(score),
         p_value: Some(p),
         statistic: name,
         reason,
     })
+}
+
+impl BaselineParams {
+    /// Computes the look boundary this rule's looks will use against a reference of
+    /// `reference_len` values (or [`GROWING_REFERENCE`] for a control), before the watch.
+    pub fn prepare(&self, reference_len: usize) {
+        Level::prepare(&self.looks(), reference_len);
+    }
+
+    fn looks(&self) -> Looks {
+        Looks {
+            p_value: self.p_value,
+            plan: self.plan,
+            direction: self.direction,
+            min_samples: self.min_samples,
+        }
+    }
 }
 
 /// Whether a bound's change points the same way as the point estimate's.
@@ -286,85 +321,6 @@ pub fn describe_shift(s: &Shift) -> String {
     )
 }
 
-/// The per-look significance level of one evaluation, and where it comes from.
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    /// Nominal p-value below which this look is significant (in the test's own sidedness).
-    nominal: f64,
-    plan: LookPlan,
-    threshold: Option<LookThreshold>,
-}
-
-impl Level {
-    fn of(params: &BaselineParams, baseline_len: usize, n: usize) -> Level {
-        let plan = params.plan;
-        if plan.looks == 0 {
-            return Level {
-                nominal: params.p_value,
-                plan,
-                threshold: None,
-            };
-        }
-        // Two-sided: half the alpha on each side, the two-sided p against twice the level.
-        let sides = if params.direction == Direction::Either {
-            2.0
-        } else {
-            1.0
-        };
-        let alpha = plan.alpha / sides;
-        let planned = plan.looks as usize;
-        let t = if plan.sliding {
-            sliding_threshold(alpha, planned)
-        } else {
-            growing_threshold(alpha, planned, params.min_samples, baseline_len, n)
-        };
-        Level {
-            nominal: t.nominal * sides,
-            plan,
-            threshold: Some(t),
-        }
-    }
-
-    /// What the threshold is, after `p < threshold`.
-    fn describe(&self, n: usize) -> String {
-        let Some(t) = self.threshold else {
-            return String::new();
-        };
-        let (alpha, looks) = (fmt_p(self.plan.alpha), self.plan.looks);
-        if self.plan.sliding {
-            format!(
-                " (whole-watch alpha {alpha} over {looks} planned looks, Bonferroni: \
-                 {} per look)",
-                fmt_level(self.nominal)
-            )
-        } else if t.nominal == 0.0 && n > looks as usize {
-            format!(" (past the {looks} planned looks: the whole-watch alpha {alpha} is spent)")
-        } else if t.nominal == 0.0 {
-            format!(
-                " (no look yet: {n} values cannot reach the corrected threshold of a whole-watch \
-                 alpha {alpha} over {looks} planned looks)"
-            )
-        } else {
-            format!(
-                " (the corrected threshold at {n} values of {looks} planned: whole-watch alpha \
-                 {alpha}, {} spent by this look; Lan-DeMets Pocock-type boundary z {})",
-                fmt_level(t.spent),
-                fmt_num(t.z)
-            )
-        }
-    }
-}
-
-/// A threshold or an alpha for a sentence, to two significant digits below 0.001
-/// (`2.5e-4`), so a corrected level never prints rounded to another number.
-fn fmt_level(x: f64) -> String {
-    if x > 0.0 && x < 1e-3 {
-        format!("{x:.1e}")
-    } else {
-        fmt_num(x)
-    }
-}
-
 impl super::Detector for BaselineParams {
     fn name(&self) -> &'static str {
         "baseline"
@@ -388,10 +344,14 @@ impl super::Detector for BaselineParams {
     }
 
     fn needs_baseline(&self) -> bool {
-        true
+        self.compare == Against::Baseline
     }
 }
 
 #[cfg(test)]
 #[path = "baseline_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "baseline_control_tests.rs"]
+mod control_tests;

@@ -1,7 +1,9 @@
 //! The baseline detector against hand-computed and scipy values.
 
 use super::*;
+use crate::detect::stats::sequential::growing_threshold;
 use crate::detect::{Baseline, Window};
+use crate::model::Expected;
 
 fn run(params: &BaselineParams, baseline: Option<&Baseline>, values: &[f64]) -> Outcome {
     let times: Vec<i64> = (0..values.len() as i64).map(|i| i * 30_000).collect();
@@ -15,6 +17,7 @@ fn run(params: &BaselineParams, baseline: Option<&Baseline>, values: &[f64]) -> 
             },
             latest_is_value: true,
             baseline,
+            control: None,
             down_since: None,
         },
     )
@@ -370,9 +373,16 @@ fn config_defaults_and_shape() {
             p_value: 0.05,
             min_delta: 3.0,
             min_samples: 10,
+            against: None,
+            compare: Against::Baseline,
             plan: LookPlan::default(),
         }
     );
+    assert_eq!(
+        params("{ against: control }").against,
+        Some(Against::Control)
+    );
+    assert!(serde_yaml::from_str::<BaselineParams>("{ against: canary }").is_err());
     assert_eq!(params("{ max_change: 30 }").max_change, 30.0);
     assert!(serde_yaml::from_str::<BaselineParams>("{ max_change: lots }").is_err());
     assert!(serde_yaml::from_str::<BaselineParams>("{ stat: p90 }").is_err());

@@ -189,6 +189,7 @@ mod tests {
                 },
                 latest_is_value: true,
                 baseline,
+                control: None,
                 down_since: None,
             },
         )

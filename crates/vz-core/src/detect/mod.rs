@@ -4,7 +4,9 @@
 //! and explains its answer. Turning "active" into "fired" (`for`, failure limits) is the
 //! engine's job, so every detector here is stateless and replayable.
 
+pub mod against;
 pub mod baseline;
+mod baseline_level;
 pub mod composite;
 pub mod down;
 pub mod iqr;
@@ -44,6 +46,9 @@ pub struct Input<'a> {
     pub latest_is_value: bool,
     /// Pre-deploy distribution of this metric, when one was captured.
     pub baseline: Option<&'a Baseline>,
+    /// The metric's control (the stable version) over the same window of ticks, when the
+    /// metric has a `control:`: only the `baseline` detector with `against: control` reads it.
+    pub control: Option<Window<'a>>,
     /// Start of the current run of consecutive `down` readings, if the latest reading is down.
     pub down_since: Option<Timestamp>,
 }

@@ -136,6 +136,7 @@ mod tests {
             window: Window { times, values },
             latest_is_value,
             baseline: None,
+            control: None,
             down_since: None,
         }
     }

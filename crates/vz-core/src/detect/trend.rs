@@ -204,6 +204,7 @@ mod tests {
                 window: Window { times, values },
                 latest_is_value: true,
                 baseline: None,
+                control: None,
                 down_since: None,
             },
         )

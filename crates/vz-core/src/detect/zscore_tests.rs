@@ -17,6 +17,7 @@ fn run(params: &ZscoreParams, baseline: Option<&Baseline>, latest: f64) -> Outco
             },
             latest_is_value: true,
             baseline,
+            control: None,
             down_since: None,
         },
     )
@@ -196,6 +197,7 @@ fn needs_baseline_and_a_latest_value() {
             },
             latest_is_value: false,
             baseline: Some(&b),
+            control: None,
             down_since: None,
         },
     );

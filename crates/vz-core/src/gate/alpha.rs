@@ -7,7 +7,8 @@
 //! policy never rolls back for take no share (they cannot roll back) but are judged at the
 //! share the others get.
 
-use crate::detect::stats::sequential::LookPlan;
+use crate::detect::against::Against;
+use crate::detect::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use crate::detect::{Baseline, DetectorSpec};
 use crate::policy::Policy;
 use crate::spec::Rule;
@@ -32,8 +33,30 @@ pub(super) fn plan(rules: &mut [Rule], policy: &Policy, baselines: &HashMap<Stri
                 alpha: share / series as f64,
                 sliding,
             };
+            // The boundary is computed now, not at the first look of the watch.
+            if p.compare == Against::Control {
+                p.prepare(GROWING_REFERENCE);
+            } else {
+                for b in baselines_of(&rule.metric, baselines) {
+                    p.prepare(b.len());
+                }
+            }
         }
     }
+}
+
+/// The baselines of `metric`: its own and those of its series `metric{…}`.
+fn baselines_of<'a>(
+    metric: &'a str,
+    baselines: &'a HashMap<String, Baseline>,
+) -> impl Iterator<Item = &'a Baseline> {
+    baselines
+        .iter()
+        .filter(move |(k, _)| {
+            k.strip_prefix(metric)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('{'))
+        })
+        .map(|(_, b)| b)
 }
 
 /// Series of `metric` with a baseline: `metric` itself or `metric{…}` per series (at least 1).

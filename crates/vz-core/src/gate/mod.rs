@@ -125,6 +125,8 @@ pub struct Gate {
     notes: HashMap<String, SeriesNote>,
     /// Ticks the window will have, when known (see [`GatePlan::planned_ticks`]).
     planned_ticks: Option<u32>,
+    /// Control readings by series name, for `baseline` rules against a control.
+    controls: HashMap<String, control::ControlTrack>,
 }
 
 impl Gate {
@@ -136,6 +138,7 @@ impl Gate {
         baselines: HashMap<String, Baseline>,
     ) -> Gate {
         let mut rules = rules;
+        control::resolve_against(&mut rules, &metrics);
         alpha::plan(&mut rules, &policy, &baselines);
         Gate {
             rules,
@@ -154,6 +157,7 @@ impl Gate {
             composites: Vec::new(),
             notes: HashMap::new(),
             planned_ticks: None,
+            controls: HashMap::new(),
         }
         .with_composites()
     }
@@ -231,8 +235,14 @@ impl Gate {
 
     /// Feeds one tick. Samples of unknown metrics are ignored.
     pub fn tick(&mut self, now: Timestamp, samples: &[Sample]) -> TickReport {
+        let judged = control::apply_min_volume(&self.metrics, samples);
+        let samples = judged.as_deref().unwrap_or(samples);
         let mut touched = vec![false; self.series.len() + samples.len()];
         for sample in samples {
+            if sample.control {
+                self.record_control(now, sample);
+                continue;
+            }
             let Some(i) = self.series_slot(sample) else {
                 continue;
             };
@@ -376,6 +386,7 @@ impl Gate {
 
 mod alpha;
 mod composite;
+mod control;
 mod joint;
 mod plan;
 mod replay;

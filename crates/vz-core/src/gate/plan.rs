@@ -32,7 +32,8 @@ pub struct MissingBaseline {
 
 impl GatePlan {
     /// A plan over every rule and metric, with no baseline yet.
-    pub fn new(rules: Vec<Rule>, metrics: Vec<MetricSpec>, policy: Policy) -> GatePlan {
+    pub fn new(mut rules: Vec<Rule>, metrics: Vec<MetricSpec>, policy: Policy) -> GatePlan {
+        super::control::resolve_against(&mut rules, &metrics);
         GatePlan {
             rules,
             metrics,
@@ -46,6 +47,23 @@ impl GatePlan {
     pub fn with_baseline(mut self, rows: HashMap<String, Vec<f64>>) -> GatePlan {
         self.baseline_rows = rows;
         self
+    }
+
+    /// The same plan where exactly the metrics `given` have a control series (a replay's
+    /// control file columns, a rule test's `control:`): `baseline` rules that do not say
+    /// `against:` compare against the control where there is one.
+    pub fn with_controls(mut self, given: impl Fn(&str) -> bool) -> GatePlan {
+        for m in &mut self.metrics {
+            m.control = given(&m.name);
+        }
+        super::control::resolve_against(&mut self.rules, &self.metrics);
+        self
+    }
+
+    /// The first rule that compares against a control its metric does not have: (rule,
+    /// metric).
+    pub fn missing_control(&self) -> Option<(String, String)> {
+        super::control::missing_control(&self.rules, &self.metrics)
     }
 
     /// The same plan with a known number of ticks.

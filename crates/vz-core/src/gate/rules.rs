@@ -49,12 +49,8 @@ impl Gate {
                 })
             }
             _ => {
-                let start = match rule.window {
-                    Some(w) => s
-                        .times
-                        .partition_point(|&t| t <= now - w.as_millis() as Timestamp),
-                    None => 0,
-                };
+                let since = rule.window.map(|w| now - w.as_millis() as Timestamp);
+                let start = since.map_or(0, |from| s.times.partition_point(|&t| t <= from));
                 let baseline = self
                     .baselines
                     .get(series_name)
@@ -67,6 +63,7 @@ impl Gate {
                     },
                     latest_is_value: matches!(latest, Some(Reading::Value(_))),
                     baseline,
+                    control: self.control_window(series_name, &rule.metric, since),
                     down_since: if matches!(latest, Some(Reading::Down(_))) {
                         s.down_since
                     } else {

@@ -22,6 +22,10 @@ pub struct TestCase {
     pub baseline: BTreeMap<String, SeriesText>,
     /// Watched series per metric; tick i of every series is one tick of the gate.
     pub input: BTreeMap<String, SeriesText>,
+    /// The control (stable version) per metric over the same ticks as `input`: `baseline`
+    /// rules on these metrics compare against it unless they say `against: baseline`.
+    #[serde(default)]
+    pub control: BTreeMap<String, SeriesText>,
     #[serde(default)]
     pub expect: Expect,
 }
@@ -100,7 +104,8 @@ pub fn run_case(
     let mut budget = series::MAX_POINTS;
     let input = expand_all(file, &case.name, "input", &case.input, &mut budget)?;
     let base = expand_all(file, &case.name, "baseline", &case.baseline, &mut budget)?;
-    for m in input.keys().chain(base.keys()) {
+    let control = expand_all(file, &case.name, "control", &case.control, &mut budget)?;
+    for m in input.keys().chain(base.keys()).chain(control.keys()) {
         if !plan.metrics.iter().any(|s| &s.name == m) {
             return Err(format!(
                 "{file}: test `{}`: `{m}` is not a metric of the rules under test",
@@ -117,12 +122,19 @@ pub fn run_case(
     let mut plan = plan
         .clone()
         .with_baseline(rows)
-        .with_planned_ticks(ticks as u32);
+        .with_planned_ticks(ticks as u32)
+        .with_controls(|m| control.contains_key(m));
     plan.restrict_to(|m| input.contains_key(m));
     if let Some(m) = plan.missing_baseline() {
         return Err(format!(
             "{file}: test `{}`: rule `{}` ({} detector) needs a baseline of `{}`: give `baseline: {{ {}: ... }}`",
             case.name, m.rule, m.detector, m.metric, m.metric
+        ));
+    }
+    if let Some((rule, metric)) = plan.missing_control() {
+        return Err(format!(
+            "{file}: test `{}`: rule `{rule}` compares against a control: give `control: {{ {metric}: ... }}`",
+            case.name
         ));
     }
     let mut gate = plan.build();
@@ -135,6 +147,11 @@ pub fn run_case(
             samples: input
                 .iter()
                 .filter_map(|(m, v)| v.get(i).map(|p| Sample::new(m, p.reading())))
+                .chain(
+                    control
+                        .iter()
+                        .filter_map(|(m, v)| v.get(i).map(|p| Sample::of_control(m, p.reading()))),
+                )
                 .collect(),
         }),
     );

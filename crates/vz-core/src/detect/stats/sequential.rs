@@ -18,15 +18,19 @@
 //!   Applications to Clinical Trials", ch. 19. Time t is the information fraction
 //!   I(n)/I(N) of the planned last look N. Looks that do not happen (missing ticks) only
 //!   lower the crossing probability.
+//! - **Growing window against a control** (`against: control`): the control grows with the
+//!   window, tick for tick. The two-sample U statistic's Hájek projection is then a sum of
+//!   one i.i.d. term per tick (canary and control readings of that tick), a random walk with
+//!   information I(n) ∝ n²/(2n + 1) (Var U = n²(2n + 1)/12 for n values each), and the same
+//!   spending boundary is computed for that information ([`GROWING_REFERENCE`]).
 //! - **Sliding window** (`window:` set): looks on disjoint windows are nearly independent,
 //!   so the union bound is almost tight: α/N per look (Bonferroni over the N planned looks).
 //!
 //! Pure and deterministic; boundaries are memoised per (N, m, first look, α).
 
 use statrs::distribution::{ContinuousCDF, Normal};
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How a statistical rule's whole-watch false-alarm probability is spread over its looks.
 /// Filled in by the gate from `policy.alpha`, the rule's `p_value` and the planned watch;
@@ -57,12 +61,22 @@ pub fn pocock_spending(alpha: f64, t: f64) -> f64 {
     alpha * (1.0 + (std::f64::consts::E - 1.0) * t.clamp(0.0, 1.0)).ln()
 }
 
-/// Statistical information of a rank test of `n` window values against `m` baseline values.
+/// The reference size meaning "the reference grows with the window, one value per tick"
+/// (a control over the same ticks) rather than a fixed baseline of m values.
+pub const GROWING_REFERENCE: usize = 0;
+
+/// Statistical information of a rank test of `n` window values against `m` baseline values
+/// (up to a constant factor: only ratios matter), or against as many control values.
 fn information(n: usize, m: usize) -> f64 {
+    if m == GROWING_REFERENCE {
+        let n = n as f64;
+        return n * n / (2.0 * n + 1.0);
+    }
     n as f64 / (n + m + 1) as f64
 }
 
-/// The one-sided threshold for a growing window of `n` values against a baseline of `m`,
+/// The one-sided threshold for a growing window of `n` values against a baseline of `m`
+/// (or a control growing with it, `m` = [`GROWING_REFERENCE`]),
 /// looks planned at every window size `first..=planned`, whole-watch level `alpha`.
 /// Beyond the planned looks no alpha is left.
 pub fn growing_threshold(
@@ -93,7 +107,8 @@ pub fn first_useful_look(alpha: f64, planned: usize, first: usize, m: usize) -> 
     let last = information(planned.max(1), m);
     (first..planned.max(first))
         .find(|&n| {
-            let (nf, mf) = (n as f64, m as f64);
+            let nf = n as f64;
+            let mf = if m == GROWING_REFERENCE { nf } else { m as f64 };
             let z = (nf * mf / 2.0 - 0.5) / (nf * mf * (nf + mf + 1.0) / 12.0).sqrt();
             normal().sf(z) < pocock_spending(alpha, information(n, m) / last)
         })
@@ -116,28 +131,37 @@ fn normal() -> Normal {
 
 type Key = (usize, usize, usize, u64);
 
-thread_local! {
-    /// Boundaries already computed: a watch asks for the same one every tick.
-    static TABLES: RefCell<HashMap<Key, Rc<[LookThreshold]>>> = RefCell::new(HashMap::new());
+/// Boundaries already computed, shared by every thread: a watch asks for the same one every
+/// tick, possibly from another worker thread than the one that built its gate (which
+/// computes them before the first tick, [`prepare_growing`]).
+fn tables() -> &'static Mutex<HashMap<Key, Arc<[LookThreshold]>>> {
+    static TABLES: OnceLock<Mutex<HashMap<Key, Arc<[LookThreshold]>>>> = OnceLock::new();
+    TABLES.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// Most boundaries kept in the memo before it is emptied.
 const MEMO_KEEP: usize = 256;
 
-fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Rc<[LookThreshold]> {
+fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Arc<[LookThreshold]> {
     let key = (planned, first, m, alpha.to_bits());
-    if let Some(t) = TABLES.with_borrow(|memo| memo.get(&key).cloned()) {
+    let memo = || tables().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = memo().get(&key).cloned() {
         return t;
     }
     let info: Vec<f64> = (first..=planned).map(|n| information(n, m)).collect();
-    let table: Rc<[LookThreshold]> = spending_boundary(alpha, &info).into();
-    TABLES.with_borrow_mut(|memo| {
-        if memo.len() >= MEMO_KEEP {
-            memo.clear();
-        }
-        memo.insert(key, table.clone());
-    });
+    let table: Arc<[LookThreshold]> = spending_boundary(alpha, &info).into();
+    let mut memo = memo();
+    if memo.len() >= MEMO_KEEP {
+        memo.clear();
+    }
+    memo.insert(key, table.clone());
     table
+}
+
+/// Computes (and keeps) the boundary [`growing_threshold`] will use for these looks, so the
+/// first look of a watch does not pay for it on the clock (≈ 1 s of CPU in a debug build).
+pub fn prepare_growing(alpha: f64, planned: usize, first: usize, m: usize) {
+    growing_threshold(alpha, planned, first, m, planned);
 }
 
 /// Grid of the recursive integration: cells of width `STEP` on the z scale over [LOW, HIGH].
@@ -297,6 +321,23 @@ mod tests {
         // And far less strict than Bonferroni over the same 58 looks.
         let bonferroni = Normal::standard().inverse_cdf(1.0 - 0.05 / 58.0);
         assert!(z.iter().all(|&z| z < bonferroni), "{z:?} vs {bonferroni}");
+    }
+
+    #[test]
+    fn a_control_growing_with_the_window_gets_its_own_boundary() {
+        // Canary and control each 3..=30 values: information n²/(2n + 1).
+        let info: Vec<f64> = (3..=30)
+            .map(|n| information(n, GROWING_REFERENCE))
+            .collect();
+        let b = spending_boundary(0.01, &info);
+        let z: Vec<f64> = b.iter().map(|t| t.z).collect();
+        let rate = simulate(&info, &z, 200_000, 11);
+        // Binomial sd at 200,000 runs: 0.00022.
+        assert!(rate < 0.01 + 0.0008, "{rate}");
+        let t = growing_threshold(0.01, 30, 3, GROWING_REFERENCE, 30);
+        assert!((t.spent - 0.01).abs() < 1e-4, "{t:?}");
+        // 3 against 3 values cannot reach any useful level (smallest one-sided p = 0.04).
+        assert!(first_useful_look(0.01, 30, 3, GROWING_REFERENCE) > 3);
     }
 
     #[test]
