@@ -28,7 +28,7 @@ fn scrub(text: &str, id: &str, p: &Project) -> String {
         t = t.replace(id, "[RUN_ID]").replace(&id[..8], "[RUN]");
     }
     t = t.replace(&p.dir.path().display().to_string(), "[DIR]");
-    let rules: [(&str, &str); 11] = [
+    let rules: [(&str, &str); 12] = [
         (
             r#""(ticks|missing|max_consecutive_missing)": \d+"#,
             "\"$1\": \"[N]\"",
@@ -43,6 +43,11 @@ fn scrub(text: &str, id: &str, p: &Project) -> String {
         (r#"time="[0-9.]+""#, "time=\"[SECS]\""),
         (r#"\b(x|x1|x2|cx|width)="[0-9.-]+""#, "$1=\"[X]\""),
         (r#"points="[^"]*""#, "points=\"[XY]\""),
+        // A fired marker's label sits left or right of it by where on the clock it fired.
+        (
+            r#"text-anchor="(start|end)">▲"#,
+            "text-anchor=\"[ANCHOR]\">▲",
+        ),
         (r">\+[0-9.]+s<", ">+[T]s<"),
         (r"(after|,) \d+ ticks?", "$1 [N] ticks"),
         (r"\(\d+ ticks?\)", "([N] ticks)"),

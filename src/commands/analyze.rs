@@ -112,6 +112,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
         tick_overhead_ms: None,
     };
     summary.set_decision(&d);
+    summary.explain_below_policy();
     super::print_run(a.output, &summary);
     Ok(exit)
 }

@@ -185,6 +185,8 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     summary.exit_code = exit.code();
     summary.anomalies = gate.anomalies().to_vec();
     summary.rules = gate.evaluations();
+    // "1 high fired; the policy rolls back at 3" in every output, JSON and store included.
+    summary.explain_below_policy();
     // Observers finish first (notifications are awaited, bounded), so the stored and
     // printed summary carry every send attempt and its outcome.
     for o in observers.iter_mut() {
