@@ -76,6 +76,8 @@ pub struct HttpSource {
     spec: HttpProbe,
     /// The ready request, or why the spec cannot be turned into one (a `missing` reason).
     request: Result<Prepared, String>,
+    /// The URL's credentials and the header values: never in a reason.
+    secrets: Vec<String>,
 }
 
 /// Everything about the request that does not change between samples.
@@ -90,7 +92,13 @@ impl HttpSource {
     /// Builds the client (timeout, redirect policy), method, URL and headers once.
     pub fn new(spec: HttpProbe) -> Self {
         let request = prepare(&spec);
-        Self { spec, request }
+        let mut secrets = crate::redact::url_with_credentials(&spec.url);
+        secrets.extend(spec.headers.values().cloned());
+        Self {
+            spec,
+            request,
+            secrets,
+        }
     }
 
     async fn request(&self, prepared: &Prepared) -> Reading {
@@ -138,9 +146,22 @@ impl HttpSource {
 }
 
 impl HttpSource {
-    /// Takes one reading now, within the probe's own timeout.
+    /// Takes one reading now, within the probe's own timeout. A reason never carries the
+    /// URL's credentials or a header value, whatever the server or the library echoed.
     pub fn read(&self) -> BoxFuture<'_, Reading> {
         Box::pin(async move {
+            match self.read_raw().await {
+                Reading::Down(why) => Reading::Down(crate::redact::redact(&why, &self.secrets)),
+                Reading::Missing(why) => {
+                    Reading::Missing(crate::redact::redact(&why, &self.secrets))
+                }
+                r => r,
+            }
+        })
+    }
+
+    async fn read_raw(&self) -> Reading {
+        {
             let prepared = match &self.request {
                 Ok(p) => p,
                 Err(reason) => return Reading::Missing(reason.clone()),
@@ -151,7 +172,7 @@ impl HttpSource {
                 Ok(reading) => reading,
                 Err(_) => Reading::Down(timed_out(self.spec.timeout)),
             }
-        })
+        }
     }
 }
 
@@ -365,6 +386,19 @@ mod tests {
             Reading::Down(reason) => assert!(reason.contains("redirect"), "{reason}"),
             other => panic!("expected down, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_reason_never_carries_the_urls_password() {
+        // Url::parse refuses the space, and its error names the URL it was given.
+        let spec = probe("http://ops:s3cret-pw@bad host/health".into());
+        let reading = HttpSource::new(spec).read().await;
+        let Reading::Missing(why) = reading else {
+            panic!("{reading:?}")
+        };
+        assert!(why.contains("invalid url"), "{why}");
+        assert!(!why.contains("s3cret-pw"), "{why}");
+        assert!(why.contains("***"), "{why}");
     }
 
     #[tokio::test]
