@@ -4,6 +4,7 @@
 pub mod postgres;
 pub mod prometheus;
 pub mod servers;
+pub mod victoria;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
