@@ -170,7 +170,7 @@ def main():
     ap.add_argument("--watches", default="50,200,500", help="concurrent watches (bench/fleet_scale.py); empty: skip")
     ap.add_argument("--scale-duration", default="10s")
     a = ap.parse_args()
-    binary = a.bin or find_binary()
+    binary = os.path.abspath(a.bin or find_binary())
     print(f"binary: {binary}\nload average: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
     pg = Postgres(max_connections=PG_MAX_CONNECTIONS)
     try:
