@@ -21,7 +21,7 @@ pub mod sqlite;
 mod ticks;
 
 pub use baselines::BaselineSet;
-pub use claims::Claim;
+pub use claims::{Claim, Holder, CLAIM_HEARTBEAT, CLAIM_LEASE};
 pub use runs::{RollbackRecord, RunEnd, RunFilter, RunRow, StoredRun};
 
 use db::{Db, Lock};
