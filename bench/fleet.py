@@ -3,7 +3,8 @@
 
 - concurrent watches that kept their tick at 50 / 200 / 500 watches on one default
   Prometheus, on SQLite (own file, shared file) and PostgreSQL, with their CPU seconds
-  (bench/fleet_scale.py, which says exactly what "kept its tick" means);
+  (bench/fleet_scale.py, which says exactly what "kept its tick" means), started together
+  and spread over --spread seconds;
 - `history --limit 20` wall time at 10 / 1,000 / 100,000 runs, SQLite and PostgreSQL
   (unfiltered and --deployment), median of --runs process runs;
 - bytes per stored sample (200 series x 300 ticks through Store::record_tick: SQLite file
@@ -168,7 +169,8 @@ def main():
     ap.add_argument("--races", type=int, default=3)
     ap.add_argument("--sizes", default="10,1000,100000")
     ap.add_argument("--watches", default="50,200,500", help="concurrent watches (bench/fleet_scale.py); empty: skip")
-    ap.add_argument("--scale-duration", default="10s")
+    ap.add_argument("--scale-duration", default="15s")
+    ap.add_argument("--spread", type=float, default=5.0, help="second scale pass: starts spread over this many seconds")
     a = ap.parse_args()
     binary = os.path.abspath(a.bin or find_binary())
     print(f"binary: {binary}\nload average: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
@@ -177,7 +179,9 @@ def main():
         if a.watches:
             import fleet_scale
             print(f"\nconcurrent watches on one default Prometheus ({a.scale_duration} each)")
-            fleet_scale.scale(binary, pg, [int(x) for x in a.watches.split(",")], a.scale_duration)
+            for spread in (0.0, a.spread):
+                print(f"\nstarted {'together' if not spread else f'evenly over {spread:g} s'}")
+                fleet_scale.scale(binary, pg, [int(x) for x in a.watches.split(",")], a.scale_duration, spread=spread)
         rows = []
         for n in [int(x) for x in a.sizes.split(",")]:
             d = tempfile.mkdtemp(prefix="vz-fleet-hist-")
