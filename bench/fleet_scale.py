@@ -33,7 +33,7 @@ every 100 ms).
 
     python3 bench/fleet_scale.py --watches 50,200,500 --duration 15s [--spread 5]
 """
-import argparse, collections, json, os, re, resource, shutil, subprocess, sys, tempfile, threading, time
+import argparse, collections, itertools, json, os, re, resource, shutil, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,6 +51,7 @@ ENGINES = ["SQLite own file", "SQLite shared file", "PostgreSQL"]
 # Ticks during which the batch is still starting (N processes at once on a few cores):
 # "kept after start-up" ignores misses in these.
 STARTUP_TICKS = 5
+DATABASES = itertools.count()  # one fresh PostgreSQL database per batch
 
 
 def prometheus_binary():
@@ -238,7 +239,7 @@ def scale(binary, pg, watches, duration, engines=ENGINES, max_connections=None, 
         rows = []
         for n in watches:
             for engine in engines:
-                url = pg.url(f"scale_{n}_{len(rows)}") if engine == "PostgreSQL" else None
+                url = pg.url(f"scale_{n}_{next(DATABASES)}") if engine == "PostgreSQL" else None
                 r = batch(binary, n, engine, mon, url, duration, planned, max_connections, spread)
                 rows.append((n, engine, r))
                 print(f"  {n:>4} watches, {engine:<18} kept {r['kept']:>4} (after start-up {r['steady']:>4})  exits {r['codes']}  "
