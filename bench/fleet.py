@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Fleet store figures, side by side in one run (issue 15):
 
+- concurrent watches that kept their tick at 50 / 200 / 500 watches on one default
+  Prometheus, on SQLite (own file, shared file) and PostgreSQL, with their CPU seconds
+  (bench/fleet_scale.py, which says exactly what "kept its tick" means), started together
+  and spread over --spread seconds;
 - `history --limit 20` wall time at 10 / 1,000 / 100,000 runs, SQLite and PostgreSQL
   (unfiltered and --deployment), median of --runs process runs;
 - bytes per stored sample (200 series x 300 ticks through Store::record_tick: SQLite file
@@ -18,6 +22,9 @@ import argparse, glob, json, os, shutil, socket, sqlite3, statistics, subprocess
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 USER = "vz-pg-test"
+# Every watch of bench/fleet_scale.py holds PostgreSQL connections (a pool of up to 4):
+# 500 watches need more than the server's default 100.
+PG_MAX_CONNECTIONS = 1500
 
 
 def free_port():
@@ -29,7 +36,7 @@ def free_port():
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, max_connections=200):
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
         if not bins:
             sys.exit("PostgreSQL is not installed: run .ci/setup.sh")
@@ -43,7 +50,7 @@ class Postgres:
         self.port = free_port()
         data = os.path.join(self.dir, "data")
         self.tool("initdb", "-D", data, "-U", "vz", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
         self.tool("pg_ctl", "-D", data, "-l", os.path.join(self.dir, "log"), "-o", opts, "-w", "start")
         self.data = data
 
@@ -150,19 +157,31 @@ rollback:
     return ran, codes
 
 
+def find_binary():
+    binary = next((p for p in [os.path.join(TARGET, "release", "vz-monitor"), os.path.join(TARGET, "debug", "vz-monitor")] if os.path.exists(p)), None)
+    return binary or sys.exit("build vz-monitor first: cargo build --release")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=None)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--races", type=int, default=3)
     ap.add_argument("--sizes", default="10,1000,100000")
+    ap.add_argument("--watches", default="50,200,500", help="concurrent watches (bench/fleet_scale.py); empty: skip")
+    ap.add_argument("--scale-duration", default="15s")
+    ap.add_argument("--spread", type=float, default=5.0, help="second scale pass: starts spread over this many seconds")
     a = ap.parse_args()
-    binary = a.bin or next((p for p in [os.path.join(TARGET, "release", "vz-monitor"), os.path.join(TARGET, "debug", "vz-monitor")] if os.path.exists(p)), None)
-    if not binary:
-        sys.exit("build vz-monitor first: cargo build --release")
+    binary = os.path.abspath(a.bin or find_binary())
     print(f"binary: {binary}\nload average: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
-    pg = Postgres()
+    pg = Postgres(max_connections=PG_MAX_CONNECTIONS)
     try:
+        if a.watches:
+            import fleet_scale
+            print(f"\nconcurrent watches on one default Prometheus ({a.scale_duration} each)")
+            for spread in (0.0, a.spread):
+                print(f"\nstarted {'together' if not spread else f'evenly over {spread:g} s'}")
+                fleet_scale.scale(binary, pg, [int(x) for x in a.watches.split(",")], a.scale_duration, spread=spread)
         rows = []
         for n in [int(x) for x in a.sizes.split(",")]:
             d = tempfile.mkdtemp(prefix="vz-fleet-hist-")

@@ -64,6 +64,44 @@ fn semantic_errors_and_missing_env_point_at_the_line() {
 }
 
 #[test]
+fn prometheus_max_connections_is_checked_with_its_line() {
+    let p = Project::new();
+    let config = |n: &str| {
+        format!("source:\n  prometheus:\n    url: http://127.0.0.1:9\n    max_connections: {n}\nmetrics:\n  up:\n    query: up\n")
+    };
+    for bad in ["0", "65"] {
+        p.write("vz-monitor.yaml", &config(bad));
+        let out = p.cmd().arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "max_connections: {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("vz-monitor.yaml:4:")
+                && err.contains(&format!(
+                    "source.prometheus.max_connections: {bad} is not between 1 and 64"
+                )),
+            "{err}"
+        );
+        assert!(err.contains("--web.max-connections"), "{err}");
+    }
+    p.write("vz-monitor.yaml", &config("-1"));
+    let out = p.cmd().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("vz-monitor.yaml:4:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p.write("vz-monitor.yaml", &config("8"));
+    let out = p.cmd().arg("check").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn explicit_config_must_exist() {
     let p = Project::new();
     let out = p

@@ -248,3 +248,81 @@ fn a_watch_killed_with_sigkill_is_abandoned_within_its_lease_and_not_live_for_ab
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A watch that wins the rollback claim is killed with kill -9 while its command runs; a
+/// watch of the same deploy (started before the claim) waits, sees the claimer's lease lapse
+/// without a recorded rollback, takes the claim over and runs the command itself.
+fn a_killed_claimer_is_taken_over(url: Option<&str>) {
+    let p = Project::new();
+    let (log, first) = (p.path("rollback.log"), p.path("first.pid"));
+    // The first rollback hangs (its process group id saved, to clean up); the second is quick.
+    let command = format!(
+        "[\"sh\", \"-c\", \"echo $VZ_RUN_ID >> {}; if [ ! -e {f} ]; then echo $$ > {f}; sleep 60; fi\"]",
+        log.display(),
+        f = first.display()
+    );
+    for (file, hold) in [("fast.yaml", "0s"), ("slow.yaml", "3s")] {
+        p.write(
+            file,
+            &format!("deployment: web\ninterval: 100ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: {hold}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {command}\n  timeout: 120s\n"),
+        );
+    }
+    run(&p, url, &["history"], 0);
+    let waiter = spawn(
+        &p,
+        url,
+        &["--config", "slow.yaml", "watch", "--output", "json"],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mut claimer = spawn(&p, url, &["--config", "fast.yaml", "watch"]);
+    let start = Instant::now();
+    while p.read("first.pid").is_none_or(|s| !s.ends_with('\n')) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the first watch never started its rollback"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    claimer.kill().unwrap(); // SIGKILL, between its claim and its recorded rollback
+    claimer.wait().unwrap();
+    let killed = Instant::now();
+    let out = waiter.wait_with_output().unwrap();
+    let took = killed.elapsed();
+    let pgid = p.read("first.pid").unwrap().trim().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", "--", &format!("-{pgid}")])
+        .status();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let ran: Vec<String> = p
+        .read("rollback.log")
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(ran.len(), 2, "the command ran {ran:?}; waiter: {err}");
+    let s = json(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(s["run_id"], ran[1].as_str(), "the waiter ran it second");
+    assert_eq!(s["rollback"]["ran"], true, "{err}");
+    assert!(
+        err.contains(&format!("run {} claimed the rollback of web", ran[0]))
+            && err.contains("taking over"),
+        "{err}"
+    );
+    // Not before the claimer's lease (10 s from its last 2 s heartbeat) lapsed.
+    assert!(
+        took > Duration::from_secs(7) && took < Duration::from_secs(30),
+        "took over {took:?} after the kill"
+    );
+}
+
+#[test]
+fn a_watch_killed_after_winning_the_claim_is_taken_over_on_sqlite() {
+    a_killed_claimer_is_taken_over(None);
+}
+
+#[test]
+fn a_watch_killed_after_winning_the_claim_is_taken_over_on_postgres() {
+    let pg = Postgres::start();
+    a_killed_claimer_is_taken_over(Some(&pg.url("takeover")));
+}

@@ -13,6 +13,7 @@ mod load;
 pub mod locate;
 mod metric;
 pub mod notify;
+mod prometheus;
 pub mod promrules;
 pub mod raw;
 mod types;
@@ -29,7 +30,7 @@ use crate::model::default_severity;
 pub use crate::sources::{Metric, MetricSource, PrometheusConfig};
 use raw::{RawConfig, RawMetric, RawRule, RawRuleFile};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 pub use vz_core::policy::{ErrorRatePolicy, OnInconclusive, Policy};
@@ -139,39 +140,7 @@ pub fn parse(
         return Err(main.err("deployment", "must not be empty"));
     }
 
-    let prometheus = match raw.source.and_then(|s| s.prometheus) {
-        None => env("VZ_PROMETHEUS_URL")
-            .filter(|u| !u.is_empty())
-            .map(|url| PrometheusConfig {
-                url,
-                headers: BTreeMap::new(),
-                timeout: Duration::from_secs(10),
-                retries: 2,
-            }),
-        Some(p) => {
-            let url = env("VZ_PROMETHEUS_URL")
-                .filter(|u| !u.is_empty())
-                .or(p.url)
-                .ok_or_else(|| {
-                    main.err(
-                        "source.prometheus.url",
-                        "missing (or set VZ_PROMETHEUS_URL)",
-                    )
-                })?;
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(main.err(
-                    "source.prometheus.url",
-                    format!("`{url}` is not an http(s) URL"),
-                ));
-            }
-            Some(PrometheusConfig {
-                url,
-                headers: p.headers,
-                timeout: p.timeout.unwrap_or(Duration::from_secs(10)),
-                retries: p.retries.unwrap_or(2),
-            })
-        }
-    };
+    let prometheus = prometheus::validate(raw.source.and_then(|s| s.prometheus), main, env)?;
 
     let mut seen = HashSet::new();
     // Offline (rule tests) nothing is queried, so a PromQL metric needs no source there.

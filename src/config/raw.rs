@@ -71,6 +71,8 @@ pub struct RawPrometheus {
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
+    /// Queries in flight and connections kept, per watch.
+    pub max_connections: Option<u64>,
 }
 
 /// `metrics.<name>:`

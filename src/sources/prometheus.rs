@@ -23,9 +23,10 @@ pub mod alerts;
 mod query;
 pub use query::QueryMetric;
 
-/// Queries in flight at once against one server: Prometheus evaluates 20 at a time by
-/// default (`--query.max-concurrency`), so more would only queue there, on more sockets.
-const MAX_IN_FLIGHT: usize = 16;
+/// A kept-alive connection idle this long is closed: the queries of one tick reuse the
+/// watch's few connections, and between ticks the watch holds none, so Prometheus's
+/// `--web.max-connections` (512 by default) counts only the queries in flight across a fleet.
+const IDLE_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// First pause before a retry; doubled after each failed attempt.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -39,6 +40,8 @@ pub struct PromClient {
     url: String,
     timeout: Duration,
     retries: u32,
+    /// `source.prometheus.max_connections` permits: every attempt of every query holds one,
+    /// so a watch never has more requests (hence connections) open than that.
     in_flight: Semaphore,
     /// The URL and header values: redacted, in any encoding, from every error message (a
     /// server may echo the `Authorization` header back in its error body).
@@ -108,7 +111,8 @@ impl PromClient {
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(cfg.timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(cfg.max_connections)
+            .pool_idle_timeout(IDLE_TIMEOUT)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let client = prometheus_http_query::Client::from(http, &cfg.url)
@@ -118,7 +122,7 @@ impl PromClient {
             url: redact_url(&cfg.url),
             timeout: cfg.timeout,
             retries: cfg.retries,
-            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            in_flight: Semaphore::new(cfg.max_connections.max(1)),
             secrets: url_with_credentials(&cfg.url)
                 .into_iter()
                 .chain(cfg.headers.values().cloned())

@@ -40,4 +40,6 @@ pub struct PrometheusConfig {
     pub headers: BTreeMap<String, String>,
     pub timeout: Duration,
     pub retries: u32,
+    /// At most this many queries in flight, and connections open, per watch.
+    pub max_connections: usize,
 }

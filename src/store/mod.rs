@@ -21,7 +21,7 @@ pub mod sqlite;
 mod ticks;
 
 pub use baselines::BaselineSet;
-pub use claims::Claim;
+pub use claims::{Claim, Holder, CLAIM_HEARTBEAT, CLAIM_LEASE};
 pub use runs::{RunEnd, RunFilter, RunHead, RunRow, RunStatus, StoredRun};
 pub use vz_core::run::{RollbackRecord, Trigger};
 

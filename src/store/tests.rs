@@ -142,6 +142,55 @@ fn a_rollback_claim_is_won_once_per_deploy_and_taken_over_by_a_later_deploy() {
     assert_eq!(s.rollback_claim("d").unwrap(), Some(("c".into(), 400)));
 }
 
+#[test]
+fn a_claim_whose_holder_died_before_recording_its_rollback_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    for r in ["a", "b", "c"] {
+        s.start_run(r, "d", "watch", 100, false, "x").unwrap();
+    }
+    // `a` claims (its lease: 10 s from its start at 100, to 10,100 ms); `b`, started before
+    // the claim, loses while that lease is live and waits.
+    assert_eq!(
+        s.claim_rollback("d", "a", 100, 200, 1000).unwrap(),
+        Claim::Won
+    );
+    assert!(matches!(
+        s.claim_rollback("d", "b", 100, 900, 1900).unwrap(),
+        Claim::Lost { .. }
+    ));
+    assert_eq!(s.claim_holder("a", 10_100).unwrap(), Holder::Live);
+    // `a` is killed: its lease lapses with no rollback recorded, and `b` takes over.
+    assert_eq!(s.claim_holder("a", 10_101).unwrap(), Holder::Lapsed);
+    assert_eq!(
+        s.claim_rollback("d", "b", 100, 10_101, 20_101).unwrap(),
+        Claim::TookOver { from: "a".into() }
+    );
+    assert_eq!(s.rollback_claim("d").unwrap(), Some(("b".into(), 10_101)));
+    // A holder that recorded its rollback is done even after its lease lapsed: never taken.
+    s.record_rollback(
+        "b",
+        &RollbackRecord {
+            trigger: Trigger::Auto,
+            started_at: 10_101,
+            ended_at: 10_500,
+            attempts: 1,
+            argv: vec!["true".into()],
+            exit_status: Some(0),
+            ok: true,
+            stdout: String::new(),
+            stderr: String::new(),
+            reason: "ok".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(s.claim_holder("b", i64::MAX / 4).unwrap(), Holder::Done);
+    assert!(matches!(
+        s.claim_rollback("d", "c", 100, i64::MAX / 4, i64::MAX / 4).unwrap(),
+        Claim::Lost { by, .. } if by == "b"
+    ));
+}
+
 /// A version-3 store as vz-monitor 0.1 left it: text run ids everywhere.
 fn v3_store(path: &std::path::Path) {
     let c = rusqlite::Connection::open(path).unwrap();

@@ -328,7 +328,7 @@ impl Drop for Prometheus {
 }
 
 /// A plain HTTP/1.0 GET on loopback (HTTP/1.0 so the body is never chunked).
-fn http_get(port: u16, path: &str) -> Option<String> {
+pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
@@ -339,7 +339,7 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 }
 
 /// Percent-encodes a query parameter.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -10,7 +10,7 @@ use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
 use crate::report::RollbackOutcome;
 use crate::rollback::{self, RollbackPlan};
-use crate::store::{RollbackRecord, Store, Trigger};
+use crate::store::{Claim, Holder, RollbackRecord, Store, Trigger, CLAIM_HEARTBEAT, CLAIM_LEASE};
 use std::path::{Path, PathBuf};
 
 /// What the caller must know about how acting went.
@@ -69,14 +69,7 @@ pub async fn act(
         return acted;
     }
     let run_id = ctx.run_id.as_str();
-    // One rollback per deployment across processes and runners (store::claims); a store
-    // failure never stops the rollback.
-    let until = now_ms()
-        + (config.rollback.timeout.as_millis() as i64 + 5_000)
-            * (config.rollback.retries as i64 + 1);
-    if let Ok(crate::store::Claim::Lost { by, .. }) =
-        store.claim_rollback(&config.deployment, run_id, ctx.started_at, now_ms(), until)
-    {
+    if let Some(by) = claim(config, ctx, store, signals).await {
         errln!(
             "{} was rolled back by run {by}: not running the command again",
             config.deployment
@@ -97,7 +90,21 @@ pub async fn act(
         anomalies_file: &file,
         trigger: Trigger::Auto,
     };
-    let record = run_through_signals(&plan, signals, &mut acted).await;
+    // The claim lives as long as this heartbeat: a kill -9 stops it, and another watch
+    // takes the rollback over once the lease lapses.
+    let record = {
+        let run = run_through_signals(&plan, signals, &mut acted);
+        tokio::pin!(run);
+        let mut beat = tokio::time::interval(CLAIM_HEARTBEAT);
+        loop {
+            tokio::select! {
+                r = &mut run => break r,
+                _ = beat.tick() => {
+                    let _ = store.extend_lease(run_id, now_ms() + CLAIM_LEASE.as_millis() as i64);
+                }
+            }
+        }
+    };
     if let Err(e) = store.record_rollback(run_id, &record) {
         acted.store_failed = true;
         errln!("warning: could not store the rollback: {e}");
@@ -116,6 +123,54 @@ pub async fn act(
         RollbackResult::Failed
     };
     acted
+}
+
+/// One rollback per deployment across processes and runners (store::claims): None when this
+/// run may run the command, else the run that rolled the deployment back. A watch that lost
+/// the claim waits while the holder's lease is live, and takes the claim over if the holder
+/// dies before recording its rollback. A store failure never stops the rollback; a signal
+/// while waiting stops the wait.
+async fn claim(
+    config: &Config,
+    ctx: &RunContext,
+    store: &mut Store,
+    signals: &mut Signals,
+) -> Option<String> {
+    let lease = CLAIM_LEASE.as_millis() as i64;
+    loop {
+        let now = now_ms();
+        let claim = store.claim_rollback(
+            &config.deployment,
+            &ctx.run_id,
+            ctx.started_at,
+            now,
+            now + lease,
+        );
+        let by = match claim {
+            Ok(Claim::Lost { by, .. }) => by,
+            Ok(Claim::TookOver { from }) => {
+                errln!(
+                    "run {from} claimed the rollback of {} but stopped before recording it \
+                     (its lease lapsed): taking over",
+                    config.deployment
+                );
+                return None;
+            }
+            Ok(Claim::Won) | Err(_) => return None,
+        };
+        match store.claim_holder(&by, now_ms()) {
+            Ok(Holder::Lapsed) => continue,
+            Ok(Holder::Live) => {
+                // This watch's ticks have stopped: keep its own run live while it waits.
+                let _ = store.extend_lease(&ctx.run_id, now_ms() + lease);
+                tokio::select! {
+                    _ = tokio::time::sleep(CLAIM_HEARTBEAT / 2) => {}
+                    _ = signals.recv() => return Some(by),
+                }
+            }
+            Ok(Holder::Done) | Err(_) => return Some(by),
+        }
+    }
 }
 
 /// A rollback, once started, is never abandoned half-way by an interrupt: the first

@@ -28,6 +28,7 @@ fn config(url: &str, timeout_ms: u64, retries: u32) -> PrometheusConfig {
         headers: BTreeMap::from([("Authorization".into(), "Bearer t0ken".into())]),
         timeout: Duration::from_millis(timeout_ms),
         retries,
+        max_connections: 2,
     }
 }
 
@@ -303,4 +304,73 @@ fn invalid_headers_are_refused_up_front() {
     c.headers.insert("Bad Header".into(), "x".into());
     let err = PromClient::new(&c).err().expect("a bad header is refused");
     assert!(err.contains("Bad Header"), "{err}");
+}
+
+/// A keep-alive HTTP server on loopback that holds every request 50 ms before answering
+/// `up 1`, and records the most requests it was answering at once and the most connections
+/// it had open at once.
+async fn slow_keep_alive() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (busy, open) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (max_busy, max_open) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (mb, mo) = (Arc::clone(&max_busy), Arc::clone(&max_open));
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (busy, open, mb, mo) = (
+                Arc::clone(&busy),
+                Arc::clone(&open),
+                Arc::clone(&mb),
+                Arc::clone(&mo),
+            );
+            tokio::spawn(async move {
+                mo.fetch_max(open.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#;
+                let mut buf = vec![0u8; 8192];
+                let mut req = Vec::new();
+                loop {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                    if !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                        continue;
+                    }
+                    req.clear();
+                    mb.fetch_max(busy.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    busy.fetch_sub(1, Ordering::SeqCst);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if sock.write_all((head + body).as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (url, max_busy, max_open)
+}
+
+#[tokio::test]
+async fn max_connections_bounds_the_queries_in_flight_and_the_sockets() {
+    for n in [1, 2, 5] {
+        let (url, max_busy, max_open) = slow_keep_alive().await;
+        let mut c = config(&url, 5000, 0);
+        c.max_connections = n;
+        let client = PromClient::new(&c).unwrap();
+        // A tick of 12 queries issued at once.
+        let answers = futures::future::join_all((0..12).map(|_| client.instant("up"))).await;
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        // Every permit was used (the queries ran concurrently), and never more than that.
+        assert_eq!(max_busy.load(Ordering::SeqCst), n, "requests in flight");
+        let open = max_open.load(Ordering::SeqCst);
+        assert!(
+            open <= n,
+            "{open} connections open at once with max_connections {n}"
+        );
+    }
 }
