@@ -107,7 +107,7 @@ def report(rows):
             return "no cell"
         vz = sum(r["rollbacks"] for r in sel)
         bf = sum(r["bf_rollbacks"] for r in sel)
-        return f"vz-monitor {pct(vz / n)}, Bonferroni {pct(bf / n)} ({vz} and {bf} of {n:,})"
+        return f"vz-monitor {pct(vz / n, 2)}, Bonferroni {pct(bf / n, 2)} ({vz} and {bf} of {n:,})"
 
     def above(sel):
         out = [f"{r['metrics']}×{r['ticks']} {r['noise']} ({pct(r['rollbacks'] / r['deploys'])})"
