@@ -5,12 +5,19 @@
 //! cargo bench --bench false_rollback                 # full form, ≈ minutes in release
 //! cargo bench --bench false_rollback -- --deploys 100 --dump /tmp/vz-fr
 //! cargo bench --bench false_rollback -- --surge      # only the surge-with-control cells
-//! /tmp/vz-bench-venv/bin/python bench/bonferroni.py  # runs this and scipy side by side
+//! cargo bench --bench false_rollback -- --list       # every cell's label
+//! cargo bench --bench false_rollback -- --deploys 3000 --only "unchanged 1x120 lognormal σ 0.6"
+//! python3 bench/bonferroni.py                        # runs this and scipy side by side
 //! ```
 //!
+//! `--only TEXT` (repeatable) runs the cells whose label contains one of the texts; a cell
+//! keeps its seed whatever is filtered, and deploy d of a cell is the same deploy at any
+//! `--deploys`, so a larger N extends the published run rather than replacing it.
+//!
 //! `--dump DIR` writes every cell's values (`cellN.f32`: deploys × metrics × (60 + ticks)
-//! little-endian f32) and `cells.json` (each cell and its results), which
-//! bench/bonferroni.py replays through plain Bonferroni over a geometric schedule of looks.
+//! little-endian f32, then for a cell with controls the control's watched ticks, deploys ×
+//! metrics × ticks) and `cells.json` (each cell and its results), which bench/bonferroni.py
+//! replays through plain Bonferroni over a geometric schedule of looks.
 
 #[path = "false_rollback_sim.rs"]
 mod sim;
@@ -27,6 +34,10 @@ struct Args {
     quick: bool,
     /// Only the surge-with-control cells.
     surge_only: bool,
+    /// Only the cells whose label contains one of these.
+    only: Vec<String>,
+    /// Print the cells' labels and stop.
+    list: bool,
 }
 
 fn args() -> Args {
@@ -35,6 +46,8 @@ fn args() -> Args {
         dump: None,
         quick: false,
         surge_only: false,
+        only: Vec::new(),
+        list: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -43,10 +56,25 @@ fn args() -> Args {
             "--dump" => a.dump = it.next().map(PathBuf::from),
             "--quick" => a.quick = true,
             "--surge" => a.surge_only = true,
+            "--only" => a.only.extend(it.next()),
+            "--list" => a.list = true,
             _ => {} // cargo bench passes --bench
         }
     }
     a
+}
+
+/// `unchanged 1x120 lognormal σ 0.6`, `surge + control 10x30 lognormal σ 0.3 shift 1.5
+/// surge 2`: what `--only` matches.
+fn label(kind: &str, c: &Cell) -> String {
+    let mut s = format!("{kind} {}x{} {}", c.metrics, c.ticks, c.noise.name());
+    if c.shift != 1.0 {
+        s.push_str(&format!(" shift {}", c.shift));
+    }
+    if c.surge != 1.0 {
+        s.push_str(&format!(" surge {}", c.surge));
+    }
+    s
 }
 
 fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
@@ -108,6 +136,29 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
         }
     }
     surge_cells(a, &mut out, 2000);
+    // Daily seasonality judged against a control: the stable version over the same ticks, at
+    // the same point of its day (same level), its own noise. Against the pre-deploy baseline
+    // the day's drift between baseline and watch is a real change (the `unchanged … daily
+    // seasonality` cells above); against the control it is not.
+    let mut seed = 3000;
+    for &metrics in metric_counts {
+        for &ticks in tick_counts {
+            seed += 1;
+            out.push((
+                "daily + control",
+                Cell {
+                    metrics,
+                    ticks,
+                    noise: Noise::Daily,
+                    shift: 1.0,
+                    surge: 1.0,
+                    control: true,
+                    deploys: a.deploys,
+                    seed,
+                },
+            ));
+        }
+    }
     out
 }
 
@@ -151,29 +202,44 @@ fn main() {
         std::fs::create_dir_all(d).expect("dump dir");
     }
     let se = (ALPHA * (1.0 - ALPHA) / a.deploys as f64).sqrt();
-    println!("# vz-monitor false rollbacks (policy.alpha {ALPHA}, {} deploys a cell, binomial se {:.4})\n", a.deploys, se);
-    println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick |");
-    println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|");
+    if !a.list {
+        println!("# vz-monitor false rollbacks (policy.alpha {ALPHA}, {} deploys a cell, binomial se {:.4})\n", a.deploys, se);
+        println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick |");
+        println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|");
+    }
     let mut index = Vec::new();
     for (id, (kind, cell)) in cells(&a).into_iter().enumerate() {
-        // The scipy side (bench/bonferroni.py) compares with the baseline only: surge cells
-        // are not dumped.
-        let dumped = !kind.starts_with("surge");
-        let mut file = a.dump.as_ref().filter(|_| dumped).map(|d| {
+        let name = label(kind, &cell);
+        if !a.only.is_empty() && !a.only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
+        if a.list {
+            println!("{name}");
+            continue;
+        }
+        let mut file = a.dump.as_ref().map(|d| {
             std::io::BufWriter::new(
                 std::fs::File::create(d.join(format!("cell{id}.f32"))).expect("dump"),
             )
         });
-        let r = run_cell(&cell, |base, watch| {
+        // The control's ticks go after every deploy's baseline and watch.
+        let mut controls: Vec<f32> = Vec::new();
+        let r = run_cell(&cell, |base, watch, control| {
             if let Some(f) = file.as_mut() {
                 for (b, w) in base.iter().zip(watch) {
                     for v in b.iter().chain(w) {
                         f.write_all(&(*v as f32).to_le_bytes()).expect("dump");
                     }
                 }
+                controls.extend(control.iter().flatten().map(|v| *v as f32));
             }
         });
-        drop(file);
+        if let Some(mut f) = file {
+            for v in &controls {
+                f.write_all(&v.to_le_bytes()).expect("dump");
+            }
+            f.flush().expect("dump");
+        }
         let rate = r.rollbacks as f64 / cell.deploys as f64;
         let unchanged = cell.shift == 1.0 && (kind == "unchanged" || cell.control);
         let ok = if unchanged {
@@ -198,23 +264,26 @@ fn main() {
             median(&r.delays)
         );
         std::io::stdout().flush().ok();
-        if !dumped {
-            continue;
-        }
         index.push(format!(
-            "{{\"id\": {id}, \"kind\": \"{kind}\", \"metrics\": {}, \"ticks\": {}, \"noise\": \"{}\", \
-             \"stat\": \"{}\", \"max_change\": {}, \"shift\": {}, \"deploys\": {}, \"rollbacks\": {}, \
-             \"delays\": {:?}}}",
+            "{{\"id\": {id}, \"kind\": \"{kind}\", \"label\": \"{name}\", \"metrics\": {}, \
+             \"ticks\": {}, \"noise\": \"{}\", \"stat\": \"{}\", \"max_change\": {}, \"shift\": {}, \
+             \"surge\": {}, \"control\": {}, \"deploys\": {}, \"rollbacks\": {}, \"delays\": {:?}}}",
             cell.metrics,
             cell.ticks,
             cell.noise.name(),
             if cell.noise == Noise::SpikyP95 { "p95" } else { "mean" },
             if cell.noise == Noise::SpikyP95 { 20 } else { 10 },
             cell.shift,
+            cell.surge,
+            cell.control,
             cell.deploys,
             r.rollbacks,
             r.delays
         ));
+    }
+    if a.list || !a.only.is_empty() || a.surge_only {
+        write_index(&a, &index);
+        return;
     }
     println!(
         "\n## Shipped rule packs, unchanged deploys (30 ticks, {} deploys)\n",
@@ -245,7 +314,11 @@ fn main() {
             a.deploys
         ));
     }
-    if let Some(d) = &a.dump {
+    write_index(&a, &index);
+}
+
+fn write_index(a: &Args, index: &[String]) {
+    if let Some(d) = a.dump.as_ref().filter(|_| !a.list) {
         std::fs::write(
             d.join("cells.json"),
             format!("[\n{}\n]\n", index.join(",\n")),

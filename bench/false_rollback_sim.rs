@@ -232,14 +232,18 @@ pub struct CellResult {
     pub delays: Vec<usize>,
 }
 
-/// Runs every deploy of a cell; `dump` receives each deploy's values (for the scipy side).
-pub fn run_cell(cell: &Cell, mut dump: impl FnMut(&[Vec<f64>], &[Vec<f64>])) -> CellResult {
+/// Runs every deploy of a cell; `dump` receives each deploy's baseline, watch and control
+/// values (control empty without controls), for the scipy side.
+pub fn run_cell(
+    cell: &Cell,
+    mut dump: impl FnMut(&[Vec<f64>], &[Vec<f64>], &[Vec<f64>]),
+) -> CellResult {
     let config = config(cell);
     let names: Vec<String> = (0..cell.metrics).map(|m| format!("m{m}")).collect();
     let mut delays = Vec::new();
     for d in 0..cell.deploys {
         let (base, watch, control) = generate_with_control(cell, d);
-        dump(&base, &watch);
+        dump(&base, &watch, &control);
         if let Some(t) = replay(&config, &names, &base, &watch, &control) {
             delays.push(t);
         }

@@ -35,7 +35,7 @@ fn unchanged_deploys_are_rarely_rolled_back() {
         (Noise::Poisson3, 12),
         (Noise::SpikyP95, 13),
     ] {
-        let r = run_cell(&cell(10, noise, 1.0, 200, seed), |_, _| {});
+        let r = run_cell(&cell(10, noise, 1.0, 200, seed), |_, _, _| {});
         assert!(
             r.rollbacks <= limit(200),
             "{}: {} of 200 unchanged deploys rolled back (limit {})",
@@ -48,7 +48,7 @@ fn unchanged_deploys_are_rarely_rolled_back() {
 
 #[test]
 fn a_doubled_metric_is_still_caught_quickly() {
-    let r = run_cell(&cell(10, Noise::LogNormal(0.3), 2.0, 60, 21), |_, _| {});
+    let r = run_cell(&cell(10, Noise::LogNormal(0.3), 2.0, 60, 21), |_, _, _| {});
     assert!(
         r.rollbacks >= 57,
         "only {} of 60 doubled deploys caught",
@@ -70,14 +70,14 @@ fn a_surge_on_canary_and_control_alike_is_not_rolled_back_but_a_regression_on_to
     };
     // Against the pre-deploy baseline a 1.5x surge on every metric is a regression: nearly
     // every deploy is rolled back. That is what a control is for.
-    let r = run_cell(&surged(1.0, 1.5, false, 40, 31), |_, _| {});
+    let r = run_cell(&surged(1.0, 1.5, false, 40, 31), |_, _, _| {});
     assert!(
         r.rollbacks >= 36,
         "{} of 40 surged deploys rolled back",
         r.rollbacks
     );
     for (surge, seed) in [(1.5, 32), (2.0, 33)] {
-        let r = run_cell(&surged(1.0, surge, true, 200, seed), |_, _| {});
+        let r = run_cell(&surged(1.0, surge, true, 200, seed), |_, _, _| {});
         assert!(
             r.rollbacks <= limit(200),
             "{surge}x surge with a control: {} of 200 unchanged deploys rolled back (limit {})",
@@ -88,7 +88,7 @@ fn a_surge_on_canary_and_control_alike_is_not_rolled_back_but_a_regression_on_to
     // A 1.5x regression of one metric in ten on top of a 2x surge: the full form measures
     // 86 % caught within 30 ticks, median tick 20 (a control grows with the window, so it
     // carries less information than a 60-tick baseline; README "Honest statistics").
-    let r = run_cell(&surged(1.5, 2.0, true, 60, 34), |_, _| {});
+    let r = run_cell(&surged(1.5, 2.0, true, 60, 34), |_, _, _| {});
     assert!(
         r.rollbacks >= 48,
         "only {} of 60 regressions on a surge caught",
@@ -98,5 +98,23 @@ fn a_surge_on_canary_and_control_alike_is_not_rolled_back_but_a_regression_on_to
         sim::median(&r.delays) <= 21.0,
         "median tick {}",
         sim::median(&r.delays)
+    );
+}
+
+#[test]
+fn daily_seasonality_judged_against_a_control_is_not_a_regression() {
+    // Against the pre-deploy baseline the day's drift over a long watch is a real change
+    // (the full form measures it); the control is at the same point of its day.
+    let daily = Cell {
+        ticks: 120,
+        control: true,
+        ..cell(5, Noise::Daily, 1.0, 100, 41)
+    };
+    let r = run_cell(&daily, |_, _, _| {});
+    assert!(
+        r.rollbacks <= limit(100),
+        "{} of 100 seasonal deploys against a control rolled back (limit {})",
+        r.rollbacks,
+        limit(100)
     );
 }
