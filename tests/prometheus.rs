@@ -4,13 +4,9 @@
 
 mod common;
 
-use common::prometheus::{free_port, Prometheus, Target};
+use common::prometheus::{free_port, target_metrics, Prometheus, Target, P95_MS};
 use common::{json, logging_rollback, Project};
 use std::time::Duration;
-
-const ERROR_RATE: &str = r#"100 * sum(rate(http_requests_total{job="target",code=~"5.."}[5s])) / sum(rate(http_requests_total{job="target"}[5s]))"#;
-const P95_MS: &str = r#"1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="target"}[5s])))"#;
-const BY_CODE: &str = r#"sum by (code) (rate(http_requests_total{job="target"}[5s]))"#;
 
 /// A started Prometheus that has at least two scrapes of the target (rates answer).
 fn prometheus(target: &Target) -> Prometheus {
@@ -25,6 +21,7 @@ fn prometheus(target: &Target) -> Prometheus {
 /// vz-monitor.yaml watching the target through `url`, with `rules` and `policy` appended.
 fn write_config(p: &Project, url: &str, rules: &str, policy: &str, extra: &str) {
     let rollback = logging_rollback(p.dir.path());
+    let metrics = target_metrics();
     let text = format!(
         r#"deployment: web
 interval: 1s
@@ -32,15 +29,7 @@ duration: 8s
 source:
   prometheus: {{ url: "{url}", timeout: 2s, retries: 1 }}
 metrics:
-  error_rate:
-    query: '{ERROR_RATE}'
-    on_empty: zero            # no 5xx series at all = 0 % errors
-  p95_latency_ms:
-    query: '{P95_MS}'
-  requests:
-    query: '{BY_CODE}'
-    per_series: true
-rules:
+{metrics}rules:
   - name: high-error-rate
     metric: error_rate
     detector: {{ threshold: {{ op: ">", value: 5 }} }}

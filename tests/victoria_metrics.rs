@@ -6,20 +6,18 @@
 
 mod common;
 
-use common::prometheus::{Prometheus, Target};
+use common::prometheus::{target_metrics, Prometheus, Target, ERROR_RATE, P95_MS};
 use common::victoria::VictoriaMetrics;
 use common::{json, logging_rollback, Project};
 use std::time::Duration;
 
-const ERROR_RATE: &str = r#"100 * sum(rate(http_requests_total{job="target",code=~"5.."}[5s])) / sum(rate(http_requests_total{job="target"}[5s]))"#;
-const P95_MS: &str = r#"1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="target"}[5s])))"#;
-const BY_CODE: &str = r#"sum by (code) (rate(http_requests_total{job="target"}[5s]))"#;
 const TRAFFIC: &str = r#"sum(rate(http_requests_total{job="target"}[5s])) > 0"#;
 
 /// One project per backend, the same config but for the URL.
 fn project(url: &str) -> Project {
     let p = Project::new();
     let rollback = logging_rollback(p.dir.path());
+    let metrics = target_metrics();
     p.write(
         "vz-monitor.yaml",
         &format!(
@@ -29,15 +27,7 @@ duration: 20s
 source:
   prometheus: {{ url: "{url}", timeout: 2s, retries: 1 }}
 metrics:
-  error_rate:
-    query: '{ERROR_RATE}'
-    on_empty: zero
-  p95_latency_ms:
-    query: '{P95_MS}'
-  requests:
-    query: '{BY_CODE}'
-    per_series: true
-rules:
+{metrics}rules:
   - name: high-error-rate
     metric: error_rate
     detector: {{ threshold: {{ op: ">", value: 5 }} }}

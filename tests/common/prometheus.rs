@@ -10,6 +10,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The target's error rate in percent, p95 latency in ms, and traffic per status code: the
+/// queries the Prometheus and the VictoriaMetrics tests both watch it through.
+pub const ERROR_RATE: &str = r#"100 * sum(rate(http_requests_total{job="target",code=~"5.."}[5s])) / sum(rate(http_requests_total{job="target"}[5s]))"#;
+pub const P95_MS: &str = r#"1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="target"}[5s])))"#;
+pub const BY_CODE: &str = r#"sum by (code) (rate(http_requests_total{job="target"}[5s]))"#;
+
+/// The `metrics:` entries of a config watching the target through those queries.
+pub fn target_metrics() -> String {
+    format!(
+        "  error_rate:\n    query: '{ERROR_RATE}'\n    on_empty: zero            # no 5xx series at all = 0 % errors\n  p95_latency_ms:\n    query: '{P95_MS}'\n  requests:\n    query: '{BY_CODE}'\n    per_series: true\n"
+    )
+}
+
 /// Requests per second the target pretends to serve.
 const RPS: f64 = 100.0;
 
