@@ -99,14 +99,19 @@ fn the_schema_check_rejects_a_broken_workflow_and_action() {
     assert!(validate("vendor.github-actions", &[action]).is_err());
 }
 
-/// The run step of action.yml, run with bash as the runner would (inputs as env).
-fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>, String) {
+/// The steps of action.yml, as written.
+fn action_steps() -> Vec<serde_yaml::Value> {
     let action: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap())
             .unwrap();
-    let step = action["runs"]["steps"]
-        .as_sequence()
-        .unwrap()
+    action["runs"]["steps"].as_sequence().unwrap().clone()
+}
+
+/// The run step of action.yml, run with bash as the runner would (inputs as env): the
+/// step's own `run:` text, with `$GITHUB_ACTION_PATH` the repository root.
+fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>, String) {
+    let steps = action_steps();
+    let step = steps
         .iter()
         .find(|s| s["id"].as_str() == Some("run"))
         .expect("a step with id: run");
@@ -129,6 +134,7 @@ fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>,
                 .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
         )
         .env("PATH", path)
+        .env("GITHUB_ACTION_PATH", ROOT)
         .env("GITHUB_OUTPUT", &output)
         .env("VZ_CONFIG", "")
         .env("VZ_DURATION", "")
@@ -140,22 +146,202 @@ fn run_step(p: &Project, command: &str, args: &str, fail: &str) -> (Option<i32>,
         .env("VZ_FAIL", fail)
         .output()
         .unwrap();
-    (out.status.code(), std::fs::read_to_string(output).unwrap())
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let written = std::fs::read_to_string(output).unwrap();
+    (out.status.code(), format!("{written}{stderr}"))
 }
 
 #[test]
 fn the_action_runs_the_command_and_records_its_exit_code() {
     let p = Project::new();
     // Empty inputs are unset, not passed as empty values: `check` with no config passes.
-    let (code, out) = run_step(&p, "check", "--output json", "true");
+    let (code, out) = run_step(&p, "check", "--output\njson", "true");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("exit-code=0"), "{out}");
     // A usage error fails the step with vz-monitor's code, and the output says so.
-    let (code, out) = run_step(&p, "history", "--verdict \"no such\"", "true");
+    let (code, out) = run_step(&p, "history", "--verdict\nno such", "true");
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("exit-code=2"), "{out}");
     // fail-on-unhealthy: false keeps the step green and still records the code.
-    let (code, out) = run_step(&p, "history", "--verdict nope", "false");
+    let (code, out) = run_step(&p, "history", "--verdict=nope", "false");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("exit-code=2"), "{out}");
+}
+
+/// `args` is data: a `$(...)` or backticks in it (a commit message) is never run, quotes are
+/// not interpreted, and each line is one argument, spaces and all.
+#[test]
+fn the_action_never_evaluates_its_args() {
+    let p = Project::new();
+    let marker = p.path("PWNED");
+    let hostile = format!(
+        "--reason=$(touch {m}) `touch {m}` \"x\" ; touch {m}\n--dry-run",
+        m = marker.display()
+    );
+    let (code, out) = run_step(&p, "check", &hostile, "true");
+    assert!(!marker.exists(), "the args input was executed: {out}");
+    // `check` takes no --reason: the whole line reached vz-monitor as one literal argument.
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--reason"), "{out}");
+    // A blank line and Windows line ends are not arguments.
+    let (code, out) = run_step(&p, "check", "--output\r\n\njson\r\n", "true");
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// Every output vz-monitor writes is declared, so `uses:` callers can read it.
+#[test]
+fn the_action_declares_every_output_vz_monitor_writes() {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap())
+            .unwrap();
+    let outputs = action["outputs"].as_mapping().unwrap();
+    for name in ["verdict", "exit-code", "run-id", "anomalies", "rolled-back", "deployment"] {
+        let declared = outputs
+            .get(name)
+            .unwrap_or_else(|| panic!("output {name} is not declared"));
+        assert_eq!(
+            declared["value"].as_str(),
+            Some(format!("${{{{ steps.run.outputs.{name} }}}}").as_str())
+        );
+    }
+    let text = std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap();
+    assert!(!text.contains("eval "), "action.yml must not eval anything");
+    assert!(!text.contains("action_repository"));
+}
+
+/// Runs `scripts/action/install.sh` as the install step does, with a stand-in `gh` (the
+/// release is a local tarball) and a stand-in `cargo` that log how they were called.
+fn install(p: &Project, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let bin = p.path("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = p.path("calls.log");
+    let gh = format!(
+        "#!/bin/sh\necho \"gh $*\" >> {log}\nwhile [ $# -gt 0 ]; do [ \"$1\" = --dir ] && dir=$2; shift; done\ncp {rel}/* \"$dir\"/\n",
+        log = log.display(),
+        rel = p.path("release").display()
+    );
+    let cargo = format!(
+        "#!/bin/sh\necho \"cargo $*\" >> {log}\nwhile [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=$2; shift; done\nmkdir -p \"$root/bin\" && printf '#!/bin/sh\\n' > \"$root/bin/vz-monitor\" && chmod +x \"$root/bin/vz-monitor\"\n",
+        log = log.display()
+    );
+    for (name, text) in [("gh", gh), ("cargo", cargo)] {
+        let f = bin.join(name);
+        std::fs::write(&f, text).unwrap();
+        Command::new("chmod").arg("+x").arg(&f).status().unwrap();
+    }
+    let github_path = p.path("github_path");
+    std::fs::write(&github_path, "").unwrap();
+    std::fs::create_dir_all(p.path("tmp")).unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(Path::new(ROOT).join("scripts/action/install.sh"))
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("RUNNER_TEMP", p.path("tmp"))
+        .env("GITHUB_PATH", &github_path)
+        .env("RUNNER_OS", "Linux")
+        .env("GITHUB_ACTION_PATH", "/home/runner/work/_actions/acme/vz-monitor/v1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let said = format!(
+        "{}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&github_path).unwrap()
+    );
+    (out.status.code(), calls, said)
+}
+
+/// A release tarball for this machine's CPU in `release/`, with its checksum file.
+fn fake_release(p: &Project, tag: &str) -> String {
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "aarch64",
+        _ => "x86_64",
+    };
+    let asset = format!("vz-monitor-{tag}-{arch}-unknown-linux-musl.tar.gz");
+    let stage = p.path("stage");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::fs::create_dir_all(p.path("release")).unwrap();
+    std::fs::write(stage.join("vz-monitor"), "#!/bin/sh\necho fake\n").unwrap();
+    Command::new("chmod").arg("+x").arg(stage.join("vz-monitor")).status().unwrap();
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -czf ../release/{asset} -C . vz-monitor && cd ../release && sha256sum {asset} > {asset}.sha256"
+        ))
+        .current_dir(&stage)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    asset
+}
+
+#[test]
+fn the_install_step_checks_the_release_and_where_it_comes_from() {
+    let p = Project::new();
+    let asset = fake_release(&p, "v1.2.3");
+    // The repository is read from where the runner checked the action out.
+    let (code, calls, said) = install(&p, &[("VZ_VERSION", "v1.2.3")]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(calls.contains("--repo acme/vz-monitor"), "{calls}");
+    assert!(said.contains(&p.path("tmp/vz-monitor").display().to_string()), "{said}");
+    assert!(p.path("tmp/vz-monitor/vz-monitor").is_file());
+    // The repository input wins.
+    let (code, calls, _) = install(&p, &[("VZ_VERSION", "v1.2.3"), ("VZ_REPO", "other/fork")]);
+    assert_eq!(code, Some(0));
+    assert!(calls.contains("--repo other/fork"), "{calls}");
+    // A tarball that does not match its checksum is refused, and nothing is put on PATH.
+    let tar = p.path("release").join(&asset);
+    let mut bytes = std::fs::read(&tar).unwrap();
+    bytes.push(0);
+    std::fs::write(&tar, bytes).unwrap();
+    let (code, _, said) = install(&p, &[("VZ_VERSION", "v1.2.3")]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("checksum"), "{said}");
+    assert!(!said.contains("tmp/vz-monitor\n"), "{said}");
+}
+
+#[test]
+fn the_install_step_refuses_what_cannot_run() {
+    let p = Project::new();
+    fake_release(&p, "v1.2.3");
+    // macOS and Windows runners cannot run the static Linux binary: say so, download nothing.
+    let (code, calls, said) = install(&p, &[("VZ_VERSION", "v1.2.3"), ("RUNNER_OS", "macOS")]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("macOS") && said.contains("version: source"), "{said}");
+    assert!(calls.is_empty(), "{calls}");
+    // A version that is neither a tag nor `source`.
+    let (code, _, said) = install(&p, &[("VZ_VERSION", "latest; rm -rf /")]);
+    assert_eq!(code, Some(2), "{said}");
+    // No repository to be found.
+    let (code, _, said) = install(
+        &p,
+        &[("VZ_VERSION", "v1.2.3"), ("GITHUB_ACTION_PATH", "/somewhere/else")],
+    );
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("repository"), "{said}");
+}
+
+#[test]
+fn the_install_step_builds_from_source_once() {
+    let p = Project::new();
+    let root = p.path("cache-root");
+    let root_s = root.display().to_string();
+    let env = [
+        ("VZ_VERSION", "source"),
+        ("VZ_ROOT", root_s.as_str()),
+        ("GITHUB_ACTION_PATH", ROOT),
+    ];
+    let (code, calls, said) = install(&p, &env);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(calls.contains("cargo install --locked --path"), "{calls}");
+    assert!(said.contains(&format!("{root_s}/bin")), "{said}");
+    // The cached build (restored by actions/cache into VZ_ROOT) is used as it is.
+    std::fs::remove_file(p.path("calls.log")).unwrap();
+    let (code, calls, said) = install(&p, &env);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(calls.is_empty(), "cargo ran again: {calls}");
+    assert!(said.contains("cached build"), "{said}");
 }
