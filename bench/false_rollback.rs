@@ -38,6 +38,11 @@ struct Args {
     only: Vec<String>,
     /// Print the cells' labels and stop.
     list: bool,
+    /// Only the cells of dependent ticks (issue 19): AR(1), rate-like moving averages, and
+    /// shifts that start a few ticks into the watch.
+    dependent: bool,
+    /// Also replay every cell as before issue 19 (ticks taken as independent), side by side.
+    before: bool,
 }
 
 fn args() -> Args {
@@ -48,6 +53,8 @@ fn args() -> Args {
         surge_only: false,
         only: Vec::new(),
         list: false,
+        dependent: false,
+        before: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -58,6 +65,8 @@ fn args() -> Args {
             "--surge" => a.surge_only = true,
             "--only" => a.only.extend(it.next()),
             "--list" => a.list = true,
+            "--dependent" => a.dependent = true,
+            "--before" => a.before = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -74,7 +83,89 @@ fn label(kind: &str, c: &Cell) -> String {
     if c.surge != 1.0 {
         s.push_str(&format!(" surge {}", c.surge));
     }
+    if c.onset != (1, 1) {
+        s.push_str(&format!(" from tick {}-{}", c.onset.0, c.onset.1));
+    }
     s
+}
+
+/// Issue 19's cells: unchanged deploys on dependent ticks (AR(1) φ 0.5, 0.8, 0.95; rates
+/// over 4, 20 and 60 ticks) at 1, 10 and 50 metrics × 30, 120 and 240 ticks; power under
+/// the same noise (10 metrics × 30 ticks, 1.3×, 1.5×, 2×); and power on independent ticks
+/// for a shift that starts at tick 3–8 (10 metrics × 30 ticks, lognormal σ 0.3).
+fn dependent_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>) {
+    let noises = [
+        Noise::Ar1(0.5),
+        Noise::Ar1(0.8),
+        Noise::Ar1(0.95),
+        Noise::RateMa(4),
+        Noise::RateMa(20),
+        Noise::RateMa(60),
+    ];
+    let base = Cell {
+        metrics: 1,
+        ticks: 30,
+        noise: Noise::LogNormal(0.3),
+        shift: 1.0,
+        surge: 1.0,
+        control: false,
+        onset: (1, 1),
+        independent: false,
+        base_ticks: sim::HOUR_TICKS,
+        deploys: a.deploys,
+        seed: 0,
+    };
+    let mut seed = 4000;
+    let (metric_counts, tick_counts): (&[usize], &[usize]) = if a.quick {
+        (&[1, 10], &[30, 120])
+    } else {
+        (&[1, 10, 50], &[30, 120, 240])
+    };
+    for &metrics in metric_counts {
+        for &ticks in tick_counts {
+            for noise in noises {
+                seed += 1;
+                out.push((
+                    "unchanged",
+                    Cell {
+                        metrics,
+                        ticks,
+                        noise,
+                        seed,
+                        ..base
+                    },
+                ));
+            }
+        }
+    }
+    for noise in noises {
+        for shift in [1.3, 1.5, 2.0] {
+            seed += 1;
+            out.push((
+                "shifted",
+                Cell {
+                    metrics: 10,
+                    noise,
+                    shift,
+                    seed,
+                    ..base
+                },
+            ));
+        }
+    }
+    for shift in [1.3, 1.5, 2.0] {
+        seed += 1;
+        out.push((
+            "shifted",
+            Cell {
+                metrics: 10,
+                shift,
+                onset: (3, 8),
+                seed,
+                ..base
+            },
+        ));
+    }
 }
 
 fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
@@ -97,6 +188,10 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
         surge_cells(a, &mut out, 2000);
         return out;
     }
+    if a.dependent {
+        dependent_cells(a, &mut out);
+        return out;
+    }
     for &metrics in metric_counts {
         for &ticks in tick_counts {
             for noise in noises {
@@ -110,6 +205,9 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                         shift: 1.0,
                         surge: 1.0,
                         control: false,
+                        onset: (1, 1),
+                        independent: false,
+                        base_ticks: sim::BASE_TICKS,
                         deploys: a.deploys,
                         seed,
                     },
@@ -129,6 +227,9 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                     shift,
                     surge: 1.0,
                     control: false,
+                    onset: (1, 1),
+                    independent: false,
+                    base_ticks: sim::BASE_TICKS,
                     deploys: a.deploys,
                     seed,
                 },
@@ -153,6 +254,9 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                     shift: 1.0,
                     surge: 1.0,
                     control: true,
+                    onset: (1, 1),
+                    independent: false,
+                    base_ticks: sim::BASE_TICKS,
                     deploys: a.deploys,
                     seed,
                 },
@@ -187,6 +291,9 @@ fn surge_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>, mut seed: u64) {
                         shift,
                         surge,
                         control,
+                        onset: (1, 1),
+                        independent: false,
+                        base_ticks: sim::BASE_TICKS,
                         deploys: a.deploys,
                         seed,
                     },
@@ -204,8 +311,13 @@ fn main() {
     let se = (ALPHA * (1.0 - ALPHA) / a.deploys as f64).sqrt();
     if !a.list {
         println!("# vz-monitor false rollbacks (policy.alpha {ALPHA}, {} deploys a cell, binomial se {:.4})\n", a.deploys, se);
-        println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick |");
-        println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|");
+        if a.before {
+            println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick | before: rate | before: median tick |");
+            println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|");
+        } else {
+            println!("| kind | metrics | ticks | noise | shift | surge | rolled back | rate | within α + 2 se | median tick |");
+            println!("|---|---:|---:|---|---:|---:|---:|---:|---|---:|");
+        }
     }
     let mut index = Vec::new();
     for (id, (kind, cell)) in cells(&a).into_iter().enumerate() {
@@ -251,8 +363,24 @@ fn main() {
         } else {
             ""
         };
+        let old = a.before.then(|| {
+            run_cell(
+                &Cell {
+                    independent: true,
+                    ..cell
+                },
+                |_, _, _| {},
+            )
+        });
+        let before = old.as_ref().map_or(String::new(), |old| {
+            format!(
+                " {:.3} | {} |",
+                old.rollbacks as f64 / cell.deploys as f64,
+                median(&old.delays)
+            )
+        });
         println!(
-            "| {kind} | {} | {} | {} | {} | {} | {} / {} | {:.3} | {ok} | {} |",
+            "| {kind} | {} | {} | {} | {} | {} | {} / {} | {:.3} | {ok} | {} |{before}",
             cell.metrics,
             cell.ticks,
             cell.noise.name(),
@@ -267,7 +395,7 @@ fn main() {
         index.push(format!(
             "{{\"id\": {id}, \"kind\": \"{kind}\", \"label\": \"{name}\", \"metrics\": {}, \
              \"ticks\": {}, \"noise\": \"{}\", \"stat\": \"{}\", \"max_change\": {}, \"shift\": {}, \
-             \"surge\": {}, \"control\": {}, \"deploys\": {}, \"rollbacks\": {}, \"delays\": {:?}}}",
+             \"surge\": {}, \"control\": {}, \"base_ticks\": {}, \"deploys\": {}, \"rollbacks\": {}, \"delays\": {:?}{}}}",
             cell.metrics,
             cell.ticks,
             cell.noise.name(),
@@ -276,12 +404,17 @@ fn main() {
             cell.shift,
             cell.surge,
             cell.control,
+            cell.base_ticks,
             cell.deploys,
             r.rollbacks,
-            r.delays
+            r.delays,
+            old.as_ref().map_or(String::new(), |o| format!(
+                ", \"before_rollbacks\": {}, \"before_delays\": {:?}",
+                o.rollbacks, o.delays
+            ))
         ));
     }
-    if a.list || !a.only.is_empty() || a.surge_only {
+    if a.list || !a.only.is_empty() || a.surge_only || a.dependent {
         write_index(&a, &index);
         return;
     }

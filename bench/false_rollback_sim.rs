@@ -17,6 +17,9 @@ use vz_monitor::model::{Reading, Sample, Timestamp};
 pub const TICK_MS: Timestamp = 15_000;
 /// Baseline ticks before the deploy (15 minutes).
 pub const BASE_TICKS: usize = 60;
+/// An hour of baseline at 15 s: what `vz-monitor baseline` takes by default (`--window 1h`,
+/// step = the watch interval).
+pub const HOUR_TICKS: usize = 240;
 /// Ticks in a day at 15 s.
 const DAY_TICKS: f64 = 5760.0;
 
@@ -31,6 +34,12 @@ pub enum Noise {
     SpikyP95,
     /// Lognormal σ 0.3 around a daily cycle of ±30 % (the watch continues the baseline's day).
     Daily,
+    /// Stationary AR(1) with this lag-1 autocorrelation on the log scale, σ 0.3 around 100:
+    /// a series that wanders with nothing changed. Baseline and watch are one series.
+    Ar1(f64),
+    /// A `rate(x[w·15s])` sampled every 15 s: each tick the mean of the last `w` independent
+    /// 15 s readings, lognormal σ 1 around 100 (consecutive ticks share (w − 1)/w of their data).
+    RateMa(usize),
 }
 
 impl Noise {
@@ -41,6 +50,8 @@ impl Noise {
             Noise::Poisson3 => "Poisson mean 3".into(),
             Noise::SpikyP95 => "spiky p95 (1 % ×2–4)".into(),
             Noise::Daily => "daily seasonality".into(),
+            Noise::Ar1(phi) => format!("AR(1) φ {phi}"),
+            Noise::RateMa(w) => format!("rate over {w} ticks"),
         }
     }
 
@@ -66,6 +77,14 @@ pub struct Cell {
     /// Each metric has a `control:` (the stable version, same noise and surge, never the
     /// shift), and its rule compares against it.
     pub control: bool,
+    /// The shift starts at a watched tick drawn uniformly from this range (1-based, both
+    /// ends included); (1, 1): from the deploy on.
+    pub onset: (usize, usize),
+    /// The rules treat ticks as independent (`dependence: none`): the method before issue 19.
+    pub independent: bool,
+    /// Baseline ticks before the deploy: [`BASE_TICKS`] (15 minutes), or 240 (an hour, what
+    /// `baseline` takes by default at 15 s) for the dependent-ticks cells.
+    pub base_ticks: usize,
     pub deploys: usize,
     pub seed: u64,
 }
@@ -98,6 +117,30 @@ fn deploy_seed(cell: &Cell, deploy: usize) -> u64 {
     s.next_u64()
 }
 
+/// `len` consecutive values of `noise` (`phase`: where the metric's day starts).
+fn series(noise: Noise, rng: &mut Rng, len: usize, phase: f64) -> Vec<f64> {
+    match noise {
+        Noise::Ar1(phi) => {
+            let mut x = rng.normal();
+            (0..len)
+                .map(|_| {
+                    x = phi * x + (1.0 - phi * phi).sqrt() * rng.normal();
+                    100.0 * (0.3 * x).exp()
+                })
+                .collect()
+        }
+        Noise::RateMa(w) => {
+            let readings: Vec<f64> = (0..len + w)
+                .map(|_| 100.0 * (rng.normal() - 0.5).exp())
+                .collect();
+            (0..len)
+                .map(|t| readings[t + 1..t + 1 + w].iter().sum::<f64>() / w as f64)
+                .collect()
+        }
+        _ => (0..len).map(|t| draw(noise, rng, t, phase)).collect(),
+    }
+}
+
 /// One reading of `noise` at tick `t` (`phase`: where the metric's day starts).
 fn draw(noise: Noise, rng: &mut Rng, t: usize, phase: f64) -> f64 {
     match noise {
@@ -116,6 +159,7 @@ fn draw(noise: Noise, rng: &mut Rng, t: usize, phase: f64) -> f64 {
             let day = (std::f64::consts::TAU * t as f64 / DAY_TICKS + phase).sin();
             100.0 * (1.0 + 0.3 * day) * (0.3 * rng.normal()).exp()
         }
+        Noise::Ar1(_) | Noise::RateMa(_) => unreachable!("stateful: see series()"),
     }
 }
 
@@ -137,24 +181,35 @@ pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Ser
         deploy_seed(cell, deploy) ^ 0x5EED_C0DE_0000_0001,
     ));
     let (mut base, mut watch, mut control) = (Vec::new(), Vec::new(), Vec::new());
+    let onset = if cell.onset.1 > cell.onset.0 {
+        cell.onset.0 + (rng.unit() * (cell.onset.1 - cell.onset.0 + 1) as f64) as usize
+    } else {
+        cell.onset.0.max(1)
+    };
     for m in 0..cell.metrics {
         let phase = rng.unit() * std::f64::consts::TAU;
-        let mut series = Vec::with_capacity(BASE_TICKS + cell.ticks);
-        for t in 0..BASE_TICKS + cell.ticks {
-            let v = draw(cell.noise, &mut rng, t, phase);
-            let watched = t >= BASE_TICKS;
-            let shift = if watched && m == 0 { cell.shift } else { 1.0 };
+        let base_ticks = cell.base_ticks;
+        let mut series = series(cell.noise, &mut rng, base_ticks + cell.ticks, phase);
+        for (t, v) in series.iter_mut().enumerate() {
+            let watched = t >= base_ticks;
+            let shifted = watched && m == 0 && t + 1 >= base_ticks + onset;
+            let shift = if shifted { cell.shift } else { 1.0 };
             let surge = if watched { cell.surge } else { 1.0 };
-            series.push(v * shift * surge);
+            *v *= shift * surge;
         }
-        watch.push(series.split_off(BASE_TICKS));
+        watch.push(series.split_off(base_ticks));
         base.push(series);
         if cell.control {
-            control.push(
-                (BASE_TICKS..BASE_TICKS + cell.ticks)
+            control.push(match cell.noise {
+                // A wandering control wanders on its own from before the deploy.
+                Noise::Ar1(_) | Noise::RateMa(_) => {
+                    let s = self::series(cell.noise, &mut stable, base_ticks + cell.ticks, phase);
+                    s[base_ticks..].iter().map(|v| v * cell.surge).collect()
+                }
+                _ => (BASE_TICKS..BASE_TICKS + cell.ticks)
                     .map(|t| draw(cell.noise, &mut stable, t, phase) * cell.surge)
                     .collect(),
-            );
+            });
         }
     }
     (base, watch, control)
@@ -178,10 +233,14 @@ pub fn config(cell: &Cell) -> Config {
         }
     }
     yaml.push_str("rules:\n");
+    let rule = if cell.independent {
+        cell.noise.rule().replacen("{ ", "{ dependence: none, ", 1)
+    } else {
+        cell.noise.rule().to_string()
+    };
     for m in 0..cell.metrics {
         yaml.push_str(&format!(
-            "  - {{ name: r{m}, metric: m{m}, severity: critical, detector: {{ baseline: {} }} }}\n",
-            cell.noise.rule()
+            "  - {{ name: r{m}, metric: m{m}, severity: critical, detector: {{ baseline: {rule} }} }}\n"
         ));
     }
     vz_monitor::config::parse_text(&yaml, None, &|_| None).expect("bench config")

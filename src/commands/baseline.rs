@@ -159,7 +159,19 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     if format_json {
         print_json(&set)?;
     } else {
-        let mut t = new_table(&["series", "n", "mean", "p50", "p95", "min", "max", "failed"]);
+        let mut t = new_table(&[
+            "series",
+            "n",
+            "mean",
+            "p50",
+            "p95",
+            "min",
+            "max",
+            "lag-1 ≤",
+            "effective n",
+            "failed",
+        ]);
+        let mut short = Vec::new();
         // One row per series: a metric's own name, or each `metric{…}` of a per-series one.
         let mut rows: Vec<String> = Vec::new();
         for m in &config.metrics {
@@ -179,19 +191,29 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             let values = set.series.get(name);
             let failed = failures.get(name).map(|f| f.0).unwrap_or(0).to_string();
             match values.and_then(|v| Baseline::from_values(v)) {
-                Some(b) => t.add_row(vec![
-                    name.clone(),
-                    b.sorted.len().to_string(),
-                    fmt_num(b.mean),
-                    fmt_num(b.quantile(0.5)),
-                    fmt_num(b.quantile(0.95)),
-                    fmt_num(b.sorted[0]),
-                    fmt_num(*b.sorted.last().unwrap_or(&f64::NAN)),
-                    failed,
-                ]),
+                Some(b) => {
+                    let (lag, effective) = dependence_cells(&b);
+                    if !b.lag1.enough() {
+                        short.push(name.clone());
+                    }
+                    t.add_row(vec![
+                        name.clone(),
+                        b.sorted.len().to_string(),
+                        fmt_num(b.mean),
+                        fmt_num(b.quantile(0.5)),
+                        fmt_num(b.quantile(0.95)),
+                        fmt_num(b.sorted[0]),
+                        fmt_num(*b.sorted.last().unwrap_or(&f64::NAN)),
+                        lag,
+                        effective,
+                        failed,
+                    ])
+                }
                 None => t.add_row(vec![
                     name.clone(),
                     "0".into(),
+                    "-".into(),
+                    "-".into(),
                     "-".into(),
                     "-".into(),
                     "-".into(),
@@ -202,6 +224,13 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             };
         }
         outln!("{t}");
+        if !short.is_empty() {
+            errln!(
+                "note: {}: too few consecutive values to show how much ticks depend on each                  other (at least {} needed); statistical rules will also read the watched                  ticks for it, slower and less sure. Take a longer baseline (--samples 60,                  or a longer --window).",
+                short.join(", "),
+                crate::detect::stats::dependence::MIN_PAIRS + 1
+            );
+        }
         outln!(
             "baseline #{id} stored for deployment {deployment}{}",
             file.map(|f| format!(", written to {}", f.display()))
@@ -209,6 +238,24 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Healthy)
+}
+
+/// The lag-1 autocorrelation of the baseline's ranks the statistical rules judge with (its
+/// 84 % upper bound) and the effective independent samples it leaves (`0.82`, `6.1`): what
+/// its ticks are worth to them (issue 19).
+fn dependence_cells(b: &Baseline) -> (String, String) {
+    use crate::detect::stats::dependence::{fmt_eff, Dependence};
+    match b.lag1.upper_rho() {
+        Some(rho) => {
+            let d = Dependence {
+                rho,
+                from: b.lag1.values,
+                used_window: false,
+            };
+            (format!("{rho:.2}"), fmt_eff(d.effective(b.len())))
+        }
+        None => ("-".into(), "-".into()),
+    }
 }
 
 /// Refuses, before any sampling, a target whose folder does not exist or is a folder itself.

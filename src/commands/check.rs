@@ -147,6 +147,40 @@ fn for_too_long(config: &Config) -> Vec<String> {
         .collect()
 }
 
+/// One line per statistical rule judged against a probe baseline: `baseline --samples`
+/// (default 10) is too short to show how much consecutive ticks depend on each other, so the
+/// rule also reads the watched ticks for it (issue 19) — say what that costs and the fix.
+fn short_probe_baselines(config: &Config) -> Vec<String> {
+    use crate::detect::against::Against;
+    use crate::detect::baseline::DependenceMode;
+    use crate::detect::stats::dependence::MIN_PAIRS;
+    use crate::detect::DetectorSpec;
+    config
+        .rules
+        .iter()
+        .filter(|r| match &r.detector {
+            DetectorSpec::Baseline(p) => {
+                p.compare == Against::Baseline && p.dependence == DependenceMode::Auto
+            }
+            _ => false,
+        })
+        .filter(|r| {
+            config
+                .metric(&r.metric)
+                .is_some_and(|m| matches!(m.source, MetricSource::Probe(_)))
+        })
+        .map(|r| {
+            format!(
+                "{}: rule `{}` compares probe metric `{}` with a probe baseline: the default                  `baseline --samples 10` is too short to show how much consecutive ticks depend                  on each other (at least {} samples are needed), so the rule also reads the                  watched ticks for it and is slower and less sure; capture `baseline --samples 60`,                  or give the metric a `control:`",
+                r.origin,
+                r.name,
+                r.metric,
+                MIN_PAIRS + 1
+            )
+        })
+        .collect()
+}
+
 /// The config with each metric's `control:` as one more metric, `<name> (control)`, so
 /// `--online` runs the stable version's query or probe too.
 fn with_controls(config: &Config) -> Config {
@@ -177,6 +211,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     };
     let mut warnings = for_too_long(&config);
     warnings.extend(policy_warnings(&config));
+    warnings.extend(short_probe_baselines(&config));
     let mut failed = false;
     if a.online {
         let rt = tokio::runtime::Builder::new_current_thread()

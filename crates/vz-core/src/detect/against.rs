@@ -2,6 +2,7 @@
 //! or the metric's control (the stable version measured over the same ticks), so that a
 //! traffic surge hitting canary and control alike is not a regression.
 
+use super::stats::dependence::Lag1;
 use super::stats::effect::{quantile_bound, Side};
 use super::stats::{finite_values, mean, sort_values, std_dev, Baseline, Stat};
 use super::zscore::require_baseline;
@@ -77,6 +78,21 @@ impl<'a> Reference<'a> {
         match self.baseline {
             Some(b) => b.stat(stat),
             None => stat.of_sorted(&self.sorted),
+        }
+    }
+
+    /// The dependence sums of what this look compares with: the baseline's ticks, or the
+    /// control's ticks so far plus the baseline's when there is one.
+    pub fn lag1(&self, input: &Input) -> Lag1 {
+        match self.against {
+            Against::Baseline => self.baseline.map(|b| b.lag1).unwrap_or_default(),
+            Against::Control => {
+                let control = input
+                    .control
+                    .map(|w| Lag1::of(w.values))
+                    .unwrap_or_default();
+                input.baseline.map_or(control, |b| control.plus(b.lag1))
+            }
         }
     }
 

@@ -7,6 +7,7 @@
 pub use super::against::Against;
 use super::against::Reference;
 use super::baseline_level::{fmt_level, Level, Looks};
+use super::stats::dependence::{Dependence, Lag1};
 use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
 use super::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use super::stats::{
@@ -54,6 +55,12 @@ pub struct BaselineParams {
     /// metric's `control:` over the same ticks). Unset: control when the metric has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<Against>,
+    /// Whether consecutive ticks may depend on each other (`auto`, the default: the
+    /// dependence is estimated from the baseline or control and discounted) or are known to
+    /// be independent (`none`: e.g. probes of separate requests; more power, and a false
+    /// rollback bound that holds only if they really are).
+    #[serde(default, skip_serializing_if = "DependenceMode::is_auto")]
+    pub dependence: DependenceMode,
     /// `against` resolved by the gate from the metric (never written in config).
     #[serde(skip)]
     pub compare: Against,
@@ -90,9 +97,27 @@ impl Default for BaselineParams {
             min_delta: 0.0,
             min_samples: default_min_samples(),
             against: None,
+            dependence: DependenceMode::Auto,
             compare: Against::Baseline,
             plan: LookPlan::default(),
         }
+    }
+}
+
+/// `dependence:` of the `baseline` detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DependenceMode {
+    /// Estimate the dependence between ticks and discount it.
+    #[default]
+    Auto,
+    /// Treat ticks as independent.
+    None,
+}
+
+impl DependenceMode {
+    fn is_auto(&self) -> bool {
+        *self == DependenceMode::Auto
     }
 }
 
@@ -127,7 +152,13 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     let base = reference.stat(stat);
     let alt = alternative(params.direction);
     let mwu = mann_whitney_u_both_sorted(&reference.sorted, &window, alt);
-    let p = mwu.p_value;
+    let dependence = dependence_of(params.dependence, &reference, input);
+    let inflation = if reference.grows() {
+        dependence.against_growing(window.len())
+    } else {
+        dependence.inflation(reference.sorted.len(), window.len())
+    };
+    let p = discount(mwu.p_value, alt, inflation);
     let reference_len = if reference.grows() {
         GROWING_REFERENCE
     } else {
@@ -223,6 +254,16 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
             test.push_str(&format!("; {}", describe_shift(&shift)));
         }
     }
+    if params.dependence == DependenceMode::Auto {
+        test.push_str(&format!("; {}", dependence.describe(window.len())));
+        if !reference.grows() {
+            let m = reference.sorted.len();
+            test.push_str(&format!(
+                " (baseline {m} ≈ {})",
+                super::stats::dependence::fmt_eff(dependence.effective(m))
+            ));
+        }
+    }
     test.push_str(&reference.describe(stat, base));
     let reason = if active {
         format!("{change}, and the shift is significant: {test}")
@@ -259,6 +300,44 @@ impl BaselineParams {
             min_samples: self.min_samples,
         }
     }
+}
+
+/// The dependence a look is judged with: estimated from what the deploy cannot have touched
+/// (the baseline's ticks, a control's), and from the watched ticks too only when those are
+/// too short to show it (a 10-sample probe baseline). A regression that ramps through the
+/// window would look like dependence, so the window is never read when it can be avoided.
+fn dependence_of(mode: DependenceMode, reference: &Reference, input: &Input) -> Dependence {
+    if mode == DependenceMode::None {
+        return Dependence::NONE;
+    }
+    let mut sums = reference.lag1(input);
+    let mut used_window = false;
+    if !sums.enough() {
+        sums = sums.plus(Lag1::of(input.window.values));
+        used_window = true;
+    }
+    Dependence {
+        rho: sums.upper_rho().unwrap_or(0.0),
+        from: sums.values,
+        used_window,
+    }
+}
+
+/// The p-value of a test whose statistic's variance is `inflation` times what the
+/// independent-ticks p-value assumed: z shrinks by √inflation (two-sided: per side).
+fn discount(p: f64, alt: Alternative, inflation: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0) || inflation <= 1.0 {
+        return p;
+    }
+    let sides = if alt == Alternative::TwoSided {
+        2.0
+    } else {
+        1.0
+    };
+    let normal = statrs::distribution::Normal::standard();
+    use statrs::distribution::ContinuousCDF;
+    let z = -normal.inverse_cdf((p / sides).min(0.5));
+    (normal.cdf(-z / inflation.sqrt()) * sides).min(1.0)
 }
 
 /// Whether a bound's change points the same way as the point estimate's.
@@ -355,3 +434,7 @@ mod tests;
 #[cfg(test)]
 #[path = "baseline_control_tests.rs"]
 mod control_tests;
+
+#[cfg(test)]
+#[path = "baseline_dependence_tests.rs"]
+mod dependence_tests;

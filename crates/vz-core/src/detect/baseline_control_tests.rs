@@ -12,6 +12,11 @@ fn against_control(
 ) -> Outcome {
     let times: Vec<i64> = (0..canary.len() as i64).map(|i| i * 30_000).collect();
     let ctimes: Vec<i64> = (0..control.len() as i64).map(|i| i * 30_000).collect();
+    // Hand-made series: ticks taken as independent, as in baseline_tests.rs.
+    let params = &BaselineParams {
+        dependence: DependenceMode::None,
+        ..*params
+    };
     evaluate(
         params,
         &Input {

@@ -5,7 +5,15 @@ use crate::detect::stats::sequential::growing_threshold;
 use crate::detect::{Baseline, Window};
 use crate::model::Expected;
 
+/// The detector on the values as given, ticks taken as independent (`dependence: none`):
+/// these tests pin scipy's plain Mann-Whitney numbers on hand-made monotone series, whose
+/// time order would otherwise read as near-total dependence (`baseline_dependence_tests.rs`
+/// covers `auto`).
 fn run(params: &BaselineParams, baseline: Option<&Baseline>, values: &[f64]) -> Outcome {
+    let params = &BaselineParams {
+        dependence: DependenceMode::None,
+        ..*params
+    };
     let times: Vec<i64> = (0..values.len() as i64).map(|i| i * 30_000).collect();
     evaluate(
         params,
@@ -374,10 +382,16 @@ fn config_defaults_and_shape() {
             min_delta: 3.0,
             min_samples: 10,
             against: None,
+            dependence: DependenceMode::Auto,
             compare: Against::Baseline,
             plan: LookPlan::default(),
         }
     );
+    assert_eq!(
+        params("{ dependence: none }").dependence,
+        DependenceMode::None
+    );
+    assert!(serde_yaml::from_str::<BaselineParams>("{ dependence: maybe }").is_err());
     assert_eq!(
         params("{ against: control }").against,
         Some(Against::Control)

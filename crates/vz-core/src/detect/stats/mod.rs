@@ -5,6 +5,7 @@
 //! printed by vz-monitor can be checked with two lines of Python. Split by concept:
 //! `descriptive` (mean, quantiles, MAD, sorting) and `mann_whitney` (the rank test).
 
+pub mod dependence;
 mod descriptive;
 pub mod effect;
 mod mann_whitney;
@@ -32,6 +33,11 @@ pub struct Baseline {
     pub mad: f64,
     pub q1: f64,
     pub q3: f64,
+    /// How consecutive baseline ticks depend on each other (from the values in capture
+    /// order): what the statistical rules discount their ticks by. Empty for a baseline
+    /// stored before it was kept.
+    #[serde(default)]
+    pub lag1: dependence::Lag1,
 }
 
 impl Baseline {
@@ -48,6 +54,7 @@ impl Baseline {
         let mad = mad_sorted(&sorted, median);
         let q1 = quantile_sorted(&sorted, 0.25);
         let q3 = quantile_sorted(&sorted, 0.75);
+        let lag1 = dependence::Lag1::of(values);
         Some(Baseline {
             sorted,
             mean,
@@ -56,6 +63,7 @@ impl Baseline {
             mad,
             q1,
             q3,
+            lag1,
         })
     }
 
