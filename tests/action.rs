@@ -195,7 +195,14 @@ fn the_action_declares_every_output_vz_monitor_writes() {
         serde_yaml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap())
             .unwrap();
     let outputs = action["outputs"].as_mapping().unwrap();
-    for name in ["verdict", "exit-code", "run-id", "anomalies", "rolled-back", "deployment"] {
+    for name in [
+        "verdict",
+        "exit-code",
+        "run-id",
+        "anomalies",
+        "rolled-back",
+        "deployment",
+    ] {
         let declared = outputs
             .get(name)
             .unwrap_or_else(|| panic!("output {name} is not declared"));
@@ -239,7 +246,10 @@ fn install(p: &Project, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
         .env("RUNNER_TEMP", p.path("tmp"))
         .env("GITHUB_PATH", &github_path)
         .env("RUNNER_OS", "Linux")
-        .env("GITHUB_ACTION_PATH", "/home/runner/work/_actions/acme/vz-monitor/v1");
+        .env(
+            "GITHUB_ACTION_PATH",
+            "/home/runner/work/_actions/acme/vz-monitor/v1",
+        );
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -265,7 +275,11 @@ fn fake_release(p: &Project, tag: &str) -> String {
     std::fs::create_dir_all(&stage).unwrap();
     std::fs::create_dir_all(p.path("release")).unwrap();
     std::fs::write(stage.join("vz-monitor"), "#!/bin/sh\necho fake\n").unwrap();
-    Command::new("chmod").arg("+x").arg(stage.join("vz-monitor")).status().unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(stage.join("vz-monitor"))
+        .status()
+        .unwrap();
     let ok = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -286,7 +300,10 @@ fn the_install_step_checks_the_release_and_where_it_comes_from() {
     let (code, calls, said) = install(&p, &[("VZ_VERSION", "v1.2.3")]);
     assert_eq!(code, Some(0), "{said}");
     assert!(calls.contains("--repo acme/vz-monitor"), "{calls}");
-    assert!(said.contains(&p.path("tmp/vz-monitor").display().to_string()), "{said}");
+    assert!(
+        said.contains(&p.path("tmp/vz-monitor").display().to_string()),
+        "{said}"
+    );
     assert!(p.path("tmp/vz-monitor/vz-monitor").is_file());
     // The repository input wins.
     let (code, calls, _) = install(&p, &[("VZ_VERSION", "v1.2.3"), ("VZ_REPO", "other/fork")]);
@@ -310,7 +327,10 @@ fn the_install_step_refuses_what_cannot_run() {
     // macOS and Windows runners cannot run the static Linux binary: say so, download nothing.
     let (code, calls, said) = install(&p, &[("VZ_VERSION", "v1.2.3"), ("RUNNER_OS", "macOS")]);
     assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("macOS") && said.contains("version: source"), "{said}");
+    assert!(
+        said.contains("macOS") && said.contains("version: source"),
+        "{said}"
+    );
     assert!(calls.is_empty(), "{calls}");
     // A version that is neither a tag nor `source`.
     let (code, _, said) = install(&p, &[("VZ_VERSION", "latest; rm -rf /")]);
@@ -318,7 +338,10 @@ fn the_install_step_refuses_what_cannot_run() {
     // No repository to be found.
     let (code, _, said) = install(
         &p,
-        &[("VZ_VERSION", "v1.2.3"), ("GITHUB_ACTION_PATH", "/somewhere/else")],
+        &[
+            ("VZ_VERSION", "v1.2.3"),
+            ("GITHUB_ACTION_PATH", "/somewhere/else"),
+        ],
     );
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("repository"), "{said}");
