@@ -5,6 +5,7 @@ use super::{
 };
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
+use crate::lifecycle::{claim, Claimed, Deploy, Signals};
 use crate::observe::RunContext;
 use crate::report::{RollbackOutcome, RunSummary, RunVerdict};
 use crate::rollback::{self, RollbackPlan};
@@ -12,6 +13,7 @@ use crate::store::RunEnd;
 
 /// Runs the rollback command with `--reason`; exit 0 when it succeeded, 4 when it failed.
 pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
+    let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
     let mut config = load_config(g)?;
     if let Some(d) = &a.deployment {
         config.deployment = d.clone();
@@ -71,8 +73,48 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     for o in observers.iter_mut() {
         o.on_start(&ctx);
     }
+    // One rollback per deploy: a watch (or another person) already rolling it back wins.
+    let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
+    let idempotent = config.rollback.idempotent;
+    let claimed = claim::claim(
+        &mut store,
+        &deploy,
+        &run_id,
+        started,
+        idempotent,
+        &mut signals,
+    )
+    .await;
+    if !matches!(claimed, Claimed::Run { .. }) {
+        let (result, note) = super::watch::by_other(&claimed, &config.deployment);
+        let exit = if result == crate::exit::RollbackResult::DoneByOtherRun {
+            Exit::Healthy
+        } else {
+            Exit::RollbackFailed
+        };
+        let end = RunEnd {
+            ended_at: now_ms(),
+            status: crate::store::RunStatus::Finished,
+            verdict: None,
+            reason: &note,
+            exit_code: exit.code() as i32,
+            summary: "{}",
+        };
+        if let Err(e) = store.finish_run(&run_id, &end) {
+            errln!("warning: could not store the run: {e}");
+        }
+        match a.output {
+            Format::Json => print_json(
+                &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "note": note, "exit_code": exit.code() }),
+            )?,
+            Format::Table => outln!("{}: {note}", config.deployment),
+        }
+        return Ok(exit);
+    }
     let record = rollback::execute(&plan, now_ms).await;
-    store.record_rollback(&run_id, &record)?;
+    if let Err(e) = store.record_rollback(&run_id, &record) {
+        errln!("warning: could not store the rollback: {e}");
+    }
     for o in observers.iter_mut() {
         o.on_rollback(&ctx, &record);
     }
@@ -95,7 +137,9 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         exit_code: exit.code() as i32,
         summary: &body,
     };
-    store.finish_run(&run_id, &end)?;
+    if let Err(e) = store.finish_run(&run_id, &end) {
+        errln!("warning: could not store the run: {e}");
+    }
     let summary = RunSummary {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),

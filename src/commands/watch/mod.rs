@@ -4,16 +4,17 @@
 //! what happened ([`crate::exit::Outcome`]), whatever the store or the terminal did.
 
 mod act;
+pub use act::by_other;
 mod baseline;
 mod live;
 mod progress;
-mod signals;
 
 use super::{load_config, now_ms, open_store, store_path};
 use crate::cli::{Global, WatchArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
+use crate::lifecycle::{Deploy, Signals};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict, TickOverhead};
 use crate::sampler::Sampler;
@@ -21,7 +22,9 @@ use crate::store::{RunEnd, RunStatus};
 use live::{Clock, LiveFeed};
 pub use progress::planned_ticks;
 use progress::Progress;
-use signals::Signals;
+
+/// More planned ticks than this is no watch (1 ms for 24 h): refused before any work.
+pub const MAX_PLANNED_TICKS: u32 = 100_000;
 
 /// Runs one watch and returns its exit code.
 pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
@@ -39,6 +42,13 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         ));
     }
     let planned = planned_ticks(config.duration, config.interval);
+    if planned > MAX_PLANNED_TICKS {
+        return Err(Error::Usage(format!(
+            "a watch of {} every {} plans {planned} ticks; at most {MAX_PLANNED_TICKS}: raise --interval or shorten --duration",
+            humantime::format_duration(config.duration),
+            humantime::format_duration(config.interval),
+        )));
+    }
     let mut store = open_store(g, Some(&config))?;
     let base = baseline::resolve(&config, a.baseline.as_deref(), &store, now_ms())?;
     let plan = GatePlan::new(
@@ -54,7 +64,20 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             m.rule, m.detector, m.metric, base.described
         )));
     }
+    // The policy the gate runs with (its looks set from the planned ticks), printed as is.
+    let policy = plan.policy.clone();
+    // Sequential boundaries over many planned ticks take a while: off the runtime, and a
+    // signal meanwhile ends the watch before anything is recorded.
+    let building = tokio::task::spawn_blocking(move || plan.build());
+    let mut gate = tokio::select! {
+        built = building => built.map_err(|e| Error::Usage(format!("building the gate failed: {e}")))?,
+        _ = signals.recv() => {
+            errln!("interrupted while preparing the watch: nothing was recorded or run");
+            return Ok(Exit::Interrupted);
+        }
+    };
     let sampler = Sampler::with_controls(&config);
+    let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
 
     let run_id = uuid::Uuid::new_v4().to_string();
     let started_at = now_ms();
@@ -98,9 +121,6 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         run_id
     );
 
-    // The policy the gate runs with (its looks set from the planned ticks), printed as is.
-    let policy = plan.policy.clone();
-    let mut gate = plan.build();
     let progress = Progress::new(config.duration, config.interval);
     let clock = Clock::start(started_at, config.interval, planned);
     let mut feed = LiveFeed::new(
@@ -159,6 +179,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         let acted = act::act(
             &config,
             &ctx,
+            &deploy,
             why_not,
             &d,
             gate.anomalies(),

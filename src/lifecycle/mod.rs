@@ -1,0 +1,9 @@
+//! The life of a run that acts (`watch`, `rollback`, `abort`): signals caught first,
+//! the deploy claimed once across processes, the rollback run and recorded, the run
+//! finished, and what could not be recorded spooled for the next start.
+
+pub mod claim;
+pub mod signals;
+
+pub use claim::{Claimed, Deploy};
+pub use signals::Signals;
