@@ -12,6 +12,7 @@ mod faultkit;
 use badprom::{BadProm, Mode};
 use common::{json, Project};
 use faultkit::{run_bounded, stderr};
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::Duration;
 
 /// A watch of `latency_ms` (a steady probe) against `control` (YAML), failing closed.
@@ -210,4 +211,287 @@ tests:
         "the rule test passed on a dead control: {text}"
     );
     assert!(text.contains("+ inconclusive"), "{text}");
+}
+
+/// A watch of one command-probe metric bad from its first tick (critical threshold), on a
+/// shared store, with `rollback` as the command.
+fn bad_watch_config(p: &Project, rollback: &str, timeout: &str, extra: &str) {
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            r#"deployment: web
+interval: 200ms
+duration: 20s
+metrics:
+  error_rate:
+    probe: {{ command: ["echo", "12"] }}
+rules:
+  - name: high-error-rate
+    metric: error_rate
+    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    kind: HIGH_ERROR_RATE
+rollback:
+  command: {rollback}
+  timeout: {timeout}
+  retries: 0
+{extra}  policy: {{ critical: 1 }}
+"#
+        ),
+    );
+}
+
+/// Starts `n` watches of revision `rev` in `p`, `gap` apart; returns their exit codes and
+/// stderr.
+fn watches_of_one_revision(p: &Project, n: usize, gap: Duration) -> Vec<(Option<i32>, String)> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut c = p.std_cmd();
+            c.args(["watch", "--output", "json"])
+                .env("VZ_REVISION", "abc123")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let child = c.spawn().unwrap();
+            std::thread::sleep(gap);
+            child
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = faultkit::wait_bounded(c, Duration::from_secs(90));
+            (out.status.code(), stderr(&out))
+        })
+        .collect()
+}
+
+/// Fault 2: watches of one deploy (one revision) started 40 ms to 1 s apart on one store run
+/// the rollback once; every one of them exits 1.
+#[test]
+fn watches_of_one_revision_roll_back_once() {
+    let p = Project::new();
+    runs_store(&p);
+    let log = p.path("rollback.log");
+    let script = format!("echo $VZ_RUN_ID >> {}; sleep 1", log.display());
+    bad_watch_config(&p, &faultkit::sh(&script), "20s", "");
+    let mut exits = watches_of_one_revision(&p, 3, Duration::from_millis(45));
+    exits.extend(watches_of_one_revision(&p, 2, Duration::from_millis(700)));
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        ran.lines().count(),
+        1,
+        "the rollback ran {} times: {ran}\n{exits:?}",
+        ran.lines().count()
+    );
+    for (code, err) in &exits {
+        assert_eq!(*code, Some(1), "{err}");
+    }
+}
+
+/// Fault 3: when the claimed rollback fails, every waiter exits 4 with it, not 1.
+#[test]
+fn waiters_exit_with_the_claimed_rollbacks_failure() {
+    let p = Project::new();
+    runs_store(&p);
+    let log = p.path("rollback.log");
+    let script = format!("echo $VZ_RUN_ID >> {}; sleep 1; exit 3", log.display());
+    bad_watch_config(&p, &faultkit::sh(&script), "20s", "");
+    let exits = watches_of_one_revision(&p, 4, Duration::from_millis(45));
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        ran.lines().count(),
+        1,
+        "the rollback ran {} times",
+        ran.lines().count()
+    );
+    for (code, err) in &exits {
+        assert_eq!(
+            *code,
+            Some(4),
+            "a waiter reported a failed rollback as done: {err}"
+        );
+    }
+}
+
+/// The store exists before the watches start (they race only for the claim).
+fn runs_store(p: &Project) {
+    let _ = faultkit::runs(p);
+}
+
+/// Fault 2: the claim holder is killed (-9) mid-command. Its command's group ends with it;
+/// a later watch of the same deploy does not rerun the command (not declared idempotent): it
+/// exits 4, naming the dead run.
+#[test]
+fn a_holder_killed_mid_command_is_not_rerun_and_its_command_dies_with_it() {
+    let p = Project::new();
+    runs_store(&p);
+    let (started, pid) = (p.path("started"), p.path("cmd.pid"));
+    let script = format!(
+        "echo $$ > {}; echo x >> {}; sleep 60",
+        pid.display(),
+        started.display()
+    );
+    bad_watch_config(&p, &faultkit::sh(&script), "2m", "");
+    let mut holder = p.std_cmd();
+    holder
+        .args(["watch", "--output", "json"])
+        .env("VZ_REVISION", "abc123")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut holder = holder.spawn().unwrap();
+    faultkit::wait_for_file(&started, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(200));
+    let cmd: i32 = p.read("cmd.pid").unwrap().trim().parse().unwrap();
+    faultkit::signal(holder.id(), libc::SIGKILL);
+    let _ = holder.wait();
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while faultkit::running(cmd) && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let survived = faultkit::running(cmd);
+    if survived {
+        // SAFETY: ends the test's own stray process.
+        unsafe { libc::kill(cmd, libc::SIGKILL) };
+    }
+    assert!(
+        !survived,
+        "the dead holder's rollback command {cmd} kept running"
+    );
+    let dead = faultkit::runs(&p)[0]["run_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let waiter = watches_of_one_revision(&p, 1, Duration::ZERO);
+    let ran = p.read("started").unwrap_or_default();
+    assert_eq!(
+        ran.lines().count(),
+        1,
+        "the rollback was run again: {waiter:?}"
+    );
+    let (code, err) = &waiter[0];
+    assert_eq!(*code, Some(4), "{err}");
+    assert!(
+        err.contains(&dead) && err.contains("a human must act"),
+        "{dead}: {err}"
+    );
+}
+
+/// Fault 6: a SIGTERM that arrives before a command has done anything (here: `rollback`
+/// still waiting to read its config from a FIFO) is handled, not a death by signal: the
+/// rollback is not started, nothing is left `running`, exit 130.
+#[test]
+fn sigterm_before_a_manual_rollback_starts_is_handled_and_runs_nothing() {
+    let p = Project::new();
+    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "5s", "");
+    let text = p.read("vz-monitor.yaml").unwrap();
+    let fifo = p.path("config.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path in the test's own temp folder.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let child = p.spawn(&["--config", "config.fifo", "rollback", "--reason", "by hand"]);
+    std::thread::sleep(Duration::from_millis(300));
+    faultkit::signal(child.id(), libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(100));
+    // The config arrives after the signal (a process killed by it never opens the FIFO:
+    // open it non-blocking so the test does not wait for a reader that is gone).
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+    {
+        use std::io::Write;
+        let _ = f.write_all(text.as_bytes());
+    }
+    let out = faultkit::wait_bounded(child, Duration::from_secs(30));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(
+        !p.path("rolled-back").exists(),
+        "the rollback ran after the signal"
+    );
+    for r in faultkit::runs(&p) {
+        assert_ne!(r["status"], "running", "{r}");
+    }
+}
+
+/// Fault 8: a rollback descendant that calls `setsid` (leaving the command's process group)
+/// still ends when the rollback times out.
+#[test]
+fn a_setsid_descendant_ends_with_a_timed_out_rollback() {
+    let p = Project::new();
+    let pid = p.path("escaped.pid");
+    let script = format!(
+        "setsid sh -c 'echo $$ > {}; exec sleep 100' & sleep 100",
+        pid.display()
+    );
+    bad_watch_config(&p, &faultkit::sh(&script), "1s", "");
+    let out = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["watch", "--output", "json"]);
+        c
+    });
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let escaped: i32 = p.read("escaped.pid").unwrap().trim().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let alive = faultkit::running(escaped);
+    if alive {
+        // SAFETY: ends the test's own stray process.
+        unsafe { libc::kill(escaped, libc::SIGKILL) };
+    }
+    assert!(
+        !alive,
+        "the setsid descendant {escaped} outlived the rollback's timeout"
+    );
+}
+
+/// Fault 5: `ulimit -f` (SIGXFSZ left at its default) does not kill the watch: the store
+/// degrades, the rollback runs, and what the store missed is recorded at the next start.
+#[test]
+fn a_file_size_limit_neither_kills_the_watch_nor_loses_the_record() {
+    use std::os::unix::process::CommandExt;
+    let p = Project::new();
+    let mut values = vec!["0"; 25];
+    values.push("12");
+    let probe = p.series("error_rate", &values);
+    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
+    let text = p
+        .read("vz-monitor.yaml")
+        .unwrap()
+        .replace(r#"["echo", "12"]"#, &probe);
+    p.write("vz-monitor.yaml", &text);
+    runs_store(&p);
+    let mut c = p.std_cmd();
+    c.args(["watch", "--output", "json"]);
+    // SAFETY: only setrlimit between fork and exec; SIGXFSZ stays at its default.
+    unsafe {
+        c.pre_exec(|| {
+            let r = libc::rlimit {
+                rlim_cur: 110_000,
+                rlim_max: 110_000,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &r);
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let out = run_bounded(c);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(p.path("rolled-back").exists());
+    // The next command records what was spooled: the run is finished and rolled back.
+    let r = faultkit::runs(&p);
+    assert_eq!(r[0]["status"], "finished", "{r:?}");
+    assert_eq!(r[0]["exit_code"], 1, "{r:?}");
+    assert_eq!(r[0]["rolled_back"], true, "{r:?}");
 }

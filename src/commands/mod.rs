@@ -90,8 +90,12 @@ pub fn store_path(g: &Global, config: Option<&Config>) -> PathBuf {
 }
 
 /// Opens the store.
+/// Opens the store, first recording what an earlier run spooled when the store failed it.
 pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store> {
-    Ok(Store::open(&store_path(g, config))?)
+    let path = store_path(g, config);
+    let mut store = Store::open(&path)?;
+    crate::lifecycle::spool::replay(&mut store, &path);
+    Ok(store)
 }
 
 /// Wall clock in ms. The only clock the commands read; pure code gets `now` passed in.

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
+use crate::lifecycle::spool::{self, Spooled};
 use crate::lifecycle::{claim, Claimed, Deploy, Signals};
 use crate::observe::RunContext;
 use crate::report::{RollbackOutcome, RunSummary, RunVerdict};
@@ -26,6 +27,10 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     }
     if a.reason.trim().is_empty() {
         return Err(Error::Usage("--reason must not be empty".into()));
+    }
+    if signals.arrived().await {
+        errln!("interrupted before the rollback started: nothing was run");
+        return Ok(Exit::Interrupted);
     }
     let mut store = open_store(g, Some(&config))?;
     let run_id = uuid::Uuid::new_v4().to_string();
@@ -114,6 +119,11 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     let record = rollback::execute(&plan, now_ms).await;
     if let Err(e) = store.record_rollback(&run_id, &record) {
         errln!("warning: could not store the rollback: {e}");
+        let entry = Spooled::Rollback {
+            run_id: run_id.clone(),
+            record: record.clone(),
+        };
+        spool::keep(&ctx.store_path, &entry);
     }
     for o in observers.iter_mut() {
         o.on_rollback(&ctx, &record);
@@ -139,6 +149,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     };
     if let Err(e) = store.finish_run(&run_id, &end) {
         errln!("warning: could not store the run: {e}");
+        spool::keep(&ctx.store_path, &Spooled::finish(&run_id, &end));
     }
     let summary = RunSummary {
         run_id: run_id.clone(),

@@ -4,6 +4,7 @@
 
 pub mod claim;
 pub mod signals;
+pub mod spool;
 
 pub use claim::{Claimed, Deploy};
 pub use signals::Signals;

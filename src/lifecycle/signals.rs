@@ -83,6 +83,16 @@ impl Signals {
         }
     }
 
+    /// Whether a SIGINT or SIGTERM has arrived and not been handed out yet (it is then
+    /// counted): looked at without waiting beyond a millisecond for the runtime to see it.
+    pub async fn arrived(&mut self) -> bool {
+        tokio::select! {
+            biased;
+            _ = self.recv() => true,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(1)) => false,
+        }
+    }
+
     /// Waits for the next SIGINT or SIGTERM.
     pub async fn recv(&mut self) {
         if self.early > 0 {

@@ -5,7 +5,7 @@ use crate::commands::{now_ms, write_anomalies_file};
 use crate::config::Config;
 use crate::decide::Decision;
 use crate::exit::RollbackResult;
-use crate::lifecycle::{claim, Claimed, Deploy, Signals};
+use crate::lifecycle::{claim, spool, Claimed, Deploy, Signals};
 use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
 use crate::report::RollbackOutcome;
@@ -118,6 +118,11 @@ pub async fn act(
     if let Err(e) = store.record_rollback(run_id, &record) {
         acted.store_failed = true;
         errln!("warning: could not store the rollback: {e}");
+        let entry = spool::Spooled::Rollback {
+            run_id: run_id.into(),
+            record: record.clone(),
+        };
+        spool::keep(&ctx.store_path, &entry);
     }
     for o in observers.iter_mut() {
         o.on_rollback(ctx, &record);

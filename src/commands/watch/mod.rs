@@ -14,6 +14,7 @@ use crate::cli::{Global, WatchArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
+use crate::lifecycle::spool::{self, Spooled};
 use crate::lifecycle::{Deploy, Signals};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict, TickOverhead};
@@ -171,6 +172,13 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         if let Err(e) = store.record_decision(&run_id, &d) {
             store_failed = true;
             errln!("warning: could not store decision: {e}");
+            let entry = Spooled::Decision {
+                run_id: run_id.clone(),
+                at: d.at,
+                verdict: d.verdict.to_string(),
+                reason: d.reason(),
+            };
+            spool::keep(&ctx.store_path, &entry);
         }
         for o in observers.iter_mut() {
             o.on_decision(&ctx, &d);
@@ -244,6 +252,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     };
     if let Err(e) = store.finish_run(&run_id, &end) {
         errln!("warning: could not store the run: {e}");
+        spool::keep(&ctx.store_path, &Spooled::finish(&run_id, &end));
     }
     super::print_run(a.output, &summary);
     Ok(exit)
