@@ -495,3 +495,66 @@ fn a_file_size_limit_neither_kills_the_watch_nor_loses_the_record() {
     assert_eq!(r[0]["exit_code"], 1, "{r:?}");
     assert_eq!(r[0]["rolled_back"], true, "{r:?}");
 }
+
+/// Fault 4: the SQLite store is locked by another process mid-watch (and stays locked until
+/// the rollback has run, or 25 s). The decision and the rollback do not wait for the store:
+/// the rollback runs while the lock is still held, and the watch exits 1.
+#[test]
+fn a_locked_store_does_not_hold_the_rollback() {
+    let p = Project::new();
+    let mut values = vec!["0"; 10];
+    values.push("12");
+    let probe = p.series("error_rate", &values);
+    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
+    let text = p
+        .read("vz-monitor.yaml")
+        .unwrap()
+        .replace(r#"["echo", "12"]"#, &probe)
+        .replace("duration: 20s", "duration: 90s")
+        // Ticks missed while the lock is first met are not what this test is about.
+        .replace(
+            "    probe: { command:",
+            "    consecutive_errors: 100\n    probe: { command:",
+        )
+        .replace(
+            "policy: { critical: 1 }",
+            "policy: { critical: 1, max_missing: \"90%\" }",
+        );
+    p.write("vz-monitor.yaml", &text);
+    runs_store(&p);
+    let child = p.spawn(&["watch", "--output", "json"]);
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while p.calls("error_rate") < 2 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let locker = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time, os\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             open(sys.argv[3], 'w').close()\n\
+             end = time.time() + 25\n\
+             while not os.path.exists(sys.argv[2]) and time.time() < end: time.sleep(0.05)\n\
+             if not os.path.exists(sys.argv[2]): open(sys.argv[4], 'w').close()\n\
+             c.execute('ROLLBACK')\n",
+        ])
+        .arg(p.path(".vz-monitor/vz.db"))
+        .arg(p.path("rolled-back"))
+        .arg(p.path("locked"))
+        .arg(p.path("lock-timed-out"))
+        .spawn()
+        .expect("python3 with sqlite3");
+    let out = faultkit::wait_bounded(child, Duration::from_secs(120));
+    let mut locker = locker;
+    let _ = locker.wait();
+    assert!(
+        p.path("locked").exists(),
+        "the lock was never taken: the fault was not injected"
+    );
+    assert!(
+        !p.path("lock-timed-out").exists(),
+        "the rollback waited for the locked store (25 s)"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
