@@ -558,3 +558,139 @@ fn a_locked_store_does_not_hold_the_rollback() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// A healthy one-tick-a-200ms watch of `probe` (YAML) for `duration`.
+fn probe_watch(p: &Project, probe: &str, duration: &str, rollback: &str) {
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            r#"deployment: web
+interval: 200ms
+duration: {duration}
+metrics:
+  errors:
+    probe: {probe}
+rules:
+  - name: errors
+    metric: errors
+    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    kind: HIGH_ERROR_RATE
+rollback:
+  command: {rollback}
+  timeout: 5s
+  retries: 0
+  policy: {{ critical: 1 }}
+"#
+        ),
+    );
+}
+
+/// Fault 7: a log probe on a command that never stops printing (`yes`) reads a bounded
+/// amount, under a 1 GiB address-space limit: a missing sample, not an abort.
+#[test]
+fn a_log_probe_on_an_endless_command_reads_a_bounded_amount() {
+    let p = Project::new();
+    probe_watch(
+        &p,
+        r#"{ log: { command: ["yes"], patterns: ["y"], timeout: 4s } }"#,
+        "3s",
+        r#"["true"]"#,
+    );
+    let out = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["watch", "--output", "json"]);
+        c
+    });
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    let s = json(&out.stdout);
+    assert_ne!(s["verdict"], "rollback", "{s}");
+}
+
+/// Fault 7: a 1 MB backend error body in a rule's reason renders as a table at once (the
+/// 600-character cell cap), not after a minute of wrapping.
+#[test]
+fn a_huge_error_body_renders_as_a_table() {
+    let p = Project::new();
+    let body = format!("{}\n", "overloaded ".repeat(100_000));
+    p.write("body.txt", &body);
+    let probe = format!(
+        r#"{{ command: ["sh", "-c", "cat {}; exit 1"] }}"#,
+        p.path("body.txt").display()
+    );
+    probe_watch(&p, &probe, "1s", r#"["true"]"#);
+    let out = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["watch", "--output", "table"]);
+        c
+    });
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("errors"),
+        "{:?}: {text} {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(
+        text.len() < 100_000,
+        "the table printed {} bytes",
+        text.len()
+    );
+}
+
+/// Fault 8: a Pushgateway that echoes the request's `Authorization: Basic …` (the URL's
+/// `user:password`) in its error body: neither the password nor its base64 is printed.
+#[test]
+fn a_pushgateway_echoing_basic_auth_leaks_nothing() {
+    let gw = BadProm::start();
+    gw.set(|b| b.mode = Mode::EchoHeaders);
+    let p = Project::new();
+    probe_watch(&p, r#"{ command: ["echo", "0"] }"#, "1s", r#"["true"]"#);
+    let url = format!("http://pushuser:s3cr3t-pw@127.0.0.1:{}", gw.port);
+    let out = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["watch", "--output", "json", "--pushgateway", &url]);
+        c
+    });
+    let err = stderr(&out);
+    assert!(
+        gw.seen()
+            .iter()
+            .any(|s| s.headers.contains_key("authorization")),
+        "the gateway saw no Authorization header: the fault was not injected"
+    );
+    let token = faultkit::base64(b"pushuser:s3cr3t-pw");
+    assert!(!err.contains("s3cr3t-pw"), "{err}");
+    assert!(!err.contains(&token), "the Basic token leaked: {err}");
+}
+
+/// Fault 8: raw ESC and BEL bytes (here in a failed rollback's stderr) never reach
+/// `$GITHUB_STEP_SUMMARY`.
+#[test]
+fn the_step_summary_carries_no_raw_escape_or_bell() {
+    let p = Project::new();
+    let rollback = faultkit::sh("printf '\\033[31mboom\\007\\n' >&2; exit 1");
+    probe_watch(&p, r#"{ command: ["echo", "12"] }"#, "5s", &rollback);
+    let summary = p.path("summary.md");
+    let out = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["watch", "--output", "json"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary);
+        c
+    });
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let md = std::fs::read(&summary).expect("a step summary was written");
+    assert!(
+        String::from_utf8_lossy(&md).contains("boom"),
+        "the rollback's stderr is not in the summary: the fault was not injected"
+    );
+    assert!(
+        !md.iter().any(|b| *b == 0x1b || *b == 0x07),
+        "raw ESC/BEL in the step summary"
+    );
+}
