@@ -586,7 +586,7 @@ rollback:
 }
 
 /// Fault 7: a log probe on a command that never stops printing (`yes`) reads a bounded
-/// amount, under a 1 GiB address-space limit: a missing sample, not an abort.
+/// amount: the watch's peak resident memory stays under 150 MB (it grew by gigabytes).
 #[test]
 fn a_log_probe_on_an_endless_command_reads_a_bounded_amount() {
     let p = Project::new();
@@ -596,49 +596,19 @@ fn a_log_probe_on_an_endless_command_reads_a_bounded_amount() {
         "3s",
         r#"["true"]"#,
     );
-    let out = run_bounded({
-        let mut c = p.std_cmd();
-        c.args(["watch", "--output", "json"]);
-        c
-    });
+    let child = p.spawn(&["watch", "--output", "json"]);
+    let pid = child.id() as i32;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: waits for (and reaps) the test's own child, reading its resource usage.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid);
+    let peak_mb = usage.ru_maxrss / 1024;
+    assert!(peak_mb < 150, "the watch of `yes` peaked at {peak_mb} MB");
+    assert!(libc::WIFEXITED(status), "killed: {status}");
     assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "{:?}: {}",
-        out.status,
-        stderr(&out)
-    );
-    let s = json(&out.stdout);
-    assert_ne!(s["verdict"], "rollback", "{s}");
-}
-
-/// Fault 7: a 1 MB backend error body in a rule's reason renders as a table at once (the
-/// 600-character cell cap), not after a minute of wrapping.
-#[test]
-fn a_huge_error_body_renders_as_a_table() {
-    let p = Project::new();
-    let body = format!("{}\n", "overloaded ".repeat(100_000));
-    p.write("body.txt", &body);
-    let probe = format!(
-        r#"{{ command: ["sh", "-c", "cat {}; exit 1"] }}"#,
-        p.path("body.txt").display()
-    );
-    probe_watch(&p, &probe, "1s", r#"["true"]"#);
-    let out = run_bounded({
-        let mut c = p.std_cmd();
-        c.args(["watch", "--output", "table"]);
-        c
-    });
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("errors"),
-        "{:?}: {text} {}",
-        out.status,
-        stderr(&out)
-    );
-    assert!(
-        text.len() < 100_000,
-        "the table printed {} bytes",
-        text.len()
+        matches!(libc::WEXITSTATUS(status), 0 | 3),
+        "exit {}",
+        libc::WEXITSTATUS(status)
     );
 }
 

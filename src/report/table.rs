@@ -216,3 +216,34 @@ pub fn notification_lines(s: &RunSummary) -> Vec<String> {
         "notifications: {sent} sent, {failed} failed, {abandoned} abandoned, {suppressed} suppressed (dedup/cooldown)"
     )]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1 MB reason (a backend's error body) renders cut, in one screen: the uncut cell
+    /// took over a minute of wrapping.
+    #[test]
+    fn a_huge_reason_is_cut_before_it_is_wrapped() {
+        let e = Evaluation {
+            rule: "r".into(),
+            series: "s".into(),
+            detector: "threshold".into(),
+            kind: "HIGH_ERROR_RATE".into(),
+            severity: crate::model::Severity::Critical,
+            status: crate::gate::RuleStatus::NoData,
+            fired: false,
+            observed: None,
+            expected: Default::default(),
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: "overloaded ".repeat(100_000),
+            dry_run: false,
+        };
+        let text = rules(&[e]);
+        assert!(text.contains("characters cut"), "{}", &text[..200]);
+        assert!(text.len() < 20_000, "{} bytes", text.len());
+        assert_eq!(capped("short"), "short");
+    }
+}
