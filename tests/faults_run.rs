@@ -664,3 +664,44 @@ fn the_step_summary_carries_no_raw_escape_or_bell() {
         "raw ESC/BEL in the step summary"
     );
 }
+
+/// The structure behind fault 2: a manual `rollback` of a deploy that a watch is rolling back
+/// goes through the same claim: it does not run the command a second time, and takes the
+/// watch's outcome (exit 0: rolled back).
+#[test]
+fn a_manual_rollback_during_a_watchs_rollback_does_not_run_it_twice() {
+    let p = Project::new();
+    runs_store(&p);
+    let (log, started) = (p.path("rollback.log"), p.path("started"));
+    let script = format!(
+        "echo $VZ_RUN_ID >> {}; touch {}; sleep 2",
+        log.display(),
+        started.display()
+    );
+    bad_watch_config(&p, &faultkit::sh(&script), "20s", "");
+    let mut watch = p.std_cmd();
+    watch
+        .args(["watch", "--output", "json"])
+        .env("VZ_REVISION", "abc123")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let watch = watch.spawn().unwrap();
+    faultkit::wait_for_file(&started, Duration::from_secs(30));
+    let manual = run_bounded({
+        let mut c = p.std_cmd();
+        c.args(["rollback", "--reason", "by hand"])
+            .env("VZ_REVISION", "abc123");
+        c
+    });
+    let watched = faultkit::wait_bounded(watch, Duration::from_secs(60));
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        ran.lines().count(),
+        1,
+        "the command ran twice: {}",
+        stderr(&manual)
+    );
+    assert_eq!(manual.status.code(), Some(0), "{}", stderr(&manual));
+    assert_eq!(watched.status.code(), Some(1), "{}", stderr(&watched));
+}

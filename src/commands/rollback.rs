@@ -1,18 +1,22 @@
-//! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one.
+//! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one —
+//! through the same lifecycle as a watch's ([`crate::lifecycle::act`]): signals first, one
+//! claim per deploy (a watch already rolling it back wins), the command run through
+//! signals, the record stored or spooled.
 
-use super::{
-    anomalies_file, load_config, now_ms, open_store, print_json, store_path, write_anomalies_file,
-};
+use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
+use crate::exit::RollbackResult;
+use crate::lifecycle::act::{self, Wanted};
 use crate::lifecycle::spool::{self, Spooled};
-use crate::lifecycle::{claim, Claimed, Deploy, Signals};
+use crate::lifecycle::{Deploy, Signals};
 use crate::observe::RunContext;
-use crate::report::{RollbackOutcome, RunSummary, RunVerdict};
-use crate::rollback::{self, RollbackPlan};
-use crate::store::RunEnd;
+use crate::report::{RunSummary, RunVerdict};
+use crate::store::{RunEnd, RunStatus, Trigger};
 
-/// Runs the rollback command with `--reason`; exit 0 when it succeeded, 4 when it failed.
+/// Runs the rollback command with `--reason`; exit 0 when it succeeded (here or in the run
+/// that holds the deploy's claim), 4 when it failed or its outcome is unknown, 130 when a
+/// signal came before it started.
 pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
     let mut config = load_config(g)?;
@@ -49,20 +53,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     if let Err(e) = store.extend_lease(&run_id, started + budget) {
         errln!("warning: could not extend the run's lease: {e}");
     }
-    let file = anomalies_file(&store_path(g, Some(&config)), &run_id);
     let reason = format!("manual: {}", a.reason);
-    write_anomalies_file(
-        &file,
-        &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": [] }),
-    )?;
-    let plan = RollbackPlan {
-        config: &config.rollback,
-        deployment: &config.deployment,
-        run_id: &run_id,
-        reason: &reason,
-        anomalies_file: &file,
-        trigger: crate::store::Trigger::Manual,
-    };
     let ctx = RunContext {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
@@ -78,70 +69,68 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     for o in observers.iter_mut() {
         o.on_start(&ctx);
     }
-    // One rollback per deploy: a watch (or another person) already rolling it back wins.
     let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
-    let idempotent = config.rollback.idempotent;
-    let claimed = claim::claim(
-        &mut store,
+    let wanted = Wanted {
+        trigger: Trigger::Manual,
+        reason: reason.clone(),
+        anomalies: &[],
+    };
+    let acted = act::roll_back(
+        &config,
+        &ctx,
         &deploy,
-        &run_id,
-        started,
-        idempotent,
+        &wanted,
+        &mut store,
+        &mut observers,
         &mut signals,
     )
     .await;
-    if !matches!(claimed, Claimed::Run { .. }) {
-        let (result, note) = super::watch::by_other(&claimed, &config.deployment);
-        let exit = if result == crate::exit::RollbackResult::DoneByOtherRun {
-            Exit::Healthy
-        } else {
-            Exit::RollbackFailed
-        };
-        let end = RunEnd {
-            ended_at: now_ms(),
-            status: crate::store::RunStatus::Finished,
-            verdict: None,
-            reason: &note,
-            exit_code: exit.code() as i32,
-            summary: "{}",
-        };
-        if let Err(e) = store.finish_run(&run_id, &end) {
-            errln!("warning: could not store the run: {e}");
-        }
-        match a.output {
-            Format::Json => print_json(
-                &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "note": note, "exit_code": exit.code() }),
-            )?,
-            Format::Table => outln!("{}: {note}", config.deployment),
-        }
-        return Ok(exit);
-    }
-    let record = rollback::execute(&plan, now_ms).await;
-    if let Err(e) = store.record_rollback(&run_id, &record) {
-        errln!("warning: could not store the rollback: {e}");
-        let entry = Spooled::Rollback {
-            run_id: run_id.clone(),
-            record: record.clone(),
-        };
-        spool::keep(&ctx.store_path, &entry);
+    let ok = matches!(
+        acted.result,
+        RollbackResult::Succeeded | RollbackResult::DoneByOtherRun
+    );
+    let (exit, verdict) = if ok {
+        (Exit::Healthy, RunVerdict::RolledBack)
+    } else {
+        (Exit::RollbackFailed, RunVerdict::RollbackFailed)
+    };
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
+        deployment: config.deployment.clone(),
+        started_at: started,
+        ended_at: now_ms(),
+        ticks: 0,
+        verdict,
+        decided_at: started,
+        reasons: vec![reason.clone()],
+        exit_code: exit.code(),
+        dry_run: false,
+        interrupted: acted.interrupted_during_rollback,
+        rollback: acted.outcome,
+        policy: config.policy.clone(),
+        anomalies: Vec::new(),
+        rules: Vec::new(),
+        completeness: Vec::new(),
+        notifications: Vec::new(),
+        tick_overhead_ms: None,
+    };
+    if acted.interrupted_during_rollback {
+        summary
+            .reasons
+            .push("a signal arrived during the rollback; it was let finish".into());
     }
     for o in observers.iter_mut() {
-        o.on_rollback(&ctx, &record);
+        o.on_finish(&ctx, &summary).await;
     }
-    let exit = if record.ok {
-        Exit::Healthy
+    let body = serde_json::to_string(&summary).unwrap_or_default();
+    let status = if summary.interrupted {
+        RunStatus::Interrupted
     } else {
-        Exit::RollbackFailed
+        RunStatus::Finished
     };
-    let verdict = if record.ok {
-        RunVerdict::RolledBack
-    } else {
-        RunVerdict::RollbackFailed
-    };
-    let body = serde_json::to_string(&record).unwrap_or_default();
     let end = RunEnd {
-        ended_at: now_ms(),
-        status: crate::store::RunStatus::Finished,
+        ended_at: summary.ended_at,
+        status,
         verdict: Some(verdict),
         reason: &reason,
         exit_code: exit.code() as i32,
@@ -151,48 +140,22 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         errln!("warning: could not store the run: {e}");
         spool::keep(&ctx.store_path, &Spooled::finish(&run_id, &end));
     }
-    let summary = RunSummary {
-        run_id: run_id.clone(),
-        deployment: config.deployment.clone(),
-        started_at: started,
-        ended_at: end.ended_at,
-        ticks: 0,
-        verdict,
-        decided_at: started,
-        reasons: vec![reason.clone()],
-        exit_code: exit.code(),
-        dry_run: false,
-        interrupted: false,
-        rollback: RollbackOutcome::ran(&record),
-        policy: config.policy.clone(),
-        anomalies: Vec::new(),
-        rules: Vec::new(),
-        completeness: Vec::new(),
-        notifications: Vec::new(),
-        tick_overhead_ms: None,
-    };
-    for o in observers.iter_mut() {
-        o.on_finish(&ctx, &summary).await;
-    }
+    let r = &summary.rollback;
     match a.output {
         Format::Json => print_json(
-            &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": record, "exit_code": exit.code() }),
+            &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": r, "exit_code": exit.code() }),
         )?,
-        Format::Table => {
-            if record.ok {
-                outln!(
-                    "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
-                    config.deployment,
-                    record.attempts
-                );
-            } else {
-                outln!(
-                    "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
-                    config.deployment,
-                    record.reason
-                );
-            }
-        }
+        Format::Table if ok && r.ran => outln!(
+            "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
+            config.deployment,
+            r.attempts
+        ),
+        Format::Table if ok => outln!("{}: {}", config.deployment, r.note),
+        Format::Table => outln!(
+            "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
+            config.deployment,
+            r.note
+        ),
     }
     Ok(exit)
 }

@@ -105,7 +105,7 @@ pub async fn claim(
                 if let Ok(true) = store.take_over_claim(&key, &by, run_id, now, now + lease) {
                     errln!(
                         "run {by} claimed the rollback of {key} and died before recording it; \
-                         the command is idempotent: running it again"
+                         the command is idempotent (rollback.idempotent): taking over"
                     );
                     return Claimed::Run {
                         took_over: Some(by),

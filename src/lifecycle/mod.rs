@@ -2,6 +2,7 @@
 //! the deploy claimed once across processes, the rollback run and recorded, the run
 //! finished, and what could not be recorded spooled for the next start.
 
+pub mod act;
 pub mod claim;
 pub mod signals;
 pub mod spool;

@@ -3,8 +3,6 @@
 //! Signal handlers are installed before anything is recorded; the exit code is decided from
 //! what happened ([`crate::exit::Outcome`]), whatever the store or the terminal did.
 
-mod act;
-pub use act::by_other;
 mod baseline;
 mod live;
 mod progress;
@@ -15,7 +13,7 @@ use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
 use crate::lifecycle::spool::{self, Spooled};
-use crate::lifecycle::{Deploy, Signals};
+use crate::lifecycle::{act, Deploy, Signals};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict, TickOverhead};
 use crate::sampler::Sampler;

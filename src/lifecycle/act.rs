@@ -1,11 +1,14 @@
-//! Turning a decision into action: the rollback (once), or why not. Nothing here depends on
-//! the store: a store that fails only loses its record, never the rollback.
+//! Acting, the one way every command that acts does it (`watch` after its decision, a
+//! manual `rollback`): the deploy claimed once across processes, the anomalies file written,
+//! the command run through signals (the first lets it finish, a second ends its group), the
+//! claim kept alive by a heartbeat, the record stored (or spooled) and observed. Nothing here
+//! waits on the store: a store that fails only loses its record, never the rollback.
 
+use super::{claim, spool, Claimed, Deploy, Signals};
 use crate::commands::{now_ms, write_anomalies_file};
 use crate::config::Config;
 use crate::decide::Decision;
 use crate::exit::RollbackResult;
-use crate::lifecycle::{claim, spool, Claimed, Deploy, Signals};
 use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
 use crate::report::RollbackOutcome;
@@ -54,21 +57,61 @@ pub async fn act(
     observers: &mut [Box<dyn Observer>],
     signals: &mut Signals,
 ) -> Acted {
-    let mut acted = Acted {
-        result: RollbackResult::NotNeeded,
-        outcome: RollbackOutcome::default(),
-        interrupted_during_rollback: false,
-        store_failed: false,
-    };
     if !d.wants_rollback() {
-        return acted;
+        return Acted {
+            result: RollbackResult::NotNeeded,
+            outcome: RollbackOutcome::default(),
+            interrupted_during_rollback: false,
+            store_failed: false,
+        };
     }
-    acted.outcome.needed = true;
     if let Some(note) = withheld_because {
+        let mut acted = Acted::needed();
         acted.outcome.note = note;
         acted.result = RollbackResult::Withheld;
         return acted;
     }
+    let wanted = Wanted {
+        trigger: Trigger::Auto,
+        reason: d.reason(),
+        anomalies,
+    };
+    roll_back(config, ctx, deploy, &wanted, store, observers, signals).await
+}
+
+/// A rollback to run: why, what triggered it, the anomalies behind it.
+pub struct Wanted<'a> {
+    pub trigger: Trigger,
+    pub reason: String,
+    pub anomalies: &'a [Anomaly],
+}
+
+impl Acted {
+    fn needed() -> Acted {
+        Acted {
+            result: RollbackResult::NotNeeded,
+            outcome: RollbackOutcome {
+                needed: true,
+                ..Default::default()
+            },
+            interrupted_during_rollback: false,
+            store_failed: false,
+        }
+    }
+}
+
+/// Claims the deploy and, holding the claim, runs the rollback; else takes the claimed
+/// rollback's outcome.
+pub async fn roll_back(
+    config: &Config,
+    ctx: &RunContext,
+    deploy: &Deploy,
+    wanted: &Wanted<'_>,
+    store: &mut Store,
+    observers: &mut [Box<dyn Observer>],
+    signals: &mut Signals,
+) -> Acted {
+    let mut acted = Acted::needed();
     let run_id = ctx.run_id.as_str();
     match claim::claim(
         store,
@@ -88,17 +131,17 @@ pub async fn act(
             return acted;
         }
     }
-    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": anomalies });
+    let reason = wanted.reason.clone();
+    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": wanted.anomalies });
     let file = anomalies_file_written(&ctx.store_path, run_id, &body);
-    errln!("rolling back {}: {}", config.deployment, d.reason());
-    let reason = d.reason();
+    errln!("rolling back {}: {reason}", config.deployment);
     let plan = RollbackPlan {
         config: &config.rollback,
         deployment: &config.deployment,
         run_id,
         reason: &reason,
         anomalies_file: &file,
-        trigger: Trigger::Auto,
+        trigger: wanted.trigger,
     };
     // The claim lives as long as this heartbeat: a kill -9 stops it, and another watch
     // takes the rollback over once the lease lapses.
