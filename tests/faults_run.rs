@@ -596,12 +596,13 @@ fn a_log_probe_on_an_endless_command_reads_a_bounded_amount() {
         "3s",
         r#"["true"]"#,
     );
-    let child = p.spawn(&["watch", "--output", "json"]);
+    let mut child = p.spawn(&["watch", "--output", "json"]);
     let pid = child.id() as i32;
     let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
     // SAFETY: waits for (and reaps) the test's own child, reading its resource usage.
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(rc, pid);
+    let _ = child.wait(); // already reaped by wait4: for the lint's sake
     let peak_mb = usage.ru_maxrss / 1024;
     assert!(peak_mb < 150, "the watch of `yes` peaked at {peak_mb} MB");
     assert!(libc::WIFEXITED(status), "killed: {status}");
