@@ -36,7 +36,7 @@ for line in sys.stdin:
         print(m['executable'])"
 }
 FAULTS="$(exe faults) $(exe faults_input) $(exe faults_run)"
-FUZZ=$(exe fuzz)
+FUZZ_EXE=$(exe fuzz)
 
 if [ -z "$BIN" ]; then
     cargo build $release_flag --bin vz-monitor >/dev/null 2>&1
@@ -70,7 +70,7 @@ printf '%-78s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
 [ "${FUZZ:-1}" = 0 ] && exit 0
 echo
 echo "fuzz harness ($PROFILE build of tests/fuzz.rs):"
-if run "$FUZZ" --nocapture >"$OUT/fuzz.log" 2>&1; then
+if run "$FUZZ_EXE" --nocapture >"$OUT/fuzz.log" 2>&1; then
     fuzz_status=ok
 else
     fuzz_status=FAILED
