@@ -7,12 +7,11 @@ use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::RollbackResult;
-use crate::lifecycle::act::{self, Wanted};
-use crate::lifecycle::spool::{self, Spooled};
-use crate::lifecycle::{Deploy, Signals};
+use crate::lifecycle::act::Wanted;
+use crate::lifecycle::{Deploy, Run, Signals};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict};
-use crate::store::{RunEnd, RunStatus, Trigger};
+use crate::store::Trigger;
 
 /// Runs the rollback command with `--reason`; exit 0 when it succeeded (here or in the run
 /// that holds the deploy's claim), 4 when it failed or its outcome is unknown, 130 when a
@@ -36,23 +35,9 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         errln!("interrupted before the rollback started: nothing was run");
         return Ok(Exit::Interrupted);
     }
-    let mut store = open_store(g, Some(&config))?;
+    let store = open_store(g, Some(&config))?;
     let run_id = uuid::Uuid::new_v4().to_string();
     let started = now_ms();
-    store.start_run(
-        &run_id,
-        &config.deployment,
-        "manual_rollback",
-        started,
-        false,
-        &config.digest,
-    )?;
-    // The command may outlast the default lease: keep the run live (not abandoned) for it.
-    let budget =
-        (config.rollback.timeout.as_millis() as i64 + 5_000) * (config.rollback.retries as i64 + 1);
-    if let Err(e) = store.extend_lease(&run_id, started + budget) {
-        errln!("warning: could not extend the run's lease: {e}");
-    }
     let reason = format!("manual: {}", a.reason);
     let ctx = RunContext {
         run_id: run_id.clone(),
@@ -65,26 +50,17 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         listen: None,
         grafana_url: a.export.grafana_url.clone(),
     };
-    let mut observers = super::observers(&config, &ctx);
-    for o in observers.iter_mut() {
-        o.on_start(&ctx);
-    }
+    // The command may outlast the default lease: keep the run live (not abandoned) for it.
+    let budget = (config.rollback.timeout + std::time::Duration::from_secs(5))
+        * (config.rollback.retries + 1);
     let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
+    let mut run = Run::start(&config, ctx, deploy, store, signals, budget)?;
     let wanted = Wanted {
         trigger: Trigger::Manual,
         reason: reason.clone(),
         anomalies: &[],
     };
-    let acted = act::roll_back(
-        &config,
-        &ctx,
-        &deploy,
-        &wanted,
-        &mut store,
-        &mut observers,
-        &mut signals,
-    )
-    .await;
+    let acted = run.roll_back(&config, &wanted).await;
     let ok = matches!(
         acted.result,
         RollbackResult::Succeeded | RollbackResult::DoneByOtherRun
@@ -119,27 +95,7 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
             .reasons
             .push("a signal arrived during the rollback; it was let finish".into());
     }
-    for o in observers.iter_mut() {
-        o.on_finish(&ctx, &summary).await;
-    }
-    let body = serde_json::to_string(&summary).unwrap_or_default();
-    let status = if summary.interrupted {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Finished
-    };
-    let end = RunEnd {
-        ended_at: summary.ended_at,
-        status,
-        verdict: Some(verdict),
-        reason: &reason,
-        exit_code: exit.code() as i32,
-        summary: &body,
-    };
-    if let Err(e) = store.finish_run(&run_id, &end) {
-        errln!("warning: could not store the run: {e}");
-        spool::keep(&ctx.store_path, &Spooled::finish(&run_id, &end));
-    }
+    run.finish(&mut summary, Some(verdict)).await;
     let r = &summary.rollback;
     match a.output {
         Format::Json => print_json(

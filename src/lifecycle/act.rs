@@ -7,7 +7,6 @@
 use super::{claim, spool, Claimed, Deploy, Signals};
 use crate::commands::{now_ms, write_anomalies_file};
 use crate::config::Config;
-use crate::decide::Decision;
 use crate::exit::RollbackResult;
 use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
@@ -44,41 +43,6 @@ pub fn withheld(
     }
 }
 
-/// Runs the rollback the decision asks for, unless withheld.
-#[allow(clippy::too_many_arguments)]
-pub async fn act(
-    config: &Config,
-    ctx: &RunContext,
-    deploy: &Deploy,
-    withheld_because: Option<String>,
-    d: &Decision,
-    anomalies: &[Anomaly],
-    store: &mut Store,
-    observers: &mut [Box<dyn Observer>],
-    signals: &mut Signals,
-) -> Acted {
-    if !d.wants_rollback() {
-        return Acted {
-            result: RollbackResult::NotNeeded,
-            outcome: RollbackOutcome::default(),
-            interrupted_during_rollback: false,
-            store_failed: false,
-        };
-    }
-    if let Some(note) = withheld_because {
-        let mut acted = Acted::needed();
-        acted.outcome.note = note;
-        acted.result = RollbackResult::Withheld;
-        return acted;
-    }
-    let wanted = Wanted {
-        trigger: Trigger::Auto,
-        reason: d.reason(),
-        anomalies,
-    };
-    roll_back(config, ctx, deploy, &wanted, store, observers, signals).await
-}
-
 /// A rollback to run: why, what triggered it, the anomalies behind it.
 pub struct Wanted<'a> {
     pub trigger: Trigger,
@@ -87,6 +51,24 @@ pub struct Wanted<'a> {
 }
 
 impl Acted {
+    /// No rollback was asked for.
+    pub fn not_needed() -> Acted {
+        Acted {
+            result: RollbackResult::NotNeeded,
+            outcome: RollbackOutcome::default(),
+            interrupted_during_rollback: false,
+            store_failed: false,
+        }
+    }
+
+    /// A rollback was asked for and deliberately not run (`note` says why).
+    pub fn withheld(note: String) -> Acted {
+        let mut acted = Acted::needed();
+        acted.outcome.note = note;
+        acted.result = RollbackResult::Withheld;
+        acted
+    }
+
     fn needed() -> Acted {
         Acted {
             result: RollbackResult::NotNeeded,

@@ -4,8 +4,10 @@
 
 pub mod act;
 pub mod claim;
+pub mod run;
 pub mod signals;
 pub mod spool;
 
 pub use claim::{Claimed, Deploy};
+pub use run::Run;
 pub use signals::Signals;
