@@ -97,7 +97,7 @@ pub enum StoreError {
 /// deadline). A call that fails for want of the store marks it down for this process
 /// (`deadline.rs`): later calls fail at once instead of waiting again, so neither the
 /// decision nor the rollback ever waits for a store that is gone.
-pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether a store location names a PostgreSQL server rather than a SQLite file.
 pub fn is_url(target: &str) -> bool {
