@@ -146,6 +146,14 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
         // Its own group: a terminal's Ctrl-C does not reach it, and a timeout ends it whole.
         .process_group(0)
         .kill_on_drop(true);
+    // vz-monitor ignores SIGXFSZ (lifecycle::signals::arm); the command gets the default.
+    // SAFETY: only signal(2), async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return Attempt::failed(format!("cannot run `{program}`: {e}")),
