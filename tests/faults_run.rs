@@ -706,3 +706,113 @@ fn a_manual_rollback_during_a_watchs_rollback_does_not_run_it_twice() {
     assert_eq!(manual.status.code(), Some(0), "{}", stderr(&manual));
     assert_eq!(watched.status.code(), Some(1), "{}", stderr(&watched));
 }
+
+/// A TCP proxy to `target` that can be frozen: connections stay open, nothing moves — what a
+/// SIGSTOPped PostgreSQL looks like from the client.
+struct FreezableProxy {
+    port: u16,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FreezableProxy {
+    fn start(target: u16) -> FreezableProxy {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let frozen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let f = frozen.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let Ok(up) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (conn.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, conn),
+                ] {
+                    let f = f.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            while f.load(Ordering::SeqCst) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        FreezableProxy { port, frozen }
+    }
+
+    fn freeze(&self, on: bool) {
+        self.frozen.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Fault 4 on PostgreSQL: the server freezes mid-watch (connections open, no answer) until
+/// the rollback has run, or 25 s. The decision and the rollback do not wait for it (each
+/// store call has a deadline, and a store found unavailable is not waited for again).
+#[test]
+fn a_frozen_postgres_does_not_hold_the_rollback() {
+    let pg = common::postgres::Postgres::start();
+    let url = pg.url("frozen");
+    let port: u16 = url
+        .rsplit_once(':')
+        .and_then(|(_, r)| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    let proxy = FreezableProxy::start(port);
+    let proxied = url.replace(&format!(":{port}/"), &format!(":{}/", proxy.port));
+    let p = Project::new();
+    let mut values = vec!["0"; 10];
+    values.push("12");
+    let probe = p.series("error_rate", &values);
+    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
+    let text = p
+        .read("vz-monitor.yaml")
+        .unwrap()
+        .replace(r#"["echo", "12"]"#, &probe)
+        .replace("duration: 20s", "duration: 90s")
+        .replace(
+            "    probe: { command:",
+            "    consecutive_errors: 100\n    probe: { command:",
+        )
+        .replace(
+            "policy: { critical: 1 }",
+            "policy: { critical: 1, max_missing: \"90%\" }",
+        );
+    p.write("vz-monitor.yaml", &text);
+    let mut c = p.std_cmd();
+    c.args(["--db", &proxied, "watch", "--output", "json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while p.calls("error_rate") < 3 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.freeze(true);
+    let held = std::time::Instant::now();
+    while !p.path("rolled-back").exists() && held.elapsed() < Duration::from_secs(25) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let rolled_back_while_frozen = p.path("rolled-back").exists();
+    proxy.freeze(false);
+    let out = faultkit::wait_bounded(child, Duration::from_secs(120));
+    assert!(
+        rolled_back_while_frozen,
+        "the rollback waited for the frozen store (25 s): {}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
