@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Replays issue 11's and issue 24's fault tables (each test of tests/faults.rs,
-# tests/faults_input.rs and tests/faults_run.rs reproduces one fault against the real
+# tests/faults_input.rs, tests/faults_run.rs and tests/faults_store.rs reproduces one fault against the real
 # binary) N times against the release binary, and prints tries and deviations per fault;
 # then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
 #
@@ -26,7 +26,7 @@ OUT=$(mktemp -d /tmp/vz-faults.XXXXXX)
 # The test executables (release), found from cargo's own report.
 PROFILE=${PROFILE:-release}
 release_flag=$([ "$PROFILE" = release ] && echo --release || true)
-tests_json=$(cargo test $release_flag --test faults --test faults_input --test faults_run --test fuzz --no-run --message-format=json 2>/dev/null)
+tests_json=$(cargo test $release_flag --test faults --test faults_input --test faults_run --test faults_store --test fuzz --no-run --message-format=json 2>/dev/null)
 exe() {
     echo "$tests_json" | python3 -c "
 import json, sys
@@ -35,7 +35,7 @@ for line in sys.stdin:
     if m.get('reason') == 'compiler-artifact' and m['target']['name'] == '$1' and m.get('executable'):
         print(m['executable'])"
 }
-FAULTS="$(exe faults) $(exe faults_input) $(exe faults_run)"
+FAULTS="$(exe faults) $(exe faults_input) $(exe faults_run) $(exe faults_store)"
 FUZZ_EXE=$(exe fuzz)
 
 if [ -z "$BIN" ]; then
