@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Replays issue 11's fault table (each test of tests/faults.rs and tests/faults_input.rs
-# reproduces one fault against
-# the real binary) N times against the release binary, and prints tries and deviations per
-# fault; then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
+# Replays issue 11's and issue 24's fault tables (each test of tests/faults.rs,
+# tests/faults_input.rs, tests/faults_run.rs and tests/faults_store.rs reproduces one fault against the real
+# binary) N times against the release binary, and prints tries and deviations per fault;
+# then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
 #
 #   bench/faults.sh [N] [BINARY]
+#
+# PROFILE=debug uses the debug build (test executables and default binary) where no release
+# build is at hand; FUZZ=0 skips the fuzz harness.
 #
 # N defaults to 5. BINARY defaults to this checkout's release vz-monitor; pass another
 # (e.g. a build of an older commit) to see which faults it still has. The binary is copied
@@ -21,7 +24,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=$(mktemp -d /tmp/vz-faults.XXXXXX)
 
 # The test executables (release), found from cargo's own report.
-tests_json=$(cargo test --release --test faults --test faults_input --test fuzz --no-run --message-format=json 2>/dev/null)
+PROFILE=${PROFILE:-release}
+release_flag=$([ "$PROFILE" = release ] && echo --release || true)
+tests_json=$(cargo test $release_flag --test faults --test faults_input --test faults_run --test faults_store --test fuzz --no-run --message-format=json 2>/dev/null)
 exe() {
     echo "$tests_json" | python3 -c "
 import json, sys
@@ -30,12 +35,12 @@ for line in sys.stdin:
     if m.get('reason') == 'compiler-artifact' and m['target']['name'] == '$1' and m.get('executable'):
         print(m['executable'])"
 }
-FAULTS="$(exe faults) $(exe faults_input)"
-FUZZ=$(exe fuzz)
+FAULTS="$(exe faults) $(exe faults_input) $(exe faults_run) $(exe faults_store)"
+FUZZ_EXE=$(exe fuzz)
 
 if [ -z "$BIN" ]; then
-    cargo build --release --bin vz-monitor >/dev/null 2>&1
-    BIN="$CARGO_TARGET_DIR/release/vz-monitor"
+    cargo build $release_flag --bin vz-monitor >/dev/null 2>&1
+    BIN="$CARGO_TARGET_DIR/$PROFILE/vz-monitor"
 fi
 cp "$BIN" "$OUT/vz-monitor"
 # `export` cannot name a variable with a dash: env(1) can.
@@ -62,9 +67,10 @@ done
 done
 printf '%-78s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
 
+[ "${FUZZ:-1}" = 0 ] && exit 0
 echo
-echo "fuzz harness (release build of tests/fuzz.rs):"
-if run "$FUZZ" --nocapture >"$OUT/fuzz.log" 2>&1; then
+echo "fuzz harness ($PROFILE build of tests/fuzz.rs):"
+if run "$FUZZ_EXE" --nocapture >"$OUT/fuzz.log" 2>&1; then
     fuzz_status=ok
 else
     fuzz_status=FAILED

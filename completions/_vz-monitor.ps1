@@ -87,6 +87,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         }
         'vz-monitor;watch' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment name [default: from config]')
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'The deploy being watched (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between ticks [default: config interval]')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]')
@@ -109,6 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
             [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'The deploy being rolled back (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')

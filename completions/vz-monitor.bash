@@ -1337,7 +1337,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__rollback)
-            opts="-o -c -h --reason --pushgateway --grafana-url --deployment --output --config --db --help"
+            opts="-o -c -h --reason --pushgateway --grafana-url --deployment --revision --output --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1356,6 +1356,10 @@ _vz__monitor() {
                     return 0
                     ;;
                 --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1421,13 +1425,17 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__watch)
-            opts="-o -c -h --deployment --duration --interval --baseline --dry-run --no-rollback --listen --pushgateway --grafana-url --output --config --db --help"
+            opts="-o -c -h --deployment --revision --duration --interval --baseline --dry-run --no-rollback --listen --pushgateway --grafana-url --output --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

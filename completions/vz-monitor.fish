@@ -68,6 +68,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s c -l 
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s h -l help -d 'Print help'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l deployment -d 'Deployment name [default: from config]' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l revision -d 'The deploy being watched (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l interval -d 'Time between ticks [default: config interval]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l baseline -d 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]' -r -F
@@ -85,6 +86,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l reaso
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deployment -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l revision -d 'The deploy being rolled back (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F

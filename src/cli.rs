@@ -189,6 +189,10 @@ pub struct WatchArgs {
     /// Deployment name [default: from config]
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
+    /// The deploy being watched (a commit SHA, a deploy id): every watch and manual rollback
+    /// of one revision shares one rollback [default: GITHUB_SHA of this workflow run]
+    #[arg(long, env = "VZ_REVISION")]
+    pub revision: Option<String>,
     /// Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds)
     /// [default: config duration]
     #[arg(long, value_parser = parse_watch_duration, env = "VZ_DURATION")]
@@ -225,6 +229,10 @@ pub struct RollbackArgs {
     pub export: ExportArgs,
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
+    /// The deploy being rolled back (a commit SHA, a deploy id): every watch and manual
+    /// rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]
+    #[arg(long, env = "VZ_REVISION")]
+    pub revision: Option<String>,
     /// Output format
     #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
     pub output: Format,

@@ -153,3 +153,37 @@ fn below_the_minimum_volume_a_reading_is_not_enough_data() {
     let d = replay(&mut g, (0..10).map(|i| tick(i, 50.0, 80.0)));
     assert_eq!(d.decision.map(|d| d.verdict), Some(Verdict::Rollback));
 }
+
+/// Issue 24, fault 1: a control that answers nothing usable (an error, garbage, NaN, no
+/// reading at all) is a missing sample of the rule comparing against it, never a pass.
+#[test]
+fn a_dead_control_is_missing_data_never_healthy() {
+    let c = parse(&format!(
+        "{METRICS}rules:\n  - {{ name: r, metric: lat, detector: {{ baseline: {{ stat: mean, max_change: 10 }} }}, severity: critical }}\n"
+    ))
+    .unwrap();
+    let plan =
+        GatePlan::new(c.rules.clone(), c.metric_specs(), c.policy.clone()).with_planned_ticks(20);
+    let dead: [fn(usize) -> Option<Reading>; 3] = [
+        |_| Some(Reading::Missing("HTTP 500".into())),
+        |_| Some(Reading::Value(f64::NAN)),
+        |_| None,
+    ];
+    for control in dead {
+        let mut g = plan.clone().build();
+        let ticks = (0..20).map(|i| Tick {
+            at: i as Timestamp * 15_000,
+            samples: std::iter::once(Sample::new("lat", Reading::Value(200.0)))
+                .chain(control(i).map(|r| Sample::of_control("lat", r)))
+                .collect(),
+        });
+        let d = replay(&mut g, ticks);
+        let verdict = d
+            .decision
+            .map(|d| d.verdict)
+            .unwrap_or_else(|| g.finish(19 * 15_000).verdict);
+        assert_eq!(verdict, Verdict::Inconclusive);
+        let done = g.completeness();
+        assert!(done[0].missing > 0, "{done:?}");
+    }
+}

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod exit;
+pub mod lifecycle;
 pub mod notify;
 pub mod observe;
 pub mod redact;

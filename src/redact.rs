@@ -11,6 +11,22 @@ pub const MASK: &str = "***";
 /// would mangle messages. (Their encoded forms, e.g. base64 of `user:pw`, still are.)
 pub const MIN_LEN: usize = 4;
 
+/// The first `cap` bytes of an HTTP response body, as text: an error body that never ends
+/// (or is huge) is never read whole into memory.
+pub async fn capped_text(mut resp: reqwest::Response, cap: usize) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < cap {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
 /// Replaces every form of every secret in `text` by [`MASK`].
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut forms: Vec<String> = secrets.iter().flat_map(|s| forms_of(s)).collect();

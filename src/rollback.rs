@@ -132,8 +132,10 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
     let Some((program, args)) = argv.split_first() else {
         return Attempt::failed("no rollback command configured".into());
     };
+    let marker = uuid::Uuid::new_v4().to_string();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
+        .env(group::MARKER, &marker)
         .env("VZ_DEPLOYMENT", plan.deployment)
         .env("VZ_RUN_ID", plan.run_id)
         .env("VZ_REASON", plan.reason)
@@ -144,11 +146,21 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
         // Its own group: a terminal's Ctrl-C does not reach it, and a timeout ends it whole.
         .process_group(0)
         .kill_on_drop(true);
+    // vz-monitor ignores SIGXFSZ (lifecycle::signals::arm); the command gets the default.
+    // SAFETY: only signal(2), async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return Attempt::failed(format!("cannot run `{program}`: {e}")),
     };
     let mut group = child.id().and_then(Group::led_by);
+    // Should this process die mid-command, the command's group dies with it.
+    let guardian = group.as_ref().and_then(|g| group::Guardian::watch(g.id()));
     let out = child.stdout.take().map(|p| tokio::spawn(drain(p)));
     let err = child.stderr.take().map(|p| tokio::spawn(drain(p)));
     let timeout = plan.config.timeout;
@@ -199,6 +211,12 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
             )
         }
     };
+    // Descendants that left the group (setsid) were re-parented here: end them too.
+    let escaped = group::end_marked_descendants(&marker);
+    drop(guardian);
+    if escaped > 0 {
+        errln!("ended {escaped} process(es) the rollback command left behind outside its group");
+    }
     let survivors = if gone {
         ""
     } else {
@@ -280,6 +298,7 @@ mod tests {
     fn cfg(cmd: &[&str], timeout_ms: u64, retries: u32) -> RollbackConfig {
         RollbackConfig {
             enabled: true,
+            idempotent: false,
             command: cmd.iter().map(|s| s.to_string()).collect(),
             timeout: Duration::from_millis(timeout_ms),
             retries,

@@ -251,7 +251,8 @@ fn a_watch_killed_with_sigkill_is_abandoned_within_its_lease_and_not_live_for_ab
 
 /// A watch that wins the rollback claim is killed with kill -9 while its command runs; a
 /// watch of the same deploy (started before the claim) waits, sees the claimer's lease lapse
-/// without a recorded rollback, takes the claim over and runs the command itself.
+/// without a recorded rollback, and — the command being declared idempotent — takes the
+/// claim over and runs the command itself. (Not idempotent: exit 4, tests/faults_run.rs.)
 fn a_killed_claimer_is_taken_over(url: Option<&str>) {
     let p = Project::new();
     let (log, first) = (p.path("rollback.log"), p.path("first.pid"));
@@ -264,7 +265,7 @@ fn a_killed_claimer_is_taken_over(url: Option<&str>) {
     for (file, hold) in [("fast.yaml", "0s"), ("slow.yaml", "3s")] {
         p.write(
             file,
-            &format!("deployment: web\ninterval: 100ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: {hold}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {command}\n  timeout: 120s\n"),
+            &format!("deployment: web\ninterval: 100ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: {hold}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {command}\n  timeout: 120s\n  idempotent: true\n"),
         );
     }
     run(&p, url, &["history"], 0);

@@ -34,9 +34,6 @@ impl AuditObserver {
     }
 
     fn append(&mut self, ctx: &RunContext, action: &str, details: Value) {
-        let Some(store) = self.store.as_mut() else {
-            return;
-        };
         let e = chain::NewEntry {
             ts: chrono::Utc::now().timestamp_millis(),
             deployment: ctx.deployment.clone(),
@@ -45,8 +42,19 @@ impl AuditObserver {
             run_id: Some(ctx.run_id.clone()),
             details,
         };
+        let Some(store) = self.store.as_mut() else {
+            crate::lifecycle::spool::keep(
+                &ctx.store_path,
+                &crate::lifecycle::spool::Spooled::audit(&e),
+            );
+            return;
+        };
         if let Err(err) = chain::append(store, &e, self.key.as_deref()) {
             errln!("warning: audit: could not record {action}: {err}");
+            crate::lifecycle::spool::keep(
+                &ctx.store_path,
+                &crate::lifecycle::spool::Spooled::audit(&e),
+            );
         }
     }
 

@@ -180,7 +180,13 @@ pub fn rollback_outcome(s: &RunSummary) -> String {
     }
 }
 
+/// Appends `text` to a file GitHub renders or parses: raw control characters (ESC, BEL …:
+/// terminal sequences from a label value or an error body) are dropped; lines and tabs stay.
 fn append(path: &Path, text: &str, what: &str) {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
     let res = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -182,7 +182,11 @@ impl Observer for Pushgateway {
                 }
                 Ok(r) => {
                     let status = r.status();
-                    let text = r.text().await.unwrap_or_default();
+                    // A bounded read, and the URL's credentials (which the server may echo,
+                    // e.g. as its `Authorization: Basic …`) never printed.
+                    let text = crate::redact::capped_text(r, 4096).await;
+                    let text =
+                        crate::redact::redact(&text, &crate::redact::url_with_credentials(&url));
                     let text: String = text.trim().chars().take(200).collect();
                     errln!("warning: Pushgateway {shown} answered {status}: {text}");
                 }

@@ -29,6 +29,11 @@ use std::path::{Path, PathBuf};
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
+    // Commands that act take the signals caught since `main` began; the others end as the
+    // default action would.
+    if !matches!(cli.command, Command::Watch(_) | Command::Rollback(_)) {
+        crate::lifecycle::signals::release();
+    }
     match cli.command {
         Command::Init(a) => init::run(&a),
         Command::Check(a) => check::run(g, &a),
@@ -58,7 +63,11 @@ fn block_on<F: std::future::Future<Output = Result<Exit>>>(f: F) -> Result<Exit>
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the async runtime", e))?;
-    rt.block_on(f)
+    let result = rt.block_on(f);
+    // Work left on the blocking pool (a gate still being built when a signal came) must not
+    // hold the exit.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
 }
 
 /// Loads the config named by `--config`, else `./vz-monitor.yaml`, else built-in defaults.
@@ -81,8 +90,12 @@ pub fn store_path(g: &Global, config: Option<&Config>) -> PathBuf {
 }
 
 /// Opens the store.
+/// Opens the store, first recording what an earlier run spooled when the store failed it.
 pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store> {
-    Ok(Store::open(&store_path(g, config))?)
+    let path = store_path(g, config);
+    let mut store = Store::open(&path)?;
+    crate::lifecycle::spool::replay(&mut store, &path);
+    Ok(store)
 }
 
 /// Wall clock in ms. The only clock the commands read; pure code gets `now` passed in.

@@ -1,17 +1,23 @@
-//! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one.
+//! `rollback`: runs the configured rollback now, by hand, recorded like an automatic one —
+//! through the same lifecycle as a watch's ([`crate::lifecycle::act`]): signals first, one
+//! claim per deploy (a watch already rolling it back wins), the command run through
+//! signals, the record stored or spooled.
 
-use super::{
-    anomalies_file, load_config, now_ms, open_store, print_json, store_path, write_anomalies_file,
-};
+use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
 use crate::error::{Error, Exit, Result};
+use crate::exit::RollbackResult;
+use crate::lifecycle::act::Wanted;
+use crate::lifecycle::{Deploy, Run, Signals};
 use crate::observe::RunContext;
-use crate::report::{RollbackOutcome, RunSummary, RunVerdict};
-use crate::rollback::{self, RollbackPlan};
-use crate::store::RunEnd;
+use crate::report::{RunSummary, RunVerdict};
+use crate::store::Trigger;
 
-/// Runs the rollback command with `--reason`; exit 0 when it succeeded, 4 when it failed.
+/// Runs the rollback command with `--reason`; exit 0 when it succeeded (here or in the run
+/// that holds the deploy's claim), 4 when it failed or its outcome is unknown, 130 when a
+/// signal came before it started.
 pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
+    let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
     let mut config = load_config(g)?;
     if let Some(d) = &a.deployment {
         config.deployment = d.clone();
@@ -25,37 +31,14 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     if a.reason.trim().is_empty() {
         return Err(Error::Usage("--reason must not be empty".into()));
     }
-    let mut store = open_store(g, Some(&config))?;
+    if signals.arrived().await {
+        errln!("interrupted before the rollback started: nothing was run");
+        return Ok(Exit::Interrupted);
+    }
+    let store = open_store(g, Some(&config))?;
     let run_id = uuid::Uuid::new_v4().to_string();
     let started = now_ms();
-    store.start_run(
-        &run_id,
-        &config.deployment,
-        "manual_rollback",
-        started,
-        false,
-        &config.digest,
-    )?;
-    // The command may outlast the default lease: keep the run live (not abandoned) for it.
-    let budget =
-        (config.rollback.timeout.as_millis() as i64 + 5_000) * (config.rollback.retries as i64 + 1);
-    if let Err(e) = store.extend_lease(&run_id, started + budget) {
-        errln!("warning: could not extend the run's lease: {e}");
-    }
-    let file = anomalies_file(&store_path(g, Some(&config)), &run_id);
     let reason = format!("manual: {}", a.reason);
-    write_anomalies_file(
-        &file,
-        &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": [] }),
-    )?;
-    let plan = RollbackPlan {
-        config: &config.rollback,
-        deployment: &config.deployment,
-        run_id: &run_id,
-        reason: &reason,
-        anomalies_file: &file,
-        trigger: crate::store::Trigger::Manual,
-    };
     let ctx = RunContext {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
@@ -67,48 +50,39 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         listen: None,
         grafana_url: a.export.grafana_url.clone(),
     };
-    let mut observers = super::observers(&config, &ctx);
-    for o in observers.iter_mut() {
-        o.on_start(&ctx);
-    }
-    let record = rollback::execute(&plan, now_ms).await;
-    store.record_rollback(&run_id, &record)?;
-    for o in observers.iter_mut() {
-        o.on_rollback(&ctx, &record);
-    }
-    let exit = if record.ok {
-        Exit::Healthy
+    // The command may outlast the default lease: keep the run live (not abandoned) for it.
+    let budget = (config.rollback.timeout + std::time::Duration::from_secs(5))
+        * (config.rollback.retries + 1);
+    let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
+    let mut run = Run::start(&config, ctx, deploy, store, signals, budget)?;
+    let wanted = Wanted {
+        trigger: Trigger::Manual,
+        reason: reason.clone(),
+        anomalies: &[],
+    };
+    let acted = run.roll_back(&config, &wanted).await;
+    let ok = matches!(
+        acted.result,
+        RollbackResult::Succeeded | RollbackResult::DoneByOtherRun
+    );
+    let (exit, verdict) = if ok {
+        (Exit::Healthy, RunVerdict::RolledBack)
     } else {
-        Exit::RollbackFailed
+        (Exit::RollbackFailed, RunVerdict::RollbackFailed)
     };
-    let verdict = if record.ok {
-        RunVerdict::RolledBack
-    } else {
-        RunVerdict::RollbackFailed
-    };
-    let body = serde_json::to_string(&record).unwrap_or_default();
-    let end = RunEnd {
-        ended_at: now_ms(),
-        status: crate::store::RunStatus::Finished,
-        verdict: Some(verdict),
-        reason: &reason,
-        exit_code: exit.code() as i32,
-        summary: &body,
-    };
-    store.finish_run(&run_id, &end)?;
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
         started_at: started,
-        ended_at: end.ended_at,
+        ended_at: now_ms(),
         ticks: 0,
         verdict,
         decided_at: started,
         reasons: vec![reason.clone()],
         exit_code: exit.code(),
         dry_run: false,
-        interrupted: false,
-        rollback: RollbackOutcome::ran(&record),
+        interrupted: acted.interrupted_during_rollback,
+        rollback: acted.outcome,
         policy: config.policy.clone(),
         anomalies: Vec::new(),
         rules: Vec::new(),
@@ -116,28 +90,28 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
         notifications: Vec::new(),
         tick_overhead_ms: None,
     };
-    for o in observers.iter_mut() {
-        o.on_finish(&ctx, &summary).await;
+    if acted.interrupted_during_rollback {
+        summary
+            .reasons
+            .push("a signal arrived during the rollback; it was let finish".into());
     }
+    run.finish(&mut summary, Some(verdict)).await;
+    let r = &summary.rollback;
     match a.output {
         Format::Json => print_json(
-            &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": record, "exit_code": exit.code() }),
+            &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": r, "exit_code": exit.code() }),
         )?,
-        Format::Table => {
-            if record.ok {
-                outln!(
-                    "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
-                    config.deployment,
-                    record.attempts
-                );
-            } else {
-                outln!(
-                    "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
-                    config.deployment,
-                    record.reason
-                );
-            }
-        }
+        Format::Table if ok && r.ran => outln!(
+            "rolled back {} (run {run_id}, {} attempt(s)): {reason}",
+            config.deployment,
+            r.attempts
+        ),
+        Format::Table if ok => outln!("{}: {}", config.deployment, r.note),
+        Format::Table => outln!(
+            "ROLLBACK FAILED for {} (run {run_id}): {} — a human must act",
+            config.deployment,
+            r.note
+        ),
     }
     Ok(exit)
 }

@@ -281,6 +281,7 @@ pub fn parse(
         command: rb.command,
         timeout: rb.timeout.unwrap_or(Duration::from_secs(300)),
         retries: rb.retries.unwrap_or(1),
+        idempotent: rb.idempotent.unwrap_or(false),
     };
     if rollback.timeout.is_zero() {
         return Err(main.err("rollback.timeout", "must be greater than 0"));

@@ -134,6 +134,7 @@ pub struct RawRollback {
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
+    pub idempotent: Option<bool>,
     pub policy: Option<RawPolicy>,
 }
 

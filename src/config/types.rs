@@ -13,6 +13,9 @@ pub struct RollbackConfig {
     pub timeout: Duration,
     /// Further attempts after a failed first one.
     pub retries: u32,
+    /// `rollback.idempotent: true`: running the command twice is harmless, so a run may
+    /// rerun it when the run that claimed it died mid-command (else: exit 4, a human acts).
+    pub idempotent: bool,
 }
 
 /// The whole validated configuration.

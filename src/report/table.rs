@@ -18,6 +18,22 @@ pub fn colour() -> bool {
 /// Width of a table when the terminal's is unknown (CI logs, pipes, `NO_COLOR`).
 pub const LOG_WIDTH: u16 = 120;
 
+/// The longest text a table cell shows: a 1 MB error body in a reason must not make the
+/// renderer's wrapping quadratic (48 s for 300 KB). The JSON output keeps the whole text.
+pub const MAX_CELL: usize = 600;
+
+/// `text` cut to [`MAX_CELL`] characters, marked when cut.
+pub fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_CELL) {
+        None => text.to_string(),
+        Some((at, _)) => format!(
+            "{}… ({} characters cut)",
+            &text[..at],
+            text.chars().count() - MAX_CELL
+        ),
+    }
+}
+
 /// A table with the house style: on a terminal as wide as it; elsewhere at most
 /// [`LOG_WIDTH`] columns, so CI logs stay readable.
 pub fn new_table(header: &[&str]) -> Table {
@@ -104,15 +120,15 @@ pub fn rules(rules: &[Evaluation]) -> String {
             _ => Color::Green,
         };
         t.add_row(vec![
-            Cell::new(&r.rule),
-            Cell::new(&r.series),
+            Cell::new(capped(&r.rule)),
+            Cell::new(capped(&r.series)),
             Cell::new(&r.detector),
             Cell::new(r.severity),
             Cell::new(r.status_text()).fg(colour),
             Cell::new(r.observed_text()),
             Cell::new(r.expected.to_string()),
             Cell::new(r.score_text()),
-            Cell::new(&r.reason),
+            Cell::new(capped(&r.reason)),
         ]);
     }
     fit(&mut t);
@@ -144,7 +160,7 @@ fn verdict_block(run: &RunReport) -> String {
         ),
     };
     for r in &v.reasons {
-        out.push_str(&format!("  why: {r}\n"));
+        out.push_str(&format!("  why: {}\n", capped(r)));
     }
     if let Some(r) = v.rollback_line() {
         out.push_str(&format!("  rollback: {r}\n"));
@@ -199,4 +215,35 @@ pub fn notification_lines(s: &RunSummary) -> Vec<String> {
     vec![format!(
         "notifications: {sent} sent, {failed} failed, {abandoned} abandoned, {suppressed} suppressed (dedup/cooldown)"
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1 MB reason (a backend's error body) renders cut, in one screen: the uncut cell
+    /// took over a minute of wrapping.
+    #[test]
+    fn a_huge_reason_is_cut_before_it_is_wrapped() {
+        let e = Evaluation {
+            rule: "r".into(),
+            series: "s".into(),
+            detector: "threshold".into(),
+            kind: "HIGH_ERROR_RATE".into(),
+            severity: crate::model::Severity::Critical,
+            status: crate::gate::RuleStatus::NoData,
+            fired: false,
+            observed: None,
+            expected: Default::default(),
+            statistic: String::new(),
+            score: None,
+            p_value: None,
+            reason: "overloaded ".repeat(100_000),
+            dry_run: false,
+        };
+        let text = rules(&[e]);
+        assert!(text.contains("characters cut"), "{}", &text[..200]);
+        assert!(text.len() < 20_000, "{} bytes", text.len());
+        assert_eq!(capped("short"), "short");
+    }
 }

@@ -128,3 +128,139 @@ pub fn live_members(pgid: i32) -> Option<usize> {
     }
     Some(n)
 }
+
+/// Makes this process the reaper of its orphaned descendants (Linux
+/// `PR_SET_CHILD_SUBREAPER`): a rollback descendant that leaves the command's process group
+/// (`setsid`) and loses its parent is re-parented here rather than to init, so it can still
+/// be found, and ended, as this process's descendant ([`end_marked_descendants`]).
+pub fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers and changes only this
+    // process's own attribute.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// The environment variable that marks every process a rollback attempt starts: its
+/// value is unique to the attempt and inherited by every descendant (unless one clears its
+/// environment), so descendants that left the process group are still known as its own.
+pub const MARKER: &str = "VZ_ROLLBACK_ATTEMPT";
+
+/// Ends (SIGKILL) every descendant of this process whose environment holds
+/// `VZ_ROLLBACK_ATTEMPT=marker`, with their own descendants, and reaps the ones re-parented
+/// here. Returns how many were signalled. Without /proc: 0.
+pub fn end_marked_descendants(marker: &str) -> usize {
+    let needle = format!("{MARKER}={marker}");
+    let mut ended = 0;
+    // A few passes: a member may fork while the previous pass signals.
+    for _ in 0..3 {
+        let Some(tree) = process_tree() else {
+            return ended;
+        };
+        let me = std::process::id() as i32;
+        let mut doomed = Vec::new();
+        let mut stack: Vec<(i32, bool)> = vec![(me, false)];
+        while let Some((pid, inherited)) = stack.pop() {
+            for &(child, parent) in &tree {
+                if parent != pid {
+                    continue;
+                }
+                let marked = inherited || carries(child, &needle);
+                if marked {
+                    doomed.push(child);
+                }
+                stack.push((child, marked));
+            }
+        }
+        if doomed.is_empty() {
+            break;
+        }
+        for &pid in &doomed {
+            // SAFETY: kill only sends a signal, to a descendant carrying this attempt's mark.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        ended += doomed.len();
+        std::thread::sleep(POLL);
+        for &(pid, parent) in &tree {
+            if parent == me && doomed.contains(&pid) {
+                // SAFETY: reaps an adopted, killed child; WNOHANG never blocks.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+            }
+        }
+    }
+    ended
+}
+
+/// Whether `pid`'s environment holds the entry `needle` (`KEY=VALUE`).
+fn carries(pid: i32, needle: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|env| env.split(|&b| b == 0).any(|e| e == needle.as_bytes()))
+        .unwrap_or(false)
+}
+
+/// Every live process as (pid, parent pid), from /proc.
+fn process_tree() -> Option<Vec<(i32, i32)>> {
+    let dir = std::fs::read_dir("/proc").ok()?;
+    let mut out = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rsplit_once(')').map(|r| r.1) else {
+            continue;
+        };
+        let mut f = rest.split_whitespace();
+        let (Some(state), Some(ppid)) = (f.next(), f.next().and_then(|p| p.parse().ok())) else {
+            continue;
+        };
+        if state != "Z" && state != "X" {
+            out.push((pid, ppid));
+        }
+    }
+    Some(out)
+}
+
+/// A watchdog that ends the group if this process dies first (kill -9, OOM, a lost runner):
+/// a small `sh` in a group of its own, ignoring interrupts, blocked reading a pipe only this
+/// process holds. When this process dies the pipe closes and it SIGKILLs the group, so a
+/// holder's command never outlives the holder. Dropped (the normal end), it is killed first.
+pub struct Guardian {
+    child: std::process::Child,
+}
+
+impl Guardian {
+    /// Starts the watchdog of group `pgid`; None if `sh` cannot be started (then only the
+    /// in-process ends apply).
+    pub fn watch(pgid: i32) -> Option<Guardian> {
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        let child = Command::new("/bin/sh")
+            .args([
+                "-c",
+                "trap '' INT TERM HUP; read _line; kill -9 -\"$0\" 2>/dev/null",
+                &pgid.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        Some(Guardian { child })
+    }
+}
+
+impl Drop for Guardian {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

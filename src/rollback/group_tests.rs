@@ -9,6 +9,7 @@ use std::time::Instant;
 fn cfg(script: &str, timeout_ms: u64, retries: u32) -> RollbackConfig {
     RollbackConfig {
         enabled: true,
+        idempotent: false,
         command: vec!["sh".into(), "-c".into(), script.into()],
         timeout: Duration::from_millis(timeout_ms),
         retries,

@@ -147,6 +147,9 @@ pub struct LogSource {
     offset: Mutex<Option<u64>>,
 }
 
+/// The most a log probe's command may print per reading.
+const MAX_OUTPUT: usize = 8 << 20;
+
 impl LogSource {
     /// Builds the probe (patterns were validated with the config).
     pub fn new(spec: LogProbe) -> Self {
@@ -199,16 +202,40 @@ impl LogSource {
         let child = tokio::process::Command::new(program)
             .args(args)
             .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
-            .output();
-        match tokio::time::timeout(self.spec.timeout, child).await {
+            .spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => return Reading::Missing(format!("cannot run {program}: {e}")),
+        };
+        // Read at most MAX_OUTPUT bytes: a command that never stops (`yes`) must not grow
+        // this process until its timeout.
+        let read = async {
+            use tokio::io::AsyncReadExt;
+            let mut kept = Vec::new();
+            if let Some(out) = child.stdout.take() {
+                out.take(MAX_OUTPUT as u64 + 1)
+                    .read_to_end(&mut kept)
+                    .await?;
+            }
+            if kept.len() > MAX_OUTPUT {
+                return Ok((None, kept));
+            }
+            child.wait().await.map(|s| (Some(s), kept))
+        };
+        match tokio::time::timeout(self.spec.timeout, read).await {
             Err(_) => Reading::Missing(format!("timed out after {:?}", self.spec.timeout)),
             Ok(Err(e)) => Reading::Missing(format!("cannot run {program}: {e}")),
-            Ok(Ok(out)) if !out.status.success() => {
-                Reading::Missing(format!("{program} exited with {}", out.status))
+            Ok(Ok((None, _))) => Reading::Missing(format!(
+                "{program} printed more than {MAX_OUTPUT} bytes: not counted"
+            )),
+            Ok(Ok((Some(status), _))) if !status.success() => {
+                Reading::Missing(format!("{program} exited with {status}"))
             }
-            Ok(Ok(out)) => {
-                let text = String::from_utf8_lossy(&out.stdout);
+            Ok(Ok((Some(_), out))) => {
+                let text = String::from_utf8_lossy(&out);
                 Reading::Value(count_matches(set, &text) as f64)
             }
         }

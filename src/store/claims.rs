@@ -1,16 +1,18 @@
-//! One rollback per deployment across processes and runners (DESIGN.md "Rollback"): before
-//! running the command, a watch claims the deployment. The claim is one row per deployment,
-//! written by an atomic upsert that both engines serialize on the row (SQLite under `BEGIN
-//! IMMEDIATE`, PostgreSQL by the row lock of `ON CONFLICT … DO UPDATE`): a claim older than
-//! the claiming run belongs to an earlier deploy and is taken over; a newer one means
-//! another run already rolled this deploy back.
+//! One rollback per deploy across processes and runners (DESIGN.md "Rollback"): before
+//! running the command, a run claims the deploy. The claim is one row per deploy key —
+//! `deployment@revision` when the pipeline names the deploy (`--revision`), else the
+//! deployment alone — written by an atomic upsert that both engines serialize on the row
+//! (SQLite under `BEGIN IMMEDIATE`, PostgreSQL by the row lock of `ON CONFLICT … DO
+//! UPDATE`). A named deploy's claim is never taken by start time: every watch and manual
+//! rollback of it shares the one claim. Without a revision, a claim older than the claiming
+//! run belongs to an earlier deploy and is taken over (the documented fallback).
 //!
 //! The claim is held through its run's lease, renewed every [`CLAIM_HEARTBEAT`] while the
-//! command runs: a claimer killed between its claim and its recorded rollback (kill -9, OOM,
-//! a lost runner) stops renewing, and once its lease has lapsed the next contender takes the
-//! claim over and runs the command itself.
+//! command runs. A holder that stops renewing before recording its rollback (kill -9, OOM, a
+//! lost runner) leaves an outcome nobody knows: [`Holder::Lapsed`]. The claim is taken over
+//! from it ([`Store::take_over_claim`]) only when the command is declared idempotent.
 
-use super::db::{args, Db, Lock};
+use super::db::{args, Lock};
 use super::{Store, StoreError};
 use crate::model::Timestamp;
 use std::time::Duration;
@@ -22,16 +24,20 @@ pub const CLAIM_LEASE: Duration = Duration::from_secs(10);
 /// How often a watch running the rollback command renews its claim's lease.
 pub const CLAIM_HEARTBEAT: Duration = Duration::from_secs(2);
 
-/// Where the run holding a rollback claim stands, for a watch that lost the claim.
+/// Where the run holding a rollback claim stands, for a run that lost the claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Holder {
     /// Running its command, lease renewed: wait for it.
     Live,
-    /// Still `running` in the store with a lapsed lease and no recorded rollback: it died;
-    /// the claim can be taken over.
+    /// Still `running` in the store with a lapsed lease and no recorded rollback: it died
+    /// and nobody knows how far its command got.
     Lapsed,
-    /// It recorded its rollback or ended (or is unknown): nothing to wait for.
-    Done,
+    /// It recorded its rollback or ended: `ok` is the rollback's outcome (`None`: unknown —
+    /// the run is gone from the store, or ended without a rollback or an exit code saying).
+    Done {
+        /// Whether the rollback succeeded, when known.
+        ok: Option<bool>,
+    },
 }
 
 /// The answer to a rollback claim.
@@ -39,11 +45,8 @@ pub enum Holder {
 pub enum Claim {
     /// This run holds the claim: run the command.
     Won,
-    /// This run holds the claim, taken over from `from`, which claimed first but whose lease
-    /// lapsed before it recorded a rollback (it died): run the command.
-    TookOver { from: String },
-    /// Another run claimed the deployment after this run started: it ran (or is running)
-    /// the rollback; do not run it again.
+    /// Another run holds this deploy's claim: it ran (or is running) the rollback; do not
+    /// run it again.
     Lost {
         /// The run that holds the claim.
         by: String,
@@ -53,53 +56,66 @@ pub enum Claim {
 }
 
 impl Store {
-    /// Claims the rollback of `deployment` for `run_id` (started at `started_at`) at `now`,
-    /// and extends the run's lease to `lease_until` so the run is not taken for abandoned
-    /// while its command runs.
+    /// Claims the rollback of the deploy `key` for `run_id` at `now`, and extends the run's
+    /// lease to `lease_until` so the run is not taken for abandoned while its command runs.
+    /// `earlier_before`: without a revision, a claim made before this time (the run's start)
+    /// belongs to an earlier deploy and is taken over; `None` (a named deploy): never.
     pub fn claim_rollback(
         &mut self,
-        deployment: &str,
+        key: &str,
         run_id: &str,
-        started_at: Timestamp,
+        earlier_before: Option<Timestamp>,
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Claim, StoreError> {
+        let earlier = earlier_before.unwrap_or(i64::MIN);
         let claim = self.tx(Lock::Write, |db| {
-            let holder = |db: &dyn Db| -> Result<Option<(String, i64)>, StoreError> {
-                let rows = db.query(
-                    "SELECT run_id, claimed_at FROM rollback_claims WHERE deployment = ?1",
-                    args![deployment],
-                )?;
-                rows.first().map(|r| Ok((r.text(0)?, r.int(1)?))).transpose()
-            };
-            let before = holder(&*db)?;
-            // Taken over when it belongs to an earlier deploy (claimed before this run
-            // started), or when its run is still `running` with a lapsed lease and no
-            // recorded rollback: the claimer died before finishing.
             db.exec(
                 "INSERT INTO rollback_claims (deployment, run_id, claimed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (deployment) DO UPDATE SET run_id = excluded.run_id, claimed_at = excluded.claimed_at
-                 WHERE rollback_claims.run_id <> excluded.run_id AND (rollback_claims.claimed_at < ?4
-                   OR EXISTS (SELECT 1 FROM runs h WHERE h.id = rollback_claims.run_id
-                       AND h.status = 'running' AND h.lease_until < ?3
-                       AND NOT EXISTS (SELECT 1 FROM rollbacks b WHERE b.run_key = h.key)))",
-                args![deployment, run_id, now, started_at],
+                 WHERE rollback_claims.run_id <> excluded.run_id AND rollback_claims.claimed_at < ?4",
+                args![key, run_id, now, earlier],
             )?;
-            let Some((by, at)) = holder(&*db)? else {
+            let rows = db.query(
+                "SELECT run_id, claimed_at FROM rollback_claims WHERE deployment = ?1",
+                args![key],
+            )?;
+            let Some(r) = rows.first() else {
                 return Err(StoreError::Column("the rollback claim vanished".into()));
             };
-            Ok(match before {
-                _ if by != run_id => Claim::Lost { by, at },
-                Some((from, was)) if from != run_id && was >= started_at => {
-                    Claim::TookOver { from }
-                }
-                _ => Claim::Won,
+            let (by, at) = (r.text(0)?, r.int(1)?);
+            Ok(if by == run_id {
+                Claim::Won
+            } else {
+                Claim::Lost { by, at }
             })
         })?;
-        if !matches!(claim, Claim::Lost { .. }) {
+        if claim == Claim::Won {
             self.extend_lease(run_id, lease_until)?;
         }
         Ok(claim)
+    }
+
+    /// Takes the claim of `key` over from `from` (a holder that died, [`Holder::Lapsed`]) for
+    /// `run_id`: only for a command declared idempotent. False when another run was faster.
+    pub fn take_over_claim(
+        &mut self,
+        key: &str,
+        from: &str,
+        run_id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let taken = self.tx(Lock::Write, |db| {
+            db.exec(
+                "UPDATE rollback_claims SET run_id = ?3, claimed_at = ?4 WHERE deployment = ?1 AND run_id = ?2",
+                args![key, from, run_id, now],
+            )
+        })? == 1;
+        if taken {
+            self.extend_lease(run_id, lease_until)?;
+        }
+        Ok(taken)
     }
 
     /// The run holding the rollback claim of a deployment, if any.
@@ -117,18 +133,28 @@ impl Store {
         }
     }
 
-    /// Where `run_id`, holding a rollback claim, stands at `now`.
+    /// Where `run_id`, holding a rollback claim, stands at `now`, with its rollback's outcome
+    /// once it has one: the recorded rollback, else the exit code it ended with (4 failed;
+    /// 0 or 1 rolled back).
     pub fn claim_holder(&self, run_id: &str, now: Timestamp) -> Result<Holder, StoreError> {
         let rows = self.db.query(
-            "SELECT h.status, COALESCE(h.lease_until, ?2), (SELECT COUNT(*) FROM rollbacks b WHERE b.run_key = h.key)
+            "SELECT h.status, COALESCE(h.lease_until, ?2), (SELECT MAX(b.ok) FROM rollbacks b WHERE b.run_key = h.key), h.exit_code
              FROM runs h WHERE h.id = ?1",
             args![run_id, now],
         )?;
         let Some(r) = rows.first() else {
-            return Ok(Holder::Done);
+            return Ok(Holder::Done { ok: None });
         };
-        Ok(if r.text(0)? != "running" || r.int(2)? > 0 {
-            Holder::Done
+        if let Some(ok) = r.opt_int(2)? {
+            return Ok(Holder::Done { ok: Some(ok != 0) });
+        }
+        Ok(if r.text(0)? != "running" {
+            let ok = match r.opt_int(3)? {
+                Some(4) => Some(false),
+                Some(0 | 1) => Some(true),
+                _ => None,
+            };
+            Holder::Done { ok }
         } else if r.int(1)? < now {
             Holder::Lapsed
         } else {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod baselines;
 pub mod claims;
 pub(crate) mod db;
+mod deadline;
 pub mod migrations;
 pub mod notify;
 pub mod overrides;
@@ -74,6 +75,12 @@ pub enum StoreError {
     /// A stored JSON column does not parse.
     #[error("store holds malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The store did not answer within its deadline (a frozen server, a lock held too long).
+    #[error("store did not answer within {0:?}")]
+    Deadline(std::time::Duration),
+    /// An earlier call found the store unavailable: this process no longer waits for it.
+    #[error("store unavailable since an earlier failure ({0}); not waiting for it again")]
+    Down(String),
     /// The schema was written by a newer vz-monitor.
     #[error("store {path} has schema version {found}, newer than this vz-monitor ({known}); upgrade vz-monitor")]
     TooNew {
@@ -85,6 +92,12 @@ pub enum StoreError {
         known: i64,
     },
 }
+
+/// How long any one store call may take (SQLite's busy timeout, PostgreSQL's per-call
+/// deadline). A call that fails for want of the store marks it down for this process
+/// (`deadline.rs`): later calls fail at once instead of waiting again, so neither the
+/// decision nor the rollback ever waits for a store that is gone.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether a store location names a PostgreSQL server rather than a SQLite file.
 pub fn is_url(target: &str) -> bool {
@@ -105,11 +118,15 @@ impl Store {
     /// needed), or a `postgres://` / `postgresql://` URL.
     pub fn open(target: &Path) -> Result<Store, StoreError> {
         let text = target.to_string_lossy();
-        let db: Box<dyn Db> = if is_url(&text) {
-            Box::new(postgres::PgDb::open(&text)?)
-        } else {
-            Box::new(sqlite::SqliteDb::open(target)?)
-        };
+        deadline::check(&text)?;
+        let db: Box<dyn Db> = deadline::watched(&text, || {
+            Ok(if is_url(&text) {
+                Box::new(postgres::PgDb::open(&text)?) as Box<dyn Db>
+            } else {
+                Box::new(sqlite::SqliteDb::open(target)?)
+            })
+        })?;
+        let db = Box::new(deadline::Guarded::new(db, &text));
         Ok(Store {
             db,
             series: HashMap::new(),

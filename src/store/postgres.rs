@@ -59,6 +59,17 @@ where
     }
 }
 
+/// Runs `fut` on the store's runtime within [`super::DEADLINE`]: a server that stops
+/// answering (frozen, a lost network) is an error after the deadline, never a hang.
+fn within<T: Send, E: Into<StoreError> + Send, F: Future<Output = Result<T, E>> + Send>(
+    fut: F,
+) -> Result<T, StoreError> {
+    match block(async { tokio::time::timeout(super::DEADLINE, fut).await }) {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err(StoreError::Deadline(super::DEADLINE)),
+    }
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -238,7 +249,7 @@ impl PgDb {
     fn client(&self) -> Result<ClientRef<'_>, StoreError> {
         match &self.tx {
             Some(c) => Ok(ClientRef::Tx(c)),
-            None => Ok(ClientRef::Pooled(Box::new(block(self.pool.get())?))),
+            None => Ok(ClientRef::Pooled(Box::new(within(self.pool.get())?))),
         }
     }
 }
@@ -266,16 +277,16 @@ impl Db for PgDb {
     fn exec(&self, sql: &str, args: &[Val]) -> Result<u64, StoreError> {
         let sql = to_dollar(sql);
         let client = self.client()?;
-        Ok(block(async {
+        within(async {
             let stmt = client.prepare_cached(&sql).await?;
             client.execute(&stmt, &refs(args)).await
-        })?)
+        })
     }
 
     fn query(&self, sql: &str, args: &[Val]) -> Result<Vec<Row>, StoreError> {
         let sql = to_dollar(sql);
         let client = self.client()?;
-        let rows = block(async {
+        let rows = within(async {
             let stmt = client.prepare_cached(&sql).await?;
             client.query(&stmt, &refs(args)).await
         })?;
@@ -283,10 +294,10 @@ impl Db for PgDb {
     }
 
     fn begin(&mut self, lock: Lock) -> Result<(), StoreError> {
-        let client = block(self.pool.get())?;
-        block(client.batch_execute("BEGIN"))?;
+        let client = within(self.pool.get())?;
+        within(client.batch_execute("BEGIN"))?;
         if lock == Lock::Chain {
-            block(client.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK]))?;
+            within(client.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK]))?;
         }
         self.tx = Some(client);
         Ok(())
@@ -294,19 +305,26 @@ impl Db for PgDb {
 
     fn commit(&mut self) -> Result<(), StoreError> {
         let client = self.tx.take().ok_or(StoreError::NoTransaction)?;
-        block(client.batch_execute("COMMIT"))?;
+        within(client.batch_execute("COMMIT"))?;
         Ok(())
     }
 
     fn rollback(&mut self) {
         if let Some(client) = self.tx.take() {
-            let _ = block(client.batch_execute("ROLLBACK"));
+            let _ = within(client.batch_execute("ROLLBACK"));
         }
     }
 
     fn schema_version(&self) -> Result<i64, StoreError> {
         let client = self.client()?;
-        let rows = block(client.query("SELECT version FROM vz_schema", &[]));
+        let rows = block(async {
+            tokio::time::timeout(
+                super::DEADLINE,
+                client.query("SELECT version FROM vz_schema", &[]),
+            )
+            .await
+        })
+        .map_err(|_| StoreError::Deadline(super::DEADLINE))?;
         match rows {
             Ok(rows) => Ok(rows.first().map(|r| r.get::<_, i64>(0)).unwrap_or(0)),
             // The table does not exist yet: a new database.

@@ -227,12 +227,33 @@ impl Store {
 
     /// Records a decision.
     pub fn record_decision(&mut self, run_id: &str, d: &Decision) -> Result<(), StoreError> {
+        self.record_verdict(run_id, d.at, &d.verdict.to_string(), &d.reason())
+    }
+
+    /// Records a decision from its parts (a spooled one, replayed).
+    pub fn record_verdict(
+        &mut self,
+        run_id: &str,
+        at: Timestamp,
+        verdict: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         let key = self.run_key(run_id)?;
         self.db.exec(
             "INSERT INTO decisions (run_key, ts, verdict, reason) VALUES (?1, ?2, ?3, ?4)",
-            args![key, d.at, d.verdict.to_string(), d.reason()],
+            args![key, at, verdict, reason],
         )?;
         Ok(())
+    }
+
+    /// Whether a rollback of `run_id` is recorded.
+    pub fn has_rollback(&mut self, run_id: &str) -> Result<bool, StoreError> {
+        let key = self.run_key(run_id)?;
+        let rows = self.db.query(
+            "SELECT COUNT(*) FROM rollbacks WHERE run_key = ?1",
+            args![key],
+        )?;
+        Ok(scalar(&rows)?.unwrap_or(0) > 0)
     }
 
     /// Records a rollback attempt series.

@@ -73,8 +73,7 @@ impl SqliteDb {
             source,
         };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(open_err)?;
+        conn.busy_timeout(super::DEADLINE).map_err(open_err)?;
         enable_wal(&conn).map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;

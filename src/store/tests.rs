@@ -113,17 +113,17 @@ fn a_rollback_claim_is_won_once_per_deploy_and_taken_over_by_a_later_deploy() {
         s.start_run(r, "d", "watch", 100, false, "x").unwrap();
     }
     assert_eq!(
-        s.claim_rollback("d", "a", 100, 200, 1000).unwrap(),
+        s.claim_rollback("d", "a", Some(100), 200, 1000).unwrap(),
         Claim::Won
     );
     // Again for the same run: still its own.
     assert_eq!(
-        s.claim_rollback("d", "a", 100, 210, 1000).unwrap(),
+        s.claim_rollback("d", "a", Some(100), 210, 1000).unwrap(),
         Claim::Won
     );
     // A watch started before the claim lost it.
     assert_eq!(
-        s.claim_rollback("d", "b", 100, 300, 1000).unwrap(),
+        s.claim_rollback("d", "b", Some(100), 300, 1000).unwrap(),
         Claim::Lost {
             by: "a".into(),
             at: 200
@@ -131,64 +131,87 @@ fn a_rollback_claim_is_won_once_per_deploy_and_taken_over_by_a_later_deploy() {
     );
     // Another deployment is independent.
     assert_eq!(
-        s.claim_rollback("e", "b", 100, 300, 1000).unwrap(),
+        s.claim_rollback("e", "b", Some(100), 300, 1000).unwrap(),
         Claim::Won
     );
-    // A watch of a later deploy (started after the claim) takes it over.
+    // Without a revision, a watch started after the claim is a later deploy: it takes over.
     assert_eq!(
-        s.claim_rollback("d", "c", 250, 400, 1000).unwrap(),
+        s.claim_rollback("d", "c", Some(250), 400, 1000).unwrap(),
         Claim::Won
     );
     assert_eq!(s.rollback_claim("d").unwrap(), Some(("c".into(), 400)));
+    // A named deploy (`d@rev`) is one deploy whatever the start times: never taken by time.
+    assert_eq!(
+        s.claim_rollback("d@rev", "a", None, 500, 1000).unwrap(),
+        Claim::Won
+    );
+    assert!(matches!(
+        s.claim_rollback("d@rev", "c", None, 60_000, 70_000).unwrap(),
+        Claim::Lost { by, .. } if by == "a"
+    ));
 }
 
 #[test]
-fn a_claim_whose_holder_died_before_recording_its_rollback_is_taken_over() {
+fn a_claim_whose_holder_died_is_lapsed_and_taken_over_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
     for r in ["a", "b", "c"] {
         s.start_run(r, "d", "watch", 100, false, "x").unwrap();
     }
-    // `a` claims (its lease: 10 s from its start at 100, to 10,100 ms); `b`, started before
-    // the claim, loses while that lease is live and waits.
+    // `a` claims (its lease: 10 s from its start at 100, to 10,100 ms); `b` loses while that
+    // lease is live and waits.
     assert_eq!(
-        s.claim_rollback("d", "a", 100, 200, 1000).unwrap(),
+        s.claim_rollback("d", "a", None, 200, 1000).unwrap(),
         Claim::Won
     );
     assert!(matches!(
-        s.claim_rollback("d", "b", 100, 900, 1900).unwrap(),
+        s.claim_rollback("d", "b", None, 900, 1900).unwrap(),
         Claim::Lost { .. }
     ));
     assert_eq!(s.claim_holder("a", 10_100).unwrap(), Holder::Live);
-    // `a` is killed: its lease lapses with no rollback recorded, and `b` takes over.
+    // `a` is killed: its lease lapses with no rollback recorded. Claiming again never takes
+    // it over by itself; only an explicit take-over (an idempotent command) does.
     assert_eq!(s.claim_holder("a", 10_101).unwrap(), Holder::Lapsed);
-    assert_eq!(
-        s.claim_rollback("d", "b", 100, 10_101, 20_101).unwrap(),
-        Claim::TookOver { from: "a".into() }
-    );
-    assert_eq!(s.rollback_claim("d").unwrap(), Some(("b".into(), 10_101)));
-    // A holder that recorded its rollback is done even after its lease lapsed: never taken.
-    s.record_rollback(
-        "b",
-        &RollbackRecord {
-            trigger: Trigger::Auto,
-            started_at: 10_101,
-            ended_at: 10_500,
-            attempts: 1,
-            argv: vec!["true".into()],
-            exit_status: Some(0),
-            ok: true,
-            stdout: String::new(),
-            stderr: String::new(),
-            reason: "ok".into(),
-        },
-    )
-    .unwrap();
-    assert_eq!(s.claim_holder("b", i64::MAX / 4).unwrap(), Holder::Done);
     assert!(matches!(
-        s.claim_rollback("d", "c", 100, i64::MAX / 4, i64::MAX / 4).unwrap(),
+        s.claim_rollback("d", "b", None, 10_101, 20_101).unwrap(),
+        Claim::Lost { by, .. } if by == "a"
+    ));
+    assert!(s.take_over_claim("d", "a", "b", 10_101, 20_101).unwrap());
+    assert!(!s.take_over_claim("d", "a", "c", 10_102, 20_102).unwrap());
+    assert_eq!(s.rollback_claim("d").unwrap(), Some(("b".into(), 10_101)));
+    // A holder that recorded its rollback is done, with its outcome, even after its lease
+    // lapsed: never taken.
+    let mut record = RollbackRecord {
+        trigger: Trigger::Auto,
+        started_at: 10_101,
+        ended_at: 10_500,
+        attempts: 1,
+        argv: vec!["false".into()],
+        exit_status: Some(1),
+        ok: false,
+        stdout: String::new(),
+        stderr: String::new(),
+        reason: "exited 1".into(),
+    };
+    s.record_rollback("b", &record).unwrap();
+    assert_eq!(
+        s.claim_holder("b", i64::MAX / 4).unwrap(),
+        Holder::Done { ok: Some(false) }
+    );
+    assert!(matches!(
+        s.claim_rollback("d", "c", None, i64::MAX / 4, i64::MAX / 4).unwrap(),
         Claim::Lost { by, .. } if by == "b"
     ));
+    record.ok = true;
+    s.record_rollback("c", &record).unwrap();
+    assert_eq!(
+        s.claim_holder("c", 0).unwrap(),
+        Holder::Done { ok: Some(true) }
+    );
+    assert_eq!(
+        s.claim_holder("nobody", 0).unwrap(),
+        Holder::Done { ok: None }
+    );
 }
 
 /// A version-3 store as vz-monitor 0.1 left it: text run ids everywhere.

@@ -200,3 +200,35 @@ pub fn sh(script: &str) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A watch of one command-probe metric bad from its first tick (critical threshold), on a
+/// shared store, with `rollback` as the command.
+pub fn bad_watch_config(p: &Project, rollback: &str, timeout: &str, extra: &str) {
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            r#"deployment: web
+interval: 200ms
+duration: 20s
+metrics:
+  error_rate:
+    probe: {{ command: ["echo", "12"] }}
+rules:
+  - name: high-error-rate
+    metric: error_rate
+    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    kind: HIGH_ERROR_RATE
+rollback:
+  command: {rollback}
+  timeout: {timeout}
+  retries: 0
+{extra}  policy: {{ critical: 1 }}
+"#
+        ),
+    );
+}
+
+/// The store exists before the watches start (they race only for the claim).
+pub fn runs_store(p: &Project) {
+    let _ = runs(p);
+}

@@ -5,9 +5,9 @@
 //! missing too — never silently skipped, so `max_missing` sees every gap.
 
 use super::progress::Progress;
-use super::signals::Signals;
 use crate::decide::{Decision, Verdict};
 use crate::gate::{Feed, Gate, Tick, TickReport};
+use crate::lifecycle::Signals;
 use crate::model::{Reading, Sample, Timestamp};
 use crate::observe::{Observer, Override, RunContext};
 use crate::sampler::Sampler;

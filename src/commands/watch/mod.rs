@@ -3,25 +3,27 @@
 //! Signal handlers are installed before anything is recorded; the exit code is decided from
 //! what happened ([`crate::exit::Outcome`]), whatever the store or the terminal did.
 
-mod act;
 mod baseline;
 mod live;
 mod progress;
-mod signals;
 
 use super::{load_config, now_ms, open_store, store_path};
 use crate::cli::{Global, WatchArgs};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
 use crate::gate::{drive, GatePlan};
+use crate::lifecycle::act::{self, Acted, Wanted};
+use crate::lifecycle::{Deploy, Run, Signals};
 use crate::observe::RunContext;
 use crate::report::{RunSummary, RunVerdict, TickOverhead};
 use crate::sampler::Sampler;
-use crate::store::{RunEnd, RunStatus};
+use crate::store::Trigger;
 use live::{Clock, LiveFeed};
 pub use progress::planned_ticks;
 use progress::Progress;
-use signals::Signals;
+
+/// More planned ticks than this is no watch (1 ms for 24 h): refused before any work.
+pub const MAX_PLANNED_TICKS: u32 = 100_000;
 
 /// Runs one watch and returns its exit code.
 pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
@@ -39,7 +41,14 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         ));
     }
     let planned = planned_ticks(config.duration, config.interval);
-    let mut store = open_store(g, Some(&config))?;
+    if planned > MAX_PLANNED_TICKS {
+        return Err(Error::Usage(format!(
+            "a watch of {} every {} plans {planned} ticks; at most {MAX_PLANNED_TICKS}: raise --interval or shorten --duration",
+            humantime::format_duration(config.duration),
+            humantime::format_duration(config.interval),
+        )));
+    }
+    let store = open_store(g, Some(&config))?;
     let base = baseline::resolve(&config, a.baseline.as_deref(), &store, now_ms())?;
     let plan = GatePlan::new(
         config.rules.clone(),
@@ -54,23 +63,23 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             m.rule, m.detector, m.metric, base.described
         )));
     }
+    // The policy the gate runs with (its looks set from the planned ticks), printed as is.
+    let policy = plan.policy.clone();
+    // Sequential boundaries over many planned ticks take a while: off the runtime, and a
+    // signal meanwhile ends the watch before anything is recorded.
+    let building = tokio::task::spawn_blocking(move || plan.build());
+    let mut gate = tokio::select! {
+        built = building => built.map_err(|e| Error::Usage(format!("building the gate failed: {e}")))?,
+        _ = signals.recv() => {
+            errln!("interrupted while preparing the watch: nothing was recorded or run");
+            return Ok(Exit::Interrupted);
+        }
+    };
     let sampler = Sampler::with_controls(&config);
+    let deploy = Deploy::new(&config.deployment, a.revision.as_deref());
 
     let run_id = uuid::Uuid::new_v4().to_string();
     let started_at = now_ms();
-    store.start_run(
-        &run_id,
-        &config.deployment,
-        "watch",
-        started_at,
-        a.dry_run,
-        &config.digest,
-    )?;
-    // Lease (store::runs): renewed by every stored tick; lapsed means abandoned.
-    let lease = (config.interval * 3).max(crate::store::runs::DEFAULT_LEASE);
-    if let Err(e) = store.set_lease(&run_id, lease) {
-        errln!("warning: could not set the run's lease: {e}");
-    }
     let ctx = RunContext {
         run_id: run_id.clone(),
         deployment: config.deployment.clone(),
@@ -82,10 +91,9 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         listen: a.listen.clone(),
         grafana_url: a.export.grafana_url.clone(),
     };
-    let mut observers = super::observers(&config, &ctx);
-    for o in observers.iter_mut() {
-        o.on_start(&ctx);
-    }
+    // Lease (store::runs): renewed by every stored tick; lapsed means abandoned.
+    let lease = (config.interval * 3).max(crate::store::runs::DEFAULT_LEASE);
+    let mut run = Run::start(&config, ctx, deploy, store, signals, lease)?;
     errln!(
         "watching {} for {} every {} ({} metrics, {} rules; config: {}; baseline: {}; run {})",
         config.deployment,
@@ -98,17 +106,14 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         run_id
     );
 
-    // The policy the gate runs with (its looks set from the planned ticks), printed as is.
-    let policy = plan.policy.clone();
-    let mut gate = plan.build();
     let progress = Progress::new(config.duration, config.interval);
     let clock = Clock::start(started_at, config.interval, planned);
     let mut feed = LiveFeed::new(
         &sampler,
-        &mut signals,
-        &mut store,
-        &mut observers,
-        &ctx,
+        &mut run.signals,
+        &mut run.store,
+        &mut run.observers,
+        &run.ctx,
         &progress,
         clock,
     );
@@ -116,9 +121,10 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     progress.finish();
     let interrupted = feed.interrupted && driven.decision.is_none();
     let hold = feed.hold.take();
-    let mut store_failed = feed.store_failed;
+    let store_failed = feed.store_failed;
     let mut overheads = std::mem::take(&mut feed.overheads);
     drop(feed);
+    run.store_failed |= store_failed;
 
     let ended_at = now_ms();
     let mut summary = RunSummary {
@@ -148,25 +154,20 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     } else {
         let d = driven.conclude(&mut gate, ended_at);
         summary.set_decision(&d);
-        if let Err(e) = store.record_decision(&run_id, &d) {
-            store_failed = true;
-            errln!("warning: could not store decision: {e}");
-        }
-        for o in observers.iter_mut() {
-            o.on_decision(&ctx, &d);
-        }
+        run.decided(&d);
         let why_not = act::withheld(&config, a.dry_run, a.no_rollback, hold.as_deref());
-        let acted = act::act(
-            &config,
-            &ctx,
-            why_not,
-            &d,
-            gate.anomalies(),
-            &mut store,
-            &mut observers,
-            &mut signals,
-        )
-        .await;
+        let acted = match why_not {
+            _ if !d.wants_rollback() => Acted::not_needed(),
+            Some(note) => Acted::withheld(note),
+            None => {
+                let wanted = Wanted {
+                    trigger: Trigger::Auto,
+                    reason: d.reason(),
+                    anomalies: gate.anomalies(),
+                };
+                run.roll_back(&config, &wanted).await
+            }
+        };
         summary.rollback = acted.outcome;
         if acted.interrupted_during_rollback {
             summary.interrupted = true;
@@ -178,7 +179,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
             concluded: Concluded::of(&d),
             rollback: acted.result,
             interrupted_during_rollback: acted.interrupted_during_rollback,
-            store_failed: store_failed || acted.store_failed,
+            store_failed: run.store_failed,
         }
     };
     let exit = outcome.exit();
@@ -187,43 +188,8 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     summary.rules = gate.evaluations();
     // "1 high fired; the policy rolls back at 3" in every output, JSON and store included.
     summary.explain_below_policy();
-    // Observers finish first (notifications are awaited, bounded), so the stored and
-    // printed summary carry every send attempt and its outcome.
-    for o in observers.iter_mut() {
-        o.on_finish(&ctx, &summary).await;
-    }
-    let filter = crate::notify::state::AttemptFilter {
-        run_id: Some(run_id.clone()),
-        deployment: None,
-        limit: 10_000,
-    };
-    match store.attempts(&filter) {
-        Ok(mut attempts) => {
-            attempts.reverse();
-            summary.notifications = attempts;
-        }
-        Err(e) => errln!("warning: could not read notification attempts: {e}"),
-    }
-
-    let json = serde_json::to_string(&summary).unwrap_or_default();
-    let status = if summary.interrupted {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Finished
-    };
     let verdict = (!interrupted).then_some(summary.verdict);
-    let reason = summary.reasons.join("; ");
-    let end = RunEnd {
-        ended_at: now_ms(),
-        status,
-        verdict,
-        reason: &reason,
-        exit_code: exit.code() as i32,
-        summary: &json,
-    };
-    if let Err(e) = store.finish_run(&run_id, &end) {
-        errln!("warning: could not store the run: {e}");
-    }
+    run.finish(&mut summary, verdict).await;
     super::print_run(a.output, &summary);
     Ok(exit)
 }

@@ -55,6 +55,26 @@ impl Gate {
         }
     }
 
+    /// Whether this tick has no usable control reading (a number) for the canary `sample`
+    /// while a rule of its metric compares against the control: a control that answers an
+    /// error, garbage, nothing or NaN (or does not answer) is a missing sample of those rules,
+    /// counted toward `max_missing` and `consecutive_errors` like a missing canary reading,
+    /// so a dead control can never let a deploy pass. The control reading of a series is
+    /// the control sample of the same series name, else of the metric's one series.
+    pub(super) fn lacks_control(&self, samples: &[Sample], sample: &Sample) -> bool {
+        let against_control = self.rules.iter().any(|r| {
+            r.metric == sample.metric
+                && matches!(&r.detector, DetectorSpec::Baseline(p) if p.compare == Against::Control)
+        });
+        against_control
+            && !samples.iter().any(|c| {
+                c.control
+                    && c.metric == sample.metric
+                    && (c.series == sample.series || c.series == sample.metric)
+                    && matches!(c.reading, Reading::Value(v) if v.is_finite())
+            })
+    }
+
     /// The control values of `series` (or of its metric's one control series) after `start`
     /// (exclusive; `None`: from the start of the watch), for a rule's window.
     pub(super) fn control_window(

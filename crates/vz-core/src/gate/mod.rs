@@ -248,9 +248,21 @@ impl Gate {
             };
             let counts_missing =
                 self.metrics[self.series[i].metric].on_missing == OnMissing::Inconclusive;
+            // A dead control is a missing sample of the rules that compare against it.
+            let no_control = self.lacks_control(samples, sample);
             let s = &mut self.series[i];
             s.ticks += 1;
             match &sample.reading {
+                Reading::Value(v) if v.is_finite() && no_control => {
+                    s.times.push(now);
+                    s.values.push(*v);
+                    s.down_since = None;
+                    if counts_missing {
+                        s.missing += 1;
+                        s.missing_run += 1;
+                        s.max_missing_run = s.max_missing_run.max(s.missing_run);
+                    }
+                }
                 Reading::Value(v) if v.is_finite() => {
                     s.times.push(now);
                     s.values.push(*v);

@@ -1,16 +1,18 @@
-//! Turning a decision into action: the rollback (once), or why not. Nothing here depends on
-//! the store: a store that fails only loses its record, never the rollback.
+//! Acting, the one way every command that acts does it (`watch` after its decision, a
+//! manual `rollback`): the deploy claimed once across processes, the anomalies file written,
+//! the command run through signals (the first lets it finish, a second ends its group), the
+//! claim kept alive by a heartbeat, the record stored (or spooled) and observed. Nothing here
+//! waits on the store: a store that fails only loses its record, never the rollback.
 
-use super::signals::Signals;
+use super::{claim, spool, Claimed, Deploy, Signals};
 use crate::commands::{now_ms, write_anomalies_file};
 use crate::config::Config;
-use crate::decide::Decision;
 use crate::exit::RollbackResult;
 use crate::model::Anomaly;
 use crate::observe::{Observer, RunContext};
 use crate::report::RollbackOutcome;
 use crate::rollback::{self, RollbackPlan};
-use crate::store::{Claim, Holder, RollbackRecord, Store, Trigger, CLAIM_HEARTBEAT, CLAIM_LEASE};
+use crate::store::{RollbackRecord, Store, Trigger, CLAIM_HEARTBEAT, CLAIM_LEASE};
 use std::path::{Path, PathBuf};
 
 /// What the caller must know about how acting went.
@@ -41,54 +43,87 @@ pub fn withheld(
     }
 }
 
-/// Runs the rollback the decision asks for, unless withheld.
-#[allow(clippy::too_many_arguments)]
-pub async fn act(
+/// A rollback to run: why, what triggered it, the anomalies behind it.
+pub struct Wanted<'a> {
+    pub trigger: Trigger,
+    pub reason: String,
+    pub anomalies: &'a [Anomaly],
+}
+
+impl Acted {
+    /// No rollback was asked for.
+    pub fn not_needed() -> Acted {
+        Acted {
+            result: RollbackResult::NotNeeded,
+            outcome: RollbackOutcome::default(),
+            interrupted_during_rollback: false,
+            store_failed: false,
+        }
+    }
+
+    /// A rollback was asked for and deliberately not run (`note` says why).
+    pub fn withheld(note: String) -> Acted {
+        let mut acted = Acted::needed();
+        acted.outcome.note = note;
+        acted.result = RollbackResult::Withheld;
+        acted
+    }
+
+    fn needed() -> Acted {
+        Acted {
+            result: RollbackResult::NotNeeded,
+            outcome: RollbackOutcome {
+                needed: true,
+                ..Default::default()
+            },
+            interrupted_during_rollback: false,
+            store_failed: false,
+        }
+    }
+}
+
+/// Claims the deploy and, holding the claim, runs the rollback; else takes the claimed
+/// rollback's outcome.
+pub async fn roll_back(
     config: &Config,
     ctx: &RunContext,
-    withheld_because: Option<String>,
-    d: &Decision,
-    anomalies: &[Anomaly],
+    deploy: &Deploy,
+    wanted: &Wanted<'_>,
     store: &mut Store,
     observers: &mut [Box<dyn Observer>],
     signals: &mut Signals,
 ) -> Acted {
-    let mut acted = Acted {
-        result: RollbackResult::NotNeeded,
-        outcome: RollbackOutcome::default(),
-        interrupted_during_rollback: false,
-        store_failed: false,
-    };
-    if !d.wants_rollback() {
-        return acted;
-    }
-    acted.outcome.needed = true;
-    if let Some(note) = withheld_because {
-        acted.outcome.note = note;
-        acted.result = RollbackResult::Withheld;
-        return acted;
-    }
+    let mut acted = Acted::needed();
     let run_id = ctx.run_id.as_str();
-    if let Some(by) = claim(config, ctx, store, signals).await {
-        errln!(
-            "{} was rolled back by run {by}: not running the command again",
-            config.deployment
-        );
-        acted.outcome.note = format!("rolled back by run {by}");
-        acted.result = RollbackResult::DoneByOtherRun;
-        return acted;
+    match claim::claim(
+        store,
+        deploy,
+        run_id,
+        ctx.started_at,
+        config.rollback.idempotent,
+        signals,
+    )
+    .await
+    {
+        Claimed::Run { .. } => {}
+        claimed => {
+            let (result, note) = by_other(&claimed, &config.deployment);
+            acted.outcome.note = note;
+            acted.result = result;
+            return acted;
+        }
     }
-    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": d.reason(), "anomalies": anomalies });
+    let reason = wanted.reason.clone();
+    let body = serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "reason": reason, "anomalies": wanted.anomalies });
     let file = anomalies_file_written(&ctx.store_path, run_id, &body);
-    errln!("rolling back {}: {}", config.deployment, d.reason());
-    let reason = d.reason();
+    errln!("rolling back {}: {reason}", config.deployment);
     let plan = RollbackPlan {
         config: &config.rollback,
         deployment: &config.deployment,
         run_id,
         reason: &reason,
         anomalies_file: &file,
-        trigger: Trigger::Auto,
+        trigger: wanted.trigger,
     };
     // The claim lives as long as this heartbeat: a kill -9 stops it, and another watch
     // takes the rollback over once the lease lapses.
@@ -108,6 +143,11 @@ pub async fn act(
     if let Err(e) = store.record_rollback(run_id, &record) {
         acted.store_failed = true;
         errln!("warning: could not store the rollback: {e}");
+        let entry = spool::Spooled::Rollback {
+            run_id: run_id.into(),
+            record: record.clone(),
+        };
+        spool::keep(&ctx.store_path, &entry);
     }
     for o in observers.iter_mut() {
         o.on_rollback(ctx, &record);
@@ -125,51 +165,29 @@ pub async fn act(
     acted
 }
 
-/// One rollback per deployment across processes and runners (store::claims): None when this
-/// run may run the command, else the run that rolled the deployment back. A watch that lost
-/// the claim waits while the holder's lease is live, and takes the claim over if the holder
-/// dies before recording its rollback. A store failure never stops the rollback; a signal
-/// while waiting stops the wait.
-async fn claim(
-    config: &Config,
-    ctx: &RunContext,
-    store: &mut Store,
-    signals: &mut Signals,
-) -> Option<String> {
-    let lease = CLAIM_LEASE.as_millis() as i64;
-    loop {
-        let now = now_ms();
-        let claim = store.claim_rollback(
-            &config.deployment,
-            &ctx.run_id,
-            ctx.started_at,
-            now,
-            now + lease,
-        );
-        let by = match claim {
-            Ok(Claim::Lost { by, .. }) => by,
-            Ok(Claim::TookOver { from }) => {
-                errln!(
-                    "run {from} claimed the rollback of {} but stopped before recording it \
-                     (its lease lapsed): taking over",
-                    config.deployment
-                );
-                return None;
-            }
-            Ok(Claim::Won) | Err(_) => return None,
-        };
-        match store.claim_holder(&by, now_ms()) {
-            Ok(Holder::Lapsed) => continue,
-            Ok(Holder::Live) => {
-                // This watch's ticks have stopped: keep its own run live while it waits.
-                let _ = store.extend_lease(&ctx.run_id, now_ms() + lease);
-                tokio::select! {
-                    _ = tokio::time::sleep(CLAIM_HEARTBEAT / 2) => {}
-                    _ = signals.recv() => return Some(by),
-                }
-            }
-            Ok(Holder::Done) | Err(_) => return Some(by),
+/// The result of a run that did not run the command itself, and its note: the claimed
+/// rollback's outcome (1 if it succeeded, 4 if it failed or nobody knows).
+pub fn by_other(claimed: &Claimed, deployment: &str) -> (RollbackResult, String) {
+    match claimed {
+        Claimed::ByOther { by, ok: true } => {
+            errln!("{deployment} was rolled back by run {by}: not running the command again");
+            (
+                RollbackResult::DoneByOtherRun,
+                format!("rolled back by run {by}"),
+            )
         }
+        Claimed::ByOther { by, ok: false } => {
+            errln!("error: {deployment} was rolled back by run {by}, and that rollback failed — a human must act");
+            (
+                RollbackResult::Failed,
+                format!("rolled back by run {by}, which failed: a human must act"),
+            )
+        }
+        Claimed::Unknown { why, .. } => {
+            errln!("error: {why} — a human must act");
+            (RollbackResult::Failed, format!("{why}: a human must act"))
+        }
+        Claimed::Run { .. } => (RollbackResult::NotNeeded, String::new()),
     }
 }
 
