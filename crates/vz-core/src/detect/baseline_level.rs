@@ -2,7 +2,9 @@
 //! over the planned looks (`stats::sequential`), and the sentence saying so.
 
 use super::stats::fmt_p;
-use super::stats::sequential::{growing_threshold, sliding_threshold, LookPlan, LookThreshold};
+use super::stats::sequential::{
+    first_useful_look, growing_threshold, look_stride, sliding_threshold, LookPlan, LookThreshold,
+};
 use crate::model::{fmt_num, Direction};
 
 /// What a rule's looks are held to: its params that set the level (from `BaselineParams`).
@@ -21,6 +23,8 @@ pub(super) struct Level {
     pub nominal: f64,
     plan: LookPlan,
     threshold: Option<LookThreshold>,
+    /// Ticks between two looks (1 unless the watch plans more than `MAX_LOOKS`).
+    stride: usize,
 }
 
 impl Level {
@@ -34,6 +38,7 @@ impl Level {
                 nominal: params.p_value,
                 plan,
                 threshold: None,
+                stride: 1,
             };
         }
         // Two-sided: half the alpha on each side, the two-sided p against twice the level.
@@ -44,15 +49,20 @@ impl Level {
         };
         let alpha = plan.alpha / sides;
         let planned = plan.looks as usize;
-        let t = if plan.sliding {
-            sliding_threshold(alpha, planned)
+        let (t, stride) = if plan.sliding {
+            (sliding_threshold(alpha, planned), 1)
         } else {
-            growing_threshold(alpha, planned, params.min_samples, reference_len, n)
+            let first = first_useful_look(alpha, planned, params.min_samples.max(1), reference_len);
+            (
+                growing_threshold(alpha, planned, params.min_samples, reference_len, n),
+                look_stride(planned, first),
+            )
         };
         Level {
             nominal: t.nominal * sides,
             plan,
             threshold: Some(t),
+            stride,
         }
     }
 
@@ -78,6 +88,12 @@ impl Level {
             )
         } else if t.nominal == 0.0 && n > looks as usize {
             format!(" (past the {looks} planned looks: the whole-watch alpha {alpha} is spent)")
+        } else if t.nominal == 0.0 && t.spent > 0.0 {
+            format!(
+                " (not a look: over {looks} planned ticks the rule looks every {} ticks, \
+                 whole-watch alpha {alpha})",
+                self.stride
+            )
         } else if t.nominal == 0.0 {
             format!(
                 " (no look yet: {n} values cannot reach the corrected threshold of a whole-watch \

@@ -75,10 +75,34 @@ fn information(n: usize, m: usize) -> f64 {
     n as f64 / (n + m + 1) as f64
 }
 
+/// Most looks a boundary is computed for. A longer watch (1 s ticks for 24 h: 86,400) looks
+/// every k-th tick instead, k = ⌈looks / MAX_LOOKS⌉, and always at its last planned tick:
+/// a group-sequential design with fewer, evenly spaced looks holds alpha just the same, and
+/// its boundary is computed in a bounded time before the first tick (issue 24).
+pub const MAX_LOOKS: usize = 720;
+
+/// Ticks between two looks of a watch planned for `planned` ticks with its first look at
+/// `first`: 1 up to [`MAX_LOOKS`] looks.
+pub fn look_stride(planned: usize, first: usize) -> usize {
+    let looks = planned.saturating_sub(first) + 1;
+    looks.div_ceil(MAX_LOOKS).max(1)
+}
+
+/// The window sizes that are looks: `first`, `first + k`, … and `planned`.
+fn look_sizes(planned: usize, first: usize) -> Vec<usize> {
+    let stride = look_stride(planned, first);
+    let mut sizes: Vec<usize> = (first..=planned).step_by(stride).collect();
+    if sizes.last() != Some(&planned) {
+        sizes.push(planned);
+    }
+    sizes
+}
+
 /// The one-sided threshold for a growing window of `n` values against a baseline of `m`
 /// (or a control growing with it, `m` = [`GROWING_REFERENCE`]),
-/// looks planned at every window size `first..=planned`, whole-watch level `alpha`.
-/// Beyond the planned looks no alpha is left.
+/// looks planned at every window size `first..=planned` (every [`look_stride`]-th of them
+/// past [`MAX_LOOKS`]), whole-watch level `alpha`. Between looks and beyond the planned
+/// ones nothing can be significant.
 pub fn growing_threshold(
     alpha: f64,
     planned: usize,
@@ -95,7 +119,19 @@ pub fn growing_threshold(
         };
     }
     let table = boundary_table(alpha, planned, first, m);
-    table[n - first]
+    let stride = look_stride(planned, first);
+    let index = (n - first) / stride;
+    if n == planned {
+        return table[table.len() - 1];
+    }
+    if (n - first) % stride == 0 {
+        return table[index];
+    }
+    LookThreshold {
+        nominal: 0.0,
+        spent: table[index].spent,
+        z: f64::INFINITY,
+    }
 }
 
 /// The first window size, from `min_samples` on, at which the rank test can reach the level
@@ -148,7 +184,10 @@ fn boundary_table(alpha: f64, planned: usize, first: usize, m: usize) -> Arc<[Lo
     if let Some(t) = memo().get(&key).cloned() {
         return t;
     }
-    let info: Vec<f64> = (first..=planned).map(|n| information(n, m)).collect();
+    let info: Vec<f64> = look_sizes(planned, first)
+        .into_iter()
+        .map(|n| information(n, m))
+        .collect();
     let table: Arc<[LookThreshold]> = spending_boundary(alpha, &info).into();
     let mut memo = memo();
     if memo.len() >= MEMO_KEEP {
@@ -338,6 +377,30 @@ mod tests {
         assert!((t.spent - 0.01).abs() < 1e-4, "{t:?}");
         // 3 against 3 values cannot reach any useful level (smallest one-sided p = 0.04).
         assert!(first_useful_look(0.01, 30, 3, GROWING_REFERENCE) > 3);
+    }
+
+    #[test]
+    fn a_very_long_watch_looks_every_kth_tick_and_still_spends_alpha_once() {
+        // 1 s ticks for 24 h against 240 baseline values: 86,400 planned ticks, at most
+        // MAX_LOOKS looks, computed at once (this is what start-up waits for).
+        let planned = 86_400;
+        let first = first_useful_look(0.001, planned, 3, 240);
+        let stride = look_stride(planned, first);
+        assert_eq!(stride, (planned - first + 1).div_ceil(MAX_LOOKS));
+        let at_look = growing_threshold(0.001, planned, 3, 240, first + stride);
+        assert!(
+            at_look.nominal > 0.0 && at_look.z.is_finite(),
+            "{at_look:?}"
+        );
+        // Between two looks nothing is significant, and the alpha spent stays put.
+        let between = growing_threshold(0.001, planned, 3, 240, first + stride + 1);
+        assert_eq!(between.nominal, 0.0);
+        assert_eq!(between.spent, at_look.spent);
+        // The last planned tick is always a look, and the whole alpha is spent by it.
+        let last = growing_threshold(0.001, planned, 3, 240, planned);
+        assert!((last.spent - 0.001).abs() < 1e-5, "{last:?}");
+        // A watch within MAX_LOOKS keeps a look at every tick.
+        assert_eq!(look_stride(600, 5), 1);
     }
 
     #[test]
