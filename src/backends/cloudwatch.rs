@@ -1,0 +1,3 @@
+//! CloudWatch: GetMetricData (JSON protocol) signed with SigV4.
+
+pub mod sigv4;

@@ -1,0 +1,4 @@
+//! Metric backends beyond local probes: each one file (its config, client and running
+//! source), listed here.
+
+pub mod cloudwatch;
