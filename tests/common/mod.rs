@@ -1,6 +1,10 @@
 //! Shared helpers for the integration tests: a scratch project folder and the real binary.
 #![allow(dead_code)]
 
+pub mod cloudwatch;
+pub mod daemon;
+pub mod graphite;
+pub mod influxdb;
 pub mod postgres;
 pub mod prometheus;
 pub mod servers;
