@@ -2,3 +2,6 @@
 //! source), listed here.
 
 pub mod cloudwatch;
+pub mod fetch;
+pub mod graphite;
+pub mod influxdb;

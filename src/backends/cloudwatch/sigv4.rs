@@ -141,12 +141,10 @@ pub fn string_to_sign(canonical: &str, scope: &Scope) -> String {
 pub fn authorization(req: &Request, creds: &Credentials, scope: &Scope) -> String {
     let (canonical, signed) = canonical_request(req);
     let date = &scope.amz_date[..8.min(scope.amz_date.len())];
-    let key = [scope.region, scope.service, "aws4_request"]
-        .iter()
-        .fold(
-            hmac(format!("AWS4{}", creds.secret_access_key).as_bytes(), date),
-            |k, part| hmac(&k, part),
-        );
+    let key = [scope.region, scope.service, "aws4_request"].iter().fold(
+        hmac(format!("AWS4{}", creds.secret_access_key).as_bytes(), date),
+        |k, part| hmac(&k, part),
+    );
     let signature = hex::encode(hmac(&key, &string_to_sign(&canonical, scope)));
     format!(
         "AWS4-HMAC-SHA256 Credential={}/{date}/{}/{}/aws4_request, SignedHeaders={signed}, \
@@ -180,7 +178,10 @@ pub fn sign(
         service,
         amz_date: &date,
     };
-    added.push(("authorization".to_string(), authorization(&full, creds, &scope)));
+    added.push((
+        "authorization".to_string(),
+        authorization(&full, creds, &scope),
+    ));
     added
 }
 
@@ -324,7 +325,10 @@ mod tests {
     #[test]
     fn post_vectors() {
         let form = [("Content-Type", "application/x-www-form-urlencoded")];
-        let form_utf8 = [("Content-Type", "application/x-www-form-urlencoded; charset=utf8")];
+        let form_utf8 = [(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf8",
+        )];
         let cases: &[(&[(&str, &str)], &[(&str, &str)], &str, &str)] = &[
             (
                 &[],
@@ -429,7 +433,13 @@ mod tests {
             body: b"",
         };
         // 1440938160 = 2015-08-30T12:36:00Z
-        let added = sign(&req, &creds(Some("tok")), "us-east-1", "service", 1_440_938_160);
+        let added = sign(
+            &req,
+            &creds(Some("tok")),
+            "us-east-1",
+            "service",
+            1_440_938_160,
+        );
         let names: Vec<&str> = added.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             names,
@@ -441,9 +451,9 @@ mod tests {
             .contains("SignedHeaders=host;x-amz-date;x-amz-security-token,"));
         let no_token = sign(&req, &creds(None), "us-east-1", "service", 1_440_938_160);
         // post-vanilla, produced through `sign`.
-        assert!(no_token[1]
-            .1
-            .ends_with("Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"));
+        assert!(no_token[1].1.ends_with(
+            "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"
+        ));
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! Graphite: graphite-web's render API.
+
+pub mod render;

@@ -1,0 +1,3 @@
+//! InfluxDB 1.x: InfluxQL over `/query`.
+
+pub mod influxql;
