@@ -20,6 +20,7 @@
 
 pub mod metric;
 pub mod prometheus;
+pub mod web;
 
 pub use metric::BackendMetric;
 
@@ -91,6 +92,11 @@ pub trait Kind: 'static {
     ) -> Box<dyn Backend>;
     /// What the metric asks, in one line with no secret (tables, explanations).
     fn describe(query: &Self::Query) -> String;
+    /// Whether [`Backend::range`] can give this query's baseline; if not, `baseline` takes
+    /// `--samples` readings `--interval` apart, as for a probe.
+    fn can_range(_query: &Self::Query) -> bool {
+        true
+    }
 }
 
 /// A config problem found by a backend: the field (relative to where the backend's config
@@ -258,7 +264,7 @@ macro_rules! backends {
         #[derive(Debug, Clone, PartialEq, Deserialize)]
         #[serde(rename_all = "snake_case", deny_unknown_fields)]
         pub enum BackendQuery {
-            $($(#[$doc])* $variant(<$kind as Kind>::Query),)*
+            $($(#[$doc])* $variant(Box<<$kind as Kind>::Query>),)*
         }
 
         impl BackendQuery {
@@ -282,6 +288,13 @@ macro_rules! backends {
             pub fn has_series(&self) -> bool {
                 match self {
                     $(BackendQuery::$variant(_) => <$kind as Kind>::SERIES,)*
+                }
+            }
+
+            /// Whether a range query can give its baseline (else repeated samples).
+            pub fn can_range(&self) -> bool {
+                match self {
+                    $(BackendQuery::$variant(q) => <$kind as Kind>::can_range(q),)*
                 }
             }
 
@@ -313,4 +326,6 @@ macro_rules! backends {
 backends! {
     /// Prometheus and what speaks its HTTP API (Thanos, Mimir, VictoriaMetrics): PromQL.
     prometheus: Prometheus(prometheus::Prometheus),
+    /// Any HTTP endpoint answering JSON: a JSONPath selects the number(s).
+    web: Web(web::Web),
 }

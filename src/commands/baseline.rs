@@ -3,7 +3,7 @@
 use super::{load_config, now_ms, open_store, print_json, write_atomically};
 use crate::backends::{Range, Span};
 use crate::cli::{BaselineArgs, Global};
-use crate::config::MetricSource;
+use crate::config::Metric;
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
@@ -47,7 +47,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let queried: Vec<_> = config
         .metrics
         .iter()
-        .filter_map(|m| Some((m, m.source.backend()?)))
+        .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
         .collect();
     if !queried.is_empty() {
         let shared = Shared::new(&config.backends);
@@ -98,8 +98,9 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         errln!("baseline: {} range queries done", queried.len());
     }
 
-    // Probes: `--samples` readings `--interval` apart.
-    let sampler = Sampler::of(&config, |m| matches!(m.source, MetricSource::Probe(_)));
+    // Probes, and backend metrics with no range (a `web` metric without `range:`):
+    // `--samples` readings `--interval` apart.
+    let sampler = Sampler::of(&config, sampled);
     if !sampler.is_empty() {
         let start = tokio::time::Instant::now();
         for i in 0..a.samples {
@@ -127,7 +128,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             errln!("baseline: sample {}/{} taken", i + 1, a.samples);
         }
         sources.push(format!(
-            "probes ({} samples every {})",
+            "samples ({} every {})",
             a.samples,
             humantime::format_duration(interval)
         ));
@@ -154,8 +155,8 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     crate::audit::record_baseline(&mut store, &set, id);
 
     for (series, (n, why)) in &failures {
-        let of = match config.metric(series).map(|m| &m.source) {
-            Some(MetricSource::Probe(_)) => format!(" of {}", a.samples),
+        let of = match config.metric(series) {
+            Some(m) if sampled(m) => format!(" of {}", a.samples),
             _ => String::new(),
         };
         errln!("warning: {series}: {n}{of} samples failed (last: {why})");
@@ -235,6 +236,14 @@ fn check_target(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether `baseline` samples the metric repeatedly (a probe, or a backend with no range).
+fn sampled(m: &Metric) -> bool {
+    match m.source.backend() {
+        Some(b) => !b.can_range(),
+        None => true,
+    }
 }
 
 fn capitalized(name: &str) -> String {

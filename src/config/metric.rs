@@ -104,10 +104,9 @@ fn source_of(
             Ok(MetricSource::Probe(p))
         }
         (None, None, Some(b)) => {
-            #[allow(irrefutable_let_patterns)] // until a second backend is listed
             if let BackendQuery::Prometheus(q) = b {
                 let at = format!("{field}.backend.prometheus");
-                return promql(q, &at, src, input, parse_query);
+                return promql(*q, &at, src, input, parse_query);
             }
             let at = format!("{field}.backend.{}", b.name());
             b.validate(input.settings)

@@ -51,7 +51,7 @@ impl MetricSource {
     /// probe.
     pub fn backend(&self) -> Option<BackendQuery> {
         match self {
-            MetricSource::Query(q) => Some(BackendQuery::Prometheus(q.clone())),
+            MetricSource::Query(q) => Some(BackendQuery::Prometheus(Box::new(q.clone()))),
             MetricSource::Backend(b) => Some(b.clone()),
             MetricSource::Probe(_) => None,
         }
