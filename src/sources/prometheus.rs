@@ -21,6 +21,7 @@ use vz_core::spec::OnEmpty;
 pub mod alerting;
 pub mod alerts;
 mod query;
+pub use crate::backends::Answer;
 pub use query::QueryMetric;
 
 /// A kept-alive connection idle this long is closed: the queries of one tick reuse the
@@ -43,6 +44,7 @@ pub struct PromClient {
     /// `source.prometheus.max_connections` permits: every attempt of every query holds one,
     /// so a watch never has more requests (hence connections) open than that.
     in_flight: Semaphore,
+    max_connections: usize,
     /// The URL and header values: redacted, in any encoding, from every error message (a
     /// server may echo the `Authorization` header back in its error body).
     secrets: Vec<String>,
@@ -123,6 +125,7 @@ impl PromClient {
             timeout: cfg.timeout,
             retries: cfg.retries,
             in_flight: Semaphore::new(cfg.max_connections.max(1)),
+            max_connections: cfg.max_connections.max(1),
             secrets: url_with_credentials(&cfg.url)
                 .into_iter()
                 .chain(cfg.headers.values().cloned())
@@ -153,6 +156,11 @@ impl PromClient {
     /// Upper bound on one query, retries included.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Queries in flight at most (`source.prometheus.max_connections`).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// An instant query evaluated now.
@@ -253,30 +261,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The series name of a result row: `metric{a="x",b="y"}`, labels sorted, `__name__` dropped.
 pub fn series_name(metric: &str, labels: &HashMap<String, String>) -> String {
-    let sorted: BTreeMap<_, _> = labels.iter().filter(|(k, _)| *k != "__name__").collect();
-    if sorted.is_empty() {
-        return metric.to_string();
-    }
-    let inner: Vec<String> = sorted
-        .into_iter()
-        .map(|(k, v)| {
-            let v = v
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\n', "\\n");
-            format!("{k}=\"{v}\"")
-        })
-        .collect();
-    format!("{metric}{{{}}}", inner.join(","))
-}
-
-/// What one instant query gave, before a metric's rules for empty results apply.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
-    /// One or more series, each `(series name, value)`; values may be NaN or ±Inf.
-    Values(Vec<(String, f64)>),
-    /// An empty vector.
-    Empty,
+    crate::backends::series_name(metric, labels)
 }
 
 /// Reads an instant query's result for `metric`: a vector or a scalar. Several series are an
