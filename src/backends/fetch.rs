@@ -4,6 +4,7 @@
 //! and every error turned into one honest sentence with the backend's secrets masked and its
 //! body sanitized (a hostile server cannot forge a terminal sequence or a workflow command).
 
+use super::Invalid;
 use crate::output::sanitize_line;
 use crate::redact::redact;
 use std::time::Duration;
@@ -20,6 +21,80 @@ const MAX_BODY: usize = 32 << 20;
 /// How much of an error body a message quotes.
 const SNIPPET: usize = 200;
 
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_RETRIES: u32 = 2;
+/// Connections one watch may hold when the config does not say (as for Prometheus).
+const DEFAULT_MAX_CONNECTIONS: usize = 2;
+const MAX_CONNECTIONS_LIMIT: u64 = 64;
+
+/// `timeout`, `retries` and `max_connections` of a backend's `source.<name>:`, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Http {
+    pub timeout: Duration,
+    pub retries: u32,
+    /// At most this many requests in flight, and connections open, per watch.
+    pub max_connections: usize,
+}
+
+impl Http {
+    /// The settings as written, defaults filled in (10s, 2 retries, 2 connections).
+    pub fn new(
+        timeout: Option<Duration>,
+        retries: Option<u32>,
+        max_connections: Option<u64>,
+    ) -> Result<Http, Invalid> {
+        let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Invalid::new("timeout", "must be greater than 0"));
+        }
+        let max_connections = match max_connections {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(n) if (1..=MAX_CONNECTIONS_LIMIT).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(Invalid::new(
+                    "max_connections",
+                    format!("{n} is not between 1 and {MAX_CONNECTIONS_LIMIT} (connections one watch may hold)"),
+                ))
+            }
+        };
+        Ok(Http {
+            timeout,
+            retries: retries.unwrap_or(DEFAULT_RETRIES),
+            max_connections,
+        })
+    }
+}
+
+/// An http(s) URL, or why not.
+pub fn check_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(format!(
+            "`{}` is not an http(s) URL",
+            crate::redact::redact_url(url)
+        )),
+    }
+}
+
+/// Header names and values that HTTP accepts.
+pub fn check_headers(headers: &std::collections::BTreeMap<String, String>) -> Result<(), Invalid> {
+    for (k, v) in headers {
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(Invalid::new(
+                "headers",
+                format!("`{k}` is not a header name"),
+            ));
+        }
+        if reqwest::header::HeaderValue::from_str(v).is_err() {
+            return Err(Invalid::new(
+                format!("headers.{k}"),
+                "value is not a valid header value",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Why a backend gave no usable answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchError {
@@ -27,8 +102,13 @@ pub enum FetchError {
     Unreachable(String),
     /// No complete answer within the timeout.
     Timeout(Duration),
-    /// A non-2xx status, with what the body said (sanitized, redacted, shortened).
-    Status { code: u16, detail: String },
+    /// A non-2xx status, with what the body said (sanitized, redacted, shortened) and the
+    /// body itself (for the backend to read its error format; never printed as is).
+    Status {
+        code: u16,
+        detail: String,
+        body: String,
+    },
     /// A 2xx answer that cannot be read as this backend's answer.
     Body(String),
 }
@@ -51,7 +131,7 @@ impl FetchError {
                 "no answer from {backend} within {}",
                 humantime::format_duration(*d)
             ),
-            FetchError::Status { code, detail } => {
+            FetchError::Status { code, detail, .. } => {
                 let hint = match code {
                     401 | 403 => " (check the credentials the config or environment gives)",
                     404 => " (check the URL)",
@@ -75,19 +155,20 @@ pub struct Fetcher {
     client: reqwest::Client,
     timeout: Duration,
     retries: u32,
+    max_connections: usize,
     in_flight: Semaphore,
     secrets: Vec<String>,
 }
 
 impl Fetcher {
-    /// A fetcher allowing `max_connections` requests in flight; `secrets` are masked from
-    /// every message (passwords, tokens, secret keys, URLs with credentials).
-    pub fn new(
-        timeout: Duration,
-        retries: u32,
-        max_connections: usize,
-        secrets: Vec<String>,
-    ) -> Result<Fetcher, String> {
+    /// A fetcher for `http` settings; `secrets` are masked from every message (passwords,
+    /// tokens, secret keys, URLs with credentials).
+    pub fn new(http: &Http, secrets: Vec<String>) -> Result<Fetcher, String> {
+        let Http {
+            timeout,
+            retries,
+            max_connections,
+        } = *http;
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
             .pool_max_idle_per_host(max_connections.max(1))
@@ -98,6 +179,7 @@ impl Fetcher {
             client,
             timeout,
             retries,
+            max_connections,
             in_flight: Semaphore::new(max_connections.max(1)),
             secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
         })
@@ -106,6 +188,11 @@ impl Fetcher {
     /// Upper bound on one call, retries included.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Requests in flight at most.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// `text` with every secret masked and control characters neutralised.
@@ -173,6 +260,7 @@ impl Fetcher {
         Err(FetchError::Status {
             code: status.as_u16(),
             detail: self.snippet(&text),
+            body: text,
         })
     }
 
@@ -205,6 +293,7 @@ mod tests {
         let e = FetchError::Status {
             code: 401,
             detail: "authorization failed".into(),
+            body: String::new(),
         };
         assert_eq!(
             e.describe("InfluxDB"),
@@ -216,14 +305,16 @@ mod tests {
         assert!(!e.retryable());
         assert!(FetchError::Status {
             code: 503,
-            detail: String::new()
+            detail: String::new(),
+            body: String::new(),
         }
         .retryable());
     }
 
     #[test]
     fn snippets_are_short_clean_and_redacted() {
-        let f = Fetcher::new(Duration::from_secs(1), 0, 1, vec!["hunter22".into()]).unwrap();
+        let http = Http::new(None, None, None).unwrap();
+        let f = Fetcher::new(&http, vec!["hunter22".into()]).unwrap();
         let body = format!(
             "\u{1b}[31mpassword hunter22 wrong\n::error::x {}",
             "y".repeat(500)

@@ -332,4 +332,6 @@ backends! {
     prometheus: Prometheus(prometheus::Prometheus),
     /// Any HTTP endpoint answering JSON: a JSONPath selects the number(s).
     web: Web(web::Web),
+    /// Graphite (graphite-web's render API): a target.
+    graphite: Graphite(graphite::Graphite),
 }
