@@ -334,4 +334,6 @@ backends! {
     web: Web(web::Web),
     /// Graphite (graphite-web's render API): a target.
     graphite: Graphite(graphite::Graphite),
+    /// InfluxDB 1.x: InfluxQL over /query.
+    influxdb: Influxdb(influxdb::InfluxDb),
 }
