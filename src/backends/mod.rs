@@ -336,4 +336,6 @@ backends! {
     graphite: Graphite(graphite::Graphite),
     /// InfluxDB 1.x: InfluxQL over /query.
     influxdb: Influxdb(influxdb::InfluxDb),
+    /// CloudWatch: GetMetricData, signed with SigV4.
+    cloudwatch: Cloudwatch(cloudwatch::CloudWatch),
 }

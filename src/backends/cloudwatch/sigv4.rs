@@ -194,6 +194,8 @@ mod tests {
     use super::*;
 
     const DATE: &str = "20150830T123600Z";
+    /// Name/value pairs of a vector (query parameters or headers).
+    type Pairs = &'static [(&'static str, &'static str)];
     const HOST: &str = "example.amazonaws.com";
 
     fn creds(token: Option<&str>) -> Credentials {
@@ -266,7 +268,7 @@ mod tests {
 
     #[test]
     fn get_vectors() {
-        let cases: &[(&str, &[(&str, &str)], &[(&str, &str)], &str)] = &[
+        let cases: &[(&str, Pairs, Pairs, &str)] = &[
             (
                 "/",
                 &[("Param2", "value2"), ("Param1", "value1")],
@@ -324,12 +326,12 @@ mod tests {
 
     #[test]
     fn post_vectors() {
-        let form = [("Content-Type", "application/x-www-form-urlencoded")];
-        let form_utf8 = [(
+        const FORM: Pairs = &[("Content-Type", "application/x-www-form-urlencoded")];
+        const FORM_UTF8: Pairs = &[(
             "Content-Type",
             "application/x-www-form-urlencoded; charset=utf8",
         )];
-        let cases: &[(&[(&str, &str)], &[(&str, &str)], &str, &str)] = &[
+        let cases: &[(Pairs, Pairs, &str, &str)] = &[
             (
                 &[],
                 &[],
@@ -356,13 +358,13 @@ mod tests {
             ),
             (
                 &[],
-                &form,
+                FORM,
                 "Param1=value1",
                 "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a",
             ),
             (
                 &[],
-                &form_utf8,
+                FORM_UTF8,
                 "Param1=value1",
                 "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe",
             ),
