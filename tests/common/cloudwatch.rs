@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use vz_monitor::backends::cloudwatch::sigv4;
 
+/// One datapoint to put: metric name, dimensions, value, Unix seconds.
+pub type Datum<'a> = (&'a str, &'a [(&'a str, &'a str)], f64, i64);
+
 /// The region the tests sign for.
 pub const REGION: &str = "us-east-1";
 
@@ -176,7 +179,7 @@ impl Moto {
     }
 
     /// Puts `(metric, dimensions, value, unix seconds)` points into `namespace`.
-    pub fn put(&self, namespace: &str, points: &[(&str, &[(&str, &str)], f64, i64)]) {
+    pub fn put(&self, namespace: &str, points: &[Datum]) {
         for chunk in points.chunks(500) {
             let data: Vec<serde_json::Value> = chunk
                 .iter()

@@ -3,6 +3,8 @@
 
 pub mod cloudwatch;
 pub mod daemon;
+pub mod deploy;
+pub mod echo;
 pub mod graphite;
 pub mod influxdb;
 pub mod postgres;
