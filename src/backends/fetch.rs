@@ -126,7 +126,9 @@ impl FetchError {
     /// The sentence for a metric's missing sample or `check --online`, naming `backend`.
     pub fn describe(&self, backend: &str) -> String {
         match self {
-            FetchError::Unreachable(m) => format!("cannot reach {backend}: {m}"),
+            FetchError::Unreachable(m) => {
+                format!("cannot reach {backend}: {m} (check its URL in source: and that it is up)")
+            }
             FetchError::Timeout(d) => format!(
                 "no answer from {backend} within {}",
                 humantime::format_duration(*d)
