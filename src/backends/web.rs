@@ -545,7 +545,12 @@ impl Backend for WebMetric {
                 body: body.map(|b| fill_json(b, &values)),
             };
             let doc = self.fetch(req).await?;
-            let (points, dropped) = select::points(&doc, path);
+            let (mut points, dropped) = select::points(&doc, path);
+            if points.is_empty() && dropped == 0 && self.on_empty == OnEmpty::Zero {
+                // Nothing in the window means 0 at every step, as for Prometheus.
+                let steps = span.window.as_secs() / span.step.as_secs().max(1) + 1;
+                points = vec![0.0; steps as usize];
+            }
             let mut series = BTreeMap::new();
             series.insert(self.name.clone(), points);
             Ok(Range { series, dropped })
