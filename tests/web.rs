@@ -72,8 +72,8 @@ fn the_prometheus_json_api_through_web_gates_like_the_prometheus_backend() {
     let p = Project::new();
     let q = encode(ERROR_RATE);
     let base = prom.url();
-    let metrics = format!(
-        "{}    on_empty: zero\n{}",
+    let web_metric = format!(
+        "{}    on_empty: zero\n",
         web(
             "error_rate",
             &format!("{base}/api/v1/query?query={q}&time={{{{now}}}}"),
@@ -82,8 +82,10 @@ fn the_prometheus_json_api_through_web_gates_like_the_prometheus_backend() {
                 "        reduce: max\n        range:\n          url: \"{base}/api/v1/query_range?query={q}&start={{{{start}}}}&end={{{{end}}}}&step={{{{step}}}}\"\n          json_path: \"$.data.result[0].values[*][1]\"\n"
             ),
         ),
-        format!("  prom_error_rate:\n    query: '{ERROR_RATE}'\n    on_empty: zero\n"),
     );
+    let prom_metric =
+        format!("  prom_error_rate:\n    query: '{ERROR_RATE}'\n    on_empty: zero\n");
+    let metrics = web_metric + &prom_metric;
     let p_rules = format!(
         "{}{}",
         above("error_rate", 5.0),
