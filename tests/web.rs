@@ -76,7 +76,7 @@ fn the_prometheus_json_api_through_web_gates_like_the_prometheus_backend() {
         "{}    on_empty: zero\n",
         web(
             "error_rate",
-            &format!("{base}/api/v1/query?query={q}&time={{{{now}}}}"),
+            &format!("{base}/api/v1/query?query={q}"),
             "$.data.result[*].value[1]",
             &format!(
                 "        reduce: max\n        range:\n          url: \"{base}/api/v1/query_range?query={q}&start={{{{start}}}}&end={{{{end}}}}&step={{{{step}}}}\"\n          json_path: \"$.data.result[0].values[*][1]\"\n"
@@ -141,6 +141,8 @@ fn the_prometheus_json_api_through_web_gates_like_the_prometheus_backend() {
         r#"sum(rate(http_requests_total{job="target",code="500"}[5s])) > 0"#,
         Duration::from_secs(20),
     );
+    // Both read the same instant, so both must see the 5xx series: give it a few scrapes.
+    std::thread::sleep(Duration::from_secs(3));
     let out = exits(
         p.cmd()
             .args(["watch", "--duration", "6s", "--output", "json"]),
