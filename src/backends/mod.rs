@@ -16,13 +16,11 @@
 //!
 //! Nothing else changes: `baseline`, `check --online`, `watch` (and its `control:` series)
 //! and `health` reach every backend through [`Backend`]; what an empty answer, a NaN or a
-//! vanished series means, and the log of missing samples, live once in [`metric`].
+//! vanished series means, and the log of missing samples, live once in
+//! `sources::backend::BackendMetric`.
 
-pub mod metric;
 pub mod prometheus;
 pub mod web;
-
-pub use metric::BackendMetric;
 
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
