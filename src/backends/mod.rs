@@ -4,7 +4,8 @@
 //! # Adding a backend
 //!
 //! One new file, `src/backends/<name>.rs`, and one line in `backends!` at the bottom of this
-//! file. The file holds:
+//! file (`<name>: <Variant>(<name>::<KindType>),`, which also declares the module). The
+//! file holds:
 //!
 //! - its config types, serde with `deny_unknown_fields`: `source.<name>:` (what its metrics
 //!   share: server URL, credentials, `max_connections`) and `metrics.<m>.backend.<name>:`
@@ -18,9 +19,6 @@
 //! and `health` reach every backend through [`Backend`]; what an empty answer, a NaN or a
 //! vanished series means, and the log of missing samples, live once in
 //! `sources::backend::BackendMetric`.
-
-pub mod prometheus;
-pub mod web;
 
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -234,6 +232,8 @@ impl Connections {
 /// single list of `key: Variant(Kind)`.
 macro_rules! backends {
     ($($(#[$doc:meta])* $key:ident: $variant:ident($kind:ty),)*) => {
+        $(pub mod $key;)*
+
         /// `source:` as written: one optional block per backend.
         #[derive(Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
