@@ -11,6 +11,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-a
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 # tests/victoria_metrics.rs: a second Prometheus-compatible backend (started by the test).
 command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
+# tests/web.rs: tests/web/server.py (python3, standard library) and a CA made by openssl.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # PostgreSQL for the shared store (tests/common/postgres.rs runs initdb into a temp dir).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # tests/html_report.rs: the HTML report in a real headless browser.

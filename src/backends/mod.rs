@@ -4,7 +4,8 @@
 //! # Adding a backend
 //!
 //! One new file, `src/backends/<name>.rs`, and one line in `backends!` at the bottom of this
-//! file. The file holds:
+//! file (`<name>: <Variant>(<name>::<KindType>),`, which also declares the module). The
+//! file holds:
 //!
 //! - its config types, serde with `deny_unknown_fields`: `source.<name>:` (what its metrics
 //!   share: server URL, credentials, `max_connections`) and `metrics.<m>.backend.<name>:`
@@ -16,17 +17,11 @@
 //!
 //! Nothing else changes: `baseline`, `check --online`, `watch` (and its `control:` series)
 //! and `health` reach every backend through [`Backend`]; what an empty answer, a NaN or a
-//! vanished series means, and the log of missing samples, live once in [`metric`].
+//! vanished series means, and the log of missing samples, live once in
+//! `sources::backend::BackendMetric`.
 
-pub mod cloudwatch;
+/// The HTTP exchange Graphite, InfluxDB and CloudWatch share (deadline, retries, bound).
 pub mod fetch;
-pub mod graphite;
-pub mod influxdb;
-pub mod metric;
-pub mod prometheus;
-pub mod web;
-
-pub use metric::BackendMetric;
 
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -240,6 +235,8 @@ impl Connections {
 /// single list of `key: Variant(Kind)`.
 macro_rules! backends {
     ($($(#[$doc:meta])* $key:ident: $variant:ident($kind:ty),)*) => {
+        $(pub mod $key;)*
+
         /// `source:` as written: one optional block per backend.
         #[derive(Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]

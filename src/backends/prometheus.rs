@@ -3,10 +3,12 @@
 //! that speaks the Prometheus HTTP API works (Thanos, Mimir, VictoriaMetrics).
 //!
 //! The HTTP client (retries, the connection bound, error classification) is
-//! [`crate::sources::prometheus::PromClient`], shared with the alerting-rule metrics.
+//! [`client::PromClient`], shared with the alerting-rule metrics of `sources::prometheus`.
+
+pub mod client;
 
 use super::{Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
-use crate::sources::prometheus::{interpret, range_step, range_values, PromClient};
+use client::{interpret, range_step, range_values, PromClient};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -4,6 +4,7 @@
 //! Adding a probe = one file holding its config type (implementing [`Probe`]: validate, build)
 //! and its running source (implementing [`Source`]), + one line in `probes!` below.
 
+pub mod backend;
 pub mod command;
 pub mod http;
 pub mod log;
@@ -18,8 +19,9 @@ pub use spec::{Metric, MetricSource, PrometheusConfig};
 pub use system::SystemMetric;
 pub use tcp::{TcpProbe, TcpValue};
 
-use crate::backends::{BackendMetric, Connections, Settings};
+use crate::backends::{Connections, Settings};
 use crate::model::{Reading, Sample};
+use backend::BackendMetric;
 use futures::future::BoxFuture;
 use prometheus::QueryMetric;
 use serde::Deserialize;

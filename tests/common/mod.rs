@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod servers;
 pub mod victoria;
+pub mod web;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

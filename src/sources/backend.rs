@@ -1,10 +1,10 @@
-//! One backend metric as a [`Source`]: what every backend's answers mean for the gate, in
+//! One backend metric (any [`Backend`]) as a [`Source`]: what every backend's answers mean for the gate, in
 //! one place — empty (`on_empty`), NaN/Inf, a series that vanished, an error — and the log
 //! of missing samples (once when they start or change, once when data is back).
 
-use super::{Answer, Backend, MetricInfo};
+use super::Source;
+use crate::backends::{Answer, Backend, MetricInfo};
 use crate::model::{fmt_num, Reading, Sample};
-use crate::sources::Source;
 use futures::future::BoxFuture;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
