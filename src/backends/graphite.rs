@@ -166,6 +166,21 @@ fn describe(e: &FetchError) -> String {
     e.describe("Graphite")
 }
 
+/// A series' values for a baseline: its points, nulls skipped — or, with `on_empty: zero`,
+/// 0 for a null inside the data but never for the nulls after its last point (no data yet
+/// is not zero).
+fn baseline_values(s: &Series, on_empty: OnEmpty) -> Vec<f64> {
+    let live = s.points.len() - s.trailing_nulls();
+    s.points[..live]
+        .iter()
+        .filter_map(|(_, v)| match (v, on_empty) {
+            (Some(v), _) => Some(*v),
+            (None, OnEmpty::Zero) => Some(0.0),
+            (None, OnEmpty::Missing) => None,
+        })
+        .collect()
+}
+
 /// One metric's target on the shared client.
 struct GraphiteMetric {
     query: GraphiteQuery,
@@ -252,15 +267,7 @@ impl Backend for GraphiteMetric {
             let series = self.client.render(&self.query.target, start, end).await?;
             let mut out = Range::default();
             for (name, s) in self.named(series)? {
-                let live = s.points.len() - s.trailing_nulls();
-                let values: Vec<f64> = s.points[..live]
-                    .iter()
-                    .filter_map(|(_, v)| match (v, self.info.on_empty) {
-                        (Some(v), _) => Some(*v),
-                        (None, OnEmpty::Zero) => Some(0.0),
-                        (None, OnEmpty::Missing) => None,
-                    })
-                    .collect();
+                let values = baseline_values(&s, self.info.on_empty);
                 out.series.entry(name).or_default().extend(values);
             }
             Ok(out)
@@ -281,5 +288,49 @@ impl Backend for GraphiteMetric {
              if no series means 0)",
             self.client.fetcher.clean(&self.query.target)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_nulls_are_skipped_and_trailing_ones_never_zero() {
+        let s = Series {
+            target: "a".into(),
+            points: vec![(1, Some(2.0)), (2, None), (3, Some(4.0)), (4, None), (5, None)],
+        };
+        assert_eq!(baseline_values(&s, OnEmpty::Missing), [2.0, 4.0]);
+        assert_eq!(baseline_values(&s, OnEmpty::Zero), [2.0, 0.0, 4.0]);
+    }
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn settings_and_queries_are_checked_before_any_request() {
+        assert!(Graphite::settings(None, &env(&[])).unwrap().is_none());
+        let s = Graphite::settings(None, &env(&[("VZ_GRAPHITE_URL", "http://g:8080/")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((s.url.as_str(), s.lookback), ("http://g:8080", DEFAULT_LOOKBACK));
+        let q = |t: &str| GraphiteQuery {
+            target: t.into(),
+            lookback: None,
+        };
+        assert!(Graphite::validate(&q("a.b"), Some(&s)).is_ok());
+        assert_eq!(Graphite::validate(&q(" "), Some(&s)).unwrap_err().field, "target");
+        assert!(Graphite::validate(&q("a.b"), None).is_err());
+        let raw = RawGraphite {
+            url: Some("ftp://x".into()),
+            headers: BTreeMap::new(),
+            timeout: None,
+            retries: None,
+            max_connections: Some(0),
+            lookback: None,
+        };
+        assert_eq!(Graphite::settings(Some(raw), &env(&[])).unwrap_err().field, "url");
     }
 }

@@ -324,3 +324,47 @@ impl Backend for InfluxMetric {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    fn raw(database: Option<&str>, username: Option<&str>, password: Option<&str>) -> RawInfluxDb {
+        RawInfluxDb {
+            url: Some("http://influx:8086".into()),
+            database: database.map(String::from),
+            username: username.map(String::from),
+            password: password.map(String::from),
+            timeout: None,
+            retries: None,
+            max_connections: None,
+            lookback: None,
+        }
+    }
+
+    #[test]
+    fn settings_and_queries_are_checked_before_any_request() {
+        let none = env(&[]);
+        let s = InfluxDb::settings(Some(raw(None, Some("u"), Some("pw-123"))), &none)
+            .unwrap()
+            .unwrap();
+        assert!(!format!("{s:?}").contains("pw-123"), "Debug hides the password");
+        let q = |database: Option<&str>| InfluxQuery {
+            query: "SELECT last(v) FROM m WHERE $timeFilter".into(),
+            database: database.map(String::from),
+            lookback: None,
+            interval: None,
+        };
+        // A database: the query's own, or the source's.
+        assert_eq!(InfluxDb::validate(&q(None), Some(&s)).unwrap_err().field, "database");
+        assert!(InfluxDb::validate(&q(Some("d")), Some(&s)).is_ok());
+        let err = InfluxDb::settings(Some(raw(Some("d"), None, Some("pw"))), &none).unwrap_err();
+        assert_eq!(err.field, "username");
+        let from_env = InfluxDb::settings(None, &env(&[("VZ_INFLUXDB_URL", "http://i:8086")]));
+        assert_eq!(from_env.unwrap().unwrap().url, "http://i:8086");
+    }
+}
