@@ -105,6 +105,7 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
     let dead = format!("http://127.0.0.1:{}", free_port());
     let echo = Echo::start(403, "<html>denied: {headers}</html>");
     let garbage = Echo::start(200, "<html>::error::not json</html>");
+    let hung = Echo::start(0, "");
     let good = moto.env();
     let secret = moto.secret_access_key.clone();
     let with = |k: &'static str, v: &str| -> Vec<(&'static str, String)> {

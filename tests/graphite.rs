@@ -201,10 +201,12 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
     let dead = format!("http://127.0.0.1:{}", free_port());
     let unauthorized = Echo::start(401, "<html>401: bad credentials, you sent {headers}</html>");
     let garbage = Echo::start(200, "\u{1b}[31m<html>::error::not json</html>");
+    let hung = Echo::start(0, "");
     let cases = [
         (dead.as_str(), "", "cannot reach Graphite"),
         (&unauthorized.url(), "", "HTTP 401"),
         (&garbage.url(), "", "not Graphite render JSON"),
+        (&hung.url(), "", "no answer from Graphite within 1s"),
         (&g.url(), "nothing.here", "empty"),
     ];
     for (url, target, want) in cases {

@@ -1,6 +1,7 @@
 //! A misbehaving backend in the test process: every request gets the same status and body,
 //! with `{headers}` in the body replaced by the request's own headers (a careless server
-//! echoing the `Authorization` it was sent into its error page).
+//! echoing the `Authorization` it was sent into its error page), or — status 0 — no answer
+//! at all (a hung server: the connection stays open until the server is dropped).
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -35,6 +36,16 @@ impl Echo {
                         Ok(0) | Err(_) => break,
                         Ok(n) => req.extend_from_slice(&buf[..n]),
                     }
+                }
+                if status == 0 {
+                    let s = Arc::clone(&s);
+                    std::thread::spawn(move || {
+                        while !s.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        drop(conn);
+                    });
+                    continue;
                 }
                 let head = String::from_utf8_lossy(&req).replace("\r\n", " | ");
                 let text = body.replace("{headers}", &head);
