@@ -140,6 +140,12 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
             "Errors",
             "not a CloudWatch JSON answer",
         ),
+        (
+            hung.url(),
+            good.clone(),
+            "Errors",
+            "no answer from CloudWatch within 2s",
+        ),
         (moto.url(), good.clone(), "NoSuchMetric", "empty"),
     ];
     for (url, env, metric, want) in cases {
