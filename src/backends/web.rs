@@ -19,7 +19,9 @@
 //! ```
 //!
 //! A non-2xx answer is an error; a selection that holds no number (nothing, `null`, a
-//! string, an object) is missing data, never a pass. Without `range:`, `baseline` takes
+//! string, an object) is missing data, never a pass. Among several selected values a `null`
+//! is a gap and is skipped by `mean`/`min`/`max`/`sum`/`count`; for `last` a trailing null
+//! is missing data (never the point before it). Without `range:`, `baseline` takes
 //! `--samples` readings `--interval` apart, as for a probe. Placeholders in `url` and
 //! `body`: `{{now}}`, `{{now_ms}}`, `{{start}}`, `{{start_ms}}` (now − `lookback`); in
 //! `range:` `{{start}}`, `{{end}}`, `{{start_ms}}`, `{{end_ms}}`, `{{step}}` (seconds).
