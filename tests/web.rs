@@ -518,3 +518,90 @@ fn a_bad_json_path_or_auth_is_a_config_error_before_any_request() {
         "{text}"
     );
 }
+
+/// POSTs `body` (JSON) to `path` on 127.0.0.1:`port`; the status.
+fn post(port: u16, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn alertmanagers_api_counted_through_an_rfc_9535_filter_gates_the_deploy() {
+    let am = common::servers::Alertmanager::start();
+    let alerts = r#"[{"labels":{"alertname":"HighErrors","service":"checkout","severity":"critical"}},{"labels":{"alertname":"Slow","service":"checkout","severity":"warning"}},{"labels":{"alertname":"Disk","service":"search","severity":"critical"}}]"#;
+    assert_eq!(post(am.port, "/api/v2/alerts", alerts), 200);
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while am.alerts().len() < 3 {
+        assert!(std::time::Instant::now() < until, "alerts never listed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let p = Project::new();
+    let url = format!("{}/api/v2/alerts?active=true", am.url());
+    let metrics = [
+        web(
+            "checkout_critical",
+            &url,
+            "$[?@.labels.service == 'checkout' && @.labels.severity == 'critical']",
+            "        reduce: count\n",
+        ),
+        web(
+            "search_any",
+            &url,
+            "$[?@.labels.service == 'search']",
+            "        reduce: count\n",
+        ),
+        format!(
+            "{}    on_empty: zero\n",
+            web(
+                "cart_any",
+                &url,
+                "$[?@.labels.service == 'cart']",
+                "        reduce: count\n"
+            )
+        ),
+    ]
+    .concat();
+    config(&p, &metrics, &above("checkout_critical", 0.0));
+    let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
+    let report = json(&out.stdout);
+    assert_eq!(row(&report, "checkout_critical")["detail"], "1", "{report}");
+    assert_eq!(row(&report, "search_any")["detail"], "1", "{report}");
+    assert_eq!(row(&report, "cart_any")["status"], "empty", "{report}");
+    exits(p.cmd().args(["watch", "--duration", "3s"]), 1);
+    assert_eq!(rollbacks(&p), 1);
+}
+
+#[test]
+fn health_samples_web_metrics_once_and_fails_on_missing_data() {
+    let s = JsonServer::start();
+    let p = Project::new();
+    config(
+        &p,
+        &web("ok", &s.url("/value"), "$.data.value", ""),
+        &above("ok", 100.0),
+    );
+    exits(p.cmd().args(["health"]), 0);
+    config(
+        &p,
+        &[
+            web("ok", &s.url("/value"), "$.data.value", ""),
+            web("broken", &s.url("/string"), "$.data.value", ""),
+        ]
+        .concat(),
+        &above("ok", 100.0),
+    );
+    let out = exits(p.cmd().args(["health"]), 1);
+    assert!(output(&out).contains("not a number"), "{}", output(&out));
+}

@@ -16,7 +16,7 @@ pub enum Reduce {
     Min,
     Max,
     Sum,
-    /// How many values were selected.
+    /// How many values were selected (of any type: objects, strings …), nulls not counted.
     Count,
 }
 
@@ -66,6 +66,14 @@ pub fn select(doc: &Value, path: &JsonPath, reduce: Option<Reduce>) -> Result<Se
     let nodes = path.query(doc).all();
     if nodes.is_empty() {
         return Ok(Selected::Nothing);
+    }
+    if reduce == Some(Reduce::Count) {
+        // How many things were selected (alerts, hits, …), whatever they are; nulls are gaps.
+        let present = nodes.iter().filter(|v| !v.is_null()).count();
+        return match present {
+            0 => Err(format!("selected {} values, all null (no data)", nodes.len())),
+            n => Ok(Selected::Value(n as f64)),
+        };
     }
     // Over several values, a `null` is a gap (no point at that time) and is skipped, except
     // as the newest point of `last`: a trailing null is missing data, never the value before.
@@ -222,6 +230,8 @@ mod tests {
         assert!(e.contains("value 4 of 4: selected null"), "{e}");
         let e = sel(json!({"p": [null, null]}), "$.p[*]", Some(Reduce::Max)).unwrap_err();
         assert!(e.contains("all null"), "{e}");
+        let alerts = json!([{"labels": {"a": 1}}, {"labels": {"a": 2}}, null]);
+        assert_eq!(sel(alerts, "$[*]", Some(Reduce::Count)), Ok(Selected::Value(2.0)));
         let e = sel(json!({"p": [1, "x"]}), "$.p[*]", Some(Reduce::Sum)).unwrap_err();
         assert!(e.contains("value 2 of 2: selected the string \"x\""), "{e}");
     }
