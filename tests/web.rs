@@ -605,3 +605,54 @@ fn health_samples_web_metrics_once_and_fails_on_missing_data() {
     let out = exits(p.cmd().args(["health"]), 1);
     assert!(output(&out).contains("not a number"), "{}", output(&out));
 }
+
+#[test]
+fn victoria_metrics_json_api_through_web_reads_the_same_traffic() {
+    let target = Target::start();
+    let mut vm = common::victoria::VictoriaMetrics::start(&target);
+    let traffic = r#"sum(rate(http_requests_total{job="target"}[5s]))"#;
+    vm.wait_for(&format!("{traffic} > 0"), Duration::from_secs(30));
+    let p = Project::new();
+    let q = encode(traffic);
+    let base = vm.url();
+    let range = format!(
+        "        range:\n          url: \"{base}/api/v1/query_range?query={q}&start={{{{start}}}}&end={{{{end}}}}&step={{{{step}}}}\"\n          json_path: \"$.data.result[0].values[*][1]\"\n"
+    );
+    config(
+        &p,
+        &web(
+            "rps",
+            &format!("{base}/api/v1/query?query={q}"),
+            "$.data.result[0].value[1]",
+            &range,
+        ),
+        &above("rps", 1e9),
+    );
+    let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
+    let report = json(&out.stdout);
+    let rps: f64 = row(&report, "rps")["detail"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The target serves 100 requests a second (tests/common/prometheus.rs).
+    assert!((50.0..150.0).contains(&rps), "{report}");
+    std::thread::sleep(Duration::from_secs(3));
+    exits(
+        p.cmd().args([
+            "baseline",
+            "--window",
+            "5s",
+            "--interval",
+            "1s",
+            "--output",
+            "base.json",
+        ]),
+        0,
+    );
+    let base_json = json(p.read("base.json").unwrap().as_bytes());
+    assert!(
+        base_json["series"]["rps"].as_array().unwrap().len() >= 3,
+        "{base_json}"
+    );
+}
