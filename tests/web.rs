@@ -366,6 +366,34 @@ fn oauth2_client_credentials_fetch_one_token_for_the_whole_watch() {
         ),
         &above("errors", 100.0),
     );
+    let rejected = web(
+        "rejected",
+        &s.url("/oauth-reject"),
+        "$.data.value",
+        &oauth("${SECRET}"),
+    );
+    let both = web(
+        "errors",
+        &s.url("/oauth"),
+        "$.data.value",
+        &oauth("${SECRET}"),
+    ) + &rejected;
+    let p2 = Project::new();
+    config(&p2, &both, &above("errors", 100.0));
+    let out = exits(
+        p2.cmd()
+            .env("SECRET", CLIENT_SECRET)
+            .args(["check", "--online", "--output", "json"]),
+        3,
+    );
+    // The resource server echoes the access token it refused: masked.
+    let d = row(&json(&out.stdout), "rejected")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(d.contains("HTTP 401") && d.contains("***"), "{d}");
+    assert!(!output(&out).contains(ACCESS_TOKEN), "{}", output(&out));
+    let before = s.get("/stats")["token_requests"].as_u64().unwrap();
     let out = exits(
         p.cmd().env("SECRET", CLIENT_SECRET).args([
             "watch",
@@ -377,11 +405,8 @@ fn oauth2_client_credentials_fetch_one_token_for_the_whole_watch() {
         0,
     );
     assert_eq!(json(&out.stdout)["verdict"], "healthy");
-    assert_eq!(
-        s.get("/stats")["token_requests"],
-        1,
-        "one token, reused every tick"
-    );
+    let fetched = s.get("/stats")["token_requests"].as_u64().unwrap() - before;
+    assert_eq!(fetched, 1, "one token, reused every tick");
     assert!(!output(&out).contains(ACCESS_TOKEN));
 
     let out = exits(

@@ -166,7 +166,11 @@ impl WebMetric {
                 humantime::format_duration(limit)
             ))
         });
-        result.map_err(|e| crate::output::sanitize_line(&redact(&e, &self.secrets)))
+        let mut secrets = self.secrets.clone();
+        if self.query.auth.as_ref().is_some_and(|a| a.oauth2.is_some()) {
+            secrets.extend(self.client.tokens().await);
+        }
+        result.map_err(|e| crate::output::sanitize_line(&redact(&e, &secrets)))
     }
 
     async fn send(&self, req: &Request, shown: &str) -> Result<Value, String> {
