@@ -210,4 +210,35 @@ mod tests {
             "max_connections: 1 held"
         );
     }
+
+    /// The same for a `web` metric and its `web` control: one client, one bound.
+    #[tokio::test]
+    async fn web_metric_and_control_share_one_client_and_its_bound() {
+        let (url, load) = slow_prometheus(Duration::from_millis(300)).await;
+        let web = format!(
+            "{{ web: {{ url: '{url}/api/v1/query?query=up', json_path: '$.data.result[0].value[1]' }} }}"
+        );
+        let yaml = format!(
+            "source:\n  web: {{ max_connections: 1 }}\nmetrics:\n  errors:\n    \
+             backend: {web}\n    control: {{ backend: {web} }}\n"
+        );
+        let config = crate::config::parse_text(&yaml, None, &|_| None).expect("config");
+        let sampler = Sampler::with_controls(&config);
+        assert_eq!(
+            sampler.pools(),
+            1,
+            "one client for the metric and its control"
+        );
+        let samples = sampler.take().await;
+        assert_eq!(samples.len(), 2, "{samples:?}");
+        for s in &samples {
+            assert_eq!(s.reading, Reading::Value(1.0), "{s:?}");
+        }
+        assert_eq!(load.served.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            load.peak.load(Ordering::SeqCst),
+            1,
+            "max_connections: 1 held"
+        );
+    }
 }

@@ -366,6 +366,34 @@ fn oauth2_client_credentials_fetch_one_token_for_the_whole_watch() {
         ),
         &above("errors", 100.0),
     );
+    let rejected = web(
+        "rejected",
+        &s.url("/oauth-reject"),
+        "$.data.value",
+        &oauth("${SECRET}"),
+    );
+    let both = web(
+        "errors",
+        &s.url("/oauth"),
+        "$.data.value",
+        &oauth("${SECRET}"),
+    ) + &rejected;
+    let p2 = Project::new();
+    config(&p2, &both, &above("errors", 100.0));
+    let out = exits(
+        p2.cmd()
+            .env("SECRET", CLIENT_SECRET)
+            .args(["check", "--online", "--output", "json"]),
+        3,
+    );
+    // The resource server echoes the access token it refused: masked.
+    let d = row(&json(&out.stdout), "rejected")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(d.contains("HTTP 401") && d.contains("***"), "{d}");
+    assert!(!output(&out).contains(ACCESS_TOKEN), "{}", output(&out));
+    let before = s.get("/stats")["token_requests"].as_u64().unwrap();
     let out = exits(
         p.cmd().env("SECRET", CLIENT_SECRET).args([
             "watch",
@@ -377,11 +405,8 @@ fn oauth2_client_credentials_fetch_one_token_for_the_whole_watch() {
         0,
     );
     assert_eq!(json(&out.stdout)["verdict"], "healthy");
-    assert_eq!(
-        s.get("/stats")["token_requests"],
-        1,
-        "one token, reused every tick"
-    );
+    let fetched = s.get("/stats")["token_requests"].as_u64().unwrap() - before;
+    assert_eq!(fetched, 1, "one token, reused every tick");
     assert!(!output(&out).contains(ACCESS_TOKEN));
 
     let out = exits(
@@ -516,5 +541,143 @@ fn a_bad_json_path_or_auth_is_a_config_error_before_any_request() {
     assert!(
         text.contains("needs both client_cert and client_key"),
         "{text}"
+    );
+}
+
+/// POSTs `body` (JSON) to `path` on 127.0.0.1:`port`; the status.
+fn post(port: u16, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn alertmanagers_api_counted_through_an_rfc_9535_filter_gates_the_deploy() {
+    let am = common::servers::Alertmanager::start();
+    let alerts = r#"[{"labels":{"alertname":"HighErrors","service":"checkout","severity":"critical"}},{"labels":{"alertname":"Slow","service":"checkout","severity":"warning"}},{"labels":{"alertname":"Disk","service":"search","severity":"critical"}}]"#;
+    assert_eq!(post(am.port, "/api/v2/alerts", alerts), 200);
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while am.alerts().len() < 3 {
+        assert!(std::time::Instant::now() < until, "alerts never listed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let p = Project::new();
+    let url = format!("{}/api/v2/alerts?active=true", am.url());
+    let metrics = [
+        web(
+            "checkout_critical",
+            &url,
+            "$[?@.labels.service == 'checkout' && @.labels.severity == 'critical']",
+            "        reduce: count\n",
+        ),
+        web(
+            "search_any",
+            &url,
+            "$[?@.labels.service == 'search']",
+            "        reduce: count\n",
+        ),
+        format!(
+            "{}    on_empty: zero\n",
+            web(
+                "cart_any",
+                &url,
+                "$[?@.labels.service == 'cart']",
+                "        reduce: count\n"
+            )
+        ),
+    ]
+    .concat();
+    config(&p, &metrics, &above("checkout_critical", 0.0));
+    let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
+    let report = json(&out.stdout);
+    assert_eq!(row(&report, "checkout_critical")["detail"], "1", "{report}");
+    assert_eq!(row(&report, "search_any")["detail"], "1", "{report}");
+    assert_eq!(row(&report, "cart_any")["status"], "empty", "{report}");
+    exits(p.cmd().args(["watch", "--duration", "3s"]), 1);
+    assert_eq!(rollbacks(&p), 1);
+}
+
+#[test]
+fn health_samples_web_metrics_once_and_fails_on_missing_data() {
+    let s = JsonServer::start();
+    let p = Project::new();
+    config(
+        &p,
+        &web("ok", &s.url("/value"), "$.data.value", ""),
+        &above("ok", 100.0),
+    );
+    exits(p.cmd().args(["health"]), 0);
+    config(
+        &p,
+        &[
+            web("ok", &s.url("/value"), "$.data.value", ""),
+            web("broken", &s.url("/string"), "$.data.value", ""),
+        ]
+        .concat(),
+        &above("ok", 100.0),
+    );
+    let out = exits(p.cmd().args(["health"]), 1);
+    assert!(output(&out).contains("not a number"), "{}", output(&out));
+}
+
+#[test]
+fn victoria_metrics_json_api_through_web_reads_the_same_traffic() {
+    let target = Target::start();
+    let mut vm = common::victoria::VictoriaMetrics::start(&target);
+    let traffic = r#"sum(rate(http_requests_total{job="target"}[5s]))"#;
+    vm.wait_for(&format!("{traffic} > 0"), Duration::from_secs(30));
+    let p = Project::new();
+    let q = encode(traffic);
+    let base = vm.url();
+    let range = format!(
+        "        range:\n          url: \"{base}/api/v1/query_range?query={q}&start={{{{start}}}}&end={{{{end}}}}&step={{{{step}}}}\"\n          json_path: \"$.data.result[0].values[*][1]\"\n"
+    );
+    config(
+        &p,
+        &web(
+            "rps",
+            &format!("{base}/api/v1/query?query={q}"),
+            "$.data.result[0].value[1]",
+            &range,
+        ),
+        &above("rps", 1e9),
+    );
+    let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
+    let report = json(&out.stdout);
+    let rps: f64 = row(&report, "rps")["detail"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The target serves 100 requests a second (tests/common/prometheus.rs).
+    assert!((50.0..150.0).contains(&rps), "{report}");
+    std::thread::sleep(Duration::from_secs(3));
+    exits(
+        p.cmd().args([
+            "baseline",
+            "--window",
+            "5s",
+            "--interval",
+            "1s",
+            "--output",
+            "base.json",
+        ]),
+        0,
+    );
+    let base_json = json(p.read("base.json").unwrap().as_bytes());
+    assert!(
+        base_json["series"]["rps"].as_array().unwrap().len() >= 3,
+        "{base_json}"
     );
 }

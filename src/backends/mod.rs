@@ -38,6 +38,10 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// One metric's query running against its backend: what every backend implements.
 ///
+/// To add a backend: write `src/backends/<name>.rs` with its config types, a [`Kind`] (config
+/// checks, one shared client per run) and this trait for its running query, then add one
+/// line to `backends!` below. Nothing else needs to know it (see the module docs).
+///
 /// Every method answers or says why not in one sentence (already free of secrets); none
 /// panics. A value that holds no number (empty selection, `null`, a string, NaN) is never
 /// turned into a number here: it is [`Answer::Empty`] or an error, which the gate counts as

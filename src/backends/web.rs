@@ -19,7 +19,9 @@
 //! ```
 //!
 //! A non-2xx answer is an error; a selection that holds no number (nothing, `null`, a
-//! string, an object) is missing data, never a pass. Without `range:`, `baseline` takes
+//! string, an object) is missing data, never a pass. Among several selected values a `null`
+//! is a gap and is skipped by `mean`/`min`/`max`/`sum`/`count`; for `last` a trailing null
+//! is missing data (never the point before it). Without `range:`, `baseline` takes
 //! `--samples` readings `--interval` apart, as for a probe. Placeholders in `url` and
 //! `body`: `{{now}}`, `{{now_ms}}`, `{{start}}`, `{{start_ms}}` (now − `lookback`); in
 //! `range:` `{{start}}`, `{{end}}`, `{{start_ms}}`, `{{end_ms}}`, `{{step}}` (seconds).
@@ -164,7 +166,11 @@ impl WebMetric {
                 humantime::format_duration(limit)
             ))
         });
-        result.map_err(|e| crate::output::sanitize_line(&redact(&e, &self.secrets)))
+        let mut secrets = self.secrets.clone();
+        if self.query.auth.as_ref().is_some_and(|a| a.oauth2.is_some()) {
+            secrets.extend(self.client.tokens().await);
+        }
+        result.map_err(|e| crate::output::sanitize_line(&redact(&e, &secrets)))
     }
 
     async fn send(&self, req: &Request, shown: &str) -> Result<Value, String> {

@@ -16,6 +16,7 @@ server (standard library only) on 127.0.0.1, optionally TLS (--cert/--key) and m
   /bearer           needs Bearer s3cr3t-bearer-77 (401 echoing the Authorization header)
   /token            OAuth2 token endpoint: Basic vz-client:cl1ent-s3cret-42, client_credentials
   /oauth            needs the token /token hands out
+  /oauth-reject     401 whatever the token (echoing the Authorization header)
   /range?start=&end=&step=   {"values": [[t, "V"], ...]} with one null point
   /stats            {"token_requests": n, "requests": n}
 """
@@ -109,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(401, {"error": "invalid_client", "got": auth})
         elif path == "/oauth":
             self.guarded(auth == "Bearer " + ACCESS_TOKEN, auth, {"data": {"value": 5}})
+        elif path == "/oauth-reject":
+            self.guarded(False, auth, None)
         elif path == "/range":
             start, end, step = int(args["start"]), int(args["end"]), max(1, int(args["step"]))
             points = [[t, str(value)] for t in range(start, end + 1, step)]

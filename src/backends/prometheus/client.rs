@@ -305,7 +305,7 @@ pub fn range_step(window: Duration, step: Duration) -> Duration {
     step.max(min)
 }
 
-/// Reads a range query's matrix into per-series value lists (see [`QueryMetric::range`]).
+/// Reads a range query's matrix into per-series value lists (the Prometheus backend's `range`).
 pub fn range_values(
     metric: &str,
     per_series: bool,

@@ -78,6 +78,14 @@ impl WebClient {
     }
 }
 
+impl WebClient {
+    /// The access tokens fetched so far: secrets, masked like the configured ones.
+    pub async fn tokens(&self) -> Vec<String> {
+        let tokens = self.tokens.lock().await;
+        tokens.values().map(|(t, _)| t.clone()).collect()
+    }
+}
+
 fn build(tls: &Tls, max_connections: usize) -> Result<reqwest::Client, String> {
     let read = |what: &str, path: &PathBuf| {
         std::fs::read(path).map_err(|e| format!("{what} {}: cannot read it: {e}", path.display()))

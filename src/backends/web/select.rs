@@ -16,7 +16,7 @@ pub enum Reduce {
     Min,
     Max,
     Sum,
-    /// How many values were selected.
+    /// How many values were selected (of any type: objects, strings …), nulls not counted.
     Count,
 }
 
@@ -67,21 +67,39 @@ pub fn select(doc: &Value, path: &JsonPath, reduce: Option<Reduce>) -> Result<Se
     if nodes.is_empty() {
         return Ok(Selected::Nothing);
     }
+    if reduce == Some(Reduce::Count) {
+        // How many things were selected (alerts, hits, …), whatever they are; nulls are gaps.
+        let present = nodes.iter().filter(|v| !v.is_null()).count();
+        return match present {
+            0 => Err(format!("selected {} values, all null (no data)", nodes.len())),
+            n => Ok(Selected::Value(n as f64)),
+        };
+    }
+    // Over several values, a `null` is a gap (no point at that time) and is skipped, except
+    // as the newest point of `last`: a trailing null is missing data, never the value before.
+    let gaps_skipped = nodes.len() > 1 && !matches!(reduce, None | Some(Reduce::Last));
     let mut values = Vec::with_capacity(nodes.len());
     for (i, v) in nodes.iter().enumerate() {
+        let is_last = i + 1 == nodes.len();
+        if v.is_null() && (gaps_skipped || (reduce == Some(Reduce::Last) && !is_last)) {
+            continue;
+        }
         let n = number(v).map_err(|e| match nodes.len() {
             1 => e,
             len => format!("value {} of {len}: {e}", i + 1),
         })?;
         values.push(n);
     }
+    if values.is_empty() {
+        return Err(format!("selected {} values, all null (no data)", nodes.len()));
+    }
     let value = match (reduce, values.as_slice()) {
-        (None, [one]) => *one,
+        (None, [one]) if nodes.len() == 1 => *one,
         (None, many) => {
             return Err(format!(
                 "selected {} values where one was expected; set `reduce:` (last, mean, min, \
                  max, sum, count) or narrow the path",
-                many.len()
+                many.len().max(nodes.len())
             ))
         }
         (Some(r), values) => apply(r, values),
@@ -203,9 +221,19 @@ mod tests {
                 "{r:?}"
             );
         }
-        let gaps = json!({"points": [[1, 4.0], [2, null]]});
-        let e = sel(gaps, "$.points[*][1]", Some(Reduce::Mean)).unwrap_err();
-        assert!(e.contains("value 2 of 2: selected null"), "{e}");
+        // A null among several is a gap, skipped; a trailing null is missing for `last`.
+        let gaps = json!({"points": [[1, 4.0], [2, null], [3, 6.0], [4, null]]});
+        let path = "$.points[*][1]";
+        assert_eq!(sel(gaps.clone(), path, Some(Reduce::Mean)), Ok(Selected::Value(5.0)));
+        assert_eq!(sel(gaps.clone(), path, Some(Reduce::Count)), Ok(Selected::Value(2.0)));
+        let e = sel(gaps.clone(), path, Some(Reduce::Last)).unwrap_err();
+        assert!(e.contains("value 4 of 4: selected null"), "{e}");
+        let e = sel(json!({"p": [null, null]}), "$.p[*]", Some(Reduce::Max)).unwrap_err();
+        assert!(e.contains("all null"), "{e}");
+        let alerts = json!([{"labels": {"a": 1}}, {"labels": {"a": 2}}, null]);
+        assert_eq!(sel(alerts, "$[*]", Some(Reduce::Count)), Ok(Selected::Value(2.0)));
+        let e = sel(json!({"p": [1, "x"]}), "$.p[*]", Some(Reduce::Sum)).unwrap_err();
+        assert!(e.contains("value 2 of 2: selected the string \"x\""), "{e}");
     }
 
     #[test]

@@ -180,7 +180,11 @@ pub(super) fn method_of(field: &str, m: Option<&str>) -> Result<reqwest::Method,
 /// client secrets, credentials in URLs.
 pub(super) fn secrets_of(q: &WebQuery) -> Vec<String> {
     let mut s: Vec<String> = q.headers.values().cloned().collect();
-    s.extend(crate::redact::url_with_credentials(&q.url));
+    let range_url = q.range.as_ref().and_then(|r| r.url.as_deref());
+    for url in std::iter::once(q.url.as_str()).chain(range_url) {
+        s.extend(crate::redact::url_with_credentials(url));
+        s.extend(query_secrets(url));
+    }
     if let Some(a) = &q.auth {
         if let Some(b) = &a.basic {
             s.push(format!("{}:{}", b.username, b.password));
@@ -193,6 +197,19 @@ pub(super) fn secrets_of(q: &WebQuery) -> Vec<String> {
         }
     }
     s
+}
+
+/// Query parameters whose name says they are secret (`api_key=`, `token=`, `signature=` …):
+/// their values, which a server may echo in an error body.
+fn query_secrets(url: &str) -> Vec<String> {
+    const SECRET: [&str; 7] = ["key", "token", "secret", "passw", "sig", "auth", "credential"];
+    let Ok(u) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    u.query_pairs()
+        .filter(|(k, _)| SECRET.iter().any(|w| k.to_lowercase().contains(w)))
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
 /// A URL for messages: scheme, host and path only. Its query string may carry an API key
@@ -220,4 +237,34 @@ pub(super) fn fill(text: &str, values: &[(&str, i64)]) -> String {
         out = out.replace(&format!("{{{{{k}}}}}"), &v.to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(yaml: &str) -> WebQuery {
+        serde_yaml::from_str(yaml).expect("a web query")
+    }
+
+    #[test]
+    fn secrets_are_headers_credentials_and_secret_looking_query_parameters() {
+        let q = query(
+            "url: 'https://u:pw1234@api.example.com/q?query=errors&api_key=abcd1234&X-Amz-Signature=s1g5678'\n\
+             json_path: $.v\nheaders: { X-Token: tok-9876 }\n\
+             auth: { oauth2: { token_url: 'https://id.example.com/t', client_id: me, client_secret: cs-5555 } }\n",
+        );
+        let s = secrets_of(&q);
+        for secret in ["abcd1234", "s1g5678", "tok-9876", "cs-5555", "me:cs-5555"] {
+            assert!(s.iter().any(|x| x == secret), "{secret} not in {s:?}");
+        }
+        assert!(!s.iter().any(|x| x == "errors"), "{s:?}");
+        let masked = crate::redact::redact("401: bad key abcd1234 for u:pw1234", &s);
+        assert_eq!(masked, "401: bad key *** for ***");
+        assert_eq!(
+            shown_url(&q.url),
+            "https://api.example.com/q?…",
+            "no query string, no credentials"
+        );
+    }
 }
