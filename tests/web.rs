@@ -681,3 +681,62 @@ fn victoria_metrics_json_api_through_web_reads_the_same_traffic() {
         "{base_json}"
     );
 }
+
+#[test]
+fn a_refused_token_echoed_by_the_server_reaches_neither_the_watch_nor_the_store() {
+    let s = JsonServer::start();
+    let p = Project::new();
+    config(
+        &p,
+        &web(
+            "errors",
+            &s.url("/bearer"),
+            "$.data.value",
+            "        auth: { bearer: \"${TOKEN}\" }\n",
+        ),
+        &above("errors", 100.0),
+    );
+    let token = "st0len-if-printed-31337";
+    let watch = exits(
+        p.cmd()
+            .env("TOKEN", token)
+            .args(["watch", "--duration", "3s", "--output", "json"]),
+        3,
+    );
+    let text = output(&watch);
+    assert!(text.contains("HTTP 401"), "{text}");
+    assert!(!text.contains(token), "{text}");
+    for format in ["json", "markdown", "html"] {
+        let out = exits(
+            p.cmd()
+                .env("TOKEN", token)
+                .args(["report", "latest", "--format", format]),
+            0,
+        );
+        assert!(
+            !output(&out).contains(token),
+            "report --format {format} shows the token"
+        );
+    }
+    // The store (its WAL too) holds the reason, masked.
+    let mut db = std::fs::read(p.path(".vz-monitor/vz.db")).unwrap_or_default();
+    db.extend(std::fs::read(p.path(".vz-monitor/vz.db-wal")).unwrap_or_default());
+    let has = |needle: &[u8]| db.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"answered HTTP 401"), "the reason is not stored at all");
+    assert!(!has(token.as_bytes()), "the token is in the store");
+}
+
+#[test]
+fn per_series_is_refused_for_web_which_reduces_to_one_number() {
+    let p = Project::new();
+    config(
+        &p,
+        &format!(
+            "{}    per_series: true\n",
+            web("m", "http://127.0.0.1:1/x", "$.a", "")
+        ),
+        &above("m", 1.0),
+    );
+    let text = output(&exits(p.cmd().args(["check"]), 2));
+    assert!(text.contains("metrics.m.per_series"), "{text}");
+}

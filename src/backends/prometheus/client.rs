@@ -33,7 +33,10 @@ const MAX_RANGE_POINTS: f64 = 11_000.0;
 
 /// A connection to one Prometheus server, shared by every query metric of a config.
 pub struct PromClient {
-    client: prometheus_http_query::Client,
+    /// The library client; crate-visible so the alert metrics (`sources::prometheus`) can
+    /// build queries it has no method for (an instant query `at` a time) inside
+    /// [`PromClient::with_retries`].
+    pub(crate) client: prometheus_http_query::Client,
     url: String,
     timeout: Duration,
     retries: u32,
@@ -190,7 +193,7 @@ impl PromClient {
     /// Runs `attempt` until it succeeds, fails for good, or the timeout is spent. Retries
     /// (`source.prometheus.retries`) back off 100 ms, 200 ms, 400 ms … within the same
     /// deadline, so a tick never waits longer than `timeout` for one metric.
-    async fn with_retries<F, Fut>(&self, attempt: F) -> Result<Data, QueryError>
+    pub(crate) async fn with_retries<F, Fut>(&self, attempt: F) -> Result<Data, QueryError>
     where
         F: Fn(Duration) -> Fut,
         Fut: std::future::Future<
