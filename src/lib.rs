@@ -7,6 +7,7 @@
 pub mod output;
 
 pub mod audit;
+pub mod backends;
 pub mod ci;
 pub mod cli;
 pub mod commands;

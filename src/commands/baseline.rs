@@ -1,21 +1,22 @@
 //! `baseline`: captures what "normal" looks like before the deploy, and stores it.
 
 use super::{load_config, now_ms, open_store, print_json, write_atomically};
+use crate::backends::{Range, Span};
 use crate::cli::{BaselineArgs, Global};
-use crate::config::MetricSource;
+use crate::config::Metric;
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
 use crate::report::table::new_table;
 use crate::sampler::Sampler;
-use crate::sources::prometheus::{range_step, PromClient, QueryMetric};
+use crate::sources::prometheus::range_step;
+use crate::sources::Shared;
 use crate::store::BaselineSet;
 use futures::future::join_all;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
-/// Takes a range query over `--window` per PromQL metric (step = interval) and `--samples`
+/// Takes a range over `--window` per backend metric (step = interval) and `--samples`
 /// probe readings `--interval` apart, stores them, optionally writes JSON.
 pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let config = load_config(g)?;
@@ -41,61 +42,65 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let mut failures: BTreeMap<String, (u32, String)> = BTreeMap::new();
     let mut sources = Vec::new();
 
-    // PromQL metrics: one range query each over the window before now, all at once.
-    let queries: Vec<_> = config
+    // Backend metrics (PromQL and every other backend): one range each over the window
+    // before now, all at once, on one shared client per backend.
+    let queried: Vec<_> = config
         .metrics
         .iter()
-        .filter(|m| matches!(m.source, MetricSource::Query(_)))
+        .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
         .collect();
-    if let (Some(prom), false) = (&config.prometheus, queries.is_empty()) {
-        let step = range_step(a.window, interval);
-        let end = now_ms();
-        match PromClient::new(prom) {
-            Err(e) => {
-                for m in &queries {
-                    note(&mut failures, m.name.clone(), e.clone());
+    if !queried.is_empty() {
+        let shared = Shared::new(&config.backends);
+        let span = Span {
+            end_ms: now_ms(),
+            window: a.window,
+            step: interval,
+        };
+        let results = join_all(queried.iter().map(|(m, query)| {
+            let backend = query.connect(&m.info(), &shared.backends);
+            async move {
+                match backend {
+                    Ok(b) => (m.name.clone(), b.range(span).await),
+                    Err(e) => (m.name.clone(), Err(e)),
                 }
             }
-            Ok(client) => {
-                let client = Arc::new(client);
-                let results = join_all(queries.iter().map(|m| {
-                    let q = QueryMetric::new(m, Arc::clone(&client));
-                    async move {
-                        match q {
-                            Some(q) => (m.name.clone(), q.range(end, a.window, step).await),
-                            None => (m.name.clone(), Ok(Default::default())),
-                        }
+        }))
+        .await;
+        for (name, r) in results {
+            match r {
+                Err(e) => note(&mut failures, name, e),
+                Ok(Range {
+                    series: found,
+                    dropped,
+                }) => {
+                    if found.values().all(Vec::is_empty) {
+                        note(&mut failures, name.clone(), "no data in the window".into());
                     }
-                }))
-                .await;
-                for (name, r) in results {
-                    match r {
-                        Err(e) => note(&mut failures, name, e.to_string()),
-                        Ok((found, dropped)) => {
-                            if found.values().all(Vec::is_empty) {
-                                note(&mut failures, name.clone(), "no data in the window".into());
-                            }
-                            if dropped > 0 {
-                                let e = failures.entry(name).or_insert((0, String::new()));
-                                e.0 += dropped as u32;
-                                e.1 = "NaN or Inf points dropped".into();
-                            }
-                            series.extend(found.into_iter().filter(|(_, v)| !v.is_empty()));
-                        }
+                    if dropped > 0 {
+                        let e = failures.entry(name).or_insert((0, String::new()));
+                        e.0 += dropped as u32;
+                        e.1 = "NaN or Inf points dropped".into();
                     }
+                    series.extend(found.into_iter().filter(|(_, v)| !v.is_empty()));
                 }
             }
         }
+        // "Prometheus range over …", "Prometheus, Web range over …".
+        let mut names: Vec<String> = queried.iter().map(|(_, q)| capitalized(q.name())).collect();
+        names.sort_unstable();
+        names.dedup();
         sources.push(format!(
-            "Prometheus range over {} every {}",
+            "{} range over {} every {}",
+            names.join(", "),
             humantime::format_duration(a.window),
-            humantime::format_duration(step)
+            humantime::format_duration(range_step(a.window, interval))
         ));
-        errln!("baseline: {} range queries done", queries.len());
+        errln!("baseline: {} range queries done", queried.len());
     }
 
-    // Probes: `--samples` readings `--interval` apart.
-    let sampler = Sampler::of(&config, |m| matches!(m.source, MetricSource::Probe(_)));
+    // Probes, and backend metrics with no range (a `web` metric without `range:`):
+    // `--samples` readings `--interval` apart.
+    let sampler = Sampler::of(&config, sampled);
     if !sampler.is_empty() {
         let start = tokio::time::Instant::now();
         for i in 0..a.samples {
@@ -123,7 +128,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
             errln!("baseline: sample {}/{} taken", i + 1, a.samples);
         }
         sources.push(format!(
-            "probes ({} samples every {})",
+            "samples ({} every {})",
             a.samples,
             humantime::format_duration(interval)
         ));
@@ -150,8 +155,8 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     crate::audit::record_baseline(&mut store, &set, id);
 
     for (series, (n, why)) in &failures {
-        let of = match config.metric(series).map(|m| &m.source) {
-            Some(MetricSource::Probe(_)) => format!(" of {}", a.samples),
+        let of = match config.metric(series) {
+            Some(m) if sampled(m) => format!(" of {}", a.samples),
             _ => String::new(),
         };
         errln!("warning: {series}: {n}{of} samples failed (last: {why})");
@@ -278,6 +283,22 @@ fn check_target(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether `baseline` samples the metric repeatedly (a probe, or a backend with no range).
+fn sampled(m: &Metric) -> bool {
+    match m.source.backend() {
+        Some(b) => !b.can_range(),
+        None => true,
+    }
+}
+
+fn capitalized(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn note(failures: &mut BTreeMap<String, (u32, String)>, series: String, why: String) {

@@ -2,16 +2,16 @@
 //! once and says per metric: ok, empty, error — with the server's message — or down).
 
 use super::{load_config, print_json};
+use crate::backends::Answer;
 use crate::cli::{CheckArgs, Format, Global};
 use crate::config::{Config, MetricSource, OnEmpty};
 use crate::error::{Exit, Result};
 use crate::model::{fmt_num, Reading};
 use crate::report::table::new_table;
 use crate::sampler::Sampler;
-use crate::sources::prometheus::{Answer, PromClient, QueryMetric};
+use crate::sources::Shared;
 use futures::future::join_all;
 use serde::Serialize;
-use std::sync::Arc;
 
 #[derive(Serialize)]
 struct CheckReport {
@@ -39,25 +39,15 @@ struct OnlineResult {
     failed: bool,
 }
 
-/// Runs every query and probe once, concurrently. PromQL metrics are asked directly so an
-/// empty answer is told apart from an error.
+/// Runs every query and probe once, concurrently. Backend metrics are asked directly (one
+/// shared client per backend) so an empty answer is told apart from an error.
 async fn online(config: &Config) -> Vec<OnlineResult> {
-    let client = config
-        .prometheus
-        .as_ref()
-        .map(|p| PromClient::new(p).map(Arc::new));
+    let shared = Shared::new(&config.backends);
     let asked = join_all(config.metrics.iter().filter_map(|m| {
-        let query = match &client {
-            Some(Ok(c)) => Ok(QueryMetric::new(m, Arc::clone(c))?),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err("no source.prometheus configured".to_string()),
-        };
-        let MetricSource::Query(_) = m.source else {
-            return None;
-        };
+        let backend = m.source.backend()?.connect(&m.info(), &shared.backends);
         Some(async move {
-            match query {
-                Ok(q) => (m, q.ask().await.map_err(|e| e.to_string())),
+            match backend {
+                Ok(b) => (m, b.check().await),
                 Err(e) => (m, Err(e)),
             }
         })
@@ -244,9 +234,8 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
                 let mut t = new_table(&["metric", "source", "status", "detail"]);
                 for r in &report.online {
                     let checked = with_controls(&config);
-                    let src = match checked.metric(&r.metric).map(|m| &m.source) {
-                        Some(MetricSource::Query(q)) => q.clone(),
-                        Some(MetricSource::Probe(_)) => "probe".into(),
+                    let src = match checked.metric(&r.metric) {
+                        Some(m) => m.source.describe(),
                         None => "-".into(),
                     };
                     t.add_row(vec![

@@ -4,6 +4,7 @@
 use super::raw::RawMetric;
 use super::yaml::{ConfigError, Source};
 use super::{promrules, Metric, MetricSource, Rule};
+use crate::backends::{BackendQuery, Settings};
 use crate::sources::ProbeSpec;
 use serde::Deserialize;
 use vz_core::detect::against::Against;
@@ -16,6 +17,16 @@ pub struct RawControl {
     pub query: Option<String>,
     #[serde(default, with = "serde_yaml::with::singleton_map")]
     pub probe: Option<ProbeSpec>,
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
+    pub backend: Option<BackendQuery>,
+}
+
+/// What a metric is validated against: the backends' settings, and whether it will be
+/// queried at all (rule tests judge given values offline, so need no backend).
+#[derive(Clone, Copy)]
+pub(super) struct Input<'a> {
+    pub settings: &'a Settings,
+    pub can_query: bool,
 }
 
 /// Validates one metric; `field` is its path (`metrics.error_rate`).
@@ -24,21 +35,28 @@ pub(super) fn build(
     m: RawMetric,
     field: &str,
     src: &Source,
-    can_query: bool,
+    input: Input,
 ) -> Result<Metric, ConfigError> {
     let parse_query = m.alert.is_none();
-    let source = source_of(m.query, m.probe, field, src, can_query, parse_query)?;
-    if m.per_series && !matches!(source, MetricSource::Query(_)) {
+    let given = (m.query, m.probe, m.backend);
+    let source = source_of(given, field, src, input, parse_query)?;
+    let series = match &source {
+        MetricSource::Query(_) => true,
+        MetricSource::Backend(b) => b.has_series(),
+        MetricSource::Probe(_) => false,
+    };
+    if m.per_series && !series {
         return Err(src.err(
             &format!("{field}.per_series"),
-            "only applies to a PromQL `query`",
+            "only applies to a PromQL `query` or a backend with series (labels, tags)",
         ));
     }
     let control = match m.control {
         None => None,
         Some(c) => {
             let at = format!("{field}.control");
-            Some(source_of(c.query, c.probe, &at, src, can_query, true)?)
+            let given = (c.query, c.probe, c.backend);
+            Some(source_of(given, &at, src, input, true)?)
         }
     };
     if let Some(v) = &m.min_volume {
@@ -66,39 +84,64 @@ pub(super) fn build(
     })
 }
 
-/// A `query` or a `probe`, exactly one; `field` is where they were written.
+/// A `query`, a `probe` or a `backend`, exactly one; `field` is where they were written.
 fn source_of(
-    query: Option<String>,
-    probe: Option<ProbeSpec>,
+    given: (Option<String>, Option<ProbeSpec>, Option<BackendQuery>),
     field: &str,
     src: &Source,
-    can_query: bool,
+    input: Input,
     parse_query: bool,
 ) -> Result<MetricSource, ConfigError> {
-    match (query, probe) {
-        (Some(_), Some(_)) => Err(src.err(field, "give either `query` or `probe`, not both")),
-        (None, None) => Err(src.err(field, "needs a `query` (PromQL) or a `probe`")),
-        (Some(q), None) => {
-            if q.trim().is_empty() {
-                return Err(src.err(&format!("{field}.query"), "must not be empty"));
-            }
-            if !can_query {
-                return Err(src.err(
-                    &format!("{field}.query"),
-                    "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
-                ));
-            }
-            if parse_query {
-                promrules::promql::parse(&q).map_err(|e| src.err(&format!("{field}.query"), e))?;
-            }
-            Ok(MetricSource::Query(q))
-        }
-        (None, Some(p)) => {
+    match given {
+        (None, None, None) => Err(src.err(
+            field,
+            "needs a `query` (PromQL) or a `probe` (or a `backend`)",
+        )),
+        (Some(q), None, None) => promql(q, &format!("{field}.query"), src, input, parse_query),
+        (None, Some(p), None) => {
             p.validate()
                 .map_err(|msg| src.err(&format!("{field}.probe"), msg))?;
             Ok(MetricSource::Probe(p))
         }
+        (None, None, Some(b)) => {
+            if let BackendQuery::Prometheus(q) = b {
+                let at = format!("{field}.backend.prometheus");
+                return promql(*q, &at, src, input, parse_query);
+            }
+            let at = format!("{field}.backend.{}", b.name());
+            b.validate(input.settings)
+                .map_err(|e| e.under(&at))
+                .map_err(|e| src.err(&e.field, e.message))?;
+            Ok(MetricSource::Backend(b))
+        }
+        _ => Err(src.err(
+            field,
+            "give either `query` or `probe` (or `backend`), not both",
+        )),
     }
+}
+
+/// A PromQL query at `at`: not empty, parsed, and with a Prometheus to ask it.
+fn promql(
+    q: String,
+    at: &str,
+    src: &Source,
+    input: Input,
+    parse: bool,
+) -> Result<MetricSource, ConfigError> {
+    if q.trim().is_empty() {
+        return Err(src.err(at, "must not be empty"));
+    }
+    if !input.can_query {
+        return Err(src.err(
+            at,
+            "a PromQL query needs source.prometheus.url (or VZ_PROMETHEUS_URL)",
+        ));
+    }
+    if parse {
+        promrules::promql::parse(&q).map_err(|e| src.err(at, e))?;
+    }
+    Ok(MetricSource::Query(q))
 }
 
 /// Every `min_volume.metric` names a defined metric: Err(index of the metric, message).

@@ -13,7 +13,6 @@ mod load;
 pub mod locate;
 mod metric;
 pub mod notify;
-mod prometheus;
 pub mod promrules;
 pub mod raw;
 mod types;
@@ -140,7 +139,12 @@ pub fn parse(
         return Err(main.err("deployment", "must not be empty"));
     }
 
-    let prometheus = prometheus::validate(raw.source.and_then(|s| s.prometheus), main, env)?;
+    let backends = raw
+        .source
+        .unwrap_or_default()
+        .validate(env)
+        .map_err(|e| main.err(&e.field, e.message))?;
+    let prometheus = backends.prometheus.clone();
 
     let mut seen = HashSet::new();
     // Offline (rule tests) nothing is queried, so a PromQL metric needs no source there.
@@ -159,7 +163,11 @@ pub fn parse(
             return Err(src.err(&field, format!("metric `{name}` is defined twice")));
         }
         metric_fields.push((idx, field.clone()));
-        out_metrics.push(metric::build(name, m, &field, src, can_query)?);
+        let input = metric::Input {
+            settings: &backends,
+            can_query,
+        };
+        out_metrics.push(metric::build(name, m, &field, src, input)?);
     }
     metric::check_volumes(&out_metrics).map_err(|(i, msg)| {
         let (idx, field) = &metric_fields[i];
@@ -344,6 +352,7 @@ pub fn parse(
         interval,
         duration,
         prometheus,
+        backends,
         metrics: out_metrics,
         rules: out_rules,
         rollback,

@@ -19,7 +19,8 @@ pub struct RawConfig {
     pub interval: Option<Duration>,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub duration: Option<Duration>,
-    pub source: Option<RawSource>,
+    /// Each backend's shared settings (`source.prometheus`, …): one list in `backends!`.
+    pub source: Option<crate::backends::RawSources>,
     #[serde(default)]
     pub metrics: BTreeMap<String, RawMetric>,
     #[serde(default)]
@@ -54,26 +55,8 @@ pub struct RawRuleFile {
     pub rules: Vec<RawRule>,
 }
 
-/// `source:`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSource {
-    pub prometheus: Option<RawPrometheus>,
-}
-
-/// `source.prometheus:`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPrometheus {
-    pub url: Option<String>,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "dur::opt_duration")]
-    pub timeout: Option<Duration>,
-    pub retries: Option<u32>,
-    /// Queries in flight and connections kept, per watch.
-    pub max_connections: Option<u64>,
-}
+/// `source.prometheus:` (each backend's `source.<name>:` lives in its own file).
+pub use crate::backends::prometheus::RawPrometheus;
 
 /// `metrics.<name>:`
 #[derive(Debug, Deserialize)]
@@ -82,6 +65,9 @@ pub struct RawMetric {
     pub query: Option<String>,
     #[serde(default, with = "serde_yaml::with::singleton_map")]
     pub probe: Option<ProbeSpec>,
+    /// A query on another backend (`backend: { web: … }`).
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
+    pub backend: Option<crate::backends::BackendQuery>,
     #[serde(default)]
     pub on_missing: OnMissing,
     #[serde(default)]

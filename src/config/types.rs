@@ -26,7 +26,10 @@ pub struct Config {
     pub deployment: String,
     pub interval: Duration,
     pub duration: Duration,
+    /// `source.prometheus` (the same as `backends.prometheus`).
     pub prometheus: Option<PrometheusConfig>,
+    /// Every backend's validated `source.<name>:` settings.
+    pub backends: crate::backends::Settings,
     pub metrics: Vec<Metric>,
     pub rules: Vec<Rule>,
     pub rollback: RollbackConfig,

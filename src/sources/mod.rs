@@ -4,6 +4,7 @@
 //! Adding a probe = one file holding its config type (implementing [`Probe`]: validate, build)
 //! and its running source (implementing [`Source`]), + one line in `probes!` below.
 
+pub mod backend;
 pub mod command;
 pub mod http;
 pub mod log;
@@ -18,9 +19,11 @@ pub use spec::{Metric, MetricSource, PrometheusConfig};
 pub use system::SystemMetric;
 pub use tcp::{TcpProbe, TcpValue};
 
+use crate::backends::{Connections, Settings};
 use crate::model::{Reading, Sample};
+use backend::BackendMetric;
 use futures::future::BoxFuture;
-use prometheus::{PromClient, QueryMetric};
+use prometheus::QueryMetric;
 use serde::Deserialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -54,20 +57,21 @@ pub trait Probe {
 }
 
 /// What the sources of one run share: one system sampler (CPU and network rates are computed
-/// between consecutive ticks) and one Prometheus client (one connection pool).
+/// between consecutive ticks) and one client per metric backend (one connection pool each).
+/// Built once per run: every metric and every `control:` of the run shares it.
 pub struct Shared {
     /// Reads this machine for every `system` probe.
     pub system: Arc<system::SystemSampler>,
-    /// The client for `query` metrics, why there is none, or `None` without `source.prometheus`.
-    pub prometheus: Option<Result<Arc<PromClient>, String>>,
+    /// The backends' clients, each built on first use.
+    pub backends: Connections,
 }
 
 impl Shared {
-    /// The shared state for a config's `source.prometheus` (if any).
-    pub fn new(prometheus: Option<&PrometheusConfig>) -> Shared {
+    /// The shared state for a config's `source:` settings.
+    pub fn new(settings: &Settings) -> Shared {
         Shared {
             system: Arc::new(system::SystemSampler::new()),
-            prometheus: prometheus.map(|p| PromClient::new(p).map(Arc::new)),
+            backends: Connections::new(settings),
         }
     }
 }
@@ -126,15 +130,23 @@ pub(crate) fn one_reading<'a>(
     Box::pin(async move { vec![Sample::new(metric, reading.await)] })
 }
 
-/// Builds the running source of one metric — its probe, or its PromQL query on the shared
+/// Builds the running source of one metric — its probe, or its query on its backend's shared
 /// client — or says why it has none (the metric is then missing every tick).
 pub fn build(metric: &Metric, shared: &Shared) -> Result<Box<dyn Source>, String> {
-    match (&metric.source, &shared.prometheus) {
-        (MetricSource::Probe(p), _) => Ok(p.probe().build(shared)),
-        (MetricSource::Query(_), Some(Ok(client))) => QueryMetric::new(metric, Arc::clone(client))
-            .map(|q| Box::new(q) as Box<dyn Source>)
-            .ok_or_else(|| "not a query".into()),
-        (MetricSource::Query(_), Some(Err(e))) => Err(e.clone()),
-        (MetricSource::Query(_), None) => Err("no source.prometheus configured".into()),
+    if let MetricSource::Probe(p) = &metric.source {
+        return Ok(p.probe().build(shared));
     }
+    if metric.alert.is_some() {
+        // A Prometheus alert keeps per-series `for` state and notes: its own source.
+        let settings = shared.backends.settings().prometheus.as_ref();
+        let client = shared
+            .backends
+            .client::<crate::backends::prometheus::Prometheus>("prometheus", settings)?;
+        return QueryMetric::new(metric, client)
+            .map(|q| Box::new(q) as Box<dyn Source>)
+            .ok_or_else(|| "not a query".into());
+    }
+    let query = metric.source.backend().ok_or("not a query")?;
+    let backend = query.connect(&metric.info(), &shared.backends)?;
+    Ok(Box::new(BackendMetric::new(metric.info(), backend)))
 }

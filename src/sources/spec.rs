@@ -2,8 +2,8 @@
 //! and checks them, and never imports the running sources).
 
 use super::ProbeSpec;
-use std::collections::BTreeMap;
-use std::time::Duration;
+pub use crate::backends::prometheus::PrometheusConfig;
+use crate::backends::{BackendQuery, MetricInfo};
 use vz_core::spec::{OnEmpty, OnMissing};
 
 /// Where a metric's samples come from.
@@ -13,6 +13,8 @@ pub enum MetricSource {
     Query(String),
     /// A local probe.
     Probe(ProbeSpec),
+    /// A query on another backend (`backend: { web: … }`).
+    Backend(BackendQuery),
 }
 
 /// One watched metric.
@@ -33,13 +35,33 @@ pub struct Metric {
     pub alert: Option<std::sync::Arc<super::prometheus::alerting::alert::AlertSpec>>,
 }
 
-/// `source.prometheus:` validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PrometheusConfig {
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub timeout: Duration,
-    pub retries: u32,
-    /// At most this many queries in flight, and connections open, per watch.
-    pub max_connections: usize,
+impl Metric {
+    /// What its backend query needs to know of the metric.
+    pub fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: self.name.clone(),
+            per_series: self.per_series,
+            on_empty: self.on_empty,
+        }
+    }
+}
+
+impl MetricSource {
+    /// The backend query behind this source: a PromQL `query:` is Prometheus's; None for a
+    /// probe.
+    pub fn backend(&self) -> Option<BackendQuery> {
+        match self {
+            MetricSource::Query(q) => Some(BackendQuery::Prometheus(Box::new(q.clone()))),
+            MetricSource::Backend(b) => Some(b.clone()),
+            MetricSource::Probe(_) => None,
+        }
+    }
+
+    /// What is asked, in one line with no secret: the query, or `probe`.
+    pub fn describe(&self) -> String {
+        match self.backend() {
+            Some(b) => b.describe(),
+            None => "probe".into(),
+        }
+    }
 }

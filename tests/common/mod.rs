@@ -1,10 +1,17 @@
 //! Shared helpers for the integration tests: a scratch project folder and the real binary.
 #![allow(dead_code)]
 
+pub mod cloudwatch;
+pub mod daemon;
+pub mod deploy;
+pub mod echo;
+pub mod graphite;
+pub mod influxdb;
 pub mod postgres;
 pub mod prometheus;
 pub mod servers;
 pub mod victoria;
+pub mod web;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

@@ -234,6 +234,7 @@ impl RuleCtx<'_> {
             metric: RawMetric {
                 query: Some(expr.to_string()),
                 probe: None,
+                backend: None,
                 on_missing: OnMissing::Inconclusive,
                 on_empty: OnEmpty::Zero,
                 consecutive_errors: None,
