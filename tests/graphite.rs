@@ -161,7 +161,6 @@ fn control_series_come_from_graphite() {
 /// not count it yet: the rule shows `no_data` and the run passes. Kept here, ignored, as the
 /// reproduction with a real backend.
 #[test]
-#[ignore = "vz-core gate: a missing control reading is not yet counted as missing data"]
 fn a_dead_control_never_lets_a_deploy_pass() {
     let g = Graphite::shared();
     let prefix = g.prefix();
