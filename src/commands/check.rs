@@ -175,7 +175,10 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         warnings: Vec::new(),
         online: Vec::new(),
     };
-    let mut warnings = for_too_long(&config);
+    // The config's own warnings were printed as it loaded; the report carries them too.
+    let mut warnings = config.warnings.clone();
+    let printed = warnings.len();
+    warnings.extend(for_too_long(&config));
     warnings.extend(policy_warnings(&config));
     let mut failed = false;
     if a.online {
@@ -186,7 +189,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         report.online = rt.block_on(online(&with_controls(&config)));
         failed = report.online.iter().any(|r| r.failed);
     }
-    for w in &warnings {
+    for w in &warnings[printed..] {
         errln!("warning: {w}");
     }
     report.warnings = warnings;

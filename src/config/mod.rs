@@ -83,6 +83,7 @@ pub fn parse(
     let mut names = promrules::Names {
         rules: raw.rules.iter().map(|r| r.name.clone()).collect(),
         metrics: raw.metrics.keys().cloned().collect(),
+        ..Default::default()
     };
     for (n, m) in raw.metrics {
         metrics.push((n.clone(), m, format!("metrics.{n}"), main_idx));
@@ -131,6 +132,12 @@ pub fn parse(
     if interval.is_zero() {
         return Err(main.err("interval", "must be greater than 0"));
     }
+    promrules::finish(
+        metrics.iter_mut().map(|m| &mut m.1),
+        &names,
+        interval,
+        &mut warnings,
+    );
     let duration = raw.duration.unwrap_or(Duration::from_secs(15 * 60));
     if let Err(e) = dur::check_watch(duration) {
         return Err(main.err("duration", &e));

@@ -24,7 +24,7 @@
 
 mod shapes;
 
-pub use crate::sources::prometheus::alerting::{alert, promql, template};
+pub use crate::sources::prometheus::alerting::{self, alert, promql, template};
 
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
 use super::{ConfigError, Source};
@@ -45,11 +45,19 @@ pub struct AlertSettings {
     pub lookback: Duration,
 }
 
-/// Rule and metric names already taken, across every included file.
+/// Rule and metric names already taken, and the series recording rules write, across every
+/// included file.
 #[derive(Debug, Default)]
 pub struct Names {
     pub rules: HashSet<String>,
     pub metrics: HashSet<String>,
+    /// `record:` name → `file:group` of the first rule writing it.
+    pub recorded: BTreeMap<String, String>,
+    /// Recording rules checked, and the files holding them.
+    pub recording_rules: usize,
+    pub recording_files: HashSet<String>,
+    /// Groups with their own `interval:` (`file:line: group`, interval).
+    pub group_intervals: Vec<(String, Duration)>,
 }
 
 /// One converted alert: the metric and rule it became, with its field path in the file.
@@ -99,6 +107,16 @@ pub(super) fn convert(
                 ));
             }
             check_labels(&src, &format!("{gfield}.labels"), &group.labels)?;
+            if let Some(every) = group.interval {
+                let line = src
+                    .locations
+                    .find(&format!("{gfield}.interval"))
+                    .map(|p| format!(":{}", p.0))
+                    .unwrap_or_default();
+                names
+                    .group_intervals
+                    .push((format!("{name}{line}: group `{}`", group.name), every));
+            }
             for (r, rule) in group.rules.iter().enumerate() {
                 let field = format!("{gfield}.rules[{r}]");
                 let ctx = RuleCtx {
@@ -173,7 +191,14 @@ impl RuleCtx<'_> {
                 .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
         }
         if let Some(record) = &rule.record {
-            return self.recording(record, rule, warnings).map(|()| None);
+            self.recording(record, rule)?;
+            names.recording_rules += 1;
+            names.recording_files.insert(self.src.name.clone());
+            names
+                .recorded
+                .entry(record.clone())
+                .or_insert_with(|| format!("{}:{}", self.file, self.group.name));
+            return Ok(None);
         }
         let alert = rule.alert.as_deref().unwrap_or("").trim();
         if alert.is_empty() {
@@ -222,6 +247,11 @@ impl RuleCtx<'_> {
             annotations: rule.annotations.clone(),
             pre_existing: self.settings.pre_existing,
             lookback: self.settings.lookback,
+            block: alerting::worse::block(promql::longest_range(&parsed)),
+            limit: self.group.limit.map(|l| l as usize).filter(|l| *l > 0),
+            query_offset: self.group.query_offset.unwrap_or_default(),
+            // Filled once every file is read (see [`link_recorded`]).
+            recorded_inputs: Vec::new(),
         };
         let mut annotations = rule.annotations.clone();
         annotations.insert("alert_expr".into(), expr.to_string());
@@ -270,12 +300,7 @@ impl RuleCtx<'_> {
     }
 
     /// A recording rule: checked as promtool checks it; it records, it does not gate.
-    fn recording(
-        &self,
-        record: &str,
-        rule: &PromRule,
-        warnings: &mut Vec<String>,
-    ) -> Result<(), ConfigError> {
+    fn recording(&self, record: &str, rule: &PromRule) -> Result<(), ConfigError> {
         let valid = record
             .chars()
             .next()
@@ -292,14 +317,66 @@ impl RuleCtx<'_> {
         if rule.for_.is_some() || rule.keep_firing_for.is_some() {
             return Err(self.err("for", "a recording rule has no `for`"));
         }
-        warnings.push(format!(
-            "{}{}: recording rule `{record}` (group `{}`) checked; it records, it does not \
-             gate a deploy",
-            self.src.name,
-            self.line(),
-            self.group.name
-        ));
         Ok(())
+    }
+}
+
+/// After every file is read: each alert learns which recorded series it reads (an empty
+/// answer while they are absent is then missing data, not a pass), and `check` says so in
+/// one line per such alert; the recording rules are summed up in one line; a group whose
+/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
+pub fn finish<'a>(
+    alerts: impl IntoIterator<Item = &'a mut RawMetric>,
+    names: &Names,
+    tick: Duration,
+    warnings: &mut Vec<String>,
+) {
+    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
+        warnings.push(format!(
+            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
+             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
+             evaluation",
+            humantime::format_duration(*every),
+            humantime::format_duration(tick)
+        ));
+    }
+    for m in alerts {
+        let Some(spec) = m.alert.as_mut() else {
+            continue;
+        };
+        let Ok(parsed) = promql::parse(&spec.expr) else {
+            continue;
+        };
+        let inputs: Vec<(String, String)> = promql::metric_names(&parsed)
+            .into_iter()
+            .filter_map(|n| names.recorded.get(&n).map(|o| (n, o.clone())))
+            .collect();
+        if inputs.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = inputs.iter().map(|(n, o)| format!("`{n}` ({o})")).collect();
+        warnings.push(format!(
+            "{}: alert `{}` reads {} written by a recording rule: the gate does not evaluate \
+             recording rules, so Prometheus must; while it has no such series the alert is \
+             missing data, never healthy",
+            spec.origin,
+            spec.alert,
+            list.join(", ")
+        ));
+        Arc::make_mut(spec).recorded_inputs = inputs;
+    }
+    if names.recording_rules > 0 {
+        warnings.push(format!(
+            "{} recording rule{} in {} file{} checked; they record, they do not gate a deploy",
+            names.recording_rules,
+            if names.recording_rules == 1 { "" } else { "s" },
+            names.recording_files.len(),
+            if names.recording_files.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+        ));
     }
 }
 

@@ -7,3 +7,4 @@ pub mod alert;
 mod gofmt;
 pub mod promql;
 pub mod template;
+pub mod worse;

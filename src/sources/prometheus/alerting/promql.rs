@@ -87,6 +87,66 @@ pub fn direction(expr: &Expr) -> Direction {
     }
 }
 
+/// Calls `f` on `expr` and every expression inside it.
+pub fn walk(expr: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(expr);
+    match expr {
+        Expr::Aggregate(a) => {
+            walk(&a.expr, f);
+            if let Some(p) = &a.param {
+                walk(p, f);
+            }
+        }
+        Expr::Unary(u) => walk(&u.expr, f),
+        Expr::Binary(b) => {
+            walk(&b.lhs, f);
+            walk(&b.rhs, f);
+        }
+        Expr::Paren(p) => walk(&p.expr, f),
+        Expr::Subquery(s) => walk(&s.expr, f),
+        Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, f)),
+        Expr::MatrixSelector(_)
+        | Expr::VectorSelector(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::Extension(_) => {}
+    }
+}
+
+/// The longest range the expression reads (`rate(x[5m])`, a subquery's `[30m:1m]`): two of
+/// its values this far apart share no sample; zero for an expression without a range.
+pub fn longest_range(expr: &Expr) -> std::time::Duration {
+    let mut longest = std::time::Duration::ZERO;
+    walk(expr, &mut |e| match e {
+        Expr::MatrixSelector(m) => longest = longest.max(m.range),
+        Expr::Subquery(s) => longest = longest.max(s.range),
+        _ => {}
+    });
+    longest
+}
+
+/// The metric names the expression selects by name (`job:errors:rate5m{job="x"}`,
+/// `{__name__="x"}`), each once, in order of appearance.
+pub fn metric_names(expr: &Expr) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    walk(expr, &mut |e| {
+        let vs = match e {
+            Expr::VectorSelector(v) => v,
+            Expr::MatrixSelector(m) => &m.vs,
+            _ => return,
+        };
+        let by_matcher = vs.matchers.matchers.iter().find_map(|m| {
+            (m.name == "__name__" && m.op.to_string() == "=").then(|| m.value.clone())
+        });
+        if let Some(n) = vs.name.clone().or(by_matcher) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    });
+    names
+}
+
 fn is_constant(e: &Expr) -> bool {
     match e {
         Expr::NumberLiteral(_) => true,
@@ -125,6 +185,18 @@ mod tests {
         assert!(parse("vector(1)").is_ok());
         assert!(parse("up == 0\n# the target is down\n").is_ok());
         assert!(parse(r#"label_replace(up, "host", "${1}", "instance", "(.*):.*") == 0"#).is_ok());
+    }
+
+    #[test]
+    fn ranges_and_names_are_read_from_the_whole_expression() {
+        let e = parse(
+            r#"increase(a[3m]) > 0 and on (job) max_over_time(b:rec{x="1"}[10m]) > 1
+               or rate(c[1m:15s]) > 2 or {__name__="d"} > 0"#,
+        )
+        .unwrap();
+        assert_eq!(longest_range(&e), std::time::Duration::from_secs(600));
+        assert_eq!(metric_names(&e), ["a", "b:rec", "c", "d"]);
+        assert!(longest_range(&parse("up == 0").unwrap()).is_zero());
     }
 
     #[test]
