@@ -72,6 +72,8 @@ pub fn parse(
     sources.push(src);
     let raw_alerting = raw.alerting.unwrap_or_default();
     let alerting = promrules::AlertSettings {
+        external_labels: raw_alerting.external_labels,
+        external_url: raw_alerting.external_url,
         pre_existing: raw_alerting.pre_existing,
         lookback: raw_alerting
             .lookback
@@ -104,7 +106,7 @@ pub fn parse(
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
-            let (docs, notes) = promrules::convert(&inc_name, &inc_text, alerting, &mut names)?;
+            let (docs, notes) = promrules::convert(&inc_name, &inc_text, &alerting, &mut names)?;
             warnings.extend(notes);
             for (src, alerts) in docs {
                 let idx = sources.len();

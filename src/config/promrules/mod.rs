@@ -38,11 +38,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How included alert rules treat series already firing before the watch (`alerting:`).
-#[derive(Debug, Clone, Copy)]
+/// How included alert rules treat series already firing before the watch, and what their
+/// templates see of the Prometheus server (`alerting:`).
+#[derive(Debug, Clone)]
 pub struct AlertSettings {
     pub pre_existing: PreExisting,
     pub lookback: Duration,
+    /// `$externalLabels` and `$externalURL`; None: not given (rendered empty, with a warning).
+    pub external_labels: Option<BTreeMap<String, String>>,
+    pub external_url: Option<String>,
 }
 
 /// Rule and metric names already taken, and the series recording rules write, across every
@@ -58,6 +62,10 @@ pub struct Names {
     pub recording_files: HashSet<String>,
     /// Groups with their own `interval:` (`file:line: group`, interval).
     pub group_intervals: Vec<(String, Duration)>,
+    /// Alerts whose templates need a live Prometheus (`query` …), with those functions.
+    pub online_templates: Vec<String>,
+    /// Alerts whose templates read `$externalLabels`/`$externalURL` while none are given.
+    pub external_templates: Vec<String>,
 }
 
 /// One converted alert: the metric and rule it became, with its field path in the file.
@@ -78,7 +86,7 @@ type DocAlerts = (Source, Vec<Converted>);
 pub(super) fn convert(
     name: &str,
     text: &str,
-    settings: AlertSettings,
+    settings: &AlertSettings,
     names: &mut Names,
 ) -> Result<(Vec<DocAlerts>, Vec<String>), ConfigError> {
     let mut out = Vec::new();
@@ -142,7 +150,7 @@ struct RuleCtx<'a> {
     field: &'a str,
     file: &'a str,
     group: &'a Group,
-    settings: AlertSettings,
+    settings: &'a AlertSettings,
 }
 
 impl RuleCtx<'_> {
@@ -190,6 +198,7 @@ impl RuleCtx<'_> {
             template::check(t)
                 .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
         }
+        let needs = self.template_needs(rule);
         if let Some(record) = &rule.record {
             self.recording(record, rule)?;
             names.recording_rules += 1;
@@ -214,8 +223,30 @@ impl RuleCtx<'_> {
         }
         let mut labels = self.group.labels.clone();
         labels.extend(rule.labels.clone());
+        if !needs.online.is_empty() {
+            names
+                .online_templates
+                .push(format!("{alert} ({})", needs.online.join(", ")));
+        }
+        let has_external =
+            self.settings.external_labels.is_some() || self.settings.external_url.is_some();
+        if needs.external && !has_external {
+            names.external_templates.push(alert.to_string());
+        }
         let severity = match labels.get("severity") {
             None => Severity::High,
+            Some(s) if s.contains("{{") => {
+                let most = templated_severity(s);
+                warnings.push(format!(
+                    "{}{}: alert `{alert}`: its severity is a template: live, each series \
+                     gets the severity it renders to; offline (`test`) the rule counts as \
+                     {}, the most severe it can render",
+                    self.src.name,
+                    self.line(),
+                    most.as_str()
+                ));
+                most
+            }
             Some(s) => severity_of(s).unwrap_or_else(|| {
                 warnings.push(format!(
                     "{}{}: alert `{alert}`: severity `{s}` is not one of critical, page, \
@@ -247,6 +278,8 @@ impl RuleCtx<'_> {
             annotations: rule.annotations.clone(),
             pre_existing: self.settings.pre_existing,
             lookback: self.settings.lookback,
+            external_labels: self.settings.external_labels.clone().unwrap_or_default(),
+            external_url: self.settings.external_url.clone().unwrap_or_default(),
             block: alerting::worse::block(promql::longest_range(&parsed)),
             limit: self.group.limit.map(|l| l as usize).filter(|l| *l > 0),
             query_offset: self.group.query_offset.unwrap_or_default(),
@@ -297,6 +330,26 @@ impl RuleCtx<'_> {
             metric_name,
             field: self.field.to_string(),
         }))
+    }
+
+    /// What the rule's annotation and label templates need beyond the series (already
+    /// checked, so errors cannot occur here).
+    fn template_needs(&self, rule: &PromRule) -> template::Needs {
+        let mut needs = template::Needs::default();
+        let all = rule
+            .annotations
+            .values()
+            .chain(self.group.labels.values())
+            .chain(rule.labels.values());
+        for t in all {
+            if let Ok(n) = template::check(t) {
+                needs.online.extend(n.online);
+                needs.external |= n.external;
+            }
+        }
+        needs.online.sort();
+        needs.online.dedup();
+        needs
     }
 
     /// A recording rule: checked as promtool checks it; it records, it does not gate.
@@ -365,6 +418,33 @@ pub fn finish<'a>(
         ));
         Arc::make_mut(spec).recorded_inputs = inputs;
     }
+    if !names.online_templates.is_empty() {
+        warnings.push(format!(
+            "{} alert{} call template functions that need a live Prometheus, which the gate \
+             does not render: {}; those annotations are shown as written",
+            names.online_templates.len(),
+            if names.online_templates.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            sample(&names.online_templates)
+        ));
+    }
+    if !names.external_templates.is_empty() {
+        warnings.push(format!(
+            "{} alert{} read $externalLabels or $externalURL in templates ({}), but \
+             `alerting.external_labels` and `alerting.external_url` are not set: they render \
+             empty",
+            names.external_templates.len(),
+            if names.external_templates.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            sample(&names.external_templates)
+        ));
+    }
     if names.recording_rules > 0 {
         warnings.push(format!(
             "{} recording rule{} in {} file{} checked; they record, they do not gate a deploy",
@@ -378,6 +458,30 @@ pub fn finish<'a>(
             },
         ));
     }
+}
+
+/// The first few of `items` and how many more, for a one-line summary.
+fn sample(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
+}
+
+/// The most severe level a templated `severity` label can render to: the mapped words in
+/// it (`{{ if gt $value 0.5 }}critical{{ else }}warning{{ end }}` → critical), else high.
+fn templated_severity(t: &str) -> Severity {
+    t.split(|c: char| !c.is_ascii_alphabetic())
+        .filter_map(severity_of)
+        .min() // Severity orders the most severe first
+        .unwrap_or(Severity::High)
 }
 
 /// Label names as Prometheus allows them; `__name__` is not a rule label.
@@ -407,16 +511,7 @@ fn valid_label_name(k: &str) -> bool {
 }
 
 /// The documented mapping of `labels.severity` (see the module doc).
-pub fn severity_of(label: &str) -> Option<Severity> {
-    Some(match label.trim().to_ascii_lowercase().as_str() {
-        "critical" | "page" | "fatal" | "emergency" => Severity::Critical,
-        "error" | "high" | "major" => Severity::High,
-        "warning" | "warn" | "medium" => Severity::Medium,
-        "low" | "minor" => Severity::Low,
-        "info" | "none" | "informational" => Severity::Info,
-        _ => return None,
-    })
-}
+pub use alert::severity_of;
 
 /// Words of an alert name: split at `_`, `-`, spaces and lower→upper case changes
 /// (`HighErrorRate` → high, error, rate; `KubePodCrashLooping` → kube, pod, crash, looping).

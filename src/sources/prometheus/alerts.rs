@@ -298,16 +298,17 @@ pub fn judge(
             reading: Reading::Value(if active { 1.0 } else { 0.0 }),
             control: false,
         });
-        if active {
-            notes.insert(
-                name.clone(),
-                SeriesNote {
-                    observed: *value,
-                    reason: spec.reason(labels, *value, &verdict),
-                    annotations: spec.annotations_for(labels, *value),
-                },
-            );
-        }
+        // Every series gets its note: a quiet one (already firing, not worse) shows its
+        // value and why it does not count, not the 0 the gate sees.
+        notes.insert(
+            name.clone(),
+            SeriesNote {
+                observed: *value,
+                reason: spec.reason(labels, *value, &verdict),
+                annotations: spec.annotations_for(labels, *value),
+                severity: spec.severity_for(labels, *value),
+            },
+        );
     }
     for gone in known.iter().filter(|k| !rows.iter().any(|r| &r.0 == *k)) {
         samples.push(Sample {
@@ -344,6 +345,8 @@ mod tests {
             limit: None,
             query_offset: Duration::ZERO,
             recorded_inputs: Vec::new(),
+            external_labels: BTreeMap::new(),
+            external_url: String::new(),
         }
     }
 
@@ -385,7 +388,9 @@ mod tests {
             "firing before the watch: quiet"
         );
         assert_eq!(reading(&samples, &new.0), 1.0, "a new label set counts");
-        assert!(!notes.contains_key(&old.0));
+        assert!(notes[&old.0]
+            .reason
+            .contains("already firing before the deploy"));
         let note = &notes[&new.0];
         assert_eq!(note.reason, "web:8080 is down (value 0)");
         assert_eq!(note.annotations["summary"], "web:8080 is down");
@@ -400,7 +405,7 @@ mod tests {
             &mut known,
         );
         assert_eq!(reading(&samples, &new.0), 0.0);
-        assert!(notes.is_empty());
+        assert!(!notes.contains_key(&new.0));
     }
 
     #[test]

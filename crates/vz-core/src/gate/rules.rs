@@ -131,7 +131,9 @@ impl Gate {
                 eval.score = f.score;
                 eval.p_value = f.p_value;
                 eval.reason = f.reason.clone();
-                let note = self.notes.get(series_name).filter(|_| f.active);
+                // A note (an alert series' value and summary) explains a quiet series too: one
+                // already firing before the deploy shows its value, not the 0 the gate sees.
+                let note = self.notes.get(series_name);
                 if let Some(n) = note {
                     eval.observed = Some(n.observed);
                     eval.reason = n.reason.clone();
@@ -145,6 +147,7 @@ impl Gate {
                         && state.total > rule.failure_limit
                         && state.consecutive >= rule.consecutive_failures;
                     if state.firing.is_none() && ready {
+                        let severity = note.and_then(|n| n.severity).unwrap_or(rule.severity);
                         let mut annotations = rule.annotations.clone();
                         if let Some(n) = note {
                             annotations.extend(n.annotations.clone());
@@ -154,7 +157,7 @@ impl Gate {
                             metric: rule.metric.clone(),
                             series: series_name.to_string(),
                             kind: rule.kind.clone(),
-                            severity: rule.severity,
+                            severity,
                             detector: rule.detector.name().into(),
                             observed: note.map_or(f.observed, |n| n.observed),
                             expected: f.expected,
@@ -168,7 +171,7 @@ impl Gate {
                             annotations,
                         };
                         if !state.ever_fired && !rule.dry_run {
-                            self.counted.add(rule.severity);
+                            self.counted.add(severity);
                         }
                         state.ever_fired = true;
                         state.firing = Some(self.anomalies.len());

@@ -4,8 +4,9 @@
 
 use super::gofmt::fmt_v;
 use super::promql::Direction;
-use super::template;
+use super::template::{self, Data};
 use super::worse::{self, Watched, WorseTest};
+use crate::model::Severity;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -51,6 +52,23 @@ pub struct AlertSpec {
     /// Metrics the expression reads that a recording rule of the included files writes
     /// (name, `file:group`): an empty answer while they are absent is missing data.
     pub recorded_inputs: Vec<(String, String)>,
+    /// Prometheus's external labels and URL (`alerting.external_labels`, `external_url`),
+    /// for `$externalLabels` and `$externalURL`.
+    pub external_labels: BTreeMap<String, String>,
+    pub external_url: String,
+}
+
+/// Prometheus's `severity` label as a gate severity (case-insensitive; the table is in
+/// the docs of `config::promrules`).
+pub fn severity_of(label: &str) -> Option<Severity> {
+    Some(match label.trim().to_ascii_lowercase().as_str() {
+        "critical" | "page" | "fatal" | "emergency" => Severity::Critical,
+        "error" | "high" | "major" => Severity::High,
+        "warning" | "warn" | "medium" => Severity::Medium,
+        "low" | "minor" => Severity::Low,
+        "info" | "none" | "informational" => Severity::Info,
+        _ => return None,
+    })
 }
 
 /// The values one alert series had before the watch.
@@ -188,27 +206,59 @@ impl AlertSpec {
         }
     }
 
-    /// The annotations of one firing series: each template rendered with the series'
-    /// labels and value, plus `label_<name>` for every label (the series' and the rule's,
+    /// What templates of one series are rendered with.
+    fn data<'a>(&'a self, labels: &'a BTreeMap<String, String>, value: f64) -> Data<'a> {
+        Data {
+            labels,
+            value,
+            external_labels: &self.external_labels,
+            external_url: &self.external_url,
+        }
+    }
+
+    /// The labels of one alert series as Prometheus gives them: the series' labels, then the
+    /// rule's (group's overlaid by its own) rendered as templates over the series.
+    pub fn labels_for(
+        &self,
+        labels: &BTreeMap<String, String>,
+        value: f64,
+    ) -> BTreeMap<String, String> {
+        let data = self.data(labels, value);
+        let mut out = labels.clone();
+        for (k, t) in &self.labels {
+            out.insert(k.clone(), template::render_with(t, &data));
+        }
+        out
+    }
+
+    /// The severity of one series from its rendered `severity` label (a templated severity
+    /// varies by series); None without one, or one outside the documented mapping.
+    pub fn severity_for(&self, labels: &BTreeMap<String, String>, value: f64) -> Option<Severity> {
+        let t = self.labels.get("severity")?;
+        severity_of(&template::render_with(t, &self.data(labels, value)))
+    }
+
+    /// The annotations of one series: each template rendered with the series' labels and
+    /// value, plus `label_<name>` for every label (the series' and the rule's rendered,
     /// `severity` aside), `alertname`, `value` and the expression.
     pub fn annotations_for(
         &self,
         labels: &BTreeMap<String, String>,
         value: f64,
     ) -> BTreeMap<String, String> {
+        let data = self.data(labels, value);
         let mut out: BTreeMap<String, String> = self
             .annotations
             .iter()
-            .map(|(k, t)| (k.clone(), template::render(t, labels, value)))
+            .map(|(k, t)| (k.clone(), template::render_with(t, &data)))
             .collect();
-        for (k, v) in self.labels.iter().chain(labels) {
+        for (k, v) in self.labels_for(labels, value) {
             if k != "severity" && k != "__name__" {
-                let v = template::render(v, labels, value);
                 out.insert(format!("label_{k}"), v);
             }
         }
         out.insert("alertname".into(), self.alert.clone());
-        out.insert("value".into(), super::gofmt::fmt_v(value));
+        out.insert("value".into(), fmt_v(value));
         out.insert("alert_expr".into(), self.expr.clone());
         out
     }
@@ -225,7 +275,7 @@ impl AlertSpec {
             .annotations
             .get("summary")
             .or(self.annotations.get("description"))
-            .map(|t| template::render(t, labels, value))
+            .map(|t| template::render_with(t, &self.data(labels, value)))
             .unwrap_or_else(|| {
                 let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!("alert {} firing {{{}}}", self.alert, l.join(", "))
@@ -258,6 +308,8 @@ mod tests {
             limit: None,
             query_offset: Duration::ZERO,
             recorded_inputs: Vec::new(),
+            external_labels: BTreeMap::new(),
+            external_url: String::new(),
         }
     }
 
