@@ -213,6 +213,7 @@ impl AlertSpec {
             value,
             external_labels: &self.external_labels,
             external_url: &self.external_url,
+            alert: &self.alert,
         }
     }
 

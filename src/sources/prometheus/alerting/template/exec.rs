@@ -4,7 +4,7 @@
 //! `template` depth and loop steps are capped, so a hostile rule file cannot hang a check.
 
 use super::funcs;
-use super::parse::{Arg, Node, Pipe, Tree};
+use super::parse::{show_command, Arg, Node, Pipe, Tree};
 use super::value::Val;
 
 /// Most bytes a rendering may produce.
@@ -30,9 +30,34 @@ enum Flow {
     Continue,
 }
 
-/// What a function sees besides its arguments.
+/// What a function sees besides its arguments, and what errors are named by.
 pub struct Env<'a> {
     pub external_url: &'a str,
+    /// The template's text and Go name (`__alert_<alert>`), for error positions.
+    pub text: &'a str,
+    pub name: &'a str,
+}
+
+/// Length of the variable definitions Prometheus puts before every alert template
+/// (`{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL :=
+/// .ExternalURL}}{{$value := .Value}}`): Go's columns on the first line count them.
+const PROMETHEUS_DEFS_LEN: usize = 112;
+
+impl Env<'_> {
+    /// Go's `template: NAME:LINE:COL: executing "NAME" at <NODE>: MSG` for a command
+    /// starting at byte `at` of the template.
+    fn locate(&self, at: usize, node: &str, msg: &str) -> String {
+        let before = &self.text[..at.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1);
+        let col = if line == 1 {
+            col + PROMETHEUS_DEFS_LEN
+        } else {
+            col
+        };
+        let name = self.name;
+        format!("template: {name}:{line}:{col}: executing \"{name}\" at <{node}>: {msg}")
+    }
 }
 
 pub struct Exec<'a> {
@@ -205,8 +230,21 @@ impl<'a> Exec<'a> {
 
     fn pipe(&mut self, p: &Pipe, dot: &Val) -> R<Val> {
         let mut prev: Option<Val> = None;
-        for cmd in &p.cmds {
-            prev = Some(self.command(cmd, dot, prev)?);
+        for (i, cmd) in p.cmds.iter().enumerate() {
+            let r = self.command(cmd, dot, prev);
+            prev = Some(r.map_err(|f| match f {
+                Fail::Error(m) if !m.starts_with("template: ") => {
+                    let mut at = p.cmd_at.get(i).copied().unwrap_or(0);
+                    // Go places `$x.a.b` at its first field.
+                    if let [Arg::Var(v, path)] = cmd.as_slice() {
+                        if !path.is_empty() {
+                            at += v.len();
+                        }
+                    }
+                    Fail::Error(self.env.locate(at, &show_command(cmd), &m))
+                }
+                f => f,
+            })?);
         }
         let v = prev.unwrap_or(Val::Nil);
         match (p.decl.as_slice(), p.assign) {

@@ -35,6 +35,8 @@ pub struct Data<'a> {
     pub value: f64,
     pub external_labels: &'a BTreeMap<String, String>,
     pub external_url: &'a str,
+    /// The alert's name (Go names its template `__alert_<name>`, and errors say so).
+    pub alert: &'a str,
 }
 
 static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
@@ -47,13 +49,20 @@ impl<'a> Data<'a> {
             value,
             external_labels: &NO_LABELS,
             external_url: "",
+            alert: "",
         }
     }
 }
 
 /// Expands `t` for `data` as Prometheus does (its `missingkey=zero`: a missing label is "").
 pub fn expand(t: &str, data: &Data) -> Result<String, Fail> {
-    let tree = parse::parse(t).map_err(|e| Fail::Error(format!("template: {e}")))?;
+    let name = format!("__alert_{}", data.alert);
+    let tree = parse::parse(t).map_err(|e| {
+        Fail::Error(format!(
+            "error parsing template {name}: template: {name}:{}: {}",
+            e.line, e.msg
+        ))
+    })?;
     let labels = Val::str_map(data.labels);
     let external = Val::str_map(data.external_labels);
     let url = Val::Str(data.external_url.to_string());
@@ -66,6 +75,8 @@ pub fn expand(t: &str, data: &Data) -> Result<String, Fail> {
     ]));
     let env = Env {
         external_url: data.external_url,
+        text: t,
+        name: &name,
     };
     let mut exec = Exec::new(&tree, &env, root.clone());
     for (k, v) in [
@@ -76,7 +87,10 @@ pub fn expand(t: &str, data: &Data) -> Result<String, Fail> {
     ] {
         exec.define(k, v);
     }
-    exec.run(&root)
+    exec.run(&root).map_err(|f| match f {
+        Fail::Error(m) => Fail::Error(format!("error executing template {name}: {m}")),
+        f => f,
+    })
 }
 
 /// Renders `t` for `data`: Prometheus's text, `<error expanding template: …>` where

@@ -44,8 +44,50 @@ pub struct Pipe {
     /// `=` rather than `:=`.
     pub assign: bool,
     pub cmds: Vec<Vec<Arg>>,
+    /// Byte offset in the template where each command starts (for Go's error positions).
+    pub cmd_at: Vec<usize>,
     /// Line and column of its action in the template.
     pub at: (usize, usize),
+}
+
+impl std::fmt::Display for Arg {
+    /// As Go's parse nodes print themselves (in error messages: `at <gt $value 80>`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = |p: &[String]| p.iter().map(|x| format!(".{x}")).collect::<String>();
+        match self {
+            Arg::Dot(p) if p.is_empty() => f.write_str("."),
+            Arg::Dot(p) => f.write_str(&path(p)),
+            Arg::Var(v, p) => write!(f, "{v}{}", path(p)),
+            Arg::Ident(n) | Arg::Num(n) => f.write_str(n),
+            Arg::Str(s) => write!(f, "{s:?}"),
+            Arg::Bool(b) => write!(f, "{b}"),
+            Arg::Nil => f.write_str("nil"),
+            Arg::Sub(p, fields) => write!(f, "({p}){}", path(fields)),
+        }
+    }
+}
+
+impl std::fmt::Display for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.decl.is_empty() {
+            write!(
+                f,
+                "{} {} ",
+                self.decl.join(", "),
+                if self.assign { "=" } else { ":=" }
+            )?;
+        }
+        let cmds: Vec<String> = self.cmds.iter().map(|c| show_command(c)).collect();
+        f.write_str(&cmds.join(" | "))
+    }
+}
+
+/// A command as Go prints it: its operands separated by spaces.
+pub fn show_command(cmd: &[Arg]) -> String {
+    cmd.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A node of the tree.
@@ -198,12 +240,17 @@ fn unquote(q: &str) -> Option<String> {
     Some(out)
 }
 
-fn tokens(a: &str) -> Result<Vec<Tok>, String> {
+/// The tokens of action text `a`, each with its byte offset in `a`.
+fn tokens(a: &str) -> Result<Vec<(Tok, usize)>, String> {
+    let byte: Vec<usize> = a.char_indices().map(|(b, _)| b).collect();
     let mut out = Vec::new();
+    let mut pos = Vec::new();
     let cs: Vec<char> = a.chars().collect();
     let mut i = 0;
     while i < cs.len() {
         let c = cs[i];
+        let start = byte.get(i).copied().unwrap_or(a.len());
+        let before = out.len();
         match c {
             c if c.is_whitespace() => i += 1,
             '|' => {
@@ -282,8 +329,10 @@ fn tokens(a: &str) -> Result<Vec<Tok>, String> {
                 out.push(Tok::Word(cs[s..i].iter().collect()));
             }
         }
+        pos.resize(before, 0);
+        pos.resize(out.len(), start);
     }
-    Ok(out)
+    Ok(out.into_iter().zip(pos).collect())
 }
 
 fn fields_of(path: &str) -> Vec<String> {
@@ -328,34 +377,38 @@ fn word(w: &str) -> Result<Arg, String> {
 }
 
 /// Parses a pipeline from tokens (`decl_ok`: `$x :=` allowed; `range`: `$i, $v :=`).
-fn pipe(toks: &[Tok], decl_ok: bool) -> Result<Pipe, String> {
+fn pipe(toks: &[(Tok, usize)], decl_ok: bool, base: usize) -> Result<Pipe, String> {
     let mut p = Pipe::default();
     let mut rest = toks;
     if decl_ok {
-        let var = |t: &Tok| match t {
-            Tok::Word(w) if w.starts_with('$') && !w.contains('.') => Some(w.clone()),
+        let var = |t: Option<&(Tok, usize)>| match t {
+            Some((Tok::Word(w), _)) if w.starts_with('$') && !w.contains('.') => Some(w.clone()),
             _ => None,
         };
-        match rest {
-            [a, Tok::Declare | Tok::Assign, ..] if var(a).is_some() => {
-                p.decl.push(var(a).unwrap_or_default());
-                p.assign = rest[1] == Tok::Assign;
-                rest = &rest[2..];
-            }
-            [a, Tok::Comma, b, Tok::Declare | Tok::Assign, ..]
-                if var(a).is_some() && var(b).is_some() =>
-            {
-                p.decl = vec![var(a).unwrap_or_default(), var(b).unwrap_or_default()];
-                p.assign = rest[3] == Tok::Assign;
-                rest = &rest[4..];
-            }
-            _ => {}
+        let is = |i: usize, want: &[Tok]| rest.get(i).is_some_and(|t| want.contains(&t.0));
+        let binds = [Tok::Declare, Tok::Assign];
+        if let (Some(a), true) = (var(rest.first()), is(1, &binds)) {
+            p.decl.push(a);
+            p.assign = rest[1].0 == Tok::Assign;
+            rest = &rest[2..];
+        } else if let (Some(a), true, Some(b), true) = (
+            var(rest.first()),
+            is(1, &[Tok::Comma]),
+            var(rest.get(2)),
+            is(3, &binds),
+        ) {
+            p.decl = vec![a, b];
+            p.assign = rest[3].0 == Tok::Assign;
+            rest = &rest[4..];
         }
     }
     let mut i = 0;
     let mut cmd = Vec::new();
     while i < rest.len() {
-        match &rest[i] {
+        if cmd.is_empty() {
+            p.cmd_at.push(base + rest[i].1);
+        }
+        match &rest[i].0 {
             Tok::Pipe => {
                 if cmd.is_empty() {
                     return Err("missing command before `|`".into());
@@ -367,15 +420,15 @@ fn pipe(toks: &[Tok], decl_ok: bool) -> Result<Pipe, String> {
                 let s = i + 1;
                 while depth > 0 {
                     i += 1;
-                    match rest.get(i) {
+                    match rest.get(i).map(|t| &t.0) {
                         Some(Tok::Open) => depth += 1,
                         Some(Tok::Close) => depth -= 1,
                         Some(_) => {}
                         None => return Err("unclosed left paren".into()),
                     }
                 }
-                let inner = pipe(&rest[s..i], false)?;
-                let fields = match rest.get(i + 1) {
+                let inner = pipe(&rest[s..i], false, base)?;
+                let fields = match rest.get(i + 1).map(|t| &t.0) {
                     Some(Tok::Fields(f)) => {
                         i += 1;
                         f.clone()
@@ -409,7 +462,8 @@ fn pipe(toks: &[Tok], decl_ok: bool) -> Result<Pipe, String> {
 enum End {
     Eof,
     End,
-    Else(Vec<Tok>),
+    /// `else` and the tokens after it, with the offset of its action.
+    Else(Vec<(Tok, usize)>, usize),
 }
 
 struct Parser<'a> {
@@ -448,25 +502,25 @@ impl Parser<'_> {
             }
             let e = |m: String| err_at(self.text, off, m);
             let toks = tokens(a).map_err(e)?;
-            let kw = match toks.first() {
+            let kw = match toks.first().map(|t| &t.0) {
                 Some(Tok::Word(w)) => w.as_str(),
                 None => return Err(e("missing value for command".into())),
                 _ => "",
             };
             match kw {
                 "end" => return Ok((nodes, End::End, off)),
-                "else" => return Ok((nodes, End::Else(toks[1..].to_vec()), off)),
+                "else" => return Ok((nodes, End::Else(toks[1..].to_vec(), off), off)),
                 "if" | "with" | "range" => {
                     let node = self.control(kw, &toks[1..], off)?;
                     nodes.push(node);
                 }
                 "define" | "block" => {
-                    let name = match toks.get(1) {
+                    let name = match toks.get(1).map(|t| &t.0) {
                         Some(Tok::Str(s)) => s.clone(),
                         _ => return Err(e(format!("`{kw}` needs a quoted template name"))),
                     };
                     let arg = if kw == "block" {
-                        Some(pipe(&toks[2..], false).map_err(e)?)
+                        Some(pipe(&toks[2..], false, off).map_err(e)?)
                     } else {
                         None
                     };
@@ -480,12 +534,12 @@ impl Parser<'_> {
                     }
                 }
                 "template" => {
-                    let name = match toks.get(1) {
+                    let name = match toks.get(1).map(|t| &t.0) {
                         Some(Tok::Str(s)) => s.clone(),
                         _ => return Err(e("`template` needs a quoted template name".into())),
                     };
                     let arg = if toks.len() > 2 {
-                        Some(pipe(&toks[2..], false).map_err(e)?)
+                        Some(pipe(&toks[2..], false, off).map_err(e)?)
                     } else {
                         None
                     };
@@ -502,7 +556,7 @@ impl Parser<'_> {
                     });
                 }
                 _ => {
-                    let mut p = pipe(&toks, true).map_err(e)?;
+                    let mut p = pipe(&toks, true, off).map_err(e)?;
                     p.at = pos_of(self.text, off);
                     nodes.push(Node::Action(p));
                 }
@@ -512,9 +566,9 @@ impl Parser<'_> {
     }
 
     /// `if`/`with`/`range` after its keyword: body, optional else (or `else if` chain), end.
-    fn control(&mut self, kw: &str, toks: &[Tok], off: usize) -> Result<Node, ParseError> {
+    fn control(&mut self, kw: &str, toks: &[(Tok, usize)], off: usize) -> Result<Node, ParseError> {
         let e = |m: String| err_at(self.text, off, m);
-        let mut p = pipe(toks, true).map_err(e)?;
+        let mut p = pipe(toks, true, off).map_err(e)?;
         p.at = pos_of(self.text, off);
         if kw == "range" {
             self.loops += 1;
@@ -526,7 +580,7 @@ impl Parser<'_> {
         let other = match end {
             End::Eof => return Err(e(format!("`{{{{ {kw} … }}}}` has no `{{{{ end }}}}`"))),
             End::End => Vec::new(),
-            End::Else(rest) if rest.is_empty() => {
+            End::Else(rest, _) if rest.is_empty() => {
                 let (other, end2, o2) = self.list()?;
                 if !matches!(end2, End::End) {
                     return Err(err_at(
@@ -538,10 +592,10 @@ impl Parser<'_> {
                 other
             }
             // `else if …` / `else with …`: a nested control sharing this one's `end`.
-            End::Else(rest) => match rest.first() {
+            End::Else(rest, else_off) => match rest.first().map(|t| &t.0) {
                 Some(Tok::Word(w)) if w == "if" || w == "with" => {
                     let w = w.clone();
-                    vec![self.control(&w, &rest[1..], end_off)?]
+                    vec![self.control(&w, &rest[1..], else_off)?]
                 }
                 _ => return Err(err_at(self.text, end_off, "unexpected words after `else`")),
             },
@@ -574,7 +628,7 @@ pub fn parse(text: &str) -> Result<Tree, ParseError> {
             off,
             "`{{ end }}` without an `if`, `range` or `with`",
         )),
-        End::Else(_) => Err(err_at(
+        End::Else(..) => Err(err_at(
             text,
             off,
             "`{{ else }}` without an `if`, `range` or `with`",

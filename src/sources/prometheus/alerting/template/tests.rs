@@ -167,6 +167,7 @@ fn external_labels_and_url_come_from_the_data() {
         value: 1.0,
         external_labels: &ext,
         external_url: "https://prom.example.com/prometheus/",
+        alert: "X",
     };
     assert_eq!(
         render_with(
