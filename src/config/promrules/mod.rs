@@ -24,6 +24,18 @@
 
 mod shapes;
 
+pub use shapes::{Group, PromRule};
+
+/// The groups of the first YAML document of a rule file, the one Prometheus loads (for
+/// `promtool test rules` files, which evaluate the rules as Prometheus does).
+pub fn first_document_groups(name: &str, text: &str) -> Result<Vec<Group>, ConfigError> {
+    Ok(shapes::documents(name, text)?
+        .into_iter()
+        .next()
+        .map(|d| d.groups)
+        .unwrap_or_default())
+}
+
 pub use crate::sources::prometheus::alerting::{self, alert, promql, template};
 
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
@@ -33,7 +45,7 @@ use crate::detect::DetectorSpec;
 use crate::model::Severity;
 use alert::{AlertSpec, PreExisting};
 pub use shapes::is_rule_file;
-use shapes::{Document, Group, PromRule};
+use shapes::Document;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
