@@ -286,7 +286,11 @@ fn policy_warnings(config: &Config) -> Vec<String> {
         .iter()
         .zip(counts)
         .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
+        // A per-series rule (an alert) gives one anomaly per label set: no fixed count.
+        .map(|(s, n)| match n {
+            u32::MAX => format!("any number of {s} (one per alert series)"),
+            n => format!("{n} {s}"),
+        })
         .collect();
     let wants: Vec<String> = Severity::ALL
         .iter()

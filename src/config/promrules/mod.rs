@@ -108,7 +108,20 @@ pub(super) fn convert(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.to_string());
-    for doc in shapes::documents(name, text)? {
+    let docs = shapes::documents(name, text)?;
+    if docs.len() > 1 {
+        warnings.push(format!(
+            "{name}: {} YAML documents: Prometheus (and promtool) load only the first; \
+             vz-monitor reads them all, so the others gate here but not in Prometheus",
+            docs.len()
+        ));
+    }
+    // Every error of the file is reported, not only the first.
+    let mut errors: Vec<ConfigError> = Vec::new();
+    // promtool's lint: the same rule name with the same labels twice.
+    let mut seen_rules: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    let mut duplicates: Vec<String> = Vec::new();
+    for doc in docs {
         let Document {
             groups,
             prefix,
@@ -118,15 +131,20 @@ pub(super) fn convert(
         for (g, group) in groups.iter().enumerate() {
             let gfield = format!("{prefix}groups[{g}]");
             if group.name.trim().is_empty() {
-                return Err(src.err(&format!("{gfield}.name"), "must not be empty"));
+                errors.push(src.err(&format!("{gfield}.name"), "must not be empty"));
+                continue;
             }
             if !group_names.insert(group.name.clone()) {
-                return Err(src.err(
+                errors.push(src.err(
                     &format!("{gfield}.name"),
                     format!("group `{}` is repeated in the same file", group.name),
                 ));
+                continue;
             }
-            check_labels(&src, &format!("{gfield}.labels"), &group.labels)?;
+            if let Err(e) = check_labels(&src, &format!("{gfield}.labels"), &group.labels) {
+                errors.push(e);
+                continue;
+            }
             if let Some(every) = group.interval {
                 let line = src
                     .locations
@@ -138,6 +156,18 @@ pub(super) fn convert(
                     .push((format!("{name}{line}: group `{}`", group.name), every));
             }
             for (r, rule) in group.rules.iter().enumerate() {
+                let id = rule
+                    .alert
+                    .clone()
+                    .or(rule.record.clone())
+                    .unwrap_or_default();
+                let key = (id.clone(), rule.labels.clone());
+                if seen_rules.contains(&key) {
+                    let l: Vec<String> = key.1.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                    duplicates.push(format!("{id}{{{}}}", l.join(", ")));
+                } else {
+                    seen_rules.push(key);
+                }
                 let field = format!("{gfield}.rules[{r}]");
                 let ctx = RuleCtx {
                     src: &src,
@@ -146,12 +176,42 @@ pub(super) fn convert(
                     group,
                     settings,
                 };
-                if let Some(c) = ctx.convert(rule, names, &mut warnings)? {
-                    alerts.push(c);
+                match ctx.convert(rule, names, &mut warnings) {
+                    Ok(Some(c)) => alerts.push(c),
+                    Ok(None) => {}
+                    Err(e) => errors.push(e),
                 }
             }
         }
         out.push((src, alerts));
+    }
+    if !duplicates.is_empty() {
+        warnings.push(format!(
+            "{name}: {} duplicate rule(s) found (same name and labels; promtool's lint): {}",
+            duplicates.len(),
+            sample(&duplicates)
+        ));
+    }
+    if let Some(mut first) = errors.first().cloned() {
+        const SHOWN: usize = 20;
+        if errors.len() > 1 {
+            let rest: Vec<String> = errors[1..]
+                .iter()
+                .take(SHOWN)
+                .map(|e| e.to_string())
+                .collect();
+            first.message.push_str(&format!(
+                "\n{} more error(s) in this file:\n  {}{}",
+                errors.len() - 1,
+                rest.join("\n  "),
+                if errors.len() - 1 > SHOWN {
+                    "\n  …"
+                } else {
+                    ""
+                }
+            ));
+        }
+        return Err(first);
     }
     Ok((out, warnings))
 }
