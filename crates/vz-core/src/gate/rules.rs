@@ -137,6 +137,12 @@ impl Gate {
                 if let Some(n) = note {
                     eval.observed = Some(n.observed);
                     eval.reason = n.reason.clone();
+                    // The detector's bound is on the 1/0 the gate sees, not on this value:
+                    // `0 > 0` next to FIRING would only mislead.
+                    eval.expected = crate::model::Expected::None;
+                    if let Some(sev) = n.severity {
+                        eval.severity = sev;
+                    }
                 }
                 if f.active {
                     state.consecutive += 1;

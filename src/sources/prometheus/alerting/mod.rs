@@ -8,3 +8,6 @@ mod gofmt;
 pub mod promql;
 pub mod template;
 pub mod worse;
+
+#[cfg(test)]
+mod report_tests;
