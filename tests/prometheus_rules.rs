@@ -222,13 +222,13 @@ fn test_names_what_it_cannot_evaluate_and_bounds_series() {
     p.write("alerts.yml", "groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n        for: 1m\n");
     p.write(
         "promtool.yml",
-        "rule_files: [alerts.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'x_bucket{le=\"1\"}'\n        values: '1 2 3'\n    promql_expr_test:\n      - expr: histogram_quantile(0.9, rate(x_bucket[2m]))\n        eval_time: 2m\n",
+        "rule_files: [alerts.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'x_bucket{le=\"1\"}'\n        values: '1 2 3'\n    promql_expr_test:\n      - expr: predict_linear(x_bucket[2m], 60)\n        eval_time: 2m\n",
     );
     let out = exits(p.cmd().args(["test", "promtool.yml"]), 1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("FAIL")
-            && stdout.contains("the function `histogram_quantile` is not supported"),
+            && stdout.contains("the function `predict_linear` is not supported"),
         "{stdout}"
     );
 

@@ -72,6 +72,28 @@ struct Case {
     external_labels: BTreeMap<String, String>,
     #[serde(default)]
     external_url: String,
+    /// When the series start (unix seconds or RFC 3339); eval times count from it.
+    #[serde(default)]
+    start_timestamp: Option<serde_yaml::Value>,
+}
+
+impl Case {
+    /// `start_timestamp` in ms (0 when not given).
+    fn start_ms(&self) -> Result<i64, String> {
+        match &self.start_timestamp {
+            None => Ok(0),
+            Some(serde_yaml::Value::Number(n)) => n
+                .as_f64()
+                .map(|s| (s * 1000.0) as i64)
+                .ok_or_else(|| format!("start_timestamp `{n}` is not a number")),
+            Some(serde_yaml::Value::String(s)) => s
+                .parse::<f64>()
+                .map(|v| (v * 1000.0) as i64)
+                .or_else(|_| chrono::DateTime::parse_from_rfc3339(s).map(|d| d.timestamp_millis()))
+                .map_err(|_| format!("start_timestamp `{s}` is neither unix seconds nor RFC 3339")),
+            Some(v) => Err(format!("start_timestamp `{v:?}` is not a time")),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,7 +118,7 @@ impl InputSeries {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AlertTest {
-    #[serde(deserialize_with = "dur::duration")]
+    #[serde(default, deserialize_with = "dur::duration")]
     eval_time: Duration,
     alertname: String,
     #[serde(default)]
@@ -116,7 +138,7 @@ struct ExpAlert {
 #[serde(deny_unknown_fields)]
 struct ExprTest {
     expr: String,
-    #[serde(deserialize_with = "dur::duration")]
+    #[serde(default, deserialize_with = "dur::duration")]
     eval_time: Duration,
     #[serde(default)]
     exp_samples: Vec<ExpSample>,
@@ -215,7 +237,7 @@ struct State {
     alerts_series: HashMap<usize, Vec<Labels>>,
 }
 
-fn load(case: &Case, step: i64) -> Result<Storage, String> {
+fn load(case: &Case, step: i64, base: i64) -> Result<Storage, String> {
     let mut storage = Storage::default();
     let mut budget = super::series::MAX_POINTS;
     for s in &case.input_series {
@@ -229,7 +251,7 @@ fn load(case: &Case, step: i64) -> Result<Storage, String> {
         let points = expand_within(&s.text()?, &mut budget)
             .map_err(|e| format!("input_series `{}`: {e}", s.series))?;
         for (k, p) in points.iter().enumerate() {
-            let t = k as i64 * step;
+            let t = base + k as i64 * step;
             match p {
                 Point::Value(v) => storage.add(&labels, t, Some(*v)),
                 Point::Stale => storage.add(&labels, t, None),
@@ -249,7 +271,8 @@ fn run_case(
 ) -> Result<Vec<String>, String> {
     let step = case.interval.unwrap_or(every).as_millis() as i64;
     let eval_step = every.as_millis().max(1) as i64;
-    let mut storage = load(case, step.max(1))?;
+    let base = case.start_ms()?;
+    let mut storage = load(case, step.max(1), base)?;
     let last = case
         .alert_rule_test
         .iter()
@@ -263,24 +286,41 @@ fn run_case(
     let mut next = 0;
     let mut state = State::default();
     let mut diff = Vec::new();
-    let mut ts = 0;
+    let mut ts = base;
+    let last = base + last;
+    // A rule failing at every evaluation is said once, with how often.
+    let mut failures: Vec<(String, String, usize)> = Vec::new();
     while ts <= last {
         for (i, r) in rules.iter().enumerate() {
             if let Err(e) = eval_rule(i, r, ts, eval_step, case, &mut storage, &mut state) {
-                diff.push(format!("{} at {}: {e}", rule_name(&r.rule), fmt_ms(ts)));
+                let what = format!("{}: {e}", rule_name(&r.rule));
+                match failures.iter_mut().find(|f| f.0 == what) {
+                    Some(f) => f.2 += 1,
+                    None => failures.push((what, fmt_ms(ts - base), 1)),
+                }
             }
         }
         // An eval_time between two evaluations is checked against the earlier one.
-        while next < checks.len() && (checks[next].eval_time.as_millis() as i64) < ts + eval_step {
+        while next < checks.len()
+            && base + (checks[next].eval_time.as_millis() as i64) < ts + eval_step
+        {
             compare_alerts(rules, &state, checks[next], &mut diff);
             next += 1;
         }
         ts += eval_step;
     }
     for t in &case.promql_expr_test {
-        compare_expr(&storage, eval_step, fuzzy, t, &mut diff);
+        compare_expr(&storage, (base, eval_step), fuzzy, t, &mut diff);
     }
-    Ok(diff)
+    let mut out: Vec<String> = failures
+        .into_iter()
+        .map(|(what, first, n)| match n {
+            1 => format!("{what} (at {first})"),
+            n => format!("{what} (at {first} and {} later evaluations)", n - 1),
+        })
+        .collect();
+    out.extend(diff);
+    Ok(out)
 }
 
 fn rule_name(r: &PromRule) -> String {
@@ -474,10 +514,16 @@ fn compare_alerts(rules: &[Rule], state: &State, t: &AlertTest, diff: &mut Vec<S
     }
 }
 
-fn compare_expr(storage: &Storage, step: i64, fuzzy: bool, t: &ExprTest, diff: &mut Vec<String>) {
+fn compare_expr(
+    storage: &Storage,
+    (base, step): (i64, i64),
+    fuzzy: bool,
+    t: &ExprTest,
+    diff: &mut Vec<String>,
+) {
     let ctx = Ctx {
         storage,
-        t: t.eval_time.as_millis() as i64,
+        t: base + t.eval_time.as_millis() as i64,
         step,
     };
     let at = humantime::format_duration(t.eval_time);

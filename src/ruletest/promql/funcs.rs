@@ -113,6 +113,62 @@ fn quantile(q: f64, v: &mut [f64]) -> f64 {
     v[lo] * (1.0 - w) + v[hi] * w
 }
 
+/// Prometheus's `bucketQuantile` over classic buckets (upper bound, cumulative count).
+fn bucket_quantile(q: f64, mut b: Vec<(f64, f64)>) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    b.sort_by(|x, y| x.0.total_cmp(&y.0));
+    if b.last().is_none_or(|l| l.0 != f64::INFINITY) {
+        return f64::NAN;
+    }
+    // Same upper bound twice: their counts add up.
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (le, c) in b {
+        match merged.last_mut() {
+            Some(last) if last.0 == le => last.1 += c,
+            _ => merged.push((le, c)),
+        }
+    }
+    // Counts must not decrease.
+    let mut max = f64::NEG_INFINITY;
+    for m in merged.iter_mut() {
+        if m.1 < max {
+            m.1 = max;
+        }
+        max = m.1;
+    }
+    let n = merged.len();
+    if n < 2 {
+        return f64::NAN;
+    }
+    let total = merged[n - 1].1;
+    if total == 0.0 {
+        return f64::NAN;
+    }
+    let mut rank = q * total;
+    let i = merged.iter().position(|m| m.1 >= rank).unwrap_or(n - 1);
+    if i == n - 1 {
+        return merged[n - 2].0;
+    }
+    if i == 0 && merged[0].0 <= 0.0 {
+        return merged[0].0;
+    }
+    let (mut start, end, mut count) = (0.0, merged[i].0, merged[i].1);
+    if i > 0 {
+        start = merged[i - 1].0;
+        count -= merged[i - 1].1;
+        rank -= merged[i - 1].1;
+    }
+    start + (end - start) * (rank / count)
+}
+
 /// The equality matchers of a selector argument, for `absent`.
 fn absent_labels(e: &Expr) -> Labels {
     let vs = match e {
@@ -224,6 +280,55 @@ pub fn call(c: &Call, ctx: &Ctx) -> R<Value> {
             )),
         },
         "label_replace" => label_replace(c, ctx),
+        "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month"
+        | "month" | "year" => {
+            use chrono::{Datelike, Timelike};
+            let v = match c.args.args.first() {
+                Some(e) => vector(eval(e, ctx)?, name)?,
+                None => vec![(Labels::new(), ctx.t as f64 / 1000.0)],
+            };
+            let f = |secs: f64| -> f64 {
+                let Some(d) = chrono::DateTime::from_timestamp(secs as i64, 0) else {
+                    return f64::NAN;
+                };
+                f64::from(match name {
+                    "minute" => d.minute(),
+                    "hour" => d.hour(),
+                    "day_of_week" => d.weekday().num_days_from_sunday(),
+                    "day_of_month" => d.day(),
+                    "day_of_year" => d.ordinal(),
+                    "month" => d.month(),
+                    "year" => d.year() as u32,
+                    _ => {
+                        let (y, m) = (d.year(), d.month());
+                        let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                        chrono::NaiveDate::from_ymd_opt(next.0, next.1, 1)
+                            .and_then(|n| n.pred_opt())
+                            .map_or(0, |l| l.day())
+                    }
+                })
+            };
+            Ok(Value::Vector(
+                v.into_iter().map(|(l, x)| (drop_name(l), f(x))).collect(),
+            ))
+        }
+        "histogram_quantile" => {
+            let q = scalar(eval(arg(c, 0)?, ctx)?, "histogram_quantile")?;
+            let v = vector(eval(arg(c, 1)?, ctx)?, "histogram_quantile")?;
+            let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+            for (mut l, x) in v {
+                let Some(le) = l.remove("le").and_then(|s| s.parse::<f64>().ok()) else {
+                    continue; // Prometheus ignores a series without a parsable `le`.
+                };
+                groups.entry(drop_name(l)).or_default().push((le, x));
+            }
+            Ok(Value::Vector(
+                groups
+                    .into_iter()
+                    .map(|(l, b)| (l, bucket_quantile(q, b)))
+                    .collect(),
+            ))
+        }
         "sort" | "sort_desc" => {
             let mut v = vector(eval(arg(c, 0)?, ctx)?, name)?;
             v.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -246,7 +351,8 @@ pub fn call(c: &Call, ctx: &Ctx) -> R<Value> {
                 "clamp_min" => x.max(a),
                 "clamp_max" => x.min(a),
                 "clamp" => x.max(a).min(b),
-                _ => (x / a + 0.5).floor() * a,
+                // Prometheus's: floor(x·(1/a) + 0.5) / (1/a), float for float.
+                _ => (x * (1.0 / a) + 0.5).floor() / (1.0 / a),
             };
             if name == "clamp" && b < a {
                 return Ok(Value::Vector(Vec::new()));
@@ -402,5 +508,11 @@ mod tests {
         let inc = extrapolated(&reset, 120_000, 120.0, true, false).unwrap();
         assert!((inc - 15.0).abs() < 1e-9, "{inc}");
         assert_eq!(quantile(0.5, &mut [3.0, 1.0, 2.0, 4.0]), 2.5);
+        // 10 observations: 5 ≤ 0.1, 8 ≤ 0.5, all ≤ +Inf. p50 is the end of the first bucket,
+        // p65 half-way into the second; p95 falls in +Inf: the last finite bound.
+        let b = vec![(0.1, 5.0), (0.5, 8.0), (f64::INFINITY, 10.0)];
+        assert!((bucket_quantile(0.5, b.clone()) - 0.1).abs() < 1e-12);
+        assert!((bucket_quantile(0.65, b.clone()) - 0.3).abs() < 1e-12);
+        assert_eq!(bucket_quantile(0.95, b), 0.5);
     }
 }

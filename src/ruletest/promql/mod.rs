@@ -106,7 +106,9 @@ fn range_of(
     from: i64,
     to: i64,
 ) -> Vec<(Labels, Vec<(i64, f64)>)> {
-    ctx.storage
+    // In label order, as Prometheus's storage returns series (sums add up in that order).
+    let mut found: Vec<(Labels, Vec<(i64, f64)>)> = ctx
+        .storage
         .series
         .iter()
         .filter(|s| matches(vs, &s.labels))
@@ -119,13 +121,16 @@ fn range_of(
                 .collect();
             (s.labels.clone(), pts)
         })
-        .collect()
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 /// An instant selector at `t`: each series' latest sample within the lookback (with its
 /// time), unless that sample is a staleness marker.
 fn instant_with_time(vs: &parser::VectorSelector, ctx: &Ctx, t: i64) -> Vec<(Labels, i64, f64)> {
-    ctx.storage
+    let mut found: Vec<(Labels, i64, f64)> = ctx
+        .storage
         .series
         .iter()
         .filter(|s| matches(vs, &s.labels))
@@ -137,7 +142,9 @@ fn instant_with_time(vs: &parser::VectorSelector, ctx: &Ctx, t: i64) -> Vec<(Lab
                 .find(|(pt, _)| *pt <= t && *pt >= t - LOOKBACK_MS)?;
             last.1.map(|v| (s.labels.clone(), last.0, v))
         })
-        .collect()
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 fn instant(vs: &parser::VectorSelector, ctx: &Ctx, t: i64) -> Vec<(Labels, f64)> {
