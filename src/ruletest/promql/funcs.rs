@@ -4,14 +4,20 @@ use super::{drop_name, eval, scalar, vector, Ctx, Labels, Value, R};
 use promql_parser::parser::{AggregateExpr, Call, Expr, LabelModifier};
 use std::collections::BTreeMap;
 
-fn matrix(c: &Call, i: usize, ctx: &Ctx) -> R<Vec<(Labels, Vec<(i64, f64)>)>> {
+/// Range vectors: each series' labels and (time, value) points.
+type Matrix = Vec<(Labels, Vec<(i64, f64)>)>;
+
+/// What a range function computes from one series' points.
+type PerSeries<'a> = &'a dyn Fn(&[(i64, f64)]) -> Option<f64>;
+
+fn matrix(c: &Call, i: usize, ctx: &Ctx) -> R<Matrix> {
     match eval(arg(c, i)?, ctx)? {
         Value::Matrix(m) => Ok(m),
         _ => Err(format!("{}() needs a range vector", c.func.name)),
     }
 }
 
-fn arg<'a>(c: &'a Call, i: usize) -> R<&'a Expr> {
+fn arg(c: &Call, i: usize) -> R<&Expr> {
     c.args
         .args
         .get(i)
@@ -210,7 +216,7 @@ fn over_time(name: &str, pts: &[(i64, f64)], q: f64) -> Option<f64> {
 /// A function call.
 pub fn call(c: &Call, ctx: &Ctx) -> R<Value> {
     let name = c.func.name;
-    let per_series = |f: &dyn Fn(&[(i64, f64)]) -> Option<f64>, keep_name: bool| -> R<Value> {
+    let per_series = |f: PerSeries, keep_name: bool| -> R<Value> {
         let m = matrix(c, 0, ctx)?;
         Ok(Value::Vector(
             m.into_iter()

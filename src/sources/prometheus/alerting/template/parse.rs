@@ -461,7 +461,8 @@ fn pipe(toks: &[(Tok, usize)], decl_ok: bool, base: usize) -> Result<Pipe, Strin
 /// How a list of nodes ended.
 enum End {
     Eof,
-    End,
+    /// At `{{ end }}`.
+    Closed,
     /// `else` and the tokens after it, with the offset of its action.
     Else(Vec<(Tok, usize)>, usize),
 }
@@ -508,7 +509,7 @@ impl Parser<'_> {
                 _ => "",
             };
             match kw {
-                "end" => return Ok((nodes, End::End, off)),
+                "end" => return Ok((nodes, End::Closed, off)),
                 "else" => return Ok((nodes, End::Else(toks[1..].to_vec(), off), off)),
                 "if" | "with" | "range" => {
                     let node = self.control(kw, &toks[1..], off)?;
@@ -525,7 +526,7 @@ impl Parser<'_> {
                         None
                     };
                     let (body, end, _) = self.list()?;
-                    if !matches!(end, End::End) {
+                    if !matches!(end, End::Closed) {
                         return Err(e(format!("unexpected EOF or else in `{kw}`")));
                     }
                     self.defines.insert(name.clone(), body);
@@ -579,10 +580,10 @@ impl Parser<'_> {
         }
         let other = match end {
             End::Eof => return Err(e(format!("`{{{{ {kw} … }}}}` has no `{{{{ end }}}}`"))),
-            End::End => Vec::new(),
+            End::Closed => Vec::new(),
             End::Else(rest, _) if rest.is_empty() => {
                 let (other, end2, o2) = self.list()?;
-                if !matches!(end2, End::End) {
+                if !matches!(end2, End::Closed) {
                     return Err(err_at(
                         self.text,
                         o2,
@@ -623,7 +624,7 @@ pub fn parse(text: &str) -> Result<Tree, ParseError> {
             root,
             defines: p.defines,
         }),
-        End::End => Err(err_at(
+        End::Closed => Err(err_at(
             text,
             off,
             "`{{ end }}` without an `if`, `range` or `with`",

@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn printf_follows_go() {
         let f = Val::Float(1.23456);
-        assert_eq!(sprintf("%.2f", &[f.clone()]), "1.23");
+        assert_eq!(sprintf("%.2f", std::slice::from_ref(&f)), "1.23");
         assert_eq!(
             sprintf("%v|%g|%e", &[f.clone(), f.clone(), f.clone()]),
             "1.23456|1.23456|1.234560e+00"
