@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
+/// Most rule evaluations one test case runs (a week at 1 s, ~2 years at 1 m).
+const MAX_EVALUATIONS: i64 = 1_000_000;
+
 /// Keys only a promtool unit-test file has, at the top level or in a test case.
 const PROMTOOL_TOP: [&str; 3] = ["evaluation_interval", "group_eval_order", "fuzzy_compare"];
 const PROMTOOL_CASE: [&str; 5] = [
@@ -281,6 +284,12 @@ fn run_case(
         .max()
         .unwrap_or_default()
         .as_millis() as i64;
+    if last / eval_step > MAX_EVALUATIONS {
+        return Err(format!(
+            "the last eval_time is {} evaluations away; at most {MAX_EVALUATIONS} are run",
+            last / eval_step
+        ));
+    }
     let mut checks: Vec<&AlertTest> = case.alert_rule_test.iter().collect();
     checks.sort_by_key(|a| a.eval_time);
     let mut next = 0;

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 /// Labels of a series (with `__name__`).
 pub type Labels = BTreeMap<String, String>;
 
+/// Most steps one subquery evaluates.
+pub const MAX_SUBQUERY_STEPS: i64 = 11_000;
+
 /// How far back an instant selector looks for a sample.
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
@@ -212,6 +215,12 @@ fn subquery(s: &parser::SubqueryExpr, ctx: &Ctx) -> R<Value> {
     let mut t = start.div_euclid(step) * step;
     if t < start {
         t += step;
+    }
+    if (end - t) / step > MAX_SUBQUERY_STEPS {
+        return Err(format!(
+            "a subquery of more than {MAX_SUBQUERY_STEPS} steps (Prometheus's own limit of \
+             points per series)"
+        ));
     }
     let mut out: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
     while t <= end {

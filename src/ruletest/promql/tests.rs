@@ -106,8 +106,10 @@ fn what_is_not_supported_is_named() {
         t: 0,
         step: 60_000,
     };
-    let e = query("holt_winters(x[5m], 0.5, 0.5)", &ctx).unwrap_err();
-    assert!(e.contains("`holt_winters` is not supported"), "{e}");
+    let e = query("predict_linear(x[5m], 60)", &ctx).unwrap_err();
+    assert!(e.contains("`predict_linear` is not supported"), "{e}");
+    let e = query("max_over_time(up[1000d:1s])", &ctx).unwrap_err();
+    assert!(e.contains("more than 11000 steps"), "{e}");
     let e = query("up @ 100", &ctx).unwrap_err();
     assert!(e.contains("`@` modifier"), "{e}");
 }

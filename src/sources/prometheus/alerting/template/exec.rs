@@ -191,7 +191,10 @@ impl<'a> Exec<'a> {
         let v = self.pipe(&bare, dot)?;
         let items: Vec<(Val, Val)> = match v {
             Val::Map(m, _) => m.into_iter().map(|(k, x)| (Val::Str(k), x)).collect(),
-            Val::Int(n) => (0..n.max(0)).map(|i| (Val::Int(i), Val::Int(i))).collect(),
+            // Bounded before anything is allocated: past MAX_STEPS the loop stops anyway.
+            Val::Int(n) => (0..n.clamp(0, MAX_STEPS as i64 + 1))
+                .map(|i| (Val::Int(i), Val::Int(i)))
+                .collect(),
             Val::Nil => Vec::new(),
             other => return err(format!("range can't iterate over {}", other.show())),
         };
