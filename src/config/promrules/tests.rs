@@ -200,3 +200,24 @@ fn group_limit_offset_interval_and_recorded_inputs_are_honoured_or_said() {
         "{w}"
     );
 }
+
+#[test]
+fn external_labels_and_url_reach_the_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("alerts.yml"),
+        "groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n        annotations: { summary: \"{{ $externalLabels.cluster }} {{ $externalURL }}\" }\n",
+    )
+    .unwrap();
+    let main = dir.path().join("vz-monitor.yaml");
+    let text = "source: { prometheus: { url: http://127.0.0.1:9090 } }\ninclude: [alerts.yml]\nalerting: { external_labels: { cluster: eu-1 }, external_url: \"https://prom.example.com\" }\n";
+    let c = parse_text(text, Some(Path::new(&main)), &|_| None).unwrap();
+    let spec = c.metric("alert_down").unwrap().alert.clone().unwrap();
+    let a = spec.annotations_for(&BTreeMap::new(), 0.0);
+    assert_eq!(a["summary"], "eu-1 https://prom.example.com");
+    assert!(
+        !c.warnings.iter().any(|w| w.contains("$externalLabels")),
+        "{:?}",
+        c.warnings
+    );
+}

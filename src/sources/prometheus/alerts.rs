@@ -224,15 +224,12 @@ impl AlertState {
             .cloned()
             .unwrap_or_default();
         let mut answer = self.instant(client).await.and_then(|d| rows(metric, d));
-        if let (Some(limit), Ok(r)) = (self.spec.limit, &answer) {
-            if r.len() > limit {
-                answer = Err(QueryError::Result(format!(
-                    "alert `{}` returned {} series, over its group's limit {limit}: \
-                     Prometheus fires none of them and records an evaluation error",
-                    self.spec.alert,
-                    r.len()
-                )));
-            }
+        if let Some(why) = answer
+            .as_ref()
+            .ok()
+            .and_then(|r| self.spec.over_limit(r.len()))
+        {
+            answer = Err(QueryError::Result(why));
         }
         if matches!(&answer, Ok(r) if r.is_empty()) && !self.spec.recorded_inputs.is_empty() {
             if let Some(why) = self.unrecorded(client).await {

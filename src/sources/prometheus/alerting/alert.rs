@@ -206,6 +206,17 @@ impl AlertSpec {
         }
     }
 
+    /// Why an answer of `series` series is an evaluation error: more than the group's
+    /// `limit` (Prometheus then fires none of them and records the error).
+    pub fn over_limit(&self, series: usize) -> Option<String> {
+        let limit = self.limit.filter(|l| series > *l)?;
+        Some(format!(
+            "alert `{}` returned {series} series, over its group's limit {limit}: Prometheus \
+             fires none of them and records an evaluation error",
+            self.alert
+        ))
+    }
+
     /// What templates of one series are rendered with.
     fn data<'a>(&'a self, labels: &'a BTreeMap<String, String>, value: f64) -> Data<'a> {
         Data {
@@ -390,6 +401,19 @@ mod tests {
         assert_eq!(
             count.judge(&p, &mut w, "m{instance=\"b\"}", 0, 1.0),
             SeriesVerdict::Counts
+        );
+    }
+
+    #[test]
+    fn more_series_than_the_group_limit_is_an_error_not_alerts() {
+        let mut s = spec(Direction::Up, PreExisting::Ignore);
+        assert_eq!(s.over_limit(1000), None, "no limit");
+        s.limit = Some(2);
+        assert_eq!(s.over_limit(2), None);
+        let e = s.over_limit(3).unwrap();
+        assert!(
+            e.contains("returned 3 series, over its group's limit 2"),
+            "{e}"
         );
     }
 
