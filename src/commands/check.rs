@@ -199,7 +199,10 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         warnings: Vec::new(),
         online: Vec::new(),
     };
-    let mut warnings = for_too_long(&config);
+    // The config's own warnings were printed as it loaded; the report carries them too.
+    let mut warnings = config.warnings.clone();
+    let printed = warnings.len();
+    warnings.extend(for_too_long(&config));
     warnings.extend(policy_warnings(&config));
     warnings.extend(short_probe_baselines(&config));
     let mut failed = false;
@@ -211,7 +214,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         report.online = rt.block_on(online(&with_controls(&config)));
         failed = report.online.iter().any(|r| r.failed);
     }
-    for w in &warnings {
+    for w in &warnings[printed..] {
         errln!("warning: {w}");
     }
     report.warnings = warnings;
@@ -307,7 +310,11 @@ fn policy_warnings(config: &Config) -> Vec<String> {
         .iter()
         .zip(counts)
         .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
+        // A per-series rule (an alert) gives one anomaly per label set: no fixed count.
+        .map(|(s, n)| match n {
+            u32::MAX => format!("any number of {s} (one per alert series)"),
+            n => format!("{n} {s}"),
+        })
         .collect();
     let wants: Vec<String> = Severity::ALL
         .iter()

@@ -71,6 +71,8 @@ pub fn parse(
     sources.push(src);
     let raw_alerting = raw.alerting.unwrap_or_default();
     let alerting = promrules::AlertSettings {
+        external_labels: raw_alerting.external_labels,
+        external_url: raw_alerting.external_url,
         pre_existing: raw_alerting.pre_existing,
         lookback: raw_alerting
             .lookback
@@ -82,6 +84,7 @@ pub fn parse(
     let mut names = promrules::Names {
         rules: raw.rules.iter().map(|r| r.name.clone()).collect(),
         metrics: raw.metrics.keys().cloned().collect(),
+        ..Default::default()
     };
     for (n, m) in raw.metrics {
         metrics.push((n.clone(), m, format!("metrics.{n}"), main_idx));
@@ -102,7 +105,7 @@ pub fn parse(
         if promrules::is_rule_file(&inc_text) {
             // A Prometheus rule file: read as is (`${1}` is PromQL there).
             digest.update(inc_text.as_bytes());
-            let (docs, notes) = promrules::convert(&inc_name, &inc_text, alerting, &mut names)?;
+            let (docs, notes) = promrules::convert(&inc_name, &inc_text, &alerting, &mut names)?;
             warnings.extend(notes);
             for (src, alerts) in docs {
                 let idx = sources.len();
@@ -130,6 +133,12 @@ pub fn parse(
     if interval.is_zero() {
         return Err(main.err("interval", "must be greater than 0"));
     }
+    promrules::finish(
+        metrics.iter_mut().map(|m| &mut m.1),
+        &names,
+        interval,
+        &mut warnings,
+    );
     let duration = raw.duration.unwrap_or(Duration::from_secs(15 * 60));
     if let Err(e) = dur::check_watch(duration) {
         return Err(main.err("duration", &e));

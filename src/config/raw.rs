@@ -43,6 +43,10 @@ pub struct RawAlerting {
     pub pre_existing: super::promrules::alert::PreExisting,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub lookback: Option<Duration>,
+    /// Prometheus's `global.external_labels`, for `$externalLabels` in alert templates.
+    pub external_labels: Option<BTreeMap<String, String>>,
+    /// Prometheus's `--web.external-url`, for `$externalURL` in alert templates.
+    pub external_url: Option<String>,
 }
 
 /// An included rule file: our own format (`metrics`, `rules`).

@@ -71,17 +71,27 @@ pub fn fit(t: &mut Table) {
         longest[i] = longest[i].max(w);
     }
     let last = longest.len().saturating_sub(1);
+    let mut fixed: u16 = 1;
     for (i, w) in longest.into_iter().enumerate() {
         if i == last {
             continue;
         }
+        let width = w.min(24) as u16 + 2;
+        fixed += width + 1;
         if let Some(col) = t.column_mut(i) {
-            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                w.min(24) as u16 + 2,
-            )));
+            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
         }
     }
+    // The last column (the reason) keeps room to be read: wider than the log width when the
+    // other columns take it all, never squeezed to a character.
+    let room = fixed + MIN_LAST + 3;
+    if t.width().is_some_and(|w| w < room) {
+        t.set_width(room);
+    }
 }
+
+/// Columns the last (free-text) column keeps at least.
+const MIN_LAST: u16 = 40;
 
 /// The table format: one row per rule and series, then the verdict block.
 pub struct TableFormat;

@@ -2,6 +2,7 @@
 //! Running a case is the core's [`vz_core::ruletest::run_case`], through the same replay
 //! loop as `watch` and `analyze`.
 
+mod promql;
 mod promtool;
 
 pub use vz_core::ruletest::{
@@ -40,7 +41,9 @@ pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, String> {
         Some(l) => format!("{name}:{l}: {}", e.message),
         None => format!("{name}: {}", e.message),
     })?;
-    promtool::refuse(&name, &text)?;
+    if promtool::is_promtool(&text) {
+        return promtool::run(path, &text);
+    }
     let file: TestFile = serde_yaml::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let config = load_rules(path, &file)?;
     let interval = file.interval.unwrap_or(config.interval);

@@ -24,7 +24,19 @@
 
 mod shapes;
 
-pub use crate::sources::prometheus::alerting::{alert, promql, template};
+pub use shapes::{Group, PromRule};
+
+/// The groups of the first YAML document of a rule file, the one Prometheus loads (for
+/// `promtool test rules` files, which evaluate the rules as Prometheus does).
+pub fn first_document_groups(name: &str, text: &str) -> Result<Vec<Group>, ConfigError> {
+    Ok(shapes::documents(name, text)?
+        .into_iter()
+        .next()
+        .map(|d| d.groups)
+        .unwrap_or_default())
+}
+
+pub use crate::sources::prometheus::alerting::{self, alert, promql, template};
 
 use super::raw::{OnEmpty, OnMissing, RawMetric, RawRule};
 use super::{ConfigError, Source};
@@ -33,23 +45,39 @@ use crate::detect::DetectorSpec;
 use crate::model::Severity;
 use alert::{AlertSpec, PreExisting};
 pub use shapes::is_rule_file;
-use shapes::{Document, Group, PromRule};
+use shapes::Document;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How included alert rules treat series already firing before the watch (`alerting:`).
-#[derive(Debug, Clone, Copy)]
+/// How included alert rules treat series already firing before the watch, and what their
+/// templates see of the Prometheus server (`alerting:`).
+#[derive(Debug, Clone)]
 pub struct AlertSettings {
     pub pre_existing: PreExisting,
     pub lookback: Duration,
+    /// `$externalLabels` and `$externalURL`; None: not given (rendered empty, with a warning).
+    pub external_labels: Option<BTreeMap<String, String>>,
+    pub external_url: Option<String>,
 }
 
-/// Rule and metric names already taken, across every included file.
+/// Rule and metric names already taken, and the series recording rules write, across every
+/// included file.
 #[derive(Debug, Default)]
 pub struct Names {
     pub rules: HashSet<String>,
     pub metrics: HashSet<String>,
+    /// `record:` name → `file:group` of the first rule writing it.
+    pub recorded: BTreeMap<String, String>,
+    /// Recording rules checked, and the files holding them.
+    pub recording_rules: usize,
+    pub recording_files: HashSet<String>,
+    /// Groups with their own `interval:` (`file:line: group`, interval).
+    pub group_intervals: Vec<(String, Duration)>,
+    /// Alerts whose templates need a live Prometheus (`query` …), with those functions.
+    pub online_templates: Vec<String>,
+    /// Alerts whose templates read `$externalLabels`/`$externalURL` while none are given.
+    pub external_templates: Vec<String>,
 }
 
 /// One converted alert: the metric and rule it became, with its field path in the file.
@@ -70,7 +98,7 @@ type DocAlerts = (Source, Vec<Converted>);
 pub(super) fn convert(
     name: &str,
     text: &str,
-    settings: AlertSettings,
+    settings: &AlertSettings,
     names: &mut Names,
 ) -> Result<(Vec<DocAlerts>, Vec<String>), ConfigError> {
     let mut out = Vec::new();
@@ -80,7 +108,20 @@ pub(super) fn convert(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.to_string());
-    for doc in shapes::documents(name, text)? {
+    let docs = shapes::documents(name, text)?;
+    if docs.len() > 1 {
+        warnings.push(format!(
+            "{name}: {} YAML documents: Prometheus (and promtool) load only the first; \
+             vz-monitor reads them all, so the others gate here but not in Prometheus",
+            docs.len()
+        ));
+    }
+    // Every error of the file is reported, not only the first.
+    let mut errors: Vec<ConfigError> = Vec::new();
+    // promtool's lint: the same rule name with the same labels twice.
+    let mut seen_rules: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    let mut duplicates: Vec<String> = Vec::new();
+    for doc in docs {
         let Document {
             groups,
             prefix,
@@ -90,16 +131,43 @@ pub(super) fn convert(
         for (g, group) in groups.iter().enumerate() {
             let gfield = format!("{prefix}groups[{g}]");
             if group.name.trim().is_empty() {
-                return Err(src.err(&format!("{gfield}.name"), "must not be empty"));
+                errors.push(src.err(&format!("{gfield}.name"), "must not be empty"));
+                continue;
             }
             if !group_names.insert(group.name.clone()) {
-                return Err(src.err(
+                errors.push(src.err(
                     &format!("{gfield}.name"),
                     format!("group `{}` is repeated in the same file", group.name),
                 ));
+                continue;
             }
-            check_labels(&src, &format!("{gfield}.labels"), &group.labels)?;
+            if let Err(e) = check_labels(&src, &format!("{gfield}.labels"), &group.labels) {
+                errors.push(e);
+                continue;
+            }
+            if let Some(every) = group.interval {
+                let line = src
+                    .locations
+                    .find(&format!("{gfield}.interval"))
+                    .map(|p| format!(":{}", p.0))
+                    .unwrap_or_default();
+                names
+                    .group_intervals
+                    .push((format!("{name}{line}: group `{}`", group.name), every));
+            }
             for (r, rule) in group.rules.iter().enumerate() {
+                let id = rule
+                    .alert
+                    .clone()
+                    .or(rule.record.clone())
+                    .unwrap_or_default();
+                let key = (id.clone(), rule.labels.clone());
+                if seen_rules.contains(&key) {
+                    let l: Vec<String> = key.1.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                    duplicates.push(format!("{id}{{{}}}", l.join(", ")));
+                } else {
+                    seen_rules.push(key);
+                }
                 let field = format!("{gfield}.rules[{r}]");
                 let ctx = RuleCtx {
                     src: &src,
@@ -108,12 +176,42 @@ pub(super) fn convert(
                     group,
                     settings,
                 };
-                if let Some(c) = ctx.convert(rule, names, &mut warnings)? {
-                    alerts.push(c);
+                match ctx.convert(rule, names, &mut warnings) {
+                    Ok(Some(c)) => alerts.push(c),
+                    Ok(None) => {}
+                    Err(e) => errors.push(e),
                 }
             }
         }
         out.push((src, alerts));
+    }
+    if !duplicates.is_empty() {
+        warnings.push(format!(
+            "{name}: {} duplicate rule(s) found (same name and labels; promtool's lint): {}",
+            duplicates.len(),
+            sample(&duplicates)
+        ));
+    }
+    if let Some(mut first) = errors.first().cloned() {
+        const SHOWN: usize = 20;
+        if errors.len() > 1 {
+            let rest: Vec<String> = errors[1..]
+                .iter()
+                .take(SHOWN)
+                .map(|e| e.to_string())
+                .collect();
+            first.message.push_str(&format!(
+                "\n{} more error(s) in this file:\n  {}{}",
+                errors.len() - 1,
+                rest.join("\n  "),
+                if errors.len() - 1 > SHOWN {
+                    "\n  …"
+                } else {
+                    ""
+                }
+            ));
+        }
+        return Err(first);
     }
     Ok((out, warnings))
 }
@@ -124,7 +222,7 @@ struct RuleCtx<'a> {
     field: &'a str,
     file: &'a str,
     group: &'a Group,
-    settings: AlertSettings,
+    settings: &'a AlertSettings,
 }
 
 impl RuleCtx<'_> {
@@ -172,8 +270,16 @@ impl RuleCtx<'_> {
             template::check(t)
                 .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
         }
+        let needs = self.template_needs(rule);
         if let Some(record) = &rule.record {
-            return self.recording(record, rule, warnings).map(|()| None);
+            self.recording(record, rule)?;
+            names.recording_rules += 1;
+            names.recording_files.insert(self.src.name.clone());
+            names
+                .recorded
+                .entry(record.clone())
+                .or_insert_with(|| format!("{}:{}", self.file, self.group.name));
+            return Ok(None);
         }
         let alert = rule.alert.as_deref().unwrap_or("").trim();
         if alert.is_empty() {
@@ -189,8 +295,30 @@ impl RuleCtx<'_> {
         }
         let mut labels = self.group.labels.clone();
         labels.extend(rule.labels.clone());
+        if !needs.online.is_empty() {
+            names
+                .online_templates
+                .push(format!("{alert} ({})", needs.online.join(", ")));
+        }
+        let has_external =
+            self.settings.external_labels.is_some() || self.settings.external_url.is_some();
+        if needs.external && !has_external {
+            names.external_templates.push(alert.to_string());
+        }
         let severity = match labels.get("severity") {
             None => Severity::High,
+            Some(s) if s.contains("{{") => {
+                let most = templated_severity(s);
+                warnings.push(format!(
+                    "{}{}: alert `{alert}`: its severity is a template: live, each series \
+                     gets the severity it renders to; offline (`test`) the rule counts as \
+                     {}, the most severe it can render",
+                    self.src.name,
+                    self.line(),
+                    most.as_str()
+                ));
+                most
+            }
             Some(s) => severity_of(s).unwrap_or_else(|| {
                 warnings.push(format!(
                     "{}{}: alert `{alert}`: severity `{s}` is not one of critical, page, \
@@ -222,6 +350,13 @@ impl RuleCtx<'_> {
             annotations: rule.annotations.clone(),
             pre_existing: self.settings.pre_existing,
             lookback: self.settings.lookback,
+            external_labels: self.settings.external_labels.clone().unwrap_or_default(),
+            external_url: self.settings.external_url.clone().unwrap_or_default(),
+            block: alerting::worse::block(promql::longest_range(&parsed)),
+            limit: self.group.limit.map(|l| l as usize).filter(|l| *l > 0),
+            query_offset: self.group.query_offset.unwrap_or_default(),
+            // Filled once every file is read (see [`link_recorded`]).
+            recorded_inputs: Vec::new(),
         };
         let mut annotations = rule.annotations.clone();
         annotations.insert("alert_expr".into(), expr.to_string());
@@ -270,13 +405,28 @@ impl RuleCtx<'_> {
         }))
     }
 
+    /// What the rule's annotation and label templates need beyond the series (already
+    /// checked, so errors cannot occur here).
+    fn template_needs(&self, rule: &PromRule) -> template::Needs {
+        let mut needs = template::Needs::default();
+        let all = rule
+            .annotations
+            .values()
+            .chain(self.group.labels.values())
+            .chain(rule.labels.values());
+        for t in all {
+            if let Ok(n) = template::check(t) {
+                needs.online.extend(n.online);
+                needs.external |= n.external;
+            }
+        }
+        needs.online.sort();
+        needs.online.dedup();
+        needs
+    }
+
     /// A recording rule: checked as promtool checks it; it records, it does not gate.
-    fn recording(
-        &self,
-        record: &str,
-        rule: &PromRule,
-        warnings: &mut Vec<String>,
-    ) -> Result<(), ConfigError> {
+    fn recording(&self, record: &str, rule: &PromRule) -> Result<(), ConfigError> {
         let valid = record
             .chars()
             .next()
@@ -293,15 +443,118 @@ impl RuleCtx<'_> {
         if rule.for_.is_some() || rule.keep_firing_for.is_some() {
             return Err(self.err("for", "a recording rule has no `for`"));
         }
-        warnings.push(format!(
-            "{}{}: recording rule `{record}` (group `{}`) checked; it records, it does not \
-             gate a deploy",
-            self.src.name,
-            self.line(),
-            self.group.name
-        ));
         Ok(())
     }
+}
+
+/// After every file is read: each alert learns which recorded series it reads (an empty
+/// answer while they are absent is then missing data, not a pass), and `check` says so in
+/// one line per such alert; the recording rules are summed up in one line; a group whose
+/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
+pub fn finish<'a>(
+    alerts: impl IntoIterator<Item = &'a mut RawMetric>,
+    names: &Names,
+    tick: Duration,
+    warnings: &mut Vec<String>,
+) {
+    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
+        warnings.push(format!(
+            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
+             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
+             evaluation",
+            humantime::format_duration(*every),
+            humantime::format_duration(tick)
+        ));
+    }
+    for m in alerts {
+        let Some(spec) = m.alert.as_mut() else {
+            continue;
+        };
+        let Ok(parsed) = promql::parse(&spec.expr) else {
+            continue;
+        };
+        let inputs: Vec<(String, String)> = promql::metric_names(&parsed)
+            .into_iter()
+            .filter_map(|n| names.recorded.get(&n).map(|o| (n, o.clone())))
+            .collect();
+        if inputs.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = inputs.iter().map(|(n, o)| format!("`{n}` ({o})")).collect();
+        warnings.push(format!(
+            "{}: alert `{}` reads {} written by a recording rule: the gate does not evaluate \
+             recording rules, so Prometheus must; while it has no such series the alert is \
+             missing data, never healthy",
+            spec.origin,
+            spec.alert,
+            list.join(", ")
+        ));
+        Arc::make_mut(spec).recorded_inputs = inputs;
+    }
+    if !names.online_templates.is_empty() {
+        warnings.push(format!(
+            "{} alert{} call template functions that need a live Prometheus, which the gate \
+             does not render: {}; those annotations are shown as written",
+            names.online_templates.len(),
+            if names.online_templates.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            sample(&names.online_templates)
+        ));
+    }
+    if !names.external_templates.is_empty() {
+        warnings.push(format!(
+            "{} alert{} read $externalLabels or $externalURL in templates ({}), but \
+             `alerting.external_labels` and `alerting.external_url` are not set: they render \
+             empty",
+            names.external_templates.len(),
+            if names.external_templates.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            sample(&names.external_templates)
+        ));
+    }
+    if names.recording_rules > 0 {
+        warnings.push(format!(
+            "{} recording rule{} in {} file{} checked; they record, they do not gate a deploy",
+            names.recording_rules,
+            if names.recording_rules == 1 { "" } else { "s" },
+            names.recording_files.len(),
+            if names.recording_files.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+        ));
+    }
+}
+
+/// The first few of `items` and how many more, for a one-line summary.
+fn sample(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
+}
+
+/// The most severe level a templated `severity` label can render to: the mapped words in
+/// it (`{{ if gt $value 0.5 }}critical{{ else }}warning{{ end }}` → critical), else high.
+fn templated_severity(t: &str) -> Severity {
+    t.split(|c: char| !c.is_ascii_alphabetic())
+        .filter_map(severity_of)
+        .min() // Severity orders the most severe first
+        .unwrap_or(Severity::High)
 }
 
 /// Label names as Prometheus allows them; `__name__` is not a rule label.
@@ -331,16 +584,7 @@ fn valid_label_name(k: &str) -> bool {
 }
 
 /// The documented mapping of `labels.severity` (see the module doc).
-pub fn severity_of(label: &str) -> Option<Severity> {
-    Some(match label.trim().to_ascii_lowercase().as_str() {
-        "critical" | "page" | "fatal" | "emergency" => Severity::Critical,
-        "error" | "high" | "major" => Severity::High,
-        "warning" | "warn" | "medium" => Severity::Medium,
-        "low" | "minor" => Severity::Low,
-        "info" | "none" | "informational" => Severity::Info,
-        _ => return None,
-    })
-}
+pub use alert::severity_of;
 
 /// Words of an alert name: split at `_`, `-`, spaces and lower→upper case changes
 /// (`HighErrorRate` → high, error, rate; `KubePodCrashLooping` → kube, pod, crash, looping).

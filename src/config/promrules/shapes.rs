@@ -42,13 +42,16 @@ pub struct Group {
     /// Labels added to every rule of the group (Prometheus 3); a rule's own win.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// Evaluation settings of the Prometheus server (or Thanos, Mimir); the gate has its own.
-    #[serde(default, rename = "interval")]
-    _interval: Option<serde_yaml::Value>,
-    #[serde(default, rename = "limit")]
-    _limit: Option<serde_yaml::Value>,
-    #[serde(default, rename = "query_offset")]
-    _query_offset: Option<serde_yaml::Value>,
+    /// How often Prometheus evaluates the group; the gate evaluates at its own tick, so
+    /// this is warned about in `check`.
+    #[serde(default, deserialize_with = "super::super::dur::opt_duration")]
+    pub interval: Option<Duration>,
+    /// Most series (alerts) one rule may return: more is an evaluation error, nothing fires.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// How far in the past the group's expressions are evaluated.
+    #[serde(default, deserialize_with = "super::super::dur::opt_duration")]
+    pub query_offset: Option<Duration>,
     #[serde(default, rename = "partial_response_strategy")]
     _partial_response_strategy: Option<serde_yaml::Value>,
     #[serde(default, rename = "source_tenants")]

@@ -5,6 +5,7 @@
 //! Prometheus holds that history, so no stored baseline is needed.
 
 use super::alerting::alert::{AlertSpec, PreExisting, Prior};
+use super::alerting::worse::{Watched, PRIOR_BLOCKS};
 use super::{series_name, PromClient, QueryError};
 use crate::gate::SeriesNote;
 use crate::model::{Reading, Sample};
@@ -24,6 +25,8 @@ pub(super) struct AlertState {
     prior: OnceCell<Option<Prior>>,
     /// Notes of the series returned at the latest tick.
     notes: Mutex<HashMap<String, SeriesNote>>,
+    /// The watch's values of the series firing before it, one per block.
+    watched: Mutex<Watched>,
 }
 
 /// One series of an alert answer: its name, labels and value.
@@ -51,24 +54,49 @@ fn rows(metric: &str, data: Data) -> Result<Vec<Row>, QueryError> {
     }
 }
 
-/// Series and their values in a range answer (a scalar expression is one series).
-pub fn prior_of(metric: &str, data: Data) -> Prior {
-    let rows: Vec<(String, Vec<f64>)> = match data {
+/// The series of a range answer sampled every `step`, as firing before the watch when seen
+/// at or after `recent_from` (unix seconds); a scalar expression is one series.
+pub fn prior_of(
+    metric: &str,
+    data: Data,
+    recent_from: f64,
+    step: Duration,
+    block: Duration,
+) -> Prior {
+    let rows: Vec<(String, Vec<(f64, f64)>)> = match data {
         Data::Matrix(m) => m
             .iter()
             .map(|r| {
-                let values = r.samples().iter().map(|p| p.value()).collect();
-                (series_name(metric, r.metric()), values)
+                let points = r
+                    .samples()
+                    .iter()
+                    .map(|p| (p.timestamp(), p.value()))
+                    .collect();
+                (series_name(metric, r.metric()), points)
             })
             .collect(),
-        Data::Scalar(s) => vec![(metric.to_string(), vec![s.value()])],
+        Data::Scalar(s) => vec![(metric.to_string(), vec![(s.timestamp(), s.value())])],
         Data::Vector(v) => v
             .iter()
-            .map(|s| (series_name(metric, s.metric()), vec![s.sample().value()]))
+            .map(|s| {
+                let p = s.sample();
+                (
+                    series_name(metric, s.metric()),
+                    vec![(p.timestamp(), p.value())],
+                )
+            })
             .collect(),
     };
-    Prior::from_rows(rows.iter().map(|(n, v)| (n.clone(), &v[..])))
+    Prior::from_rows(
+        rows.iter().map(|(n, v)| (n.clone(), &v[..])),
+        recent_from,
+        step,
+        block,
+    )
 }
+
+/// The longest look back for the values of series already firing.
+const MAX_PRIOR_WINDOW: Duration = Duration::from_secs(6 * 3600);
 
 impl AlertState {
     /// The state of a query metric running `spec`.
@@ -77,6 +105,7 @@ impl AlertState {
             spec,
             prior: OnceCell::new(),
             notes: Mutex::new(HashMap::new()),
+            watched: Mutex::new(Watched::default()),
         }
     }
 
@@ -95,14 +124,22 @@ impl AlertState {
                 if self.spec.pre_existing == PreExisting::Count {
                     return None;
                 }
+                // Series seen in the lookback are the ones already firing; their usual
+                // values come from a window long enough for PRIOR_BLOCKS independent ones.
                 let lookback = self.spec.lookback;
-                let step = Duration::from_secs((lookback.as_secs() / LOOKBACK_POINTS).max(1));
+                let window = lookback
+                    .max(self.spec.block * PRIOR_BLOCKS)
+                    .min(MAX_PRIOR_WINDOW.max(lookback));
+                let step = Duration::from_secs((window.as_secs() / LOOKBACK_POINTS).max(1));
                 // Rounded up: a sample scraped within the current second is already history.
-                let end = (chrono::Utc::now().timestamp_millis() + 999).div_euclid(1000);
-                let start = end - lookback.as_secs() as i64;
+                let end = (chrono::Utc::now().timestamp_millis() + 999).div_euclid(1000)
+                    - self.spec.query_offset.as_secs() as i64;
+                let start = end - window.as_secs() as i64;
+                let recent_from = (end - lookback.as_secs() as i64) as f64;
+                let prior_of = |d| prior_of(metric, d, recent_from, step, self.spec.block);
                 match client.range(&self.spec.expr, start, end, step).await {
                     Ok(data) => {
-                        let p = prior_of(metric, data);
+                        let p = prior_of(data);
                         if !p.series.is_empty() {
                             errln!(
                                 "{metric}: {} series already firing before the watch (alert \
@@ -119,8 +156,8 @@ impl AlertState {
                              firing ({e}); the series of the first answer are taken as such",
                             humantime::format_duration(lookback)
                         );
-                        match client.instant(&self.spec.expr).await {
-                            Ok(data) => Some(prior_of(metric, data)),
+                        match self.instant(client).await {
+                            Ok(data) => Some(prior_of(data)),
                             Err(_) => Some(Prior::default()),
                         }
                     }
@@ -130,8 +167,51 @@ impl AlertState {
             .as_ref()
     }
 
-    /// One tick of the alert: a 1/0 sample per series seen (Missing on a query error), with
-    /// the notes of the series returned now.
+    /// The alert expression evaluated now, or `query_offset` ago as Prometheus does.
+    async fn instant(&self, client: &PromClient) -> Result<Data, QueryError> {
+        let offset = self.spec.query_offset;
+        if offset.is_zero() {
+            return client.instant(&self.spec.expr).await;
+        }
+        let at = chrono::Utc::now().timestamp() - offset.as_secs() as i64;
+        client
+            .with_retries(|left| {
+                client
+                    .client
+                    .query(&self.spec.expr)
+                    .at(at)
+                    .timeout(left.as_millis() as i64)
+                    .get()
+            })
+            .await
+    }
+
+    /// Why an empty answer means nothing: a recorded series the expression reads is absent
+    /// from this Prometheus (its recording rule is not loaded there). None when all are
+    /// present, or the check itself fails (the answer then stands).
+    async fn unrecorded(&self, client: &PromClient) -> Option<String> {
+        let mut absent = Vec::new();
+        for (name, origin) in &self.spec.recorded_inputs {
+            let q = format!("absent({{__name__=\"{name}\"}})");
+            if let Ok(Data::Vector(v)) = client.instant(&q).await {
+                if !v.is_empty() {
+                    absent.push(format!("`{name}` (recorded by {origin})"));
+                }
+            }
+        }
+        (!absent.is_empty()).then(|| {
+            format!(
+                "alert `{}` reads {}, which this Prometheus does not have: load the recording \
+                 rule there; an empty answer is not a healthy one",
+                self.spec.alert,
+                absent.join(", ")
+            )
+        })
+    }
+
+    /// One tick of the alert: a 1/0 sample per series seen (Missing on a query error, on
+    /// more series than the group's `limit`, or on an empty answer over an absent recorded
+    /// series), with the notes of the series returned now.
     pub(super) async fn sample(
         &self,
         metric: &str,
@@ -143,10 +223,20 @@ impl AlertState {
             .await
             .cloned()
             .unwrap_or_default();
-        let answer = client
-            .instant(&self.spec.expr)
-            .await
-            .and_then(|d| rows(metric, d));
+        let mut answer = self.instant(client).await.and_then(|d| rows(metric, d));
+        if let Some(why) = answer
+            .as_ref()
+            .ok()
+            .and_then(|r| self.spec.over_limit(r.len()))
+        {
+            answer = Err(QueryError::Result(why));
+        }
+        if matches!(&answer, Ok(r) if r.is_empty()) && !self.spec.recorded_inputs.is_empty() {
+            if let Some(why) = self.unrecorded(client).await {
+                answer = Err(QueryError::Result(why));
+            }
+        }
+        let now_ms = chrono::Utc::now().timestamp_millis();
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         let sample = |series: &str, reading: Reading| Sample {
             metric: metric.to_string(),
@@ -168,7 +258,14 @@ impl AlertState {
             }
             Ok(rows) => rows,
         };
-        let (samples, notes) = judge(&self.spec, &prior, metric, rows, &mut known);
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        let (samples, notes) = judge(
+            &self.spec,
+            (&prior, &mut watched, now_ms),
+            metric,
+            rows,
+            &mut known,
+        );
         *self.notes.lock().unwrap_or_else(|e| e.into_inner()) = notes;
         samples
     }
@@ -179,7 +276,7 @@ impl AlertState {
 /// absent now (its condition cleared). Pure.
 pub fn judge(
     spec: &AlertSpec,
-    prior: &Prior,
+    (prior, watched, now_ms): (&Prior, &mut Watched, i64),
     metric: &str,
     rows: Vec<Row>,
     known: &mut std::collections::BTreeSet<String>,
@@ -190,7 +287,7 @@ pub fn judge(
         samples.push(Sample::new(metric, Reading::Value(0.0)));
     }
     for (name, labels, value) in &rows {
-        let verdict = spec.judge(prior, name, *value);
+        let verdict = spec.judge(prior, watched, name, now_ms, *value);
         let active = verdict.active();
         samples.push(Sample {
             metric: metric.to_string(),
@@ -198,16 +295,17 @@ pub fn judge(
             reading: Reading::Value(if active { 1.0 } else { 0.0 }),
             control: false,
         });
-        if active {
-            notes.insert(
-                name.clone(),
-                SeriesNote {
-                    observed: *value,
-                    reason: spec.reason(labels, *value, verdict),
-                    annotations: spec.annotations_for(labels, *value),
-                },
-            );
-        }
+        // Every series gets its note: a quiet one (already firing, not worse) shows its
+        // value and why it does not count, not the 0 the gate sees.
+        notes.insert(
+            name.clone(),
+            SeriesNote {
+                observed: *value,
+                reason: spec.reason(labels, *value, &verdict),
+                annotations: spec.annotations_for(labels, *value),
+                severity: spec.severity_for(labels, *value),
+            },
+        );
     }
     for gone in known.iter().filter(|k| !rows.iter().any(|r| &r.0 == *k)) {
         samples.push(Sample {
@@ -240,6 +338,12 @@ mod tests {
             )]),
             pre_existing: PreExisting::Ignore,
             lookback: Duration::from_secs(900),
+            block: Duration::from_secs(60),
+            limit: None,
+            query_offset: Duration::ZERO,
+            recorded_inputs: Vec::new(),
+            external_labels: BTreeMap::new(),
+            external_url: String::new(),
         }
     }
 
@@ -264,11 +368,13 @@ mod tests {
     fn old_series_are_quiet_new_ones_count_and_gone_ones_clear() {
         let old = row("dead:9100");
         let new = row("web:8080");
-        let prior = Prior::from_rows([(old.0.clone(), &[0.0][..])]);
+        let m = Duration::from_secs(60);
+        let prior = Prior::from_rows([(old.0.clone(), &[(0.0, 0.0)][..])], 0.0, m, m);
+        let mut w = Watched::default();
         let mut known = BTreeSet::new();
         let (samples, notes) = judge(
             &spec(),
-            &prior,
+            (&prior, &mut w, 0),
             "alert_target_down",
             vec![old.clone(), new.clone()],
             &mut known,
@@ -279,7 +385,9 @@ mod tests {
             "firing before the watch: quiet"
         );
         assert_eq!(reading(&samples, &new.0), 1.0, "a new label set counts");
-        assert!(!notes.contains_key(&old.0));
+        assert!(notes[&old.0]
+            .reason
+            .contains("already firing before the deploy"));
         let note = &notes[&new.0];
         assert_eq!(note.reason, "web:8080 is down (value 0)");
         assert_eq!(note.annotations["summary"], "web:8080 is down");
@@ -288,13 +396,13 @@ mod tests {
         // Next tick the new series is gone: 0, so its anomaly resolves.
         let (samples, notes) = judge(
             &spec(),
-            &prior,
+            (&prior, &mut w, 0),
             "alert_target_down",
             vec![old.clone()],
             &mut known,
         );
         assert_eq!(reading(&samples, &new.0), 0.0);
-        assert!(notes.is_empty());
+        assert!(!notes.contains_key(&new.0));
     }
 
     #[test]
@@ -302,7 +410,7 @@ mod tests {
         let mut known = BTreeSet::new();
         let (samples, _) = judge(
             &spec(),
-            &Prior::default(),
+            (&Prior::default(), &mut Watched::default(), 0),
             "alert_x",
             Vec::new(),
             &mut known,
@@ -313,7 +421,13 @@ mod tests {
         let rows = rows("alert_x", data).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].0, "alert_x");
-        let (samples, notes) = judge(&spec(), &Prior::default(), "alert_x", rows, &mut known);
+        let (samples, notes) = judge(
+            &spec(),
+            (&Prior::default(), &mut Watched::default(), 0),
+            "alert_x",
+            rows,
+            &mut known,
+        );
         assert_eq!(reading(&samples, "alert_x"), 1.0);
         assert!(notes.contains_key("alert_x"));
     }

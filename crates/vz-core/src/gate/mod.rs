@@ -64,6 +64,8 @@ pub struct SeriesNote {
     pub reason: String,
     /// Added to the rule's annotations.
     pub annotations: std::collections::BTreeMap<String, String>,
+    /// The series' own severity (an alert's templated `severity` label), over the rule's.
+    pub severity: Option<crate::model::Severity>,
 }
 
 /// What one tick changed.

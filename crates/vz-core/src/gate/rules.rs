@@ -131,10 +131,18 @@ impl Gate {
                 eval.score = f.score;
                 eval.p_value = f.p_value;
                 eval.reason = f.reason.clone();
-                let note = self.notes.get(series_name).filter(|_| f.active);
+                // A note (an alert series' value and summary) explains a quiet series too: one
+                // already firing before the deploy shows its value, not the 0 the gate sees.
+                let note = self.notes.get(series_name);
                 if let Some(n) = note {
                     eval.observed = Some(n.observed);
                     eval.reason = n.reason.clone();
+                    // The detector's bound is on the 1/0 the gate sees, not on this value:
+                    // `0 > 0` next to FIRING would only mislead.
+                    eval.expected = crate::model::Expected::None;
+                    if let Some(sev) = n.severity {
+                        eval.severity = sev;
+                    }
                 }
                 if f.active {
                     state.consecutive += 1;
@@ -145,6 +153,7 @@ impl Gate {
                         && state.total > rule.failure_limit
                         && state.consecutive >= rule.consecutive_failures;
                     if state.firing.is_none() && ready {
+                        let severity = note.and_then(|n| n.severity).unwrap_or(rule.severity);
                         let mut annotations = rule.annotations.clone();
                         if let Some(n) = note {
                             annotations.extend(n.annotations.clone());
@@ -154,7 +163,7 @@ impl Gate {
                             metric: rule.metric.clone(),
                             series: series_name.to_string(),
                             kind: rule.kind.clone(),
-                            severity: rule.severity,
+                            severity,
                             detector: rule.detector.name().into(),
                             observed: note.map_or(f.observed, |n| n.observed),
                             expected: f.expected,
@@ -168,7 +177,7 @@ impl Gate {
                             annotations,
                         };
                         if !state.ever_fired && !rule.dry_run {
-                            self.counted.add(rule.severity);
+                            self.counted.add(severity);
                         }
                         state.ever_fired = true;
                         state.firing = Some(self.anomalies.len());

@@ -1,8 +1,5 @@
 //! The few Go number formats alert templates print with, and Prometheus's `humanize*`: `%v` of a float64 (what
-//! `{{ $value }}` shows), `%.Ng` (inside `humanize`), and a small `printf`.
-
-/// Most digits `printf` prints after the point.
-const MAX_PRECISION: usize = 40;
+//! `{{ $value }}` shows) and `%.Ng` (inside `humanize`); `printf` is the template's own.
 
 /// Decimal digits and exponent of `v` rounded to `prec` significant digits (None: shortest
 /// round-trip), trailing zeros removed: (digits, exp) meaning 0.d1d2… × 10^(exp+1).
@@ -65,51 +62,6 @@ pub fn fmt_g(v: f64, prec: usize) -> String {
 /// Go's `%v` of a float64 (shortest digits; exponent form from 1e6 on and below 1e-4).
 pub fn fmt_v(v: f64) -> String {
     go_g(v, None)
-}
-
-/// A small `printf`: `%v %s %d %f %.Nf %g %.Ng %e %%`; args as (number if any, text).
-/// None for a verb it does not know (the caller keeps the action as written).
-pub fn printf(fmt: &str, args: &[(Option<f64>, String)]) -> Option<String> {
-    let mut out = String::new();
-    let mut args = args.iter();
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let mut prec = String::new();
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                prec.push(*d);
-                chars.next();
-            }
-        }
-        // Bounded: a template cannot ask for a gigabyte of digits.
-        let prec: Option<usize> = prec.parse().ok().map(|p: usize| p.min(MAX_PRECISION));
-        let verb = chars.next()?;
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let (num, text) = args.next()?;
-        out.push_str(&match verb {
-            's' | 'v' if num.is_none() || verb == 's' => text.clone(),
-            'v' => fmt_v((*num)?),
-            'd' => format!("{}", (*num)?.trunc() as i64),
-            'f' | 'F' => format!("{:.*}", prec.unwrap_or(6), (*num)?),
-            'g' => go_g((*num)?, prec),
-            'e' => {
-                let s = format!("{:.*e}", prec.unwrap_or(6), (*num)?);
-                let (m, e) = s.split_once('e')?;
-                let e: i32 = e.parse().ok()?;
-                format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-            }
-            _ => return None,
-        });
-    }
-    Some(out)
 }
 
 /// Prometheus's `humanize`: SI prefixes, 4 significant digits.
@@ -201,15 +153,5 @@ mod tests {
         assert_eq!(fmt_g(-2.5, 4), "-2.5");
         assert_eq!(fmt_g(1000.0, 4), "1000");
         assert_eq!(fmt_g(f64::NAN, 4), "NaN");
-        let args = [(Some(0.123456), "0.123456".to_string())];
-        assert_eq!(printf("%.2f%%", &args).unwrap(), "0.12%");
-        assert_eq!(
-            printf("%d req", &[(Some(7.9), "7.9".into())]).unwrap(),
-            "7 req"
-        );
-        assert_eq!(printf("%s!", &[(None, "x".into())]).unwrap(), "x!");
-        assert!(printf("%q", &args).is_none());
-        let long = printf("%.999999999f", &args).unwrap();
-        assert!(long.len() < 50, "{long}");
     }
 }

@@ -7,3 +7,7 @@ pub mod alert;
 mod gofmt;
 pub mod promql;
 pub mod template;
+pub mod worse;
+
+#[cfg(test)]
+mod report_tests;
