@@ -157,9 +157,9 @@ fn control_series_come_from_graphite() {
 }
 
 /// DESIGN: "a control reading that is missing is a missing sample of every rule that
-/// compares against it: a dead control never lets a deploy pass". The gate (vz-core) does
-/// not count it yet: the rule shows `no_data` and the run passes. Kept here, ignored, as the
-/// reproduction with a real backend.
+/// compares against it: a dead control never lets a deploy pass", with a real backend: the
+/// control's target has no data, so every tick misses a sample and the watch is
+/// inconclusive (exit 3), never healthy.
 #[test]
 fn a_dead_control_never_lets_a_deploy_pass() {
     let g = Graphite::shared();
