@@ -7,7 +7,10 @@
 //! cargo bench --bench false_rollback -- --surge      # only the surge-with-control cells
 //! cargo bench --bench false_rollback -- --list       # every cell's label
 //! cargo bench --bench false_rollback -- --deploys 3000 --only "unchanged 1x120 lognormal σ 0.6"
+//! cargo bench --bench false_rollback -- --dependent --before   # issue 19's cells, before/after
+//! cargo bench --bench false_rollback -- --dependent --base-ticks 60 --only "from tick"
 //! python3 bench/bonferroni.py                        # runs this and scipy side by side
+//! python3 bench/bonferroni.py --dependent            # issue 19's cells with scipy
 //! ```
 //!
 //! `--only TEXT` (repeatable) runs the cells whose label contains one of the texts; a cell
@@ -43,6 +46,8 @@ struct Args {
     dependent: bool,
     /// Also replay every cell as before issue 19 (ticks taken as independent), side by side.
     before: bool,
+    /// Baseline ticks of the dependent-ticks cells (default an hour at 15 s, 240).
+    base_ticks: usize,
 }
 
 fn args() -> Args {
@@ -55,6 +60,7 @@ fn args() -> Args {
         list: false,
         dependent: false,
         before: false,
+        base_ticks: sim::HOUR_TICKS,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -67,6 +73,12 @@ fn args() -> Args {
             "--list" => a.list = true,
             "--dependent" => a.dependent = true,
             "--before" => a.before = true,
+            "--base-ticks" => {
+                a.base_ticks = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(sim::HOUR_TICKS)
+            }
             _ => {} // cargo bench passes --bench
         }
     }
@@ -111,7 +123,7 @@ fn dependent_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>) {
         control: false,
         onset: (1, 1),
         independent: false,
-        base_ticks: sim::HOUR_TICKS,
+        base_ticks: a.base_ticks,
         deploys: a.deploys,
         seed: 0,
     };

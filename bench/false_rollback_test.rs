@@ -18,7 +18,9 @@ fn cell(metrics: usize, noise: Noise, shift: f64, deploys: usize, seed: u64) -> 
         control: false,
         onset: (1, 1),
         independent: false,
-        base_ticks: sim::BASE_TICKS,
+        // An hour of baseline at 15 s: `baseline`'s default, long enough for the gate to
+        // estimate how much consecutive ticks depend on each other (issue 19).
+        base_ticks: sim::HOUR_TICKS,
         deploys,
         seed,
     }
@@ -88,12 +90,14 @@ fn a_surge_on_canary_and_control_alike_is_not_rolled_back_but_a_regression_on_to
             limit(200)
         );
     }
-    // A 1.5x regression of one metric in ten on top of a 2x surge: the full form measures
-    // 86 % caught within 30 ticks, median tick 20 (a control grows with the window, so it
-    // carries less information than a 60-tick baseline; README "Honest statistics").
+    // A 1.5x regression of one metric in ten on top of a 2x surge: a control grows with the
+    // window, so it carries less information than a fixed baseline (README "Honest
+    // statistics"; the full form measures it).
+    // With the dependence discounted (issue 19) this seed catches 47 of 60; 40 leaves
+    // 2 binomial sd of room at 78 %.
     let r = run_cell(&surged(1.5, 2.0, true, 60, 34), |_, _, _| {});
     assert!(
-        r.rollbacks >= 48,
+        r.rollbacks >= 40,
         "only {} of 60 regressions on a surge caught",
         r.rollbacks
     );
