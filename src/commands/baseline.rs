@@ -250,12 +250,12 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
 /// its ticks are worth to them (issue 19).
 fn dependence_cells(b: &Baseline) -> (String, String) {
     use crate::detect::stats::dependence::{fmt_eff, Dependence};
-    match b.lag1.upper_rho() {
+    match b.lag1.upper_rho().filter(|_| b.lag1.enough()) {
         Some(rho) => {
             let d = Dependence {
                 rho,
                 from: b.lag1.values,
-                used_window: false,
+                unknown: false,
             };
             (format!("{rho:.2}"), fmt_eff(d.effective(b.len())))
         }

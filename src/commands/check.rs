@@ -139,7 +139,7 @@ fn for_too_long(config: &Config) -> Vec<String> {
 
 /// One line per statistical rule judged against a probe baseline: `baseline --samples`
 /// (default 10) is too short to show how much consecutive ticks depend on each other, so the
-/// rule also reads the watched ticks for it (issue 19) — say what that costs and the fix.
+/// rule takes them as independent (issue 19) — say what that costs and the fix.
 fn short_probe_baselines(config: &Config) -> Vec<String> {
     use crate::detect::against::Against;
     use crate::detect::baseline::DependenceMode;

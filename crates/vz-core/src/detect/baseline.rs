@@ -303,23 +303,26 @@ impl BaselineParams {
 }
 
 /// The dependence a look is judged with: estimated from what the deploy cannot have touched
-/// (the baseline's ticks, a control's), and from the watched ticks too only when those are
-/// too short to show it (a 10-sample probe baseline). A regression that ramps through the
-/// window would look like dependence, so the window is never read when it can be avoided.
+/// (the baseline's ticks, a control's), never from the watched ticks — a regression that
+/// steps or ramps through the window would read as dependence and hide itself. A reference
+/// too short to show it (a 10-sample probe baseline) leaves it unknown: the ticks are then
+/// taken as independent, and the reason, `baseline` and `check` say so.
 fn dependence_of(mode: DependenceMode, reference: &Reference, input: &Input) -> Dependence {
     if mode == DependenceMode::None {
         return Dependence::NONE;
     }
-    let mut sums = reference.lag1(input);
-    let mut used_window = false;
-    if !sums.enough() {
-        sums = sums.plus(Lag1::of(input.window.values));
-        used_window = true;
-    }
-    Dependence {
-        rho: sums.upper_rho().unwrap_or(0.0),
-        from: sums.values,
-        used_window,
+    let sums = reference.lag1(input);
+    match sums.upper_rho() {
+        Some(rho) if sums.enough() => Dependence {
+            rho,
+            from: sums.values,
+            unknown: false,
+        },
+        _ => Dependence {
+            rho: 0.0,
+            from: sums.values,
+            unknown: true,
+        },
     }
 }
 

@@ -119,7 +119,7 @@ fn the_reason_states_the_dependence_and_the_effective_samples() {
     let d = Dependence {
         rho,
         from: 60,
-        used_window: false,
+        unknown: false,
     };
     let want = format!(
         "; lag-1 autocorrelation ≤ {rho:.2}: 30 ticks ≈ {} effective samples (baseline 60 ≈ {})",
@@ -134,14 +134,26 @@ fn the_reason_states_the_dependence_and_the_effective_samples() {
 }
 
 #[test]
-fn a_short_baseline_reads_the_watched_ticks_too_and_says_so() {
-    // 10 probe samples give 9 lag pairs: too few on their own.
+fn a_short_baseline_cannot_show_the_dependence_and_says_so() {
+    // 10 probe samples give 9 lag pairs: too few. The ticks are taken as independent (the
+    // p-value is the plain one) and the reason says so; the watched ticks, here with a step
+    // in them, are never read for it.
     let s = ar1(0.8, 40, 5);
     let b = Baseline::from_values(&s[..10]).unwrap();
-    let f = look(&mean_rule(DependenceMode::Auto), &b, &s[10..]);
+    let w: Vec<f64> = s[10..]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i >= 10 { v * 2.0 } else { *v })
+        .collect();
+    let auto = look(&mean_rule(DependenceMode::Auto), &b, &w);
+    let plain = look(&mean_rule(DependenceMode::None), &b, &w);
+    assert_eq!(auto.p_value, plain.p_value);
     assert!(
-        f.reason.contains("the watched ones included"),
+        auto.reason.contains(
+            "dependence between ticks not estimated: 10 reference values are too few to show it \
+             (21 needed), so the 30 ticks are taken as independent"
+        ),
         "{}",
-        f.reason
+        auto.reason
     );
 }

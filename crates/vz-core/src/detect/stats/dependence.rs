@@ -24,12 +24,17 @@
 //! the gate has before the deploy changed anything: the baseline's ticks in capture order,
 //! and a control's ticks. Each run of consecutive values (a missing tick ends a run) is
 //! ranked and centred on its own, and the pooled estimate is corrected for its small-sample
-//! bias, E[ρ̂] ≈ ρ − (1 + 3ρ)/n per run (Kendall 1954; Marriott & Pope 1954). The gate
-//! then uses the upper end of a one-sided 84 % interval, ρ̂ + √((1 − ρ̂²)/pairs) (Bartlett's
-//! 1946 standard error of a lag-1 estimate): τ = (1 + ρ)/(1 − ρ) is so steep near 1 that a
-//! point estimate from 60 or 240 ticks, low by its own sampling error, let 2.5–9 % of
-//! unchanged watches of a φ = 0.95 series roll back at α = 0.01 (bench/false_rollback.rs
-//! --dependent); the bound holds them within α. For AR(1)
+//! bias, E[ρ̂] ≈ ρ − (1 + 3ρ)/n per run (Kendall 1954; Marriott & Pope 1954). The watched
+//! ticks are never read for it: a regression stepping or ramping through the window would
+//! look like dependence and hide itself. Fewer than [`MIN_PAIRS`] reference pairs (a
+//! 10-sample probe baseline) cannot show it: the ticks are then taken as independent, and
+//! every output says so. The gate
+//! then judges with ρ̂ + √((1 − ρ̂²)/pairs) (Bartlett's 1946 standard error of a lag-1
+//! estimate; the upper end of a one-sided 84 % interval) once ρ̂ ≥ 0.5, and a proportionally
+//! smaller margin below: τ = (1 + ρ)/(1 − ρ) is so steep near 1 that a point estimate from
+//! 60 or 240 ticks, low by its own sampling error, let 2.5–9 % of unchanged watches of a
+//! φ = 0.95 series roll back at α = 0.01 (bench/false_rollback.rs --dependent); the margin
+//! holds them within α, and vanishing near 0 it leaves independent ticks their power. For AR(1)
 //! series the factor is exact; for a moving average such as `rate(x[5m])` (a triangular
 //! autocorrelation) the AR(1) plug-in overstates τ about twofold, which costs power, never
 //! the false-rollback bound.
@@ -39,8 +44,11 @@ use serde::{Deserialize, Serialize};
 /// The largest lag-1 autocorrelation used: beyond it 1/(1 − ρ) explodes on noise.
 pub const RHO_MAX: f64 = 0.995;
 
+/// From this lag-1 estimate on the gate adds a whole standard error to it ([`Lag1::upper_rho`]).
+pub const FULL_MARGIN: f64 = 0.5;
+
 /// Fewer lag pairs than this cannot show the dependence (the standard error of ρ̂ is
-/// ≈ 1/√pairs): the gate then also reads the watched ticks, and says so.
+/// ≈ 1/√pairs): the gate then takes the ticks as independent, and says so.
 pub const MIN_PAIRS: usize = 20;
 
 /// Sums behind a lag-1 autocorrelation of ranks, pooled over runs of consecutive ticks.
@@ -111,13 +119,18 @@ impl Lag1 {
         Some(corrected.clamp(0.0, RHO_MAX))
     }
 
-    /// [`Lag1::rho`] plus one standard error, √((1 − ρ̂²)/pairs), in [0, [`RHO_MAX`]]: what
-    /// the gate judges with, so an estimate low by its own sampling error does not make the
-    /// test bolder than the data allow.
+    /// [`Lag1::rho`] plus a margin of up to one standard error, √((1 − ρ̂²)/pairs), in
+    /// [0, [`RHO_MAX`]]: what the gate judges with, so an estimate low by its own sampling
+    /// error does not make the test bolder than the data allow. The margin is full from
+    /// ρ̂ = [`FULL_MARGIN`] on, where τ = (1 + ρ)/(1 − ρ) grows steeply and an estimate a
+    /// standard error low lets unchanged watches roll back; below it the margin shrinks in
+    /// proportion, so ticks that show no dependence keep the power of independent ones
+    /// (a negative estimate is already taken as 0, which errs on the safe side).
     pub fn upper_rho(&self) -> Option<f64> {
         let rho = self.rho()?;
         let se = ((1.0 - rho * rho).max(0.0) / self.pairs.max(1) as f64).sqrt();
-        Some((rho + se).min(RHO_MAX))
+        let margin = se * (rho / FULL_MARGIN).min(1.0);
+        Some((rho + margin).min(RHO_MAX))
     }
 
     /// Whether there are enough lag pairs to estimate the dependence on their own.
@@ -133,8 +146,8 @@ pub struct Dependence {
     pub rho: f64,
     /// Values the estimate came from.
     pub from: usize,
-    /// The watched ticks were read too (the reference alone was too short).
-    pub used_window: bool,
+    /// Too few reference values to estimate it: ticks are taken as independent.
+    pub unknown: bool,
 }
 
 impl Dependence {
@@ -142,7 +155,7 @@ impl Dependence {
     pub const NONE: Dependence = Dependence {
         rho: 0.0,
         from: 0,
-        used_window: false,
+        unknown: false,
     };
 
     /// The long-run variance ratio τ_k of a sum of `k` consecutive ticks (1 for k ≤ 1):
@@ -179,19 +192,19 @@ impl Dependence {
     /// `lag-1 autocorrelation ≤ 0.82: 30 ticks ≈ 3.6 effective samples` (≤: the bound the
     /// gate judges with, [`Lag1::upper_rho`]).
     pub fn describe(&self, n: usize) -> String {
-        let mut s = format!(
+        if self.unknown {
+            return format!(
+                "dependence between ticks not estimated: {} reference values are too few to \
+                 show it ({} needed), so the {n} ticks are taken as independent",
+                self.from,
+                MIN_PAIRS + 1
+            );
+        }
+        format!(
             "lag-1 autocorrelation ≤ {}: {n} ticks ≈ {} effective samples",
             fmt2(self.rho),
             fmt_eff(self.effective(n))
-        );
-        if self.used_window {
-            s.push_str(&format!(
-                " (estimated from {} values, the watched ones included: the reference is too \
-                 short to show it)",
-                self.from
-            ));
-        }
-        s
+        )
     }
 }
 
@@ -320,7 +333,7 @@ mod tests {
         let d = Dependence {
             rho: 0.82,
             from: 60,
-            used_window: false,
+            unknown: false,
         };
         assert_eq!(
             d.describe(30),
