@@ -7,7 +7,7 @@
 pub use super::against::Against;
 use super::against::Reference;
 use super::baseline_level::{fmt_level, Level, Looks};
-use super::stats::dependence::{Dependence, Lag1};
+use super::stats::dependence::Dependence;
 use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
 use super::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use super::stats::{
