@@ -57,8 +57,9 @@ fn run(p: &Project, url: Option<&str>, args: &[&str], code: i32) -> Output {
 fn eight_watches_roll_back_once(url: Option<&str>) {
     let p = Project::new();
     regressing(&p);
-    // The store exists (migrated) before the race, as on a real fleet.
-    run(&p, url, &["history"], 0);
+    // The store exists (migrated) before the race, as on a real fleet. (`prune` writes, so
+    // it creates the store; `history` only reads and refuses a store that is not there.)
+    run(&p, url, &["prune"], 0);
     let children: Vec<Child> = (0..8)
         .map(|_| spawn(&p, url, &["watch", "--output", "json"]))
         .collect();
@@ -268,7 +269,7 @@ fn a_killed_claimer_is_taken_over(url: Option<&str>) {
             &format!("deployment: web\ninterval: 100ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: {hold}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {command}\n  timeout: 120s\n  idempotent: true\n"),
         );
     }
-    run(&p, url, &["history"], 0);
+    run(&p, url, &["prune"], 0);
     let waiter = spawn(
         &p,
         url,

@@ -242,3 +242,30 @@ fn health_exits_0_when_every_probe_answers_and_1_when_one_fails() {
     assert_eq!(status("bad"), "missing");
     assert_eq!(status("db"), "down");
 }
+
+/// Commands that only read the store never create one: a store that is not there is "no
+/// store at X" (exit 2), and neither the file nor its folders appear (issue 25, item 5).
+#[test]
+fn reading_commands_never_create_a_store() {
+    let p = Project::new();
+    let missing = p.path("nonexistent/dir/x.db");
+    let db = missing.display().to_string();
+    for args in [
+        vec!["history"],
+        vec!["report", "latest"],
+        vec!["audit", "verify"],
+        vec!["audit", "export"],
+    ] {
+        let out = p.cmd().args(["--db", &db]).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("no store at {db}")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !p.path("nonexistent").exists(),
+            "{args:?} created the folders"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! `audit verify` and `audit export`: the hash chain of the audit log.
 
-use super::{open_store, print_json, write_atomically};
+use super::{open_existing_store, print_json, write_atomically};
 use crate::audit::chain::{self, key_from_env};
 use crate::audit::verify::{verify, Outcome};
 use crate::cli::{AuditCommand, AuditExportArgs, AuditVerifyArgs, Format, Global};
@@ -10,7 +10,7 @@ use crate::store::Store;
 /// Runs `audit verify` or `audit export`.
 pub fn run(g: &Global, c: &AuditCommand) -> Result<Exit> {
     let config = super::load_config(g).ok();
-    let mut store = open_store(g, config.as_ref())?;
+    let mut store = open_existing_store(g, config.as_ref())?;
     match c {
         AuditCommand::Verify(a) => verify_cmd(&mut store, a),
         AuditCommand::Export(a) => export(&mut store, a),

@@ -1,6 +1,6 @@
 //! `history`: past runs, newest first, with filters.
 
-use super::{now_ms, open_store, print_json};
+use super::{now_ms, open_existing_store, print_json};
 use crate::cli::{Format, Global, HistoryArgs};
 use crate::error::{Exit, Result};
 use crate::report::{table::new_table, ts};
@@ -9,7 +9,7 @@ use crate::store::RunFilter;
 /// Lists runs from the store.
 pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
     let config = super::load_config(g).ok();
-    let store = open_store(g, config.as_ref())?;
+    let store = open_existing_store(g, config.as_ref())?;
     let filter = RunFilter {
         deployment: a.deployment.clone(),
         verdict: a.verdict.map(Into::into),

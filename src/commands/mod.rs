@@ -98,6 +98,21 @@ pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store> {
     Ok(store)
 }
 
+/// Opens the store for a command that only reads it (`history`, `report`, `audit`): a
+/// SQLite file that does not exist is "no store at X" (exit 2), never a new empty store
+/// (and its folders) created by a read.
+pub fn open_existing_store(g: &Global, config: Option<&Config>) -> Result<Store> {
+    let path = store_path(g, config);
+    if !crate::store::is_url(&path.to_string_lossy()) && !path.exists() {
+        return Err(Error::Usage(format!(
+            "no store at {}: nothing has been recorded there (watch, baseline and rollback \
+             create it); give the store with --db, VZ_STORE_URL or store: in the config",
+            path.display()
+        )));
+    }
+    open_store(g, config)
+}
+
 /// Wall clock in ms. The only clock the commands read; pure code gets `now` passed in.
 pub fn now_ms() -> Timestamp {
     chrono::Utc::now().timestamp_millis()

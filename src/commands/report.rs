@@ -1,6 +1,6 @@
 //! `report RUN_ID`: one stored run in any format of [`crate::report::ReportFormat`].
 
-use super::open_store;
+use super::open_existing_store;
 use crate::cli::{Global, ReportArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report::series::{group, SeriesSamples};
@@ -11,7 +11,7 @@ use serde_json::Value;
 /// Prints the run named by id, unique id prefix, or `latest`.
 pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     let config = super::load_config(g).ok();
-    let mut store = open_store(g, config.as_ref())?;
+    let mut store = open_existing_store(g, config.as_ref())?;
     let run = find(&store, &a.run_id, a.deployment.as_deref())?;
     let stored: Option<Value> = run
         .summary
