@@ -269,7 +269,7 @@ fn a_store_that_fills_mid_run_changes_neither_the_decision_nor_the_rollback() {
     // The store exists first (schema: ~90 KB); then every file may grow to 110 KB only:
     // the write-ahead log hits that limit after ~10 ticks, as on a full disk (EFBIG). And
     // nothing new can be created beside the store: `runs/` is taken by a file.
-    runs(&p);
+    faultkit::runs_store(&p);
     std::fs::write(p.path(".vz-monitor/runs"), "not a folder").unwrap();
     let mut c = p.std_cmd();
     c.args(["watch", "--output", "json"]);

@@ -86,7 +86,8 @@ fn processes_opening_a_new_store_together_all_wait_their_turn() {
         let children: Vec<_> = (0..16)
             .map(|_| {
                 p.std_cmd()
-                    .args(["--db", &db, "history", "--output", "json"])
+                    // `prune` writes, so it creates the store (`history` only reads).
+                    .args(["--db", &db, "prune"])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
