@@ -249,18 +249,12 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
 /// 84 % upper bound) and the effective independent samples it leaves (`0.82`, `6.1`): what
 /// its ticks are worth to them (issue 19).
 fn dependence_cells(b: &Baseline) -> (String, String) {
-    use crate::detect::stats::dependence::{fmt_eff, Dependence};
-    match b.lag1.upper_rho().filter(|_| b.lag1.enough()) {
-        Some(rho) => {
-            let d = Dependence {
-                rho,
-                from: b.lag1.values,
-                unknown: false,
-            };
-            (format!("{rho:.2}"), fmt_eff(d.effective(b.len())))
-        }
-        None => ("-".into(), "-".into()),
+    use crate::detect::stats::dependence::fmt_eff;
+    let d = b.lag1.dependence();
+    if d.unknown {
+        return ("-".into(), "-".into());
     }
+    (format!("{:.2}", d.rho), fmt_eff(d.effective(b.len())))
 }
 
 /// Refuses, before any sampling, a target whose folder does not exist or is a folder itself.

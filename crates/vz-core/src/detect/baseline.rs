@@ -298,19 +298,7 @@ fn dependence_of(mode: DependenceMode, reference: &Reference, input: &Input) -> 
     if mode == DependenceMode::None {
         return Dependence::NONE;
     }
-    let sums = reference.lag1(input);
-    match sums.upper_rho() {
-        Some(rho) if sums.enough() => Dependence {
-            rho,
-            from: sums.values,
-            unknown: false,
-        },
-        _ => Dependence {
-            rho: 0.0,
-            from: sums.values,
-            unknown: true,
-        },
-    }
+    reference.lag1(input).dependence()
 }
 
 /// The one-sided (two-sided for `either`) Mann-Whitney p-value of the window against the

@@ -133,6 +133,23 @@ impl Lag1 {
         Some((rho + margin).min(RHO_MAX))
     }
 
+    /// The dependence the gate judges with from these sums: [`Lag1::upper_rho`], or unknown
+    /// (ticks taken as independent) without [`MIN_PAIRS`] lag pairs.
+    pub fn dependence(&self) -> Dependence {
+        match self.upper_rho() {
+            Some(rho) if self.enough() => Dependence {
+                rho,
+                from: self.values,
+                unknown: false,
+            },
+            _ => Dependence {
+                rho: 0.0,
+                from: self.values,
+                unknown: true,
+            },
+        }
+    }
+
     /// Whether there are enough lag pairs to estimate the dependence on their own.
     pub fn enough(&self) -> bool {
         self.pairs >= MIN_PAIRS
