@@ -11,7 +11,7 @@ mod faultkit;
 
 use badprom::{BadProm, Mode};
 use common::{json, Project};
-use faultkit::{bad_watch_config, run_bounded, runs_store, stderr};
+use faultkit::{bad_watch_config, prom_config, run_bounded, runs_store, stderr};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::Duration;
 
@@ -470,6 +470,38 @@ fn a_log_probe_on_an_endless_command_reads_a_bounded_amount() {
         "exit {}",
         libc::WEXITSTATUS(status)
     );
+}
+
+/// Fault 7: a Prometheus whose answer never ends (a 200 JSON vector streamed forever) is
+/// read up to a bound: the tick is missing with a reason, and the watch's peak resident memory
+/// stays under 200 MB (it grew to 2.9 GB in 8 s).
+#[test]
+fn a_prometheus_answer_that_never_ends_is_read_up_to_a_bound() {
+    let prom = BadProm::start();
+    prom.set(|b| b.mode = Mode::Endless);
+    let p = Project::new();
+    prom_config(&p, &prom.url(), "500ms", "1s", "");
+    let mut child = p.spawn(&["watch", "--output", "json"]);
+    let pid = child.id() as i32;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: waits for (and reaps) the test's own child, reading its resource usage.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid);
+    let (mut out, mut err) = (String::new(), String::new());
+    if let Some(mut s) = child.stdout.take() {
+        std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    }
+    if let Some(mut s) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut s, &mut err).unwrap();
+    }
+    let _ = child.wait(); // already reaped by wait4: for the lint's sake
+    let peak_mb = usage.ru_maxrss / 1024;
+    assert!(peak_mb < 200, "the watch peaked at {peak_mb} MB");
+    assert!(libc::WIFEXITED(status), "killed: {status}");
+    // Every tick missing: inconclusive (3) under the default policy, never healthy.
+    assert_eq!(libc::WEXITSTATUS(status), 3, "exit; stdout: {out}");
+    assert!(out.contains("samples missing"), "no missing data: {out}");
+    assert!(err.contains("larger than 64 MiB"), "no reason given: {err}");
 }
 
 /// Fault 8: a Pushgateway that echoes the request's `Authorization: Basic …` (the URL's

@@ -23,6 +23,8 @@ pub enum Mode {
     EchoHeaders,
     /// The same echo inside a Prometheus API error (400, JSON), which clients report.
     EchoHeadersAsPromError,
+    /// A 200 JSON vector that never ends: series after series until the client hangs up.
+    Endless,
 }
 
 /// Shared behaviour, changeable while the server runs.
@@ -151,6 +153,10 @@ fn serve(conn: TcpStream, behaviour: &Mutex<Behaviour>, seen: &Mutex<Vec<Seen>>)
         });
         let b = behaviour.lock().unwrap().clone();
         std::thread::sleep(b.delay);
+        if matches!(b.mode, Mode::Endless) {
+            endless(out);
+            return;
+        }
         let (status, body) = answer(&b, &path, &headers);
         let reply = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -160,6 +166,17 @@ fn serve(conn: TcpStream, behaviour: &Mutex<Behaviour>, seen: &Mutex<Vec<Seen>>)
             return;
         }
     }
+}
+
+/// Writes a vector answer with no length that never ends, until the client hangs up.
+fn endless(mut out: TcpStream) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\
+                {\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[";
+    if out.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let series = "{\"metric\":{\"pod\":\"x\"},\"value\":[1,\"1\"]},".repeat(1 << 12);
+    while out.write_all(series.as_bytes()).is_ok() {}
 }
 
 fn answer(b: &Behaviour, path: &str, headers: &BTreeMap<String, String>) -> (u16, String) {
@@ -184,6 +201,7 @@ fn answer(b: &Behaviour, path: &str, headers: &BTreeMap<String, String>) -> (u16
                 ),
             }
         }
+        Mode::Endless => unreachable!("answered by `endless`"),
         Mode::Value(v) => {
             let metric = serde_json::to_value(&b.labels).unwrap();
             let body = if path.starts_with("/api/v1/query_range") {

@@ -9,7 +9,7 @@
 
 use super::PrometheusConfig;
 use crate::redact::{redact, redact_url, url_with_credentials};
-use prometheus_http_query::response::Data;
+use prometheus_http_query::response::{Data, PromqlResult};
 use prometheus_http_query::Error as PromError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::{BTreeMap, HashMap};
@@ -31,12 +31,15 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Prometheus refuses range queries of more points than this per series.
 const MAX_RANGE_POINTS: f64 = 11_000.0;
 
+/// The largest answer read: a range of 11,000 points for a few hundred series fits; a body
+/// that never ends (a broken proxy, a hostile server) stops here instead of filling memory
+/// (issue 24: 2.9 GB in 8 s before).
+pub const MAX_BODY: usize = 64 << 20;
+
 /// A connection to one Prometheus server, shared by every query metric of a config.
 pub struct PromClient {
-    /// The library client; crate-visible so the alert metrics (`sources::prometheus`) can
-    /// build queries it has no method for (an instant query `at` a time) inside
-    /// [`PromClient::with_retries`].
-    pub(crate) client: prometheus_http_query::Client,
+    /// The library client: it builds the requests; [`read`] reads the answers, bounded.
+    client: prometheus_http_query::Client,
     url: String,
     timeout: Duration,
     retries: u32,
@@ -164,11 +167,18 @@ impl PromClient {
 
     /// An instant query evaluated now.
     pub async fn instant(&self, query: &str) -> Result<Data, QueryError> {
+        self.instant_at(query, None).await
+    }
+
+    /// An instant query evaluated at `at` (Unix seconds), or now.
+    pub async fn instant_at(&self, query: &str, at: Option<i64>) -> Result<Data, QueryError> {
         self.with_retries(|left| {
-            self.client
-                .query(query)
-                .timeout(left.as_millis() as i64)
-                .get()
+            let q = self.client.query(query).timeout(left.as_millis() as i64);
+            let q = match at {
+                Some(t) => q.at(t),
+                None => q,
+            };
+            async move { read(q.get_raw().await).await }
         })
         .await
     }
@@ -182,10 +192,11 @@ impl PromClient {
         step: Duration,
     ) -> Result<Data, QueryError> {
         self.with_retries(|left| {
-            self.client
+            let q = self
+                .client
                 .query_range(query, start, end, step.as_secs_f64())
-                .timeout(left.as_millis() as i64)
-                .get()
+                .timeout(left.as_millis() as i64);
+            async move { read(q.get_raw().await).await }
         })
         .await
     }
@@ -193,12 +204,10 @@ impl PromClient {
     /// Runs `attempt` until it succeeds, fails for good, or the timeout is spent. Retries
     /// (`source.prometheus.retries`) back off 100 ms, 200 ms, 400 ms … within the same
     /// deadline, so a tick never waits longer than `timeout` for one metric.
-    pub(crate) async fn with_retries<F, Fut>(&self, attempt: F) -> Result<Data, QueryError>
+    async fn with_retries<F, Fut>(&self, attempt: F) -> Result<Data, QueryError>
     where
         F: Fn(Duration) -> Fut,
-        Fut: std::future::Future<
-            Output = Result<prometheus_http_query::response::PromqlResult, PromError>,
-        >,
+        Fut: std::future::Future<Output = Result<Data, QueryError>>,
     {
         let deadline = Instant::now() + self.timeout;
         let mut backoff = FIRST_BACKOFF;
@@ -212,8 +221,8 @@ impl PromClient {
             })
             .await;
             let err = match result {
-                Ok(Ok(r)) => return Ok(r.into_inner().0),
-                Ok(Err(e)) => self.redacted(classify(e)),
+                Ok(Ok(data)) => return Ok(data),
+                Ok(Err(e)) => self.redacted(e),
                 Err(_) => return Err(QueryError::Timeout(self.timeout)),
             };
             let left = deadline.saturating_duration_since(Instant::now());
@@ -226,25 +235,76 @@ impl PromClient {
     }
 }
 
-/// Turns the client library's error into one honest sentence.
-fn classify(e: PromError) -> QueryError {
-    match e {
-        PromError::Prometheus(p) => QueryError::Prometheus {
-            kind: p.error_type().to_string(),
-            message: p.message().to_string(),
-        },
-        PromError::Client(c) => match c.inner() {
-            Some(r) if r.is_timeout() || r.is_connect() || r.is_request() => {
-                QueryError::Unreachable(root_cause(r))
+/// What Prometheus's API answers: the library's result types inside its status envelope.
+#[derive(serde::Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum Envelope {
+    Success {
+        data: PromqlResult,
+    },
+    Error {
+        #[serde(rename = "errorType")]
+        error_type: String,
+        error: String,
+    },
+}
+
+/// Reads one answer, at most [`MAX_BODY`] bytes of it, and turns it into data or one honest
+/// sentence. The library's own reader has no bound, so only its request building is used.
+async fn read(sent: Result<reqwest::Response, PromError>) -> Result<Data, QueryError> {
+    let mut resp = match sent {
+        Ok(r) => r,
+        Err(PromError::Client(c)) => {
+            return Err(match c.inner() {
+                Some(r) => QueryError::Unreachable(root_cause(r)),
+                None => QueryError::Unreachable(c.to_string()),
+            })
+        }
+        Err(other) => return Err(QueryError::Result(other.to_string())),
+    };
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(QueryError::Result(format!(
+                        "the answer is larger than {} MiB: narrow the query (fewer series, a \
+                         shorter range or a longer step)",
+                        MAX_BODY >> 20
+                    )));
+                }
+                body.extend_from_slice(&chunk);
             }
-            Some(r) if r.status().is_some() => {
-                let s = r.status().unwrap_or_default();
-                QueryError::Http(format!("HTTP {s} (not a Prometheus API answer)"))
-            }
-            Some(r) => QueryError::Result(format!("{c}: {}", root_cause(r))),
-            None => QueryError::Result(c.to_string()),
-        },
-        other => QueryError::Result(other.to_string()),
+            Ok(None) => break,
+            Err(e) => return Err(QueryError::Unreachable(root_cause(&e))),
+        }
+    }
+    let not_api = || QueryError::Http(format!("HTTP {status} (not a Prometheus API answer)"));
+    if !json {
+        return Err(if status.is_success() {
+            QueryError::Result(
+                "failed to parse response from server due to invalid media type".into(),
+            )
+        } else {
+            not_api()
+        });
+    }
+    match serde_json::from_slice::<Envelope>(&body) {
+        Ok(Envelope::Success { data }) => Ok(data.into_inner().0),
+        Ok(Envelope::Error { error_type, error }) => Err(QueryError::Prometheus {
+            kind: error_type,
+            message: error,
+        }),
+        Err(_) if !status.is_success() => Err(not_api()),
+        Err(e) => Err(QueryError::Result(format!(
+            "failed to parse JSON response from server: {e}"
+        ))),
     }
 }
 

@@ -174,16 +174,7 @@ impl AlertState {
             return client.instant(&self.spec.expr).await;
         }
         let at = chrono::Utc::now().timestamp() - offset.as_secs() as i64;
-        client
-            .with_retries(|left| {
-                client
-                    .client
-                    .query(&self.spec.expr)
-                    .at(at)
-                    .timeout(left.as_millis() as i64)
-                    .get()
-            })
-            .await
+        client.instant_at(&self.spec.expr, Some(at)).await
     }
 
     /// Why an empty answer means nothing: a recorded series the expression reads is absent
