@@ -13,7 +13,7 @@ pub mod verify;
 
 use crate::config::Config;
 use crate::model::Timestamp;
-use crate::observe::{Observer, RunContext};
+use crate::observe::Observer;
 pub use crate::store::audit::Pruned;
 use crate::store::{BaselineSet, Store, StoreError};
 
@@ -42,14 +42,13 @@ fn uid() -> Option<String> {
 }
 
 /// The observers of this module: the audit trail and the override poller.
-pub fn observers(config: &Config, ctx: &RunContext) -> Vec<Box<dyn Observer>> {
+pub fn observers(config: &Config) -> Vec<Box<dyn Observer>> {
     vec![
         Box::new(observer::AuditObserver::new(
-            ctx,
             &config.digest,
             &config.origin(),
         )),
-        Box::new(overrides::OverrideObserver::new(ctx)),
+        Box::new(overrides::OverrideObserver::default()),
     ]
 }
 

@@ -3,15 +3,14 @@
 
 use super::{actor, chain};
 use crate::decide::Decision;
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer};
 use crate::run::RunSummary;
-use crate::store::{RollbackRecord, Store, StoreError};
+use crate::store::{RollbackRecord, StoreError};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 /// Appends one entry per event of the run to the chain in the run's store.
 pub struct AuditObserver {
-    store: Option<Store>,
     key: Option<Vec<u8>>,
     actor: String,
     digest: String,
@@ -19,13 +18,9 @@ pub struct AuditObserver {
 }
 
 impl AuditObserver {
-    /// Opens its own connection to the run's store; `digest` is the run's config digest.
-    pub fn new(ctx: &RunContext, digest: &str, origin: &str) -> AuditObserver {
-        let store = Store::open(&ctx.store_path)
-            .map_err(|e| errln!("warning: audit log unavailable: {e}"))
-            .ok();
+    /// Writes through the run's store handle; `digest` is the run's config digest.
+    pub fn new(digest: &str, origin: &str) -> AuditObserver {
         AuditObserver {
-            store,
             key: chain::key_from_env(),
             actor: actor(),
             digest: digest.into(),
@@ -33,65 +28,56 @@ impl AuditObserver {
         }
     }
 
-    fn append(&mut self, ctx: &RunContext, action: &str, details: Value) {
+    /// Appends `action` at `at.now`; what the store cannot take is spooled for the next start.
+    fn append(&mut self, at: &mut At<'_>, action: &str, details: Value) {
         let e = chain::NewEntry {
-            ts: chrono::Utc::now().timestamp_millis(),
-            deployment: ctx.deployment.clone(),
+            ts: at.now,
+            deployment: at.ctx.deployment.clone(),
             actor: self.actor.clone(),
             action: action.into(),
-            run_id: Some(ctx.run_id.clone()),
+            run_id: Some(at.ctx.run_id.clone()),
             details,
         };
-        let Some(store) = self.store.as_mut() else {
-            crate::lifecycle::spool::keep(
-                &ctx.store_path,
-                &crate::lifecycle::spool::Spooled::audit(&e),
-            );
-            return;
-        };
-        if let Err(err) = chain::append(store, &e, self.key.as_deref()) {
+        if let Err(err) = chain::append(at.store, &e, self.key.as_deref()) {
             errln!("warning: audit: could not record {action}: {err}");
             crate::lifecycle::spool::keep(
-                &ctx.store_path,
+                &at.ctx.store_path,
                 &crate::lifecycle::spool::Spooled::audit(&e),
             );
         }
     }
 
     /// The config digest of the deployment's previous run, if any.
-    fn previous_digest(&mut self, ctx: &RunContext) -> Result<Option<String>, StoreError> {
-        let Some(store) = self.store.as_ref() else {
-            return Ok(None);
-        };
-        store.previous_digest(&ctx.deployment, &ctx.run_id)
+    fn previous_digest(at: &At<'_>) -> Result<Option<String>, StoreError> {
+        at.store.previous_digest(&at.ctx.deployment, &at.ctx.run_id)
     }
 }
 
 impl Observer for AuditObserver {
-    fn on_start(&mut self, ctx: &RunContext) {
-        let details = json!({ "kind": ctx.kind, "dry_run": ctx.dry_run, "config_digest": self.digest, "config": self.origin });
-        self.append(ctx, "run_start", details);
-        match self.previous_digest(ctx) {
+    fn on_start(&mut self, at: &mut At<'_>) {
+        let details = json!({ "kind": at.ctx.kind, "dry_run": at.ctx.dry_run, "config_digest": self.digest, "config": self.origin });
+        self.append(at, "run_start", details);
+        match Self::previous_digest(at) {
             Ok(Some(prev)) if prev != self.digest => {
                 let details = json!({ "from": prev, "to": self.digest, "config": self.origin });
-                self.append(ctx, "config_change", details);
+                self.append(at, "config_change", details);
             }
             Ok(_) => {}
             Err(e) => errln!("warning: audit: could not compare config digests: {e}"),
         }
     }
 
-    fn on_decision(&mut self, ctx: &RunContext, d: &Decision) {
+    fn on_decision(&mut self, at: &mut At<'_>, d: &Decision) {
         let details = json!({ "verdict": d.verdict.to_string(), "at": d.at, "reasons": d.reasons, "fail_closed": d.fail_closed });
-        self.append(ctx, "decision", details);
+        self.append(at, "decision", details);
     }
 
-    fn on_rollback(&mut self, ctx: &RunContext, r: &RollbackRecord) {
+    fn on_rollback(&mut self, at: &mut At<'_>, r: &RollbackRecord) {
         let details = json!({ "trigger": r.trigger, "ok": r.ok, "attempts": r.attempts, "exit_status": r.exit_status, "argv": r.argv, "reason": r.reason });
-        self.append(ctx, "rollback", details);
+        self.append(at, "rollback", details);
     }
 
-    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, mut at: At<'a>, s: &'a RunSummary) -> BoxFuture<'a, ()> {
         let details = json!({
             "verdict": s.verdict,
             "exit_code": s.exit_code,
@@ -101,7 +87,7 @@ impl Observer for AuditObserver {
             "reasons": s.reasons,
             "rollback": { "needed": s.rollback.needed, "ran": s.rollback.ran, "ok": s.rollback.ok, "note": s.rollback.note },
         });
-        self.append(ctx, "run_finish", details);
+        self.append(&mut at, "run_finish", details);
         Box::pin(async {})
     }
 }

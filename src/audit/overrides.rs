@@ -4,7 +4,7 @@
 
 use super::chain::{self, NewEntry};
 use crate::model::Timestamp;
-use crate::observe::{Observer, Override, RunContext};
+use crate::observe::{At, Observer, Override, RunContext};
 use crate::store::{Store, StoreError};
 
 /// Records a hold, release or abort for a deployment, and its audit entry, in one transaction.
@@ -59,27 +59,16 @@ pub fn running_watches(store: &Store, deployment: &str) -> Result<i64, StoreErro
     store.live_watches(deployment)
 }
 
-/// Polls the overrides table for the run's deployment every tick.
+/// Polls the overrides table for the run's deployment every tick, through the run's store.
+#[derive(Default)]
 pub struct OverrideObserver {
-    store: Option<Store>,
     /// Whether this run was last told it is on hold.
     held: bool,
 }
 
 impl OverrideObserver {
-    /// Opens its own connection to the run's store.
-    pub fn new(ctx: &RunContext) -> OverrideObserver {
-        let store = Store::open(&ctx.store_path)
-            .map_err(|e| errln!("warning: overrides cannot be read: {e}"))
-            .ok();
-        OverrideObserver { store, held: false }
-    }
-
-    fn poll(&mut self, ctx: &RunContext) -> Result<Option<Override>, StoreError> {
-        let Some(store) = self.store.as_mut() else {
-            return Ok(None);
-        };
-        let now = chrono::Utc::now().timestamp_millis();
+    fn poll(&mut self, at: &mut At<'_>) -> Result<Option<Override>, StoreError> {
+        let (ctx, store, now) = (at.ctx, &mut *at.store, at.now);
         if let Some((by, reason)) =
             take_abort(store, &ctx.deployment, ctx.started_at, &ctx.run_id, now)?
         {
@@ -127,8 +116,8 @@ fn note_seen(
 }
 
 impl Observer for OverrideObserver {
-    fn poll_override(&mut self, ctx: &RunContext) -> Option<Override> {
-        self.poll(ctx)
+    fn poll_override(&mut self, at: &mut At<'_>) -> Option<Override> {
+        self.poll(at)
             .map_err(|e| errln!("warning: could not read overrides: {e}"))
             .ok()
             .flatten()

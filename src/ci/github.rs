@@ -6,7 +6,7 @@
 
 use crate::gate::{Gate, TickReport};
 use crate::model::{Severity, Timestamp};
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::report::series::SeriesSamples;
 use crate::report::{ReportFormat, RunReport};
 use crate::run::RunSummary;
@@ -206,7 +206,8 @@ fn emit(line: &str) {
 }
 
 impl Observer for GitHub {
-    fn on_tick(&mut self, ctx: &RunContext, now: Timestamp, report: &TickReport, gate: &Gate) {
+    fn on_tick(&mut self, at: &mut At<'_>, report: &TickReport, gate: &Gate) {
+        let (ctx, now) = (at.ctx, at.now);
         if self.step_summary.is_some() {
             record_tick(&mut self.seen, now, &gate.evaluations());
         }
@@ -221,7 +222,8 @@ impl Observer for GitHub {
         }
     }
 
-    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, at: At<'a>, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+        let ctx = at.ctx;
         Box::pin(async move {
             let title = format!("vz-monitor verdict: {} (exit {})", s.verdict, s.exit_code);
             let message = format!(

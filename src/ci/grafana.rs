@@ -4,7 +4,7 @@
 //! show them with a tag query. Failures are warnings; the token is never printed.
 
 use super::{describe_http_error, http_client, redact_url, EXPORT_TIMEOUT};
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::run::RunSummary;
 use crate::store::RollbackRecord;
 use futures::future::BoxFuture;
@@ -88,7 +88,8 @@ pub fn annotation(
 }
 
 impl Observer for Grafana {
-    fn on_start(&mut self, ctx: &RunContext) {
+    fn on_start(&mut self, at: &mut At<'_>) {
+        let ctx = at.ctx;
         let text = format!(
             "vz-monitor {} started for {} (run {})",
             ctx.kind, ctx.deployment, ctx.run_id
@@ -96,7 +97,8 @@ impl Observer for Grafana {
         self.send(annotation(ctx, "start", ctx.started_at, None, text));
     }
 
-    fn on_rollback(&mut self, ctx: &RunContext, r: &RollbackRecord) {
+    fn on_rollback(&mut self, at: &mut At<'_>, r: &RollbackRecord) {
+        let ctx = at.ctx;
         let outcome = if r.ok { "succeeded" } else { "FAILED" };
         let text = format!(
             "vz-monitor rollback of {} {outcome} after {} attempt(s) ({} rollback; run {})",
@@ -111,7 +113,8 @@ impl Observer for Grafana {
         ));
     }
 
-    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, at: At<'a>, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+        let ctx = at.ctx;
         let text = format!(
             "vz-monitor {}: {} (exit {}) — {}",
             s.deployment,

@@ -7,8 +7,7 @@
 use super::promtext::{Exposition, CONTENT_TYPE};
 use crate::decide::Decision;
 use crate::gate::{Gate, RuleStatus, TickReport};
-use crate::model::Timestamp;
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer};
 use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
@@ -195,7 +194,8 @@ async fn respond(mut stream: tokio::net::TcpStream, state: Arc<Mutex<Live>>) {
 }
 
 impl Observer for Listen {
-    fn on_start(&mut self, ctx: &RunContext) {
+    fn on_start(&mut self, at: &mut At<'_>) {
+        let ctx = at.ctx;
         self.update(|s| {
             s.deployment = ctx.deployment.clone();
             s.run_id = ctx.run_id.clone();
@@ -218,7 +218,7 @@ impl Observer for Listen {
         }
     }
 
-    fn on_tick(&mut self, _ctx: &RunContext, _now: Timestamp, report: &TickReport, gate: &Gate) {
+    fn on_tick(&mut self, _at: &mut At<'_>, report: &TickReport, gate: &Gate) {
         let evaluations = gate.evaluations();
         self.update(|s| {
             s.ticks += 1;
@@ -238,15 +238,11 @@ impl Observer for Listen {
         });
     }
 
-    fn on_decision(&mut self, _ctx: &RunContext, d: &Decision) {
+    fn on_decision(&mut self, _at: &mut At<'_>, d: &Decision) {
         self.update(|s| s.verdict = Some(d.verdict.to_string()));
     }
 
-    fn on_finish<'a>(
-        &'a mut self,
-        _ctx: &'a RunContext,
-        summary: &'a RunSummary,
-    ) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, _at: At<'a>, summary: &'a RunSummary) -> BoxFuture<'a, ()> {
         self.update(|s| {
             s.running = false;
             s.verdict = Some(summary.verdict.to_string());

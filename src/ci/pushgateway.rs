@@ -4,7 +4,7 @@
 
 use super::promtext::{Exposition, CONTENT_TYPE};
 use super::{describe_http_error, http_client, redact_url};
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
@@ -164,7 +164,8 @@ pub fn result_metrics(s: &RunSummary, now_seconds: f64) -> String {
 }
 
 impl Observer for Pushgateway {
-    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, at: At<'a>, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+        let ctx = at.ctx;
         Box::pin(async move {
             let url = self.group_url(ctx);
             let shown = redact_url(&url);

@@ -9,7 +9,7 @@ use crate::commands::{now_ms, write_anomalies_file};
 use crate::config::Config;
 use crate::exit::RollbackResult;
 use crate::model::Anomaly;
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::report::RollbackOutcome;
 use crate::rollback::{self, RollbackPlan};
 use crate::store::{RollbackRecord, Store, Trigger, CLAIM_HEARTBEAT, CLAIM_LEASE};
@@ -149,8 +149,9 @@ pub async fn roll_back(
         };
         spool::keep(&ctx.store_path, &entry);
     }
+    let mut at = At::new(ctx, &mut *store, record.ended_at);
     for o in observers.iter_mut() {
-        o.on_rollback(ctx, &record);
+        o.on_rollback(&mut at, &record);
     }
     acted.outcome = RollbackOutcome::ran(&record);
     acted.result = if record.ok {

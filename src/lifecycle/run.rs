@@ -11,7 +11,7 @@ use super::{Deploy, Signals};
 use crate::config::Config;
 use crate::decide::Decision;
 use crate::error::Result;
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::report::{RunSummary, RunVerdict};
 use crate::store::{RunEnd, RunStatus, Store};
 use std::time::Duration;
@@ -51,8 +51,9 @@ impl Run {
             errln!("warning: could not set the run's lease: {e}");
         }
         let mut observers = crate::commands::observers(config, &ctx);
+        let mut at = At::now(&ctx, &mut store);
         for o in observers.iter_mut() {
-            o.on_start(&ctx);
+            o.on_start(&mut at);
         }
         Ok(Run {
             ctx,
@@ -77,8 +78,9 @@ impl Run {
             };
             spool::keep(&self.ctx.store_path, &entry);
         }
+        let mut at = At::new(&self.ctx, &mut self.store, d.at);
         for o in self.observers.iter_mut() {
-            o.on_decision(&self.ctx, d);
+            o.on_decision(&mut at, d);
         }
     }
 
@@ -101,8 +103,10 @@ impl Run {
     /// Ends the run: observers finish first (notifications awaited, bounded), so the stored
     /// summary carries every send attempt; then the end is recorded, or spooled.
     pub async fn finish(&mut self, summary: &mut RunSummary, verdict: Option<RunVerdict>) {
+        let now = chrono::Utc::now().timestamp_millis();
         for o in self.observers.iter_mut() {
-            o.on_finish(&self.ctx, summary).await;
+            o.on_finish(At::new(&self.ctx, &mut self.store, now), summary)
+                .await;
         }
         let filter = crate::notify::state::AttemptFilter {
             run_id: Some(self.ctx.run_id.clone()),

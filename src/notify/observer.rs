@@ -10,7 +10,7 @@ use super::{redact, Channel};
 use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
-use crate::observe::{Observer, RunContext};
+use crate::observe::{At, Observer, RunContext};
 use crate::run::{RunSummary, SendOutcome};
 use crate::store::Store;
 use futures::future::BoxFuture;
@@ -26,7 +26,12 @@ pub const MAX_FINISH_WAIT: Duration = Duration::from_secs(120);
 pub struct NotifyObserver {
     config: NotifyConfig,
     channels: BTreeMap<String, Arc<dyn Channel>>,
-    store: Option<Store>,
+    /// Attempts and alert states not yet written: written through the run's store handle at
+    /// the end of each event (the observer never holds a store of its own).
+    unstored: Vec<Attempt>,
+    unsaved: Vec<(String, String)>,
+    /// The time of the event being handled, from the run.
+    now: Timestamp,
     alerts: HashMap<(String, String), AlertState>,
     tasks: JoinSet<Attempt>,
     /// What each running task will be recorded as if it never finishes.
@@ -39,7 +44,8 @@ pub struct NotifyObserver {
 }
 
 impl NotifyObserver {
-    /// Builds the channels and loads the deployment's alert state from the run's store.
+    /// Builds the channels; the deployment's alert state is read from the run's store when
+    /// the run starts.
     pub fn new(config: NotifyConfig, ctx: &RunContext) -> Option<NotifyObserver> {
         let mut channels = BTreeMap::new();
         let mut secrets = Vec::new();
@@ -52,27 +58,15 @@ impl NotifyObserver {
                 Err(e) => errln!("warning: notify channel {}: {e}", c.name),
             }
         }
-        let mut store = Store::open(&ctx.store_path)
-            .map_err(|e| errln!("warning: notification state unavailable: {e}"))
-            .ok();
-        let mut alerts = HashMap::new();
-        if let Some(s) = store.as_mut() {
-            match s.alerts(&ctx.deployment) {
-                Ok(list) => {
-                    for a in list {
-                        alerts.insert((a.rule.clone(), a.series.clone()), a);
-                    }
-                }
-                Err(e) => errln!("warning: cannot read notification state: {e}"),
-            }
-        }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let link = super::link(&config, &env);
         Some(NotifyObserver {
             config,
             channels,
-            store,
-            alerts,
+            unstored: Vec::new(),
+            unsaved: Vec::new(),
+            now: ctx.started_at,
+            alerts: HashMap::new(),
             tasks: JoinSet::new(),
             pending: HashMap::new(),
             link,
@@ -82,23 +76,30 @@ impl NotifyObserver {
         })
     }
 
-    fn now() -> Timestamp {
-        chrono::Utc::now().timestamp_millis()
-    }
-
+    /// Takes the event's time and run's store; what the event queued is written at the end.
     fn record(&mut self, a: Attempt) {
-        if let Some(s) = self.store.as_mut() {
-            if let Err(e) = s.record_attempt(&a) {
-                errln!("warning: cannot store a notification attempt: {e}");
-            }
-        }
+        self.unstored.push(a.clone());
         self.done.push(a);
     }
 
     fn save(&mut self, key: &(String, String)) {
-        if let (Some(s), Some(a)) = (self.store.as_mut(), self.alerts.get(key)) {
-            if let Err(e) = s.save_alert(a) {
-                errln!("warning: cannot store notification state: {e}");
+        if !self.unsaved.contains(key) {
+            self.unsaved.push(key.clone());
+        }
+    }
+
+    /// Writes the attempts and alert states the event queued through the run's store.
+    fn flush(&mut self, store: &mut Store) {
+        for a in std::mem::take(&mut self.unstored) {
+            if let Err(e) = store.record_attempt(&a) {
+                errln!("warning: cannot store a notification attempt: {e}");
+            }
+        }
+        for key in std::mem::take(&mut self.unsaved) {
+            if let Some(a) = self.alerts.get(&key) {
+                if let Err(e) = store.save_alert(a) {
+                    errln!("warning: cannot store notification state: {e}");
+                }
             }
         }
     }
@@ -114,7 +115,7 @@ impl NotifyObserver {
         let a = Attempt {
             run_id: Some(ctx.run_id.clone()),
             deployment: ctx.deployment.clone(),
-            ts: Self::now(),
+            ts: self.now,
             channel: "-".into(),
             channel_type: "-".into(),
             event: msg.event.as_str().into(),
@@ -142,7 +143,7 @@ impl NotifyObserver {
             let template = Attempt {
                 run_id: msg.run_id.clone(),
                 deployment: ctx.deployment.clone(),
-                ts: Self::now(),
+                ts: self.now,
                 channel: name.clone(),
                 channel_type: ch.kind().into(),
                 event: msg.event.as_str().into(),
@@ -347,7 +348,20 @@ impl NotifyObserver {
 }
 
 impl Observer for NotifyObserver {
-    fn on_tick(&mut self, ctx: &RunContext, now: Timestamp, report: &TickReport, _gate: &Gate) {
+    fn on_start(&mut self, at: &mut At<'_>) {
+        match at.store.alerts(&at.ctx.deployment) {
+            Ok(list) => {
+                for a in list {
+                    self.alerts.insert((a.rule.clone(), a.series.clone()), a);
+                }
+            }
+            Err(e) => errln!("warning: cannot read notification state: {e}"),
+        }
+    }
+
+    fn on_tick(&mut self, at: &mut At<'_>, report: &TickReport, _gate: &Gate) {
+        let (ctx, now) = (at.ctx, at.now);
+        self.now = now;
         for a in &report.fired {
             self.fire(ctx, now, a);
         }
@@ -357,11 +371,13 @@ impl Observer for NotifyObserver {
         self.escalate(ctx, now);
         self.refresh(ctx, now);
         self.reap();
+        self.flush(at.store);
     }
 
-    fn on_finish<'a>(&'a mut self, ctx: &'a RunContext, s: &'a RunSummary) -> BoxFuture<'a, ()> {
+    fn on_finish<'a>(&'a mut self, at: At<'a>, s: &'a RunSummary) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let now = Self::now();
+            let (ctx, now) = (at.ctx, at.now);
+            self.now = now;
             if !s.interrupted {
                 // Open alerts this run saw clear (their rule evaluated fine at the end),
                 // including ones left open by an earlier run of the deployment.
@@ -399,6 +415,7 @@ impl Observer for NotifyObserver {
             for a in left {
                 self.record(a);
             }
+            self.flush(at.store);
             super::verdict::report(&self.done);
         })
     }

@@ -9,7 +9,7 @@ use crate::decide::{Decision, Verdict};
 use crate::gate::{Feed, Gate, Tick, TickReport};
 use crate::lifecycle::Signals;
 use crate::model::{Reading, Sample, Timestamp};
-use crate::observe::{Observer, Override, RunContext};
+use crate::observe::{At, Observer, Override, RunContext};
 use crate::sampler::Sampler;
 use crate::store::Store;
 use std::time::{Duration, Instant as StdInstant};
@@ -213,13 +213,14 @@ impl Feed for LiveFeed<'_> {
         }
         self.progress
             .tick(self.clock.next, &tick.samples, report, gate);
+        let mut at = At::new(self.ctx, self.store, tick.at);
         for o in self.observers.iter_mut() {
-            o.on_tick(self.ctx, tick.at, report, gate);
+            o.on_tick(&mut at, report, gate);
         }
         // A person's hold or abort, noticed within one tick.
         let mut abort = None;
         for o in self.observers.iter_mut() {
-            match o.poll_override(self.ctx) {
+            match o.poll_override(&mut at) {
                 Some(Override::Hold { by, reason }) if self.hold.is_none() => {
                     self.progress
                         .note(format!("on hold by {by}: {reason} (no automatic rollback)"));
