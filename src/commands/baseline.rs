@@ -231,7 +231,10 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         outln!("{t}");
         if !short.is_empty() {
             errln!(
-                "note: {}: too few consecutive values to show how much ticks depend on each                  other (at least {} needed); statistical rules will also read the watched                  ticks for it, slower and less sure. Take a longer baseline (--samples 60,                  or a longer --window).",
+                "note: {}: too few consecutive values to show how much ticks depend on each \
+                 other (at least {} needed): statistical rules take these ticks as \
+                 independent, and their false-rollback bound holds only if they are. Take a \
+                 longer baseline (--samples 60, or a longer --window).",
                 short.join(", "),
                 crate::detect::stats::dependence::MIN_PAIRS + 1
             );
