@@ -7,8 +7,10 @@
 //!   includes it. ```` ```yaml fragment ```` (part of a file) and ```` ```yaml ci ```` (a
 //!   workflow step, a GitLab job) must parse as YAML; a CI block's `vz-monitor` lines are
 //!   checked as commands, and a step using the Action only passes inputs `action.yml` has;
-//! - every `vz-monitor …` command line, in a shell block or in inline code, names only
-//!   subcommands and flags of the command-line definition (`vz_monitor::cli::Cli`);
+//! - every `vz-monitor …` command line, in a shell block or in inline code (or a subcommand
+//!   with flags, as tables write `watch --duration D`), names only subcommands and flags of
+//!   the command-line definition (`vz_monitor::cli::Cli`);
+//! - every `VZ_…` variable named is read somewhere in the code, scripts or examples;
 //! - every relative link resolves, to a file that exists and a heading anchor it has.
 //!
 //! The CI examples under `examples/` are checked as `yaml ci` blocks. A failure names
@@ -340,6 +342,7 @@ struct Counts {
     ci: usize,
     commands: usize,
     links: usize,
+    variables: usize,
 }
 
 /// A scratch project the blocks run in: the repository's rule packs and examples are there,
@@ -651,10 +654,22 @@ fn check_pages(pages: &[Page], counts: &mut Counts) -> Vec<String> {
             }
         }
         for (n, span) in &page.spans {
-            if !span.trim_start().starts_with("vz-monitor ") {
+            // `vz-monitor …`, or a subcommand with flags as the tables write it
+            // (`watch --duration D`, `baseline [--samples N]`).
+            let span = span.trim();
+            let first = span.split_whitespace().next().unwrap_or("");
+            let bare = cli.find_subcommand(first).is_some()
+                && span
+                    .split_whitespace()
+                    .any(|w| w.trim_start_matches('[').starts_with('-'));
+            let line = if bare {
+                format!("vz-monitor {span}")
+            } else if span.starts_with("vz-monitor ") {
+                span.to_string()
+            } else {
                 continue;
-            }
-            for inv in invocations(span) {
+            };
+            for inv in invocations(&line) {
                 counts.commands += 1;
                 if let Err(e) = check_invocation(&cli, &inv) {
                     errors.push(format!("{}:{n}: {e} (in `{span}`)", page.label));
@@ -663,6 +678,65 @@ fn check_pages(pages: &[Page], counts: &mut Counts) -> Vec<String> {
         }
     }
     errors.extend(check_links(pages, counts));
+    errors.extend(check_variables(pages, counts));
+    errors
+}
+
+/// Every `VZ_…` variable a page names is read somewhere in the code, scripts, rule packs or
+/// examples (Markdown aside): a renamed variable fails here.
+fn check_variables(pages: &[Page], counts: &mut Counts) -> Vec<String> {
+    let mut code = String::new();
+    let root = root();
+    let mut stack: Vec<PathBuf> = [
+        "src",
+        "crates",
+        "scripts",
+        "rules",
+        "examples",
+        "bench",
+        "tests",
+        ".ci",
+        ".github",
+        "action.yml",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        } else if p.extension().is_none_or(|x| x != "md") && p != root.join(file!()) {
+            code.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+        }
+    }
+    let re = regex::Regex::new(r"\bVZ_[A-Z0-9_]*[A-Z0-9]\b").unwrap();
+    let mut errors = Vec::new();
+    for page in pages {
+        let lines =
+            page.prose
+                .iter()
+                .map(|(n, l)| (*n, l.as_str()))
+                .chain(page.blocks.iter().flat_map(|b| {
+                    b.body
+                        .lines()
+                        .enumerate()
+                        .map(move |(k, l)| (b.line + k, l))
+                }));
+        for (n, l) in lines {
+            for m in re.find_iter(l) {
+                counts.variables += 1;
+                if !code.contains(m.as_str()) {
+                    errors.push(format!(
+                        "{}:{n}: `{}` is read nowhere in the code",
+                        page.label,
+                        m.as_str()
+                    ));
+                }
+            }
+        }
+    }
     errors
 }
 
@@ -688,7 +762,7 @@ fn every_example_and_command_line_in_the_docs_is_checked() {
     }
     println!(
         "docs: {} pages; yaml blocks: {} configs (vz-monitor check), {} rule tests (vz-monitor test), \
-         {} Prometheus rule files, {} fragments, {} CI; {} vz-monitor command lines; {} links",
+         {} Prometheus rule files, {} fragments, {} CI; {} vz-monitor command lines; {} links; {} VZ_ variables",
         pages.len(),
         counts.configs,
         counts.rule_tests,
@@ -696,7 +770,8 @@ fn every_example_and_command_line_in_the_docs_is_checked() {
         counts.fragments,
         counts.ci,
         counts.commands,
-        counts.links
+        counts.links,
+        counts.variables
     );
     assert!(
         errors.is_empty(),
@@ -716,7 +791,8 @@ fn a_renamed_flag_or_key_is_caught() {
               ```yaml\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { treshold: { op: \">\", value: 90 } }, kind: CPU_SPIKE }\n```\n\n\
               ```yaml fragment\nrules: [\n```\n\n\
               ```yaml ci\n- uses: OWNER/vz-monitor@v1\n  with: { comand: watch }\n```\n\n\
-              See [the rest](nowhere.md) and [this](#no-such-heading).\n";
+              See [the rest](nowhere.md) and [this](#no-such-heading).\n\n\
+              Set `VZ_DURATON=15m`.\n";
     let dir = root().join("docs");
     let pages = vec![parse("docs/synthetic.md", &dir, md)];
     let mut counts = Counts::default();
@@ -731,6 +807,7 @@ fn a_renamed_flag_or_key_is_caught() {
         "docs/synthetic.md:23: yaml block: the Action has no input `comand`",
         "docs/synthetic.md:27: link to `nowhere.md`",
         "docs/synthetic.md:27: link to `#no-such-heading`",
+        "docs/synthetic.md:29: `VZ_DURATON` is read nowhere in the code",
     ] {
         assert!(
             errors.contains(expected),
