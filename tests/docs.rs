@@ -1,5 +1,5 @@
-//! The documentation cannot drift from the code (issue 26). Every Markdown file of the README
-//! and `docs/` is read, and:
+//! The documentation cannot drift from the code (issue 26). Every Markdown file of the README,
+//! `docs/`, `bench/README.md` and `examples/` is read, and:
 //!
 //! - every ```` ```yaml ```` block is loaded by vz-monitor itself: a configuration with
 //!   `vz-monitor check` (offline: nothing is sampled), a file with a top-level `tests:` with
@@ -7,6 +7,7 @@
 //!   includes it. ```` ```yaml fragment ```` (part of a file) and ```` ```yaml ci ```` (a
 //!   workflow step, a GitLab job) must parse as YAML; a CI block's `vz-monitor` lines are
 //!   checked as commands, and a step using the Action only passes inputs `action.yml` has;
+//!   a `json` block must parse as JSON;
 //! - every `vz-monitor …` command line, in a shell block or in inline code (or a subcommand
 //!   with flags, as tables write `watch --duration D`), names only subcommands and flags of
 //!   the command-line definition (`vz_monitor::cli::Cli`);
@@ -152,8 +153,8 @@ fn inline_spans(prose: &[(usize, String)]) -> Vec<(usize, String)> {
 
 fn pages() -> Vec<Page> {
     let root = root();
-    let mut files = vec![root.join("README.md")];
-    let mut stack = vec![root.join("docs")];
+    let mut files = vec![root.join("README.md"), root.join("bench/README.md")];
+    let mut stack = vec![root.join("docs"), root.join("examples")];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
             let p = e.unwrap().path();
@@ -340,6 +341,7 @@ struct Counts {
     prom_rules: usize,
     fragments: usize,
     ci: usize,
+    json: usize,
     commands: usize,
     links: usize,
     variables: usize,
@@ -635,6 +637,11 @@ fn check_pages(pages: &[Page], counts: &mut Counts) -> Vec<String> {
                 if let Err(e) = scratch.check_yaml(b, counts) {
                     errors.push(format!("{}:{}: yaml block: {e}", page.label, b.line));
                 }
+            } else if lang == "json" {
+                counts.json += 1;
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&b.body) {
+                    errors.push(format!("{}:{}: json block: {e}", page.label, b.line));
+                }
             } else if SHELL.contains(&lang) {
                 let mut joined = String::new();
                 for (k, line) in b.body.lines().enumerate() {
@@ -762,13 +769,14 @@ fn every_example_and_command_line_in_the_docs_is_checked() {
     }
     println!(
         "docs: {} pages; yaml blocks: {} configs (vz-monitor check), {} rule tests (vz-monitor test), \
-         {} Prometheus rule files, {} fragments, {} CI; {} vz-monitor command lines; {} links; {} VZ_ variables",
+         {} Prometheus rule files, {} fragments, {} CI; {} JSON; {} vz-monitor command lines; {} links; {} VZ_ variables",
         pages.len(),
         counts.configs,
         counts.rule_tests,
         counts.prom_rules,
         counts.fragments,
         counts.ci,
+        counts.json,
         counts.commands,
         counts.links,
         counts.variables
@@ -792,7 +800,7 @@ fn a_renamed_flag_or_key_is_caught() {
               ```yaml fragment\nrules: [\n```\n\n\
               ```yaml ci\n- uses: OWNER/vz-monitor@v1\n  with: { comand: watch }\n```\n\n\
               See [the rest](nowhere.md) and [this](#no-such-heading).\n\n\
-              Set `VZ_DURATON=15m`.\n";
+              Set `VZ_DURATON=15m`.\n\n```json\n{ \"verdict\": }\n```\n";
     let dir = root().join("docs");
     let pages = vec![parse("docs/synthetic.md", &dir, md)];
     let mut counts = Counts::default();
@@ -808,6 +816,7 @@ fn a_renamed_flag_or_key_is_caught() {
         "docs/synthetic.md:27: link to `nowhere.md`",
         "docs/synthetic.md:27: link to `#no-such-heading`",
         "docs/synthetic.md:29: `VZ_DURATON` is read nowhere in the code",
+        "docs/synthetic.md:32: json block",
     ] {
         assert!(
             errors.contains(expected),
