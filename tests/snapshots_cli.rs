@@ -103,3 +103,12 @@ fn baseline_out_to_a_missing_folder_names_it_and_stores_nothing() {
     let h = exits(p.cmd().args(["audit", "export"]), 2);
     assert!(stderr(&h).contains("no store at"), "{}", stderr(&h));
 }
+
+#[test]
+fn init_names_the_one_minute_quick_start_as_its_next_step() {
+    let p = Project::new();
+    let out = exits(p.cmd().arg("init"), 0);
+    insta::assert_snapshot!("init_next_step", String::from_utf8_lossy(&out.stdout));
+    // What it wrote passes `check` as it stands.
+    exits(p.cmd().arg("check"), 0);
+}

@@ -23,6 +23,7 @@ pub fn run(a: &InitArgs) -> Result<Exit> {
     std::fs::write(&rules, INIT_RULES)
         .map_err(|e| Error::io(format!("writing {}", rules.display()), e))?;
     outln!("wrote {} and {}", config.display(), rules.display());
-    outln!("next: vz-monitor check && vz-monitor baseline && vz-monitor watch --duration 1m");
+    // The README's quick start: about a minute on this machine's probes, no server.
+    outln!("next (about a minute): vz-monitor check && vz-monitor baseline --samples 6 --interval 2s && vz-monitor watch --duration 30s --interval 5s");
     Ok(Exit::Healthy)
 }
