@@ -43,7 +43,7 @@ rollback:
 
 /// What `vz-monitor init` writes: a commented config that passes `check` as it stands.
 pub const INIT_CONFIG: &str = r#"# vz-monitor.yaml — the deployment gate's configuration.
-# Reference: README.md "Configuration". Durations: 500ms, 30s, 15m, 1h (a bare number is
+# Reference: docs/configuration.md. Durations: 500ms, 30s, 15m, 1h (a bare number is
 # seconds; months and years are refused). Percentages: 20 or "20%".
 # ${ENV_VAR} (or ${ENV_VAR:-default}) is replaced from the environment before parsing.
 

@@ -1,5 +1,5 @@
 //! The one message every channel renders: what happened, to which deployment, how bad,
-//! why. Serialized as is, it is the generic webhook's JSON body (documented in README).
+//! why. Serialized as is, it is the generic webhook's JSON body (documented in docs/notifications.md).
 
 use crate::model::{fmt_num, Anomaly, Severity, Timestamp};
 use serde::Serialize;
