@@ -2,9 +2,9 @@
 //! the gate.
 
 use crate::config::parse_text;
-use crate::decide::Verdict;
 use crate::gate::{replay, GatePlan, RuleStatus, Tick};
 use crate::model::{Reading, Sample, Timestamp};
+use crate::policy::Verdict;
 use std::path::Path;
 
 fn parse(yaml: &str) -> Result<crate::config::Config, String> {

@@ -1,10 +1,10 @@
 //! The gate driven by rules written as users write them (YAML through config validation).
 
 use crate::config::parse_text;
-use crate::decide::Verdict;
 use crate::gate::{Gate, RuleStatus};
 use crate::model::{Reading, Severity};
 use crate::model::{Sample, Timestamp};
+use crate::policy::Verdict;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -1,7 +1,8 @@
 //! vz-monitor: a deployment gate. Baseline → watch → detect → decide → roll back.
 //!
 //! The data flow is the module layout: `config` → `sources` (+ `sampler`) → `detect` →
-//! `gate` (rules, `for`) → `decide` (policy) → `rollback`, with `store` and `report` beside.
+//! `gate` (rules, `for`) → `policy` (the decision) → `rollback`, with `store` and `report`
+//! beside.
 
 #[macro_use]
 pub mod output;
@@ -14,9 +15,11 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod lifecycle;
 pub mod notify;
 pub mod observe;
+pub mod offline;
 pub mod redact;
 pub mod report;
 pub mod rollback;
@@ -25,9 +28,8 @@ pub mod sampler;
 pub mod sources;
 pub mod store;
 
-// The pure core, re-exported where the binary has always found it.
-pub use vz_core::policy as decide;
-pub use vz_core::{detect, gate, model, offline, policy, run, units};
+// The pure core, re-exported where the binary has always found it (one name each).
+pub use vz_core::{detect, gate, model, policy, run, units};
 
 #[cfg(test)]
 mod gate_control_tests;

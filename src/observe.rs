@@ -10,9 +10,9 @@
 //! under the store's deadlines, so an observer never opens a second one or waits longer than
 //! the run would) and the event's time, read once by the run — observers never read the clock.
 
-use crate::decide::Decision;
 use crate::gate::{Gate, TickReport};
 use crate::model::Timestamp;
+use crate::policy::Decision;
 use crate::run::RunSummary;
 use crate::store::{RollbackRecord, Store};
 use futures::future::BoxFuture;

@@ -2,8 +2,8 @@
 //! A failing audit write is a warning: it never changes the gate's decision.
 
 use super::{actor, chain};
-use crate::decide::Decision;
 use crate::observe::{At, Observer};
+use crate::policy::Decision;
 use crate::run::RunSummary;
 use crate::store::{RollbackRecord, StoreError};
 use futures::future::BoxFuture;

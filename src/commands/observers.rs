@@ -7,7 +7,8 @@ use crate::observe::{Observer, RunContext};
 pub fn observers(config: &Config, ctx: &RunContext) -> Vec<Box<dyn Observer>> {
     let mut list: Vec<Box<dyn Observer>> = Vec::new();
     // One line per observer.
-    list.extend(crate::ci::observers(config, ctx));
+    list.extend(crate::ci::observers());
+    list.extend(crate::export::observers(ctx));
     list.extend(crate::audit::observers(config));
     list.extend(crate::notify::observer(config, ctx));
     list

@@ -1,9 +1,9 @@
 //! Human tables (comfy-table). Colour only on a terminal and never with NO_COLOR.
 
 use super::{plural, ts, Render, RunReport, RunSummary};
-use crate::decide::{OnInconclusive, Policy};
 use crate::gate::{Evaluation, RuleStatus};
 use crate::model::fmt_num;
+use crate::policy::{OnInconclusive, Policy};
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
 };

@@ -6,8 +6,8 @@
 
 use super::db::{args, scalar, Row, Val};
 use super::{now_ms, Store, StoreError};
-use crate::decide::Decision;
 use crate::model::Timestamp;
+use crate::policy::Decision;
 use crate::run::{RollbackRecord, RunVerdict};
 use serde::Serialize;
 use std::time::Duration;

@@ -120,17 +120,17 @@ fn cell(text: &str) -> Result<Reading, String> {
     }
 }
 
-/// Reads a CSV or JSON series file (by extension; `.json` is JSON, anything else CSV).
-pub fn read(path: &Path) -> Result<SeriesFile, String> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    if path
+/// Parses a CSV or JSON series file's text, by its name's extension (`.json` is JSON,
+/// anything else CSV); `name` prefixes errors. Reading the file is the caller's (the core
+/// does no I/O).
+pub fn parse(name: &str, text: &str) -> Result<SeriesFile, String> {
+    if Path::new(name)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        parse_json(&name, &text)
+        parse_json(name, text)
     } else {
-        parse_csv(&name, &text)
+        parse_csv(name, text)
     }
 }
 

@@ -5,11 +5,11 @@
 //! missing too — never silently skipped, so `max_missing` sees every gap.
 
 use super::progress::Progress;
-use crate::decide::{Decision, Verdict};
 use crate::gate::{Feed, Gate, Tick, TickReport};
 use crate::lifecycle::Signals;
 use crate::model::{Reading, Sample, Timestamp};
 use crate::observe::{At, Observer, Override, RunContext};
+use crate::policy::{Decision, Verdict};
 use crate::sampler::Sampler;
 use crate::store::Store;
 use std::time::{Duration, Instant as StdInstant};

@@ -5,9 +5,9 @@
 //! for nothing more.
 
 use super::promtext::{Exposition, CONTENT_TYPE};
-use crate::decide::Decision;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::observe::{At, Observer};
+use crate::policy::Decision;
 use crate::run::RunSummary;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
