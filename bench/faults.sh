@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Replays issue 11's and issue 24's fault tables (each test of tests/faults.rs,
-# tests/faults_input.rs, tests/faults_run.rs and tests/faults_store.rs reproduces one fault against the real
-# binary) N times against the release binary, and prints tries and deviations per fault;
-# then runs the fuzz harness (tests/fuzz.rs) once and prints its case counts.
+# Replays issue 11's and issue 24's fault tables (each test of tests/it/faults.rs,
+# tests/it/faults_input.rs, tests/it/faults_run.rs and tests/it/faults_store.rs reproduces one
+# fault against the real binary) N times against the release binary, and prints tries and
+# deviations per fault; then runs the fuzz harness (tests/it/fuzz.rs) once and prints its case
+# counts.
 #
 #   bench/faults.sh [N] [BINARY]
 #
@@ -26,7 +27,7 @@ OUT=$(mktemp -d /tmp/vz-faults.XXXXXX)
 # The test executables (release), found from cargo's own report.
 PROFILE=${PROFILE:-release}
 release_flag=$([ "$PROFILE" = release ] && echo --release || true)
-tests_json=$(cargo test $release_flag --test faults --test faults_input --test faults_run --test faults_store --test fuzz --no-run --message-format=json 2>/dev/null)
+tests_json=$(cargo test $release_flag --test it --no-run --message-format=json 2>/dev/null)
 exe() {
     echo "$tests_json" | python3 -c "
 import json, sys
@@ -35,8 +36,8 @@ for line in sys.stdin:
     if m.get('reason') == 'compiler-artifact' and m['target']['name'] == '$1' and m.get('executable'):
         print(m['executable'])"
 }
-FAULTS="$(exe faults) $(exe faults_input) $(exe faults_run) $(exe faults_store)"
-FUZZ_EXE=$(exe fuzz)
+# One test binary (tests/it); the fault modules' tests are listed by their module prefix.
+IT=$(exe it)
 
 if [ -z "$BIN" ]; then
     cargo build $release_flag --bin vz-monitor >/dev/null 2>&1
@@ -47,11 +48,11 @@ cp "$BIN" "$OUT/vz-monitor"
 run() { env "CARGO_BIN_EXE_vz-monitor=$OUT/vz-monitor" "$@"; }
 
 echo "binary: $BIN ($(sha256sum "$OUT/vz-monitor" | cut -c1-12)), $N tries per fault, logs in $OUT"
-printf '%-78s %5s %10s\n' fault tries deviations
+printf '%-90s %5s %10s\n' fault tries deviations
 total_dev=0
 total_tries=0
-for f in $FAULTS; do
-for t in $("$f" --list 2>/dev/null | sed -n 's/: test$//p'); do
+for f in $IT; do
+for t in $("$f" --list 2>/dev/null | sed -n 's/: test$//p' | grep -E '^faults(_input|_run|_store)?::'); do
     dev=0
     for i in $(seq 1 "$N"); do
         if ! run "$f" --exact "$t" --test-threads 1 >"$OUT/$t.$i.log" 2>&1; then
@@ -62,15 +63,15 @@ for t in $("$f" --list 2>/dev/null | sed -n 's/: test$//p'); do
     done
     total_dev=$((total_dev + dev))
     total_tries=$((total_tries + N))
-    printf '%-78s %5d %10d\n' "$t" "$N" "$dev"
+    printf '%-90s %5d %10d\n' "$t" "$N" "$dev"
 done
 done
-printf '%-78s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
+printf '%-90s %5d %10d\n' TOTAL "$total_tries" "$total_dev"
 
 [ "${FUZZ:-1}" = 0 ] && exit 0
 echo
-echo "fuzz harness ($PROFILE build of tests/fuzz.rs):"
-if run "$FUZZ_EXE" --nocapture >"$OUT/fuzz.log" 2>&1; then
+echo "fuzz harness ($PROFILE build of tests/it/fuzz.rs):"
+if run "$IT" fuzz:: --nocapture >"$OUT/fuzz.log" 2>&1; then
     fuzz_status=ok
 else
     fuzz_status=FAILED

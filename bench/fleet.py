@@ -13,7 +13,7 @@
   (must be 1), --races times on each engine.
 
 Starts its own PostgreSQL (initdb into a temp dir, as user vz-pg-test when run as root,
-random loopback port; stopped at the end), like tests/common/postgres.rs.
+random loopback port; stopped at the end), like tests/it/common/postgres.rs.
 
     bash .ci/setup.sh && cargo build --release && python3 bench/fleet.py
 """

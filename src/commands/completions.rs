@@ -1,5 +1,5 @@
 //! `completions SHELL` and `man`: generated from the clap definition, so they never drift
-//! from the real command line (tests/completions.rs compares them with the committed files).
+//! from the real command line (tests/it/completions.rs compares them with the committed files).
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::{Error, Exit, Result};

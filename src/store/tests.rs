@@ -1,5 +1,5 @@
 //! The SQLite back-end end to end: migrations from older stores, round trips, leases,
-//! claims. (The same behaviour on PostgreSQL is exercised by tests/fleet.rs.)
+//! claims. (The same behaviour on PostgreSQL is exercised by tests/it/fleet.rs.)
 
 use super::*;
 use crate::model::{Reading, Sample};

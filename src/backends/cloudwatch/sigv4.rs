@@ -8,7 +8,7 @@
 //! dependencies. Correctness is pinned by AWS's published Signature Version 4 test suite
 //! (the vectors below) and, end to end, by moto_server in IAM mode, which recomputes every
 //! signature with botocore and answers `SignatureDoesNotMatch` to a wrong one
-//! (tests/cloudwatch.rs).
+//! (tests/it/cloudwatch.rs).
 //!
 //! Scope: services other than S3 (no `x-amz-content-sha256`, path encoded once from its
 //! decoded form, no dot-segment normalisation beyond what the caller's URL already did).

@@ -1,5 +1,5 @@
 //! Expected texts are what Prometheus 2.42 renders (promtool test rules with
-//! exp_annotations over the same labels and value; see tests/prometheus_templates.rs for the
+//! exp_annotations over the same labels and value; see tests/it/prometheus_templates.rs for the
 //! side-by-side run against the real promtool).
 
 use super::*;

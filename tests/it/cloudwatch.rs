@@ -1,0 +1,202 @@
+//! The CloudWatch backend against a REAL CloudWatch API: moto_server in IAM mode
+//! (tests/it/common/cloudwatch.rs, one per test binary), which recomputes every SigV4 signature
+//! with botocore, so these tests also prove our signer end to end. The same deploy reaches
+//! the same verdicts as through Prometheus; dimension sets are `per_series` series (found
+//! with ListMetrics); `control:` reads CloudWatch too; and every bad answer — unreachable,
+//! a real 403 for a wrong secret or an unknown key, no credentials, garbage, no datapoint —
+//! is a clear `check --online` error naming the metric and missing data in the watch, never
+//! a pass and never a secret in the output. Needs .ci/setup.sh.
+
+use crate::common;
+
+use common::cloudwatch::{Moto, REGION};
+use common::deploy::{self, Deploy, Point};
+use common::echo::Echo;
+use common::prometheus::{free_port, Prometheus};
+use common::{json, logging_rollback, Project};
+
+/// `source:` + `metrics:` reading the deploy's datapoints in namespace `ns`.
+fn metrics(endpoint: &str, ns: &str) -> String {
+    format!(
+        "source:\n  cloudwatch: {{ endpoint_url: \"{endpoint}\", timeout: 3s, retries: 1, lookback: 3s }}\nmetrics:\n  error_rate:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: ErrorRate, period: 1s }} }}\n  p95_latency_ms:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: LatencyMs, stat: Maximum, period: 1s }} }}\n  requests:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: Requests, dimensions: {{ Code: \"*\" }}, stat: Sum, period: 1s }} }}\n    per_series: true\n"
+    )
+}
+
+fn project(source_and_metrics: &str) -> Project {
+    let p = Project::new();
+    let rollback = logging_rollback(p.dir.path());
+    p.write(
+        "vz-monitor.yaml",
+        &deploy::config(source_and_metrics, &rollback),
+    );
+    p
+}
+
+fn put(ns: &str, p: &Point) {
+    Moto::shared().put(
+        ns,
+        &[
+            ("ErrorRate", &[], p.error_rate, p.t),
+            ("LatencyMs", &[], p.latency_ms, p.t),
+            ("Requests", &[("Code", "200")], p.ok, p.t),
+            ("Requests", &[("Code", "500")], p.errors, p.t),
+        ],
+    );
+}
+
+#[test]
+fn the_same_deploy_reaches_the_same_verdicts_as_through_prometheus() {
+    let moto = Moto::shared();
+    let ns = moto.namespace();
+    let to = ns.clone();
+    let d = Deploy::start(vec![Box::new(move |p: &Point| put(&to, p))]);
+    let prom = Prometheus::start_scraping(&[d.address()]);
+    let on_prom = project(&deploy::prometheus_metrics(&prom.url()));
+    let on_cw = project(&metrics(&moto.url(), &ns));
+    deploy::same_verdicts(&d, &on_prom, &on_cw, "CloudWatch", &moto.env());
+}
+
+/// `control:` is read from CloudWatch over the same ticks: a control equal to the
+/// canary passes, judged against the control.
+#[test]
+fn control_series_come_from_cloudwatch() {
+    let moto = Moto::shared();
+    let ns = moto.namespace();
+    let to = ns.clone();
+    let writer: deploy::Writer = Box::new(move |p: &Point| {
+        Moto::shared().put(
+            &to,
+            &[
+                ("Latency", &[("Version", "canary")], p.latency_ms, p.t),
+                ("Latency", &[("Version", "stable")], p.latency_ms, p.t),
+            ],
+        )
+    });
+    let _d = Deploy::start(vec![writer]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let p = Project::new();
+    let config = |control: &str| {
+        format!(
+            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  cloudwatch: {{ endpoint_url: \"{}\", timeout: 3s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: Latency, dimensions: {{ Version: canary }}, period: 1s }} }}\n    control: {{ backend: {{ cloudwatch: {{ namespace: {ns}, metric: Latency, dimensions: {{ Version: {control} }}, period: 1s }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
+            moto.url()
+        )
+    };
+    p.write("vz-monitor.yaml", &config("stable"));
+    let out = p
+        .cmd()
+        .args(["watch", "--output", "json"])
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    let run = json(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{run}");
+    assert_eq!(run["rules"][0]["expected"]["type"], "control", "{run}");
+}
+
+/// Each bad answer: `check --online` fails naming the metric and the cause, `watch` counts
+/// missing data (inconclusive, exit 3), nothing crashes, and no secret shows.
+#[test]
+fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
+    const TOKEN: &str = "s3ssion-t0ken-abcdef";
+    let moto = Moto::shared();
+    let ns = moto.namespace();
+    let now = chrono::Utc::now().timestamp();
+    moto.put(&ns, &[("Errors", &[], 1.0, now - 1)]);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let echo = Echo::start(403, "<html>denied: {headers}</html>");
+    let garbage = Echo::start(200, "<html>::error::not json</html>");
+    let hung = Echo::start(0, "");
+    let good = moto.env();
+    let secret = moto.secret_access_key.clone();
+    let with = |k: &'static str, v: &str| -> Vec<(&'static str, String)> {
+        good.iter()
+            .map(|(n, old)| (*n, if *n == k { v.to_string() } else { old.clone() }))
+            .collect()
+    };
+    let mut echo_env = good.clone();
+    echo_env.push(("AWS_SESSION_TOKEN", TOKEN.to_string()));
+    let no_credentials = vec![("AWS_REGION", REGION.to_string())];
+    // (endpoint, environment, metric, what check --online must say)
+    type Case<'a> = (String, Vec<(&'static str, String)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (dead, good.clone(), "Errors", "cannot reach CloudWatch"),
+        (
+            moto.url(),
+            with("AWS_SECRET_ACCESS_KEY", "wrong-secret-123"),
+            "Errors",
+            "SignatureDoesNotMatch",
+        ),
+        (
+            moto.url(),
+            with("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN0000"),
+            "Errors",
+            "InvalidClientTokenId",
+        ),
+        (moto.url(), no_credentials, "Errors", "no AWS credentials"),
+        (echo.url(), echo_env, "Errors", "HTTP 403"),
+        (
+            garbage.url(),
+            good.clone(),
+            "Errors",
+            "not a CloudWatch JSON answer",
+        ),
+        (
+            hung.url(),
+            good.clone(),
+            "Errors",
+            "no answer from CloudWatch within 2s",
+        ),
+        (moto.url(), good.clone(), "NoSuchMetric", "empty"),
+    ];
+    for (url, env, metric, want) in cases {
+        let p = Project::new();
+        p.write(
+            "vz-monitor.yaml",
+            &format!(
+                "deployment: web\ninterval: 500ms\nduration: 2s\nsource:\n  cloudwatch: {{ endpoint_url: \"{url}\", timeout: 2s, retries: 0, lookback: 1h }}\nmetrics:\n  error_rate:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: {metric}, period: 1s }} }}\nrules:\n  - name: high\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ on_inconclusive: pass }}\n"
+            ),
+        );
+        let leaked = |text: &str| {
+            [secret.as_str(), "wrong-secret-123", TOKEN]
+                .into_iter()
+                .find(|s| text.contains(s))
+                .map(String::from)
+        };
+        let out = p
+            .cmd()
+            .args(["check", "--online", "--output", "json"])
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .envs(env.clone())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(leaked(&text), None, "{want}: a secret leaked: {text}");
+        assert_ne!(out.status.code(), Some(0), "{want}: {text}");
+        let report = json(&out.stdout);
+        let r = &report["online"][0];
+        assert_eq!(r["metric"], "error_rate", "{report}");
+        let said = format!("{} {}", r["status"], r["detail"]);
+        assert!(said.contains(want), "want `{want}`: {said}");
+
+        let out = p
+            .cmd()
+            .args(["watch", "--output", "json"])
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .envs(env)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(leaked(&text), None, "{want}: a secret leaked: {text}");
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{want}: missing data is inconclusive: {text}"
+        );
+    }
+}

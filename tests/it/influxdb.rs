@@ -1,0 +1,187 @@
+//! The InfluxDB backend against a REAL InfluxDB 1.x (influxd with authentication on,
+//! tests/it/common/influxdb.rs, one per test binary): the same deploy reaches the same verdicts
+//! as through Prometheus; `GROUP BY` tags are `per_series` series; `control:` reads InfluxDB
+//! too; and every bad answer — unreachable, a real 401 for a wrong password, a statement
+//! error, garbage, no rows — is a clear `check --online` error naming the metric and missing
+//! data in the watch, never a pass and never the password in the output. Needs .ci/setup.sh.
+
+use crate::common;
+
+use common::deploy::{self, Deploy, Point};
+use common::echo::Echo;
+use common::influxdb::{InfluxDb, PASSWORD, USER};
+use common::prometheus::{free_port, Prometheus};
+use common::{json, logging_rollback, Project};
+
+/// `source:` + `metrics:` reading the deploy's rows in `db`.
+fn metrics(url: &str, db: &str, password: &str) -> String {
+    format!(
+        "source:\n  influxdb: {{ url: \"{url}\", database: {db}, username: {USER}, password: \"{password}\", timeout: 2s, retries: 1, lookback: 3s }}\nmetrics:\n  error_rate:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"error_rate\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s }} }}\n  p95_latency_ms:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"latency_ms\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s }} }}\n  requests:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"value\") FROM \"requests\" WHERE $timeFilter GROUP BY time($interval), \"code\" fill(none)', interval: 1s }} }}\n    per_series: true\n"
+    )
+}
+
+fn project(source_and_metrics: &str) -> Project {
+    let p = Project::new();
+    let rollback = logging_rollback(p.dir.path());
+    p.write(
+        "vz-monitor.yaml",
+        &deploy::config(source_and_metrics, &rollback),
+    );
+    p
+}
+
+fn lines(p: &Point) -> String {
+    format!(
+        "service error_rate={},latency_ms={} {t}\nrequests,code=200 value={} {t}\nrequests,code=500 value={} {t}\n",
+        p.error_rate,
+        p.latency_ms,
+        p.ok,
+        p.errors,
+        t = p.t
+    )
+}
+
+#[test]
+fn the_same_deploy_reaches_the_same_verdicts_as_through_prometheus() {
+    let influx = InfluxDb::shared();
+    let db = influx.database();
+    let to = db.clone();
+    let writer: deploy::Writer =
+        Box::new(move |p: &Point| InfluxDb::shared().write(&to, &lines(p)));
+    let d = Deploy::start(vec![writer]);
+    let prom = Prometheus::start_scraping(&[d.address()]);
+    let on_prom = project(&deploy::prometheus_metrics(&prom.url()));
+    let on_influx = project(&metrics(&influx.url(), &db, PASSWORD));
+    deploy::same_verdicts(&d, &on_prom, &on_influx, "InfluxDB", &[]);
+}
+
+/// `control:` is read from InfluxDB over the same ticks: a control equal to the
+/// canary passes, judged against the control.
+#[test]
+fn control_series_come_from_influxdb() {
+    let influx = InfluxDb::shared();
+    let db = influx.database();
+    let to = db.clone();
+    let writer: deploy::Writer = Box::new(move |p: &Point| {
+        let lines = format!(
+            "lat,v=canary value={l} {t}\nlat,v=stable value={l} {t}\n",
+            l = p.latency_ms,
+            t = p.t
+        );
+        InfluxDb::shared().write(&to, &lines)
+    });
+    let _d = Deploy::start(vec![writer]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let p = Project::new();
+    let config = |control: &str| {
+        format!(
+            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  influxdb: {{ url: \"{}\", database: {db}, username: {USER}, password: \"{PASSWORD}\", timeout: 2s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ influxdb: {{ query: \"SELECT last(value) FROM lat WHERE $timeFilter AND v = 'canary'\" }} }}\n    control: {{ backend: {{ influxdb: {{ query: \"SELECT last(value) FROM lat WHERE $timeFilter AND v = '{control}'\" }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
+            influx.url()
+        )
+    };
+    p.write("vz-monitor.yaml", &config("stable"));
+    let out = p
+        .cmd()
+        .args(["watch", "--output", "json"])
+        .output()
+        .unwrap();
+    let run = json(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{run}");
+    assert_eq!(run["rules"][0]["expected"]["type"], "control", "{run}");
+}
+
+/// Each bad answer: `check --online` fails naming the metric and the cause, `watch` counts
+/// missing data (inconclusive, exit 3), nothing crashes, and the password never shows.
+#[test]
+fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
+    let influx = InfluxDb::shared();
+    let db = influx.database();
+    influx.write(&db, "m,host=a v=1\nm,host=b s=\"text\"");
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let echo = Echo::start(200, "<html>::error::{headers}</html>");
+    let good = "SELECT last(v) FROM m WHERE $timeFilter AND host = 'a'";
+    let cases: [(&str, &str, &str, &str); 6] = [
+        (&dead, PASSWORD, good, "cannot reach InfluxDB"),
+        (&influx.url(), "wrong-pw-1234", good, "HTTP 401"),
+        (
+            &influx.url(),
+            PASSWORD,
+            "SELECT last(v) FROM m WHERE $timeFilter AND",
+            "refused the query",
+        ),
+        (&echo.url(), PASSWORD, good, "not an InfluxDB /query answer"),
+        (
+            &influx.url(),
+            PASSWORD,
+            "SELECT last(v) FROM nothing WHERE $timeFilter",
+            "empty",
+        ),
+        (
+            &influx.url(),
+            PASSWORD,
+            "SELECT last(s) FROM m WHERE $timeFilter AND host = 'b'",
+            "no number",
+        ),
+    ];
+    for (url, password, query, want) in cases {
+        let p = Project::new();
+        p.write(
+            "vz-monitor.yaml",
+            &format!(
+                "deployment: web\ninterval: 500ms\nduration: 2s\nsource:\n  influxdb: {{ url: \"{url}\", database: {db}, username: {USER}, password: \"{password}\", timeout: 1s, retries: 0, lookback: 1h }}\nmetrics:\n  error_rate:\n    backend: {{ influxdb: {{ query: \"{query}\" }} }}\nrules:\n  - name: high\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ on_inconclusive: pass }}\n"
+            ),
+        );
+        let out = p
+            .cmd()
+            .args(["check", "--online", "--output", "json"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !text.contains(password),
+            "{want}: the password leaked: {text}"
+        );
+        assert_ne!(out.status.code(), Some(0), "{want}: {text}");
+        let report = json(&out.stdout);
+        let r = &report["online"][0];
+        assert_eq!(r["metric"], "error_rate", "{report}");
+        let said = format!("{} {}", r["status"], r["detail"]);
+        assert!(said.contains(want), "want `{want}`: {said}");
+
+        let out = p
+            .cmd()
+            .args(["watch", "--output", "json"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !text.contains(password),
+            "{want}: the password leaked: {text}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{want}: missing data is inconclusive: {text}"
+        );
+    }
+}
+
+/// A config check before any I/O: a query without `$timeFilter` is refused (exit 2), with
+/// the fix.
+#[test]
+fn a_query_without_time_filter_is_a_config_error() {
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        "source:\n  influxdb: { url: \"http://127.0.0.1:1\", database: d }\nmetrics:\n  x:\n    backend: { influxdb: { query: \"SELECT last(v) FROM m\" } }\nrules:\n  - name: r\n    metric: x\n    detector: { threshold: { op: \">\", value: 5 } }\n",
+    );
+    let out = p.cmd().args(["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("metrics.x.backend.influxdb.query") && err.contains("$timeFilter"),
+        "{err}"
+    );
+}
