@@ -33,3 +33,5 @@ pub use vz_core::{detect, gate, model, offline, policy, run, units};
 mod gate_control_tests;
 #[cfg(test)]
 mod gate_tests;
+#[cfg(test)]
+mod manifest_tests;
