@@ -201,13 +201,7 @@ fn csv_series(p: &Project) -> Vec<SeriesSamples> {
         .skip(1)
         .map(String::from)
         .collect();
-    let mut out: Vec<SeriesSamples> = names
-        .iter()
-        .map(|n| SeriesSamples {
-            series: n.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut out: Vec<SeriesSamples> = names.iter().map(|n| SeriesSamples::named(n)).collect();
     for l in lines {
         let cells: Vec<&str> = l.split(',').collect();
         let t: i64 = cells[0].parse::<i64>().unwrap() * 1000;
