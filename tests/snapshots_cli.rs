@@ -103,3 +103,27 @@ fn baseline_out_to_a_missing_folder_names_it_and_stores_nothing() {
     let h = exits(p.cmd().args(["audit", "export"]), 2);
     assert!(stderr(&h).contains("no store at"), "{}", stderr(&h));
 }
+
+/// Issue 25.6: in a CI log (no terminal) `history` broke timestamps and words mid-way; every
+/// table now keeps words whole.
+#[test]
+fn history_in_a_ci_log_keeps_timestamps_and_words_whole() {
+    let p = Project::new();
+    p.write("vz-monitor.yaml", "deployment: checkout-api-eu-west-1-canary-blue\ninterval: 100ms\nduration: 300ms\nmetrics:\n  http_request_duration_seconds_p95: { probe: { command: [echo, \"9\"] } }\nrules:\n  - { name: checkout-latency-regression-p95, metric: http_request_duration_seconds_p95, detector: { threshold: { op: \">\", value: 5 } }, kind: HIGH_LATENCY, severity: critical }\nrollback: { enabled: false }\n");
+    exits(p.cmd().arg("watch"), 1);
+    let out = exits(p.cmd().arg("history"), 0);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let runs = exits(p.cmd().args(["history", "-o", "json"]), 0);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let reason = runs[0]["reason"].as_str().unwrap_or_default().to_string();
+    let stamp = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z").unwrap();
+    assert!(stamp.is_match(&table), "a whole timestamp:\n{table}");
+    for word in reason
+        .split_whitespace()
+        .chain(["checkout-api-eu-west-1-canary-blue"])
+    {
+        if word.chars().count() <= 24 {
+            assert!(table.contains(word), "`{word}` broken:\n{table}");
+        }
+    }
+}
