@@ -90,7 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'The deploy being watched (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between ticks [default: config interval]')
-            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Baseline JSON file (from `baseline --out FILE`) [default: latest stored for the deployment]')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs')
             [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
             [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
@@ -109,7 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (stored, passed as VZ_REASON)')
             [CompletionResult]::new('--pushgateway', '--pushgateway', [CompletionResultType]::ParameterName, 'Push the run''s result metrics to this Prometheus Pushgateway at the end')
             [CompletionResult]::new('--grafana-url', '--grafana-url', [CompletionResultType]::ParameterName, 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)')
-            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment to roll back [default: from config]')
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'The deploy being rolled back (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -144,7 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;history' {
-            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'deployment')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Only runs of this deployment [default: every deployment]')
             [CompletionResult]::new('--verdict', '--verdict', [CompletionResultType]::ParameterName, 'Only runs with this verdict')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs started within this long ago (e.g. 7d)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many runs, newest first')
@@ -159,8 +159,8 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         }
         'vz-monitor;report' {
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'With `latest`: the newest run of this deployment')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]')

@@ -1299,7 +1299,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__report)
-            opts="-f -c -h --deployment --format --config --db --help"
+            opts="-o -c -h --deployment --output --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,11 +1309,11 @@ _vz__monitor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
+                --output)
                     COMPREPLY=($(compgen -W "table json markdown junit html" -- "${cur}"))
                     return 0
                     ;;
-                -f)
+                -o)
                     COMPREPLY=($(compgen -W "table json markdown junit html" -- "${cur}"))
                     return 0
                     ;;

@@ -71,7 +71,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l deployme
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l revision -d 'The deploy being watched (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l duration -d 'Length of the watched window, at most 24h (e.g. 15m; a bare number is seconds) [default: config duration]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l interval -d 'Time between ticks [default: config interval]' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l baseline -d 'Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]' -r -F
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l baseline -d 'Baseline JSON file (from `baseline --out FILE`) [default: latest stored for the deployment]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l listen -d 'Serve live Prometheus metrics at http://ADDR/metrics while the watch runs' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
@@ -85,7 +85,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand watch" -s h -l hel
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l reason -d 'Why (stored, passed as VZ_REASON)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l pushgateway -d 'Push the run\'s result metrics to this Prometheus Pushgateway at the end' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l grafana-url -d 'Post start/rollback/end annotations to this Grafana (token from VZ_GRAFANA_TOKEN)' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deployment -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l deployment -d 'Deployment to roll back [default: from config]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -l revision -d 'The deploy being rolled back (a commit SHA, a deploy id): every watch and manual rollback of one revision shares one rollback [default: GITHUB_SHA of this workflow run]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for scripts'"
@@ -105,7 +105,7 @@ json\t'JSON for scripts'"
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l deployment -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l deployment -d 'Only runs of this deployment [default: every deployment]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l verdict -d 'Only runs with this verdict' -r -f -a "healthy\t'The window passed'
 rollback\t'The policy said roll back (`watch`)'
 inconclusive\t'Too much data missing to decide'
@@ -119,7 +119,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s c -l c
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -l db -d 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -l deployment -d 'With `latest`: the newest run of this deployment' -r
-complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s f -l format -d 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)' -r -f -a "table\t'Rules table and verdict block, for a terminal or a CI log'
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand report" -s o -l output -d 'Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one self-contained page with a chart per judged series; redirect it to a file)' -r -f -a "table\t'Rules table and verdict block, for a terminal or a CI log'
 json\t'The stored summary, as `watch --output json` printed it'
 markdown\t'For a pull-request comment or `$GITHUB_STEP_SUMMARY`'
 junit\t'JUnit XML, for GitLab and Jenkins test reports'

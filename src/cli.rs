@@ -9,7 +9,7 @@ pub use ops::*;
 
 /// Deployment gate for CI/CD: baseline before, watch after, roll back when unhealthy.
 #[derive(Debug, Parser)]
-#[command(name = "vz-monitor", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "vz-monitor", version, about, long_about = None, after_help = TOP_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -17,9 +17,82 @@ pub struct Cli {
     pub command: Command,
 }
 
-const EXIT_CODES: &str =
-    "Exit codes: 0 healthy, 1 rolled back (or would have), 2 usage/config error, \
-3 inconclusive, 4 rollback failed (a human must act), 130 interrupted";
+/// The exit codes of a watch (DESIGN.md), under `--help` and `watch --help`.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 healthy, 1 rolled back (or would have), 2 usage/config error, \
+3 inconclusive, 4 rollback failed (a human must act), 130 interrupted"
+    };
+}
+
+const TOP_HELP: &str = concat!(
+    "Examples:
+  vz-monitor init                         # a commented vz-monitor.yaml and rules/ to start from
+  vz-monitor check                        # validate config and rules
+  vz-monitor baseline                     # before the deploy: record what normal looks like
+  vz-monitor watch --duration 5m          # after it: watch, decide, roll back if unhealthy
+  vz-monitor report latest --output html > report.html
+
+",
+    exit_codes!()
+);
+
+const WATCH_HELP: &str = concat!(
+    "Examples:
+  vz-monitor watch                                   # window and interval from the config
+  vz-monitor watch --duration 5m --interval 15s
+  vz-monitor watch --baseline baseline.json --dry-run
+  VZ_DRY_RUN=1 vz-monitor watch -o json > run.json
+
+",
+    exit_codes!()
+);
+
+const BASELINE_HELP: &str = "Examples:
+  vz-monitor baseline                          # probes: --samples readings; PromQL: --window
+  vz-monitor baseline --window 2h --out baseline.json
+  vz-monitor baseline --samples 60 --interval 5s";
+
+const ROLLBACK_HELP: &str = "Examples:
+  vz-monitor rollback --reason \"error rate after deploy\"
+  vz-monitor rollback --deployment checkout --reason \"manual: bad release\" -o json
+
+Exit codes: 0 the rollback ran and succeeded, 2 usage/config error, 4 it failed (a human must \
+act), 130 interrupted";
+
+const REPORT_HELP: &str = "Examples:
+  vz-monitor report latest
+  vz-monitor report latest --deployment checkout --output markdown
+  vz-monitor report 3f2a9c1e --output junit > vz-junit.xml
+  vz-monitor report latest --output html > report.html";
+
+const HISTORY_HELP: &str = "Examples:
+  vz-monitor history
+  vz-monitor history --deployment checkout --verdict rollback --since 7d
+  vz-monitor history -o json --limit 5";
+
+const CHECK_HELP: &str = "Examples:
+  vz-monitor check
+  vz-monitor check --online            # also run each query and probe once
+  vz-monitor --config staging.yaml check -o json";
+
+const ANALYZE_HELP: &str = "Examples:
+  vz-monitor analyze --baseline before.csv --current after.csv
+  vz-monitor analyze --baseline before.csv --current after.csv -o table";
+
+/// A boolean flag's `VZ_` variable: 1/0, true/false, yes/no, on/off. An error names the
+/// variable (clap's names only the flag, and `VZ_DRY_RUN=0` was refused as "invalid value
+/// '0' for '--dry-run'").
+fn env_flag(var: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync {
+    move |s| match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(format!(
+            "{var} (or the flag) must be 1, true, yes or on to set it, 0, false, no or off to \
+             leave it unset"
+        )),
+    }
+}
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
@@ -85,20 +158,27 @@ pub enum Command {
     /// Write a commented vz-monitor.yaml and a rules folder to start from
     Init(InitArgs),
     /// Validate config and rules without touching anything
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// Capture the pre-deploy distribution of every metric
+    #[command(after_help = BASELINE_HELP)]
     Baseline(BaselineArgs),
     /// Watch the window after a deploy: detect, decide, roll back
+    #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
     /// Run the configured rollback now, recorded like an automatic one
+    #[command(after_help = ROLLBACK_HELP)]
     Rollback(RollbackArgs),
     /// Replay baseline and current series from CSV/JSON files through the same rules and policy
+    #[command(after_help = ANALYZE_HELP)]
     Analyze(AnalyzeArgs),
     /// Run rule unit tests (input series, expected anomalies and decision), like promtool test rules
     Test(TestArgs),
     /// Past runs
+    #[command(after_help = HISTORY_HELP)]
     History(HistoryArgs),
     /// One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)
     Health(HealthArgs),
@@ -200,14 +280,14 @@ pub struct WatchArgs {
     /// Time between ticks [default: config interval]
     #[arg(long, value_parser = parse_duration, env = "VZ_INTERVAL")]
     pub interval: Option<Duration>,
-    /// Baseline JSON file (from `baseline --output`) [default: latest stored for the deployment]
+    /// Baseline JSON file (from `baseline --out FILE`) [default: latest stored for the deployment]
     #[arg(long, env = "VZ_BASELINE", value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Evaluate and report, never run the rollback
-    #[arg(long, env = "VZ_DRY_RUN")]
+    #[arg(long, env = "VZ_DRY_RUN", value_parser = env_flag("VZ_DRY_RUN"))]
     pub dry_run: bool,
     /// Detect and report only (same as rollback.enabled: false)
-    #[arg(long, env = "VZ_NO_ROLLBACK")]
+    #[arg(long, env = "VZ_NO_ROLLBACK", value_parser = env_flag("VZ_NO_ROLLBACK"))]
     pub no_rollback: bool,
     /// Serve live Prometheus metrics at http://ADDR/metrics while the watch runs
     #[arg(long, env = "VZ_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
@@ -227,6 +307,7 @@ pub struct RollbackArgs {
     pub reason: String,
     #[command(flatten)]
     pub export: ExportArgs,
+    /// Deployment to roll back [default: from config]
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
     /// The deploy being rolled back (a commit SHA, a deploy id): every watch and manual
@@ -270,6 +351,7 @@ pub struct AnalyzeArgs {
 /// `history`
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
+    /// Only runs of this deployment [default: every deployment]
     #[arg(long, env = "VZ_DEPLOYMENT")]
     pub deployment: Option<String>,
     /// Only runs with this verdict
@@ -342,7 +424,16 @@ pub struct ReportArgs {
     pub deployment: Option<String>,
     /// Output format: table, json, markdown (PR comment), junit (GitLab, Jenkins) or html (one
     /// self-contained page with a chart per judged series; redirect it to a file)
-    #[arg(long, short, value_enum, default_value_t, env = "VZ_REPORT_FORMAT")]
+    // `-f`/`--format`, the older spellings, stay accepted (hidden) so scripts keep working.
+    #[arg(
+        long = "output",
+        short = 'o',
+        alias = "format",
+        short_alias = 'f',
+        value_enum,
+        default_value_t,
+        env = "VZ_REPORT_FORMAT"
+    )]
     pub format: ReportFormat,
 }
 

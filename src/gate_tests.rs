@@ -91,7 +91,12 @@ fn missing_data_neither_fires_nor_clears() {
     let miss = vec![Sample::new("m", Reading::Missing("timeout".into()))];
     let r = g.tick(10 * S, &miss);
     assert!(r.fired.is_empty());
-    assert_eq!(g.evaluations()[0].status, RuleStatus::NoData);
+    let e = &g.evaluations()[0];
+    assert_eq!(e.status, RuleStatus::NoData);
+    // Issue 25.6: the row said "no data" beside the previous tick's 9.
+    assert_eq!(e.observed, None, "no value beside \"no data\"");
+    assert_eq!(e.observed_text(), "-");
+    assert_eq!(e.status_text(), "no data");
     // The streak that began at 0 still holds at 20 s.
     assert_eq!(g.tick(20 * S, &v(9.0)).fired.len(), 1);
     let c = g.completeness();

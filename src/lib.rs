@@ -35,3 +35,5 @@ pub use vz_core::{detect, gate, model, policy, run, units};
 mod gate_control_tests;
 #[cfg(test)]
 mod gate_tests;
+#[cfg(test)]
+mod manifest_tests;

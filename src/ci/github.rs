@@ -1,11 +1,11 @@
 //! GitHub Actions, active when `GITHUB_ACTIONS=true`: one workflow-command annotation per
 //! fired anomaly and one for the verdict (on stderr, so `--output json` keeps stdout clean;
 //! the runner reads workflow commands from both), a Markdown summary appended to
-//! `$GITHUB_STEP_SUMMARY` (with a Mermaid chart per judged series, drawn from the observed
-//! value of each rule at every tick), and step outputs appended to `$GITHUB_OUTPUT`.
+//! `$GITHUB_STEP_SUMMARY` (with a Mermaid chart per judged series, drawn from the series'
+//! sampled value at every tick), and step outputs appended to `$GITHUB_OUTPUT`.
 
 use crate::gate::{Gate, TickReport};
-use crate::model::{Severity, Timestamp};
+use crate::model::{Reading, Severity, Timestamp};
 use crate::observe::{At, Observer, RunContext};
 use crate::report::series::SeriesSamples;
 use crate::report::{ReportFormat, RunReport};
@@ -136,33 +136,33 @@ pub fn step_summary(s: &RunSummary, seen: &[SeriesSamples]) -> String {
         out.push_str(&charts.join("\n"));
     }
     out.push_str(&format!(
-        "\nFull report: `vz-monitor report {}` (`--format html` for a page with charts)\n\n",
+        "\nFull report: `vz-monitor report {}` (`--output html` for a page with charts)\n\n",
         s.run_id
     ));
     out
 }
 
-/// Adds one tick's observed value of every judged series (the first rule's, per series).
+/// Adds one tick's reading of every judged series: the sampled value, not a rule's
+/// statistic (a `down` rule's observed value is how long the probe has been down, so a
+/// healthy probe answering 1 was drawn at 0); a down reading is marked as such.
 pub fn record_tick(
     seen: &mut Vec<SeriesSamples>,
     now: Timestamp,
     evaluations: &[crate::gate::Evaluation],
+    readings: &[(&str, &Reading)],
 ) {
-    let mut done: Vec<&str> = Vec::new();
-    for e in evaluations {
-        if done.contains(&e.series.as_str()) {
+    for (series, reading) in readings {
+        if !evaluations.iter().any(|e| e.series == *series) {
             continue;
         }
-        done.push(&e.series);
-        let value = e.observed.filter(|v| v.is_finite());
-        match seen.iter_mut().find(|s| s.series == e.series) {
-            Some(s) => s.points.push((now, value)),
-            None => seen.push(SeriesSamples {
-                series: e.series.clone(),
-                points: vec![(now, value)],
-                baseline: Vec::new(),
-            }),
-        }
+        let i = match seen.iter().position(|s| s.series == *series) {
+            Some(i) => i,
+            None => {
+                seen.push(SeriesSamples::named(series));
+                seen.len() - 1
+            }
+        };
+        seen[i].push(now, reading.value(), matches!(reading, Reading::Down(_)));
     }
 }
 
@@ -209,7 +209,12 @@ impl Observer for GitHub {
     fn on_tick(&mut self, at: &mut At<'_>, report: &TickReport, gate: &Gate) {
         let (ctx, now) = (at.ctx, at.now);
         if self.step_summary.is_some() {
-            record_tick(&mut self.seen, now, &gate.evaluations());
+            record_tick(
+                &mut self.seen,
+                now,
+                &gate.evaluations(),
+                &gate.readings_at(now),
+            );
         }
         for a in &report.fired {
             let dry = if a.dry_run { " [dry-run rule]" } else { "" };
@@ -296,10 +301,29 @@ mod tests {
     fn the_step_summary_draws_a_mermaid_chart_per_judged_series() {
         let mut seen = Vec::new();
         for (t, v) in [(0, 1.0), (1000, 2.0), (2000, 9.0), (3000, 12.0)] {
-            record_tick(&mut seen, t, &[evaluation(v), evaluation(v)]);
+            let reading = Reading::Value(v);
+            record_tick(
+                &mut seen,
+                t,
+                &[evaluation(v), evaluation(v)],
+                &[("error_rate", &reading)],
+            );
         }
         assert_eq!(seen.len(), 1, "one series, however many rules judge it");
-        let s = RunSummary {
+        let s = summary(vec![evaluation(12.0)]);
+        let md = step_summary(&s, &seen);
+        assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
+        assert!(
+            md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"),
+            "{md}"
+        );
+        assert!(md.contains("line [1, 2, 9, 12]"), "{md}");
+        assert!(md.contains("line [5, 5, 5, 5]"), "threshold line: {md}");
+        assert!(md.contains("Full report: `vz-monitor report r-1`"), "{md}");
+    }
+
+    fn summary(rules: Vec<crate::gate::Evaluation>) -> RunSummary {
+        RunSummary {
             run_id: "r-1".into(),
             deployment: "web".into(),
             started_at: 0,
@@ -314,20 +338,61 @@ mod tests {
             rollback: Default::default(),
             policy: crate::config::Policy::default(),
             anomalies: Vec::new(),
-            rules: vec![evaluation(12.0)],
+            rules,
             completeness: Vec::new(),
             notifications: Vec::new(),
             tick_overhead_ms: None,
-        };
-        let md = step_summary(&s, &seen);
-        assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
-        assert!(
-            md.contains("x-axis [\"+0s\", \"+1s\", \"+2s\", \"+3s\"]"),
-            "{md}"
+        }
+    }
+
+    /// Issue 25.4: a healthy `down` probe (every sample 1) was drawn at 0, the `down`
+    /// rule's observed value; an outage must be marked, not drawn as a gap or a flat line.
+    #[test]
+    fn the_step_summary_charts_what_a_probe_read_and_says_when_it_was_down() {
+        let config = crate::config::parse_text(
+            "metrics:\n  health:\n    probe: { http: { url: \"http://127.0.0.1:1/\" } }\nrules:\n  - { name: health-down, metric: health, detector: { down: { for: 60s } } }\n",
+            Some(Path::new("t.yaml")),
+            &|_| None,
+        )
+        .unwrap();
+        let mut gate = Gate::new(
+            config.rules.clone(),
+            config.metric_specs(),
+            config.policy.clone(),
+            Default::default(),
         );
-        assert!(md.contains("line [1, 2, 9, 12]"), "{md}");
-        assert!(md.contains("line [5, 5, 5, 5]"), "threshold line: {md}");
-        assert!(md.contains("Full report: `vz-monitor report r-1`"), "{md}");
+        let mut seen = Vec::new();
+        let readings = [
+            Reading::Value(1.0),
+            Reading::Value(1.0),
+            Reading::Down("HTTP 503".into()),
+            Reading::Value(1.0),
+        ];
+        for (i, r) in readings.iter().enumerate() {
+            let t = i as i64 * 1000;
+            gate.tick(t, &[crate::model::Sample::new("health", r.clone())]);
+            record_tick(&mut seen, t, &gate.evaluations(), &gate.readings_at(t));
+        }
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            seen[0].points,
+            vec![
+                (0, Some(1.0)),
+                (1000, Some(1.0)),
+                (2000, None),
+                (3000, Some(1.0))
+            ]
+        );
+        assert_eq!(seen[0].down, vec![2000]);
+        let mut s = summary(gate.evaluations());
+        s.ended_at = 3000;
+        let md = step_summary(&s, &seen);
+        assert!(md.contains("line [1, 1, 1, 1]"), "{md}");
+        assert!(md.contains("(down at 1 of 4 samples)"), "{md}");
+        let mut report = RunReport::live(&s);
+        report.series = seen;
+        let html = ReportFormat::Html.render(&report);
+        assert!(html.contains("✕ down at 1 of 4 samples"), "{html}");
     }
 
     #[test]

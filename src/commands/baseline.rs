@@ -7,7 +7,7 @@ use crate::config::Metric;
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
-use crate::report::table::new_table;
+use crate::report::table::{fit, new_table};
 use crate::sampler::Sampler;
 use crate::sources::prometheus::range_step;
 use crate::sources::Shared;
@@ -228,6 +228,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
                 ]),
             };
         }
+        fit(&mut t);
         outln!("{t}");
         if !short.is_empty() {
             errln!(

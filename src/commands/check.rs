@@ -7,7 +7,7 @@ use crate::cli::{CheckArgs, Format, Global};
 use crate::config::{Config, MetricSource, OnEmpty};
 use crate::error::{Exit, Result};
 use crate::model::{fmt_num, Reading};
-use crate::report::table::new_table;
+use crate::report::table::{fit, new_table};
 use crate::sampler::Sampler;
 use crate::sources::Shared;
 use futures::future::join_all;
@@ -171,6 +171,39 @@ fn short_probe_baselines(config: &Config) -> Vec<String> {
         .collect()
 }
 
+/// A warning when the rollback command's program is not installed (not on `PATH`, or no
+/// executable at the path given): the watch would find a bad deploy and then fail to roll
+/// it back (exit 4). `check` passed such a config before (issue 25.7).
+fn rollback_program(config: &Config, path: Option<&std::ffi::OsStr>) -> Option<String> {
+    let program = config.rollback.command.first()?;
+    if !config.rollback.enabled || program_exists(program, path) {
+        return None;
+    }
+    let where_ = if program.contains('/') {
+        format!("there is no executable file at `{program}`")
+    } else {
+        format!("`{program}` is not on PATH")
+    };
+    Some(format!(
+        "{}: rollback.command: {where_}: a rollback would fail (exit 4); install it, or give \
+         its full path",
+        config.origin()
+    ))
+}
+
+/// Whether `program` names an executable file: a path as it stands, else one in `path`
+/// (the `PATH` list), as the rollback will look it up.
+fn program_exists(program: &str, path: Option<&std::ffi::OsStr>) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return executable(std::path::Path::new(program));
+    }
+    path.is_some_and(|path| std::env::split_paths(path).any(|dir| executable(&dir.join(program))))
+}
+
 /// The config with each metric's `control:` as one more metric, `<name> (control)`, so
 /// `--online` runs the stable version's query or probe too.
 fn with_controls(config: &Config) -> Config {
@@ -205,14 +238,17 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     warnings.extend(for_too_long(&config));
     warnings.extend(policy_warnings(&config));
     warnings.extend(short_probe_baselines(&config));
-    let mut failed = false;
+    let missing_program = rollback_program(&config, std::env::var_os("PATH").as_deref());
+    warnings.extend(missing_program.clone());
+    // `--online` checks this machine: a rollback that cannot run fails it.
+    let mut failed = a.online && missing_program.is_some();
     if a.online {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| crate::error::Error::io("starting the async runtime", e))?;
         report.online = rt.block_on(online(&with_controls(&config)));
-        failed = report.online.iter().any(|r| r.failed);
+        failed |= report.online.iter().any(|r| r.failed);
     }
     for w in &warnings[printed..] {
         errln!("warning: {w}");
@@ -248,6 +284,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
                         r.detail.clone(),
                     ]);
                 }
+                fit(&mut t);
                 outln!("{t}");
             }
         }

@@ -5,7 +5,7 @@ use super::{load_config, print_json};
 use crate::cli::{Format, Global, HealthArgs};
 use crate::error::{Exit, Result};
 use crate::model::{fmt_num, Reading};
-use crate::report::table::new_table;
+use crate::report::table::{fit, new_table};
 use crate::sampler::Sampler;
 use serde::Serialize;
 
@@ -55,6 +55,7 @@ pub async fn run(g: &Global, a: &HealthArgs) -> Result<Exit> {
                 };
                 t.add_row(vec![r.series.clone(), r.status.clone(), shown]);
             }
+            fit(&mut t);
             outln!("{t}");
             outln!(
                 "{} of {} metrics answered ({}){}",

@@ -3,7 +3,10 @@
 use super::{now_ms, open_existing_store, print_json};
 use crate::cli::{Format, Global, HistoryArgs};
 use crate::error::{Exit, Result};
-use crate::report::{table::new_table, ts};
+use crate::report::{
+    table::{fit, new_table},
+    ts,
+};
 use crate::store::RunFilter;
 
 /// Lists runs from the store.
@@ -66,6 +69,7 @@ pub fn run(g: &Global, a: &HistoryArgs) -> Result<Exit> {
                     r.head.reason.clone().unwrap_or_default(),
                 ]);
             }
+            fit(&mut t);
             outln!("{t}");
         }
     }

@@ -8,7 +8,10 @@ use crate::model::Severity;
 use crate::notify::message::{rfc3339, Event, Message};
 use crate::notify::state::{Attempt, AttemptFilter};
 use crate::notify::{self as notify, redact};
-use crate::report::{table::new_table, ts};
+use crate::report::{
+    table::{fit, new_table},
+    ts,
+};
 use crate::run::SendOutcome;
 use std::time::Instant;
 
@@ -135,6 +138,7 @@ fn history(g: &Global, a: &NotifyHistoryArgs) -> Result<Exit> {
                     x.detail.clone(),
                 ]);
             }
+            fit(&mut t);
             outln!("{t}");
         }
     }

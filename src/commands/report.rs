@@ -31,7 +31,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
         }),
     };
     let series = if a.format.needs_samples() {
-        samples(&mut store, &run)?
+        samples(&mut store, &run, config.as_ref())?
     } else {
         Vec::new()
     };
@@ -116,13 +116,25 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
 }
 
 /// The run's samples by series, with the newest baseline of the deployment taken before
-/// the run started (the one the run was most likely judged against).
-fn samples(store: &mut Store, run: &StoredRun) -> Result<Vec<SeriesSamples>> {
+/// the run started (the one the run was most likely judged against), and each series' unit
+/// from the config when it still defines the metric.
+fn samples(
+    store: &mut Store,
+    run: &StoredRun,
+    config: Option<&crate::config::Config>,
+) -> Result<Vec<SeriesSamples>> {
     let rows = store.run_samples(&run.head.id)?;
     let baseline = store
         .latest_baseline(&run.head.deployment)?
         .filter(|b| b.created_at <= run.head.started_at)
         .map(|b| b.series)
         .unwrap_or_default();
-    Ok(group(rows, &baseline))
+    let mut series = group(rows, &baseline);
+    for s in &mut series {
+        let metric = s.series.split('{').next().unwrap_or(&s.series);
+        if let Some(unit) = config.and_then(|c| c.metric(metric)).and_then(|m| m.unit()) {
+            s.unit = Some(unit.to_string());
+        }
+    }
+    Ok(series)
 }

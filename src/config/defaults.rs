@@ -100,8 +100,10 @@ pub const INIT_RULES: &str = r#"# Rules for a service watched with local probes.
 rules:
   - name: cpu-spike
     metric: cpu
-    description: CPU far above its pre-deploy level (robust z-score against the baseline).
-    detector: { zscore: { threshold: 4, robust: true, direction: increase } }
+    description: CPU far above its pre-deploy level (robust z-score against the baseline) and at least 20 points above it.
+    # min_delta: an idle machine's baseline has almost no spread, so without it 3 % CPU
+    # against 0.3 % would be hundreds of deviations: a "spike" of nothing.
+    detector: { zscore: { threshold: 4, robust: true, direction: increase, min_delta: 20 } }
     for: 1m
     kind: CPU_SPIKE
     severity: high

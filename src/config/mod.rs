@@ -238,9 +238,15 @@ pub fn parse(
         r.detector
             .validate()
             .map_err(|(sub, msg)| src.err(&join_field(&format!("{field}.detector"), &sub), msg))?;
-        let kind = r
-            .kind
-            .unwrap_or_else(|| r.detector.default_kind().to_string());
+        // Without `kind`, the detector's kind if it implies one, else the rule's own name
+        // (`error-spike` → ERROR_SPIKE): never a kind that names other trouble (issue 25.6:
+        // every such rule was HIGH_LATENCY). The default severity stays what it was: the
+        // detector's kind's, else high.
+        let implied = r.detector.default_kind();
+        let severity_kind = r.kind.clone().or(implied.map(String::from));
+        let kind = r.kind.unwrap_or_else(|| {
+            implied.map_or_else(|| promrules::upper_snake(&r.name), String::from)
+        });
         if kind.is_empty()
             || !kind
                 .chars()
@@ -251,7 +257,9 @@ pub fn parse(
                 format!("`{kind}` must be UPPER_SNAKE_CASE, e.g. HIGH_ERROR_RATE"),
             ));
         }
-        let severity = r.severity.unwrap_or_else(|| default_severity(&kind));
+        let severity = r.severity.unwrap_or_else(|| {
+            severity_kind.map_or(crate::model::Severity::High, |k| default_severity(&k))
+        });
         if r.consecutive_failures == Some(0) {
             return Err(src.err(
                 &format!("{field}.consecutive_failures"),

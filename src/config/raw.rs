@@ -119,13 +119,48 @@ pub struct RawRule {
 #[serde(deny_unknown_fields)]
 pub struct RawRollback {
     pub enabled: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "argv")]
     pub command: Vec<String>,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
     pub idempotent: Option<bool>,
     pub policy: Option<RawPolicy>,
+}
+
+/// A command as an argument list. A string is refused with the list it probably meant:
+/// serde's "invalid type: string, expected a sequence" did not say that the command runs
+/// without a shell, one argument per item.
+fn argv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Argv;
+    impl<'de> serde::de::Visitor<'de> for Argv {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of arguments, e.g. [\"kubectl\", \"rollout\", \"undo\", \"deployment/my-service\"]")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            let items: Vec<String> = s.split_whitespace().map(|w| format!("{w:?}")).collect();
+            Err(E::custom(format!(
+                "must be a list, one argument per item (it runs without a shell): \
+                 command: [{}]",
+                items.join(", ")
+            )))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(arg) = seq.next_element::<String>()? {
+                out.push(arg);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Argv)
 }
 
 /// `rollback.policy:`

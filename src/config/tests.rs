@@ -216,3 +216,23 @@ fn a_query_timeout_longer_than_the_interval_is_warned_about() {
     let c = parse_text(&text, Some(Path::new("t.yaml")), &|_| None).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
+
+/// Issue 25.6: a rule without `kind` was labelled HIGH_LATENCY whatever it watched.
+#[test]
+fn a_rule_without_kind_is_named_after_itself_or_its_detector() {
+    let c = parse(
+        "metrics:\n  health:\n    probe: { http: { url: \"http://127.0.0.1:1/\" } }\n  queue_depth:\n    probe: { command: [\"./q.sh\"] }\nrules:\n  - { name: queue-outlier, metric: queue_depth, detector: { iqr: { k: 3 } } }\n  - { name: health-gone, metric: health, detector: { down: { for: 60s } } }\n",
+    )
+    .unwrap();
+    assert_eq!(c.rules[0].kind, "QUEUE_OUTLIER");
+    assert_eq!(
+        c.rules[0].severity,
+        Severity::High,
+        "the default severity is what it was"
+    );
+    assert_eq!(
+        c.rules[1].kind, "SERVICE_DOWN",
+        "a `down` rule says what it finds"
+    );
+    assert_eq!(c.rules[1].severity, Severity::Critical);
+}

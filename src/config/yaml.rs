@@ -75,8 +75,34 @@ pub(super) fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     if text.trim().is_empty() {
         return Ok((T::default(), source));
     }
-    let value = serde_yaml::from_str::<T>(&text).map_err(|e| yaml_error_in(&source, &e))?;
+    let value = serde_yaml::from_str::<T>(&text)
+        .map_err(|e| explain_tab(&text, yaml_error_in(&source, &e)))?;
     Ok((value, source))
+}
+
+/// A tab where YAML wants spaces reads "found character that cannot start any token",
+/// which says nothing of tabs: say it, and where the tab is.
+fn explain_tab(text: &str, mut err: ConfigError) -> ConfigError {
+    let Some(line) = err.line else {
+        return err;
+    };
+    let Some(tab) = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|l| l.find('\t'))
+    else {
+        return err;
+    };
+    if err.message.contains("cannot start any token") || err.message.contains("tab") {
+        err.column = Some(tab + 1);
+        err.message = format!(
+            "a tab character at column {}: YAML indents with spaces, never tabs — replace it \
+             with spaces ({})",
+            tab + 1,
+            err.message
+        );
+    }
+    err
 }
 
 /// Refuses YAML nested too deep or expanding too far through aliases, before any parser

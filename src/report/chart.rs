@@ -68,6 +68,12 @@ pub fn svg(c: &Chart) -> String {
             esc(&fmt_num(v))
         ));
     }
+    // The value axis says what it counts: the series and, when known, its unit.
+    let ym = (y0 + y1) / 2.0;
+    o.push_str(&format!(
+        "<text x=\"14\" y=\"{ym:.1}\" class=\"tick\" text-anchor=\"middle\" transform=\"rotate(-90 14 {ym:.1})\">{}</text>\n",
+        esc(&c.axis_title())
+    ));
     // Time labels: seconds after the start of the window.
     for i in 0..=4 {
         let t = c.start + (c.end - c.start) * i / 4;
@@ -107,6 +113,7 @@ pub fn svg(c: &Chart) -> String {
         ));
     }
     o.push_str(&values(&s, c.points));
+    o.push_str(&downs(&s, c, y1));
     if c.marks_decision() {
         let xd = s.x(c.decided_at);
         o.push_str(&format!(
@@ -117,7 +124,7 @@ pub fn svg(c: &Chart) -> String {
             esc(&c.verdict.to_uppercase())
         ));
     }
-    if c.points.iter().all(|p| p.1.is_none()) {
+    if c.points.iter().all(|p| p.1.is_none()) && c.down.is_empty() {
         o.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" class=\"empty\" text-anchor=\"middle\">no stored samples for this series</text>\n",
             (x0 + x1) / 2.0,
@@ -234,6 +241,30 @@ fn values(s: &Scale, points: &[(i64, Option<f64>)]) -> String {
     o
 }
 
+/// The readings where the probe answered "down": a red mark at the foot of the chart at each,
+/// and one line saying how many, so an outage never looks like missing data.
+fn downs(s: &Scale, c: &Chart, y1: f64) -> String {
+    if c.down.is_empty() {
+        return String::new();
+    }
+    let mut o = String::new();
+    for t in c.down {
+        let x = s.x(*t);
+        o.push_str(&format!(
+            "<g class=\"down\"><title>the probe answered down</title><line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{y1:.1}\" stroke=\"#d62728\" stroke-width=\"3\"/><text x=\"{x:.1}\" y=\"{:.1}\" class=\"mark\" fill=\"#d62728\" text-anchor=\"middle\">✕</text></g>\n",
+            y1 - 12.0,
+            y1 - 16.0
+        ));
+    }
+    o.push_str(&format!(
+        "<text x=\"{LEFT}\" y=\"{:.1}\" class=\"mark\" fill=\"#d62728\">✕ down at {} of {} samples</text>\n",
+        y1 + 34.0,
+        c.down.len(),
+        c.points.len()
+    ));
+    o
+}
+
 /// A Mermaid `xychart-beta` block for GitHub Markdown: the watched values as a line and,
 /// for a threshold rule, the threshold as a second line. At most 60 points (every n-th);
 /// a missing sample repeats the previous value (xychart has no gaps).
@@ -262,9 +293,17 @@ pub fn mermaid(c: &Chart) -> Option<String> {
     let ys: Vec<String> = pts.iter().map(|(_, v)| num(*v)).collect();
     let mut o = format!(
         "```mermaid\nxychart-beta\n    title \"{}\"\n    x-axis [{}]\n    y-axis \"{}\" {} --> {}\n    line [{}]\n",
-        mermaid_text(&format!("{} — {}", c.series, c.rules.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(", "))),
+        mermaid_text(&format!(
+            "{} — {}{}",
+            c.series,
+            c.rules.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(", "),
+            match c.down.len() {
+                0 => String::new(),
+                n => format!(" (down at {n} of {} samples)", c.points.len()),
+            }
+        )),
         xs.join(", "),
-        mermaid_text(c.series),
+        mermaid_text(&c.axis_title()),
         num(lo),
         num(hi),
         ys.join(", ")

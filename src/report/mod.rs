@@ -77,7 +77,7 @@ pub trait Render {
     fn render(&self, run: &RunReport) -> String;
 }
 
-/// The formats of `report --format`, and of every place that renders a run.
+/// The formats of `report --output`, and of every place that renders a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum ReportFormat {
     /// Rules table and verdict block, for a terminal or a CI log

@@ -5,6 +5,7 @@
 use super::RunSummary;
 use crate::gate::Evaluation;
 use crate::model::{Anomaly, Expected, Timestamp};
+use crate::units::unit_of_name;
 use std::collections::BTreeMap;
 
 /// The samples of one series over a run.
@@ -14,30 +15,54 @@ pub struct SeriesSamples {
     pub series: String,
     /// (time, value) in time order; None where the sample was missing or the probe down.
     pub points: Vec<(Timestamp, Option<f64>)>,
+    /// The times the probe answered "down": an outage, which a chart must not draw as a gap.
+    pub down: Vec<Timestamp>,
     /// The pre-deploy values of the series (NaN where a baseline tick had none).
     pub baseline: Vec<f64>,
+    /// The unit of its values (`ms`, `%`), when known, for the value axis.
+    pub unit: Option<String>,
 }
 
-/// Groups `(time, series, value)` rows (as the store returns them) by series, in order of
-/// first appearance, and attaches each series' baseline values.
-pub fn group(
-    rows: Vec<(Timestamp, String, Option<f64>)>,
-    baseline: &BTreeMap<String, Vec<f64>>,
-) -> Vec<SeriesSamples> {
+impl SeriesSamples {
+    /// An empty series named `series`, its unit what its name says ([`unit_of_name`]).
+    pub fn named(series: &str) -> SeriesSamples {
+        SeriesSamples {
+            series: series.to_string(),
+            unit: unit_of_name(series).map(String::from),
+            ..Default::default()
+        }
+    }
+
+    /// Adds one tick's reading: a value, a gap where it was missing, a gap and a `down`
+    /// mark where the probe was down.
+    pub fn push(&mut self, at: Timestamp, value: Option<f64>, down: bool) {
+        self.points.push((at, value.filter(|v| v.is_finite())));
+        if down {
+            self.down.push(at);
+        }
+    }
+}
+
+/// One stored sample: time, series, value (None when missing or down), and whether the
+/// probe was down.
+pub type Row = (Timestamp, String, Option<f64>, bool);
+
+/// Groups rows (as the store returns them) by series, in order of first appearance, and
+/// attaches each series' baseline values.
+pub fn group(rows: Vec<Row>, baseline: &BTreeMap<String, Vec<f64>>) -> Vec<SeriesSamples> {
     let mut out: Vec<SeriesSamples> = Vec::new();
-    for (ts, series, value) in rows {
+    for (ts, series, value, down) in rows {
         let i = match out.iter().position(|s| s.series == series) {
             Some(i) => i,
             None => {
                 out.push(SeriesSamples {
                     baseline: baseline.get(&series).cloned().unwrap_or_default(),
-                    series,
-                    points: Vec::new(),
+                    ..SeriesSamples::named(&series)
                 });
                 out.len() - 1
             }
         };
-        out[i].points.push((ts, value.filter(|v| v.is_finite())));
+        out[i].push(ts, value, down);
     }
     out
 }
@@ -62,6 +87,10 @@ pub struct Chart<'a> {
     pub rules: Vec<&'a Evaluation>,
     /// The watched values (empty when no sample was stored).
     pub points: &'a [(Timestamp, Option<f64>)],
+    /// When the probe answered "down".
+    pub down: &'a [Timestamp],
+    /// The values' unit, when known.
+    pub unit: Option<&'a str>,
     /// The pre-deploy values.
     pub baseline: &'a [f64],
     /// Thresholds and bands of the rules.
@@ -98,6 +127,8 @@ pub fn charts<'a>(view: &'a RunSummary, samples: &'a [SeriesSamples]) -> Vec<Cha
                 guides: rules.iter().filter_map(|r| guide(r)).collect(),
                 rules,
                 points,
+                down: found.map(|s| s.down.as_slice()).unwrap_or_default(),
+                unit: found.and_then(|s| s.unit.as_deref()),
                 baseline: found.map(|s| s.baseline.as_slice()).unwrap_or_default(),
                 anomalies: view.anomalies.iter().filter(|a| a.series == name).collect(),
                 start: view.started_at,
@@ -189,6 +220,14 @@ impl Chart<'_> {
         (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
     }
 
+    /// The value axis' title: the series, with its unit when known (`p95 (ms)`).
+    pub fn axis_title(&self) -> String {
+        match self.unit {
+            Some(u) => format!("{} ({u})", self.series),
+            None => self.series.to_string(),
+        }
+    }
+
     /// Whether the decision fell inside this chart's window and is worth marking.
     pub fn marks_decision(&self) -> bool {
         self.decided_at >= self.start && self.decided_at <= self.end && self.decided_at > 0
@@ -204,15 +243,22 @@ mod tests {
         let base = BTreeMap::from([("cpu".to_string(), vec![1.0, 2.0])]);
         let g = group(
             vec![
-                (0, "cpu".into(), Some(1.0)),
-                (0, "mem".into(), Some(5.0)),
-                (10, "cpu".into(), None),
-                (20, "cpu".into(), Some(f64::NAN)),
+                (0, "cpu".into(), Some(1.0), false),
+                (0, "mem_bytes".into(), Some(5.0), false),
+                (10, "cpu".into(), None, true),
+                (20, "cpu".into(), Some(f64::NAN), false),
             ],
             &base,
         );
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].points, vec![(0, Some(1.0)), (10, None), (20, None)]);
+        assert_eq!(
+            g[0].down,
+            vec![10],
+            "a down reading is an outage, not a gap"
+        );
+        assert_eq!(g[0].unit, None);
+        assert_eq!(g[1].unit.as_deref(), Some("bytes"));
         assert_eq!(g[0].baseline, vec![1.0, 2.0]);
         assert!(g[1].baseline.is_empty());
     }

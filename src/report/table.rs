@@ -49,8 +49,10 @@ pub fn new_table(header: &[&str]) -> Table {
 }
 
 /// Keeps words whole: every column is at least as wide as its longest word (up to 24
-/// characters), so wrapping happens between words and long free text (the last column)
-/// absorbs the width. Call after adding the rows.
+/// characters, so a timestamp stays whole), so wrapping happens between words and long
+/// free text (the last column) absorbs the width. Every table calls it after adding its
+/// rows: the tables without it broke words in CI logs (`Mann-Whitne|y U`, timestamps;
+/// issue 25.6).
 pub fn fit(t: &mut Table) {
     let mut longest: Vec<usize> = Vec::new();
     let cells = t
@@ -59,7 +61,7 @@ pub fn fit(t: &mut Table) {
         .chain(t.row_iter())
         .flat_map(|r| r.cell_iter().enumerate().collect::<Vec<_>>());
     for (i, c) in cells {
-        let w = c
+        let word = c
             .content()
             .split_whitespace()
             .map(|w| w.chars().count())
@@ -68,23 +70,26 @@ pub fn fit(t: &mut Table) {
         if longest.len() <= i {
             longest.resize(i + 1, 0);
         }
-        longest[i] = longest[i].max(w);
+        longest[i] = longest[i].max(word);
     }
     let last = longest.len().saturating_sub(1);
     let mut fixed: u16 = 1;
-    for (i, w) in longest.into_iter().enumerate() {
+    let mut last_room = MIN_LAST;
+    for (i, word) in longest.into_iter().enumerate() {
+        let word = word.min(24) as u16 + 2;
         if i == last {
+            // Unconstrained, so it absorbs the width; the table is made wide enough for it
+            // to keep [`MIN_LAST`] columns.
+            last_room = MIN_LAST.max(word);
             continue;
         }
-        let width = w.min(24) as u16 + 2;
-        fixed += width + 1;
+        fixed += word + 1;
         if let Some(col) = t.column_mut(i) {
-            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
+            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(word)));
         }
     }
-    // The last column (the reason) keeps room to be read: wider than the log width when the
-    // other columns take it all, never squeezed to a character.
-    let room = fixed + MIN_LAST + 3;
+    // Wider than the log width when the columns need it, rather than breaking words.
+    let room = fixed + last_room + 3;
     if t.width().is_some_and(|w| w < room) {
         t.set_width(room);
     }

@@ -50,6 +50,14 @@ pub enum HttpValue {
 }
 
 impl Probe for HttpProbe {
+    fn unit(&self) -> Option<&'static str> {
+        Some(match self.value {
+            HttpValue::Up => "1 = up",
+            HttpValue::Status => "HTTP status",
+            HttpValue::LatencyMs => "ms",
+        })
+    }
+
     fn validate(&self) -> Result<(), String> {
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
             return Err(format!("http.url `{}` is not an http(s) URL", self.url));

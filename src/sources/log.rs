@@ -115,6 +115,10 @@ impl LogProbe {
 }
 
 impl Probe for LogProbe {
+    fn unit(&self) -> Option<&'static str> {
+        Some("matching lines")
+    }
+
     /// Config check: exactly one of `path` / `command`, and patterns that compile.
     fn validate(&self) -> Result<(), String> {
         match (&self.path, &self.command) {

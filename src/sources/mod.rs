@@ -54,6 +54,10 @@ pub trait Probe {
     }
     /// The running source.
     fn build(&self, shared: &Shared) -> Box<dyn Source>;
+    /// The unit of its readings, for chart axes (`ms`, `%`); None when it has none.
+    fn unit(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What the sources of one run share: one system sampler (CPU and network rates are computed

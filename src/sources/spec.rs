@@ -44,6 +44,16 @@ impl Metric {
             on_empty: self.on_empty,
         }
     }
+
+    /// The unit of its values, for chart axes: the probe's, else what its name says
+    /// (`p95_latency_ms`); None when neither says.
+    pub fn unit(&self) -> Option<&'static str> {
+        match &self.source {
+            MetricSource::Probe(p) => p.probe().unit(),
+            _ => None,
+        }
+        .or_else(|| vz_core::units::unit_of_name(&self.name))
+    }
 }
 
 impl MetricSource {

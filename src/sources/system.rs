@@ -243,6 +243,16 @@ pub enum SystemMetric {
 }
 
 impl Probe for SystemMetric {
+    fn unit(&self) -> Option<&'static str> {
+        Some(match self {
+            SystemMetric::CpuPercent | SystemMetric::MemoryPercent | SystemMetric::DiskPercent => {
+                "%"
+            }
+            SystemMetric::MemoryMb => "MB",
+            SystemMetric::NetBytesPerSec => "bytes/s",
+        })
+    }
+
     /// System probes share one sampler so CPU and network rates are computed between
     /// consecutive ticks.
     fn build(&self, shared: &Shared) -> Box<dyn Source> {

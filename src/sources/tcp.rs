@@ -34,6 +34,13 @@ pub enum TcpValue {
 }
 
 impl Probe for TcpProbe {
+    fn unit(&self) -> Option<&'static str> {
+        Some(match self.value {
+            TcpValue::Up => "1 = up",
+            TcpValue::ConnectMs => "ms",
+        })
+    }
+
     fn validate(&self) -> Result<(), String> {
         if !self.address.contains(':') {
             return Err(format!("tcp.address `{}` must be host:port", self.address));

@@ -355,19 +355,22 @@ impl Store {
         rows.first().map(|r| r.text(0)).transpose()
     }
 
-    /// A run's samples in time order: (time, series, value — None when missing or down),
-    /// for the charts of `report --format html`.
+    /// A run's samples in time order: (time, series, value — None when missing or down,
+    /// whether the probe was down), for the charts of `report --output html`.
     pub fn run_samples(
         &mut self,
         run_id: &str,
-    ) -> Result<Vec<(Timestamp, String, Option<f64>)>, StoreError> {
+    ) -> Result<Vec<crate::report::series::Row>, StoreError> {
         let key = self.run_key(run_id)?;
         let rows = self.db.query(
-            "SELECT s.ts, n.name, s.value FROM samples s JOIN series n ON n.id = s.series_id WHERE s.run_key = ?1 ORDER BY s.ts, n.name",
+            "SELECT s.ts, n.name, s.value, s.status FROM samples s JOIN series n ON n.id = s.series_id WHERE s.run_key = ?1 ORDER BY s.ts, n.name",
             args![key],
         )?;
         rows.iter()
-            .map(|r| Ok((r.int(0)?, r.text(1)?, r.opt_real(2)?)))
+            .map(|r| {
+                let down = r.int(3)? == super::ticks::STATUS_DOWN;
+                Ok((r.int(0)?, r.text(1)?, r.opt_real(2)?, down))
+            })
             .collect()
     }
 

@@ -42,10 +42,13 @@ impl Store {
     }
 }
 
+/// `samples.status` of a `down` reading.
+pub(super) const STATUS_DOWN: i64 = 1;
+
 fn status_code(r: &Reading) -> i64 {
     match r {
         Reading::Value(_) => 0,
-        Reading::Down(_) => 1,
+        Reading::Down(_) => STATUS_DOWN,
         Reading::Missing(_) => 2,
     }
 }

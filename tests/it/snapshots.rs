@@ -201,13 +201,7 @@ fn csv_series(p: &Project) -> Vec<SeriesSamples> {
         .skip(1)
         .map(String::from)
         .collect();
-    let mut out: Vec<SeriesSamples> = names
-        .iter()
-        .map(|n| SeriesSamples {
-            series: n.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut out: Vec<SeriesSamples> = names.iter().map(|n| SeriesSamples::named(n)).collect();
     for l in lines {
         let cells: Vec<&str> = l.split(',').collect();
         let t: i64 = cells[0].parse::<i64>().unwrap() * 1000;
@@ -251,6 +245,61 @@ fn the_built_in_defaults_roll_back_a_clearly_broken_machine() {
     broken_machine(&p, 99.0);
     let s = snapshot_analyze(&p, "analyze_defaults");
     assert_eq!(s["verdict"], "rollback", "{s}");
+}
+
+/// Issue 25.6: `init`'s cpu-spike fired on an idle machine — 3 % CPU is hundreds of robust
+/// deviations from a 10-sample baseline around 0.3 %. The generated rule now also asks for
+/// 20 points of change (`min_delta`); the table says why it stays quiet.
+#[test]
+fn the_init_config_stays_quiet_on_an_idle_machine() {
+    let p = Project::new();
+    exits(p.cmd().arg("init"), 0);
+    let mut base = String::from("timestamp,cpu,memory_mb,disk\n");
+    for i in 0..10 {
+        let cpu = [0.2, 0.3, 0.4][i % 3];
+        base.push_str(&format!("{},{cpu},4000,50\n", 1_700_000_000 + i * 10));
+    }
+    let mut cur = String::from("timestamp,cpu,memory_mb,disk\n");
+    for i in 0..31 {
+        let cpu = [2.8, 3.0, 3.2][i % 3];
+        cur.push_str(&format!(
+            "{},{cpu},{},50\n",
+            1_700_001_000 + i * 30,
+            4000 + i % 2
+        ));
+    }
+    p.write("baseline.csv", &base);
+    p.write("current.csv", &cur);
+    let args = [
+        "analyze",
+        "--baseline",
+        "baseline.csv",
+        "--current",
+        "current.csv",
+    ];
+    let out = exits(p.cmd().args(args), 0);
+    let s = json(&out.stdout);
+    assert_eq!(s["verdict"], "healthy", "{s}");
+    assert_eq!(s["anomalies"].as_array().unwrap().len(), 0, "{s}");
+    let table = exits(p.cmd().args(args).args(["-o", "table"]), 0);
+    let table = String::from_utf8(table.stdout).unwrap();
+    let cpu = s["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "cpu-spike")
+        .unwrap();
+    assert!(
+        cpu["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("beyond the threshold 4 but only 2.5 above it, below min_delta 20"),
+        "{cpu}"
+    );
+    insta::assert_snapshot!(
+        "analyze_init_idle__analyze_table",
+        scrub(&table, "analyze", &p)
+    );
 }
 
 #[test]

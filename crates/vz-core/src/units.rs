@@ -131,6 +131,31 @@ pub fn opt_percent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Er
     percent(d).map(Some)
 }
 
+/// The unit a metric's name says by convention (`p95_latency_ms`, `…_seconds`,
+/// `…_bytes`, `cpu_percent`); None when it says none.
+pub fn unit_of_name(series: &str) -> Option<&'static str> {
+    let name = series
+        .split('{')
+        .next()
+        .unwrap_or(series)
+        .to_ascii_lowercase();
+    const SUFFIXES: [(&str, &str); 9] = [
+        ("_ms", "ms"),
+        ("_milliseconds", "ms"),
+        ("_seconds", "s"),
+        ("_bytes_per_sec", "bytes/s"),
+        ("_bytes", "bytes"),
+        ("_mb", "MB"),
+        ("_percent", "%"),
+        ("_pct", "%"),
+        ("_ratio", "ratio"),
+    ];
+    SUFFIXES
+        .iter()
+        .find(|(suffix, _)| name.ends_with(suffix))
+        .map(|(_, unit)| *unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

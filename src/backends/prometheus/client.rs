@@ -55,7 +55,7 @@ pub struct PromClient {
 /// Why a query gave no usable answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryError {
-    /// The server could not be reached (refused, reset, DNS, TLS).
+    /// The server could not be reached (refused, reset, DNS, TLS): `URL: why`.
     Unreachable(String),
     /// No complete answer within the timeout.
     Timeout(Duration),
@@ -71,7 +71,7 @@ pub enum QueryError {
 impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            QueryError::Unreachable(m) => write!(f, "cannot reach Prometheus: {m}"),
+            QueryError::Unreachable(m) => write!(f, "cannot reach Prometheus at {m}"),
             QueryError::Timeout(d) => write!(
                 f,
                 "no answer from Prometheus within {}",
@@ -222,7 +222,14 @@ impl PromClient {
             .await;
             let err = match result {
                 Ok(Ok(data)) => return Ok(data),
-                Ok(Err(e)) => self.redacted(e),
+                // Which server, after redaction (the URL is a secret to mask in bodies, and
+                // `url` is already masked): "connection refused" alone did not say (25.7).
+                Ok(Err(e)) => match self.redacted(e) {
+                    QueryError::Unreachable(m) => {
+                        QueryError::Unreachable(format!("{}: {m}", self.url))
+                    }
+                    other => other,
+                },
                 Err(_) => return Err(QueryError::Timeout(self.timeout)),
             };
             let left = deadline.saturating_duration_since(Instant::now());

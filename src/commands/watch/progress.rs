@@ -4,7 +4,7 @@
 
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Reading, Sample};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -22,10 +22,17 @@ impl Progress {
         let planned = planned_ticks(duration, interval);
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = ProgressBar::new(planned as u64);
+            // Not indicatif's `{eta}`: it extrapolates from the tick rate, and a bar that moves
+            // once per tick read "2h left" 82 s into a 15-minute watch. The watch ends on the
+            // clock, so the time left is the window minus the time since the bar started.
+            let left = move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&time_left(duration, s.elapsed()));
+            };
             b.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {bar:30} {pos}/{len} ticks, {eta} left {msg}",
+                    "{spinner} {bar:30} {pos}/{len} ticks, {left} left {msg}",
                 )
+                .map(|s| s.with_key("left", left))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             b.enable_steady_tick(Duration::from_millis(250));
@@ -93,10 +100,29 @@ impl Progress {
     }
 }
 
+/// What is left of a `duration` watch `elapsed` into it, to the second: `13m 38s`, `0s`.
+pub fn time_left(duration: Duration, elapsed: Duration) -> String {
+    let left = duration.saturating_sub(elapsed);
+    // Round up: "0s" only once the window is over.
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::planned_ticks;
+    use super::{planned_ticks, time_left};
     use std::time::Duration;
+
+    #[test]
+    fn time_left_comes_from_the_clock() {
+        // Issue 25.3: 82 s into 15 minutes the bar said "2h left".
+        let s = Duration::from_secs;
+        assert_eq!(time_left(s(900), s(82)), "13m 38s");
+        assert_eq!(time_left(s(900), Duration::from_millis(82_400)), "13m 38s");
+        assert_eq!(time_left(s(900), s(0)), "15m");
+        assert_eq!(time_left(s(60), s(59)), "1s");
+        assert_eq!(time_left(s(60), s(75)), "0s", "past the end of the window");
+    }
 
     #[test]
     fn planned_ticks_never_undercount() {

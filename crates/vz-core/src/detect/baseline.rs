@@ -11,8 +11,8 @@ use super::stats::dependence::Dependence;
 use super::stats::effect::{hodges_lehmann, quantile_bound, Shift, Side, QUANTILE_CONFIDENCE};
 use super::stats::sequential::{LookPlan, GROWING_REFERENCE};
 use super::stats::{
-    finite_values, fmt_p, mann_whitney_u_both_sorted, side, sort_values, watched_only, Alternative,
-    Stat,
+    finite_values, fmt_apart, fmt_p, mann_whitney_u_both_sorted, side, sort_values, watched_only,
+    Alternative, Stat,
 };
 use super::{Finding, Input, NoAnswer, Outcome};
 use crate::model::{fmt_num, Direction};
@@ -236,11 +236,10 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     };
 
     let active = admitted && big_enough && significant;
+    let (p_text, level_text) = fmt_apart(p, level.nominal, fmt_p, fmt_level);
     let mut test = format!(
-        "Mann-Whitney U p={} {} {}{}",
-        fmt_p(p),
+        "Mann-Whitney U p={p_text} {} {level_text}{}",
         if significant { "<" } else { "≥" },
-        fmt_level(level.nominal),
         level.describe(window.len())
     );
     if significant {

@@ -108,8 +108,8 @@ impl Detector for DownParams {
         true
     }
 
-    fn default_kind(&self) -> &'static str {
-        "SERVICE_DOWN"
+    fn default_kind(&self) -> Option<&'static str> {
+        Some("SERVICE_DOWN")
     }
 }
 

@@ -117,9 +117,10 @@ pub trait Detector {
         None
     }
 
-    /// Kind used when a rule names none.
-    fn default_kind(&self) -> &'static str {
-        "HIGH_LATENCY"
+    /// Kind used when a rule names none, if this detector finds one kind of trouble only
+    /// (`down`: SERVICE_DOWN). None: the rule's own name is its kind.
+    fn default_kind(&self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -210,8 +211,8 @@ impl DetectorSpec {
         }
     }
 
-    /// Kind used when a rule names none.
-    pub fn default_kind(&self) -> &'static str {
+    /// Kind used when a rule names none, if the detector implies one.
+    pub fn default_kind(&self) -> Option<&'static str> {
         self.detector().default_kind()
     }
 

@@ -184,8 +184,8 @@ impl Detector for TrendParams {
         evaluate(self, input)
     }
 
-    fn default_kind(&self) -> &'static str {
-        "MEMORY_LEAK"
+    fn default_kind(&self) -> Option<&'static str> {
+        Some("MEMORY_LEAK")
     }
 }
 

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 /// Scales the MAD to a standard deviation for normally distributed data.
 pub const MAD_TO_SIGMA: f64 = 1.4826;
 
-/// Config of the `zscore` detector: `{ threshold: 3, robust: true, direction: either }`.
+/// Config of the `zscore` detector: `{ threshold: 3, robust: true, direction: either,
+/// min_delta: 0 }`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZscoreParams {
@@ -26,6 +27,11 @@ pub struct ZscoreParams {
     /// Which side of the baseline counts (default `either`).
     #[serde(default)]
     pub direction: Direction,
+    /// How far from the baseline's center the value must also be, in the metric's own unit
+    /// (default 0). A quiet baseline has almost no spread: against an idle machine's 0.3 %
+    /// CPU, 3 % is hundreds of deviations away and no trouble at all.
+    #[serde(default)]
+    pub min_delta: f64,
 }
 
 fn default_threshold() -> f64 {
@@ -38,6 +44,7 @@ impl Default for ZscoreParams {
             threshold: default_threshold(),
             robust: false,
             direction: Direction::Either,
+            min_delta: 0.0,
         }
     }
 }
@@ -143,10 +150,19 @@ pub fn evaluate(params: &ZscoreParams, input: &Input) -> Outcome {
     let latest = latest_point(input)?;
     let spread = Spread::of(baseline, params.robust);
     let z = spread.z(latest);
-    let active = is_active(z, params);
+    let delta = latest - spread.center;
+    let far_enough = delta.abs() >= params.min_delta;
+    let active = is_active(z, params) && far_enough;
     let threshold = fmt_num(params.threshold);
     let verdict = if active {
         format!("at or beyond the threshold {threshold}")
+    } else if is_active(z, params) {
+        format!(
+            "beyond the threshold {threshold} but only {} {} it, below min_delta {}",
+            fmt_num(delta.abs()),
+            side(delta),
+            fmt_num(params.min_delta)
+        )
     } else if z.abs() >= params.threshold {
         format!(
             "beyond the threshold {threshold} but {}",
@@ -176,7 +192,7 @@ pub fn evaluate(params: &ZscoreParams, input: &Input) -> Outcome {
             fmt_num(z),
         )
     };
-    let half = params.threshold * spread.scale;
+    let half = (params.threshold * spread.scale).max(params.min_delta);
     Ok(Finding {
         active,
         observed: latest,
@@ -199,6 +215,9 @@ impl Detector for ZscoreParams {
     fn validate(&self) -> Result<(), (String, String)> {
         if !(self.threshold > 0.0 && self.threshold.is_finite()) {
             return invalid("threshold", "must be a positive number");
+        }
+        if !(self.min_delta >= 0.0 && self.min_delta.is_finite()) {
+            return invalid("min_delta", "must be a number ≥ 0");
         }
         Ok(())
     }

@@ -212,9 +212,44 @@ fn config_defaults_and_shape() {
         ZscoreParams {
             threshold: 2.5,
             robust: true,
-            direction: Direction::Decrease
+            direction: Direction::Decrease,
+            min_delta: 0.0,
         }
     );
     assert!(serde_yaml::from_str::<ZscoreParams>("{ treshold: 2 }").is_err());
     assert!(serde_yaml::from_str::<ZscoreParams>("{ direction: up }").is_err());
+}
+
+/// Issue 25.6: `init`'s cpu-spike fired on an idle machine, 3 % CPU being 333 robust
+/// deviations from a 10-sample baseline around 0.3 %. `min_delta` asks for a real change too.
+#[test]
+fn min_delta_keeps_a_quiet_baseline_from_calling_noise_a_spike() {
+    // Baseline (hand): median 0.3, |x − 0.3| = .1 .1 0 0 0 0 0 0 .1 .1 → MAD 0, so the
+    // std dev (0.0667) is the scale: 3 % is 40 deviations above.
+    let b = Baseline::from_values(&[0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.4, 0.4]).unwrap();
+    let p = params("{ threshold: 4, robust: true, direction: increase }");
+    assert!(
+        run(&p, Some(&b), 3.0).unwrap().active,
+        "the defect, as it was"
+    );
+    let p = params("{ threshold: 4, robust: true, direction: increase, min_delta: 20 }");
+    let f = run(&p, Some(&b), 3.0).unwrap();
+    assert!(!f.active, "{}", f.reason);
+    assert!(
+        f.reason
+            .ends_with("beyond the threshold 4 but only 2.7 above it, below min_delta 20"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(
+        f.expected,
+        Expected::Range {
+            low: 0.3 - 20.0,
+            high: 0.3 + 20.0
+        }
+    );
+    let f = run(&p, Some(&b), 95.0).unwrap();
+    assert!(f.active, "a busy machine still fires: {}", f.reason);
+    assert!(p.validate().is_ok());
+    assert!(params("{ min_delta: -1 }").validate().is_err());
 }

@@ -85,6 +85,8 @@ struct SeriesState {
     times: Vec<Timestamp>,
     values: Vec<f64>,
     latest: Option<Reading>,
+    /// The tick `latest` was read at.
+    latest_at: Timestamp,
     down_since: Option<Timestamp>,
     ticks: u32,
     missing: u32,
@@ -201,6 +203,17 @@ impl Gate {
         out
     }
 
+    /// What each series read at the tick `now`, by series name, in first-seen order: the
+    /// sampled value itself (a `down` or `Missing` reading too), not a rule's statistic.
+    pub fn readings_at(&self, now: Timestamp) -> Vec<(&str, &Reading)> {
+        self.series_names
+            .iter()
+            .zip(&self.series)
+            .filter(|(_, s)| s.latest_at == now)
+            .filter_map(|(name, s)| Some((name.as_str(), s.latest.as_ref()?)))
+            .collect()
+    }
+
     fn series_slot(&mut self, sample: &Sample) -> Option<usize> {
         if let Some(&i) = self.series_index.get(&sample.series) {
             return Some(i);
@@ -283,6 +296,7 @@ impl Gate {
                     s.missing_run = 0;
                 }
             }
+            s.latest_at = now;
             s.latest = Some(match &sample.reading {
                 Reading::Value(v) if !v.is_finite() => Reading::Missing(format!("value is {v}")),
                 r => r.clone(),

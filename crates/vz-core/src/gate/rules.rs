@@ -119,8 +119,12 @@ impl Gate {
                     }
                     (NoAnswer::NotEnoughData(why), _) => why,
                 };
+                // The bound still holds; the last value only beside a rule still firing on
+                // it — a row reading "no data" with a value beside it misleads (issue 25.6).
                 if let Some(prev) = &state.last {
-                    eval.observed = prev.observed;
+                    if eval.status == RuleStatus::Firing {
+                        eval.observed = prev.observed;
+                    }
                     eval.expected = prev.expected.clone();
                 }
             }

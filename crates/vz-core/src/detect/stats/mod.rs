@@ -142,6 +142,39 @@ pub fn fmt_p(p: f64) -> String {
     }
 }
 
+/// `a` and `b` as a comparison writes them (`p=… < …`): as `fa` and `fb` write each, unless
+/// that writes two different numbers the same; then both at the fewest significant digits
+/// that tell them apart, so a reason never reads `p=0.0017 < 0.0017` (issue 25.6).
+pub fn fmt_apart(a: f64, b: f64, fa: fn(f64) -> String, fb: fn(f64) -> String) -> (String, String) {
+    let (sa, sb) = (fa(a), fb(b));
+    if sa != sb || a == b || !(a.is_finite() && b.is_finite()) {
+        return (sa, sb);
+    }
+    (3..=17)
+        .map(|n| (fmt_sig(a, n), fmt_sig(b, n)))
+        .find(|(x, y)| x != y)
+        .unwrap_or((sa, sb))
+}
+
+/// `x` to `n` significant digits: plain decimals from 1e-4 up to 1e6, else `1.23e-7`.
+pub fn fmt_sig(x: f64, n: usize) -> String {
+    let n = n.max(1);
+    if x == 0.0 || !x.is_finite() {
+        return crate::model::fmt_num(x);
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&mag) {
+        return format!("{:.*e}", n - 1, x);
+    }
+    let decimals = (n as i32 - 1 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Why a change in the wrong direction does not count, for reasons.
 pub fn watched_only(direction: Direction) -> &'static str {
     match direction {
@@ -318,5 +351,32 @@ mod tests {
         assert_eq!(fmt_p(3.2e-12), "3.2e-12");
         assert_eq!(fmt_p(1.0), "1");
         assert_eq!(fmt_p(0.0), "0");
+    }
+
+    #[test]
+    fn a_comparison_never_writes_two_different_numbers_the_same() {
+        // Issue 25.6: a reason read `p=0.0017 < 0.0017`.
+        assert_eq!(fmt_p(0.001683), fmt_p(0.001712), "the defect, as it was");
+        assert_eq!(
+            fmt_apart(0.001683, 0.001712, fmt_p, fmt_p),
+            ("0.00168".to_string(), "0.00171".to_string())
+        );
+        assert_eq!(
+            fmt_apart(0.0016831, 0.0016839, fmt_p, fmt_p),
+            ("0.001683".to_string(), "0.001684".to_string())
+        );
+        // Numbers that read differently already, or are equal, stay as they were.
+        assert_eq!(
+            fmt_apart(0.02, 0.01, fmt_p, fmt_p),
+            ("0.02".to_string(), "0.01".to_string())
+        );
+        assert_eq!(
+            fmt_apart(0.01, 0.01, fmt_p, fmt_p),
+            ("0.01".to_string(), "0.01".to_string())
+        );
+        assert_eq!(
+            fmt_apart(3.21e-7, 3.24e-7, fmt_p, fmt_p),
+            ("3.21e-7".to_string(), "3.24e-7".to_string())
+        );
     }
 }
