@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes docs/img/report.png, the picture in README.md and docs/reports.md: the HTML report
-# (`vz-monitor report latest --format html`) of a sample watch that rolls back, screenshot
+# (`vz-monitor report latest --output html`) of a sample watch that rolls back, screenshot
 # in headless Chromium (Debian's `chromium`, installed by .ci/setup.sh).
 #
 # The watch reads two metrics from command probes that replay fixed series (an error rate
@@ -64,7 +64,7 @@ export NO_COLOR=1
 status=0
 "$bin" watch >/dev/null 2>&1 || status=$?
 [ "$status" = 1 ] || { echo "the sample watch should roll back (exit 1), got $status" >&2; exit 1; }
-"$bin" report latest --format html > report.html
+"$bin" report latest --output html > report.html
 
 chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
   --disable-background-networking --disable-component-update --disable-sync \
