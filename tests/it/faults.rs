@@ -3,8 +3,8 @@
 //! rollback, a store that fills mid-run. Hostile input is in `faults_input.rs`;
 //! `bench/faults.sh` replays both N times.
 
-use crate::common::badprom;
 use crate::common;
+use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::BadProm;

@@ -3,8 +3,8 @@
 //! label values and probe stderr; series and YAML bombs; servers that echo credentials.
 //! Part 1 (`faults.rs`) has the process faults; `bench/faults.sh` replays both N times.
 
-use crate::common::badprom;
 use crate::common;
+use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::{BadProm, Mode};

@@ -3,8 +3,8 @@
 //! signals at start-up, unbounded reads, leaks and escapes. `bench/faults.sh` replays it N
 //! times beside `faults.rs`, `faults_input.rs` and `faults_store.rs` (the store faults).
 
-use crate::common::badprom;
 use crate::common;
+use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::{BadProm, Mode};
@@ -478,7 +478,9 @@ fn a_prometheus_answer_that_never_ends_is_read_up_to_a_bound() {
     let prom = BadProm::start();
     prom.set(|b| b.mode = Mode::Endless);
     let p = Project::new();
-    prom_config(&p, &prom.url(), "500ms", "1s", "");
+    // Ticks far enough apart that the bounded read ends within its tick even on a loaded
+    // machine (64 MiB over loopback).
+    prom_config(&p, &prom.url(), "3s", "3s", "");
     let mut child = p.spawn(&["watch", "--output", "json"]);
     let pid = child.id() as i32;
     let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
