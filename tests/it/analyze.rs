@@ -2,38 +2,20 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{json, Project};
 
 const ERRORS: [&str; 8] = ["0", "0.2", "0.1", "0", "0.3", "7", "9", "11"];
 const LATENCY: [&str; 8] = ["100", "101", "99", "300", "100", "102", "98", "100"];
 
 fn write_config(p: &Project, er: &str, lat: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: 3s
-metrics:
-  error_rate:
-    probe: {{ command: {er} }}
-  latency_ms:
-    probe: {{ command: {lat} }}
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    consecutive_failures: 2
-    kind: HIGH_ERROR_RATE
-  - name: latency-spike
-    metric: latency_ms
-    detector: {{ iqr: {{ k: 3 }} }}
-    kind: HIGH_LATENCY
-rollback:
-  command: ["true"]
-"#
-        ),
-    );
+    GateConfig::new("200ms", "3s")
+        .probe("error_rate", er)
+        .probe("latency_ms", lat)
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, consecutive_failures: 2, kind: HIGH_ERROR_RATE }"#)
+        .rule("{ name: latency-spike, metric: latency_ms, detector: { iqr: { k: 3 } }, kind: HIGH_LATENCY }")
+        .rollback(r#"["true"]"#)
+        .write(p);
 }
 
 #[test]

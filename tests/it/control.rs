@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{exits, json, Project};
 
 /// Readings of a surge: twice the pre-deploy ~100, wobbling.
@@ -14,27 +15,15 @@ fn surge(scale: f64) -> Vec<String> {
 }
 
 fn config(p: &Project, canary: &str, control: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 300ms
-duration: 6s
-metrics:
-  latency_ms:
-    probe: {{ command: {canary} }}
-    control: {{ probe: {{ command: {control} }} }}
-rules:
-  - name: latency-regression
-    metric: latency_ms
-    detector: {{ baseline: {{ stat: mean, max_change: "10%" }} }}
-    severity: critical
-rollback:
-  command: ["true"]
-  policy: {{ max_missing: "50%" }}
-"#
-        ),
-    );
+    GateConfig::new("300ms", "6s")
+        .metric(
+            "latency_ms",
+            &format!("{{ probe: {{ command: {canary} }}, control: {{ probe: {{ command: {control} }} }} }}"),
+        )
+        .rule(r#"{ name: latency-regression, metric: latency_ms, detector: { baseline: { stat: mean, max_change: "10%" } }, severity: critical }"#)
+        .rollback(r#"["true"]"#)
+        .policy(r#"max_missing: "50%""#)
+        .write(p);
 }
 
 fn refs(v: &[String]) -> Vec<&str> {

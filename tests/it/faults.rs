@@ -8,6 +8,7 @@ use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::BadProm;
+use common::config::GateConfig;
 use common::{json, Project};
 use faultkit::{
     prom_config, run_bounded, running, runs, sh, signal, stderr, touch_rollback, wait_for_file,
@@ -18,29 +19,14 @@ use std::time::{Duration, Instant};
 /// A watch of one command-probe metric whose values come from `values` (see
 /// `Project::series`), a critical threshold at 5, and `rollback` as the command.
 fn probe_config(p: &Project, values: &[&str], duration: &str, rollback: &str, policy: &str) {
-    let probe = p.series("error_rate", values);
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: {duration}
-metrics:
-  error_rate:
-    probe: {{ command: {probe} }}
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-  policy: {{ critical: 1 {policy} }}
-"#
-        ),
-    );
+    GateConfig::new("200ms", duration)
+        .probe("error_rate", &p.series("error_rate", values))
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE }"#)
+        .rollback(rollback)
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(&format!("critical: 1 {policy}"))
+        .write(p);
 }
 
 /// `watch` with one of its pipes closed before it prints anything.

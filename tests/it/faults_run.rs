@@ -8,6 +8,7 @@ use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::{BadProm, Mode};
+use common::config::GateConfig;
 use common::{json, Project};
 use faultkit::{bad_watch_config, prom_config, run_bounded, runs_store, stderr};
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,29 +16,16 @@ use std::time::Duration;
 
 /// A watch of `latency_ms` (a steady probe) against `control` (YAML), failing closed.
 fn control_config(p: &Project, control: &str, source: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: 3s
-{source}
-metrics:
-  latency_ms:
-    probe: {{ command: ["echo", "200"] }}
-    control: {control}
-rules:
-  - name: latency-regression
-    metric: latency_ms
-    detector: {{ baseline: {{ stat: mean, max_change: "10%" }} }}
-    severity: critical
-rollback:
-  command: ["touch", "{}"]
-  policy: {{ critical: 1, on_inconclusive: fail }}
-"#,
-            p.path("rolled-back").display()
-        ),
-    );
+    GateConfig::new("200ms", "3s")
+        .section(source)
+        .metric(
+            "latency_ms",
+            &format!(r#"{{ probe: {{ command: ["echo", "200"] }}, control: {control} }}"#),
+        )
+        .rule(r#"{ name: latency-regression, metric: latency_ms, detector: { baseline: { stat: mean, max_change: "10%" } }, severity: critical }"#)
+        .rollback(&format!(r#"["touch", "{}"]"#, p.path("rolled-back").display()))
+        .policy("critical: 1, on_inconclusive: fail")
+        .write(p);
 }
 
 /// Fault 1: a control that answers 500, garbage, nothing, NaN, late, or a failing probe is a

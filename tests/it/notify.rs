@@ -6,24 +6,25 @@ use crate::common;
 #[path = "notify/real_servers.rs"]
 mod real_servers;
 
+use common::config::GateConfig;
 use common::servers::{Answer, Receiver};
 use common::{json, Project};
 use hmac::{Hmac, Mac};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-const RULE: &str = r#"  - { name: high-errors, metric: err, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE, severity: critical }"#;
+const RULE: &str = r#"{ name: high-errors, metric: err, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE, severity: critical }"#;
 
 /// Writes vz-monitor.yaml: one command-probe metric `err` fed by `series`, one critical
 /// rule, a policy that never rolls back (so the watch runs its whole window), and `notify`
 /// (YAML indented by two spaces).
 fn config(p: &Project, series: &str, duration: &str, notify: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: {duration}\nmetrics:\n  err: {{ probe: {{ command: {series} }} }}\nrules:\n{RULE}\nrollback: {{ enabled: false, policy: {{ critical: 0, high: 0 }} }}\nnotify:\n{notify}"
-        ),
-    );
+    GateConfig::new("200ms", duration)
+        .probe("err", series)
+        .rule(RULE)
+        .policy("critical: 0, high: 0")
+        .tail(&format!("notify:\n{notify}"))
+        .write(p);
 }
 
 fn watch(p: &Project) -> Output {
@@ -396,10 +397,16 @@ fn check_names_the_bad_notify_field() {
     let o = p.cmd().arg("check").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o);
+    let line = 1 + p
+        .read("vz-monitor.yaml")
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("team:"))
+        .unwrap();
     assert!(
-        e.contains("vz-monitor.yaml:11:")
+        e.contains(&format!("vz-monitor.yaml:{line}:"))
             && e.contains("notify.channels.team.slak: unknown channel type `slak`"),
-        "{e}"
+        "line {line}: {e}"
     );
 
     config(&p, &s, "1s", "  channels:\n    t: { log: {} }\n  routes:\n    - { severity: [critical], channels: [t, pager] }\n");
@@ -422,12 +429,13 @@ fn a_manual_rollback_is_notified_like_an_automatic_one() {
         "  channels:\n    hook: {{ webhook: {{ url: \"{}\" }} }}\n  routes:\n    - {{ channels: [hook] }}\n",
         r.url("/hook")
     );
-    config(&p, &p.series("ok", &["1"]), "1s", &notify);
-    let yaml = p.read("vz-monitor.yaml").unwrap().replace(
-        "rollback: { enabled: false,",
-        "rollback: { command: [\"true\"],",
-    );
-    p.write("vz-monitor.yaml", &yaml);
+    GateConfig::new("200ms", "1s")
+        .probe("err", &p.series("ok", &["1"]))
+        .rule(RULE)
+        .rollback(r#"["true"]"#)
+        .policy("critical: 0, high: 0")
+        .tail(&format!("notify:\n{notify}"))
+        .write(&p);
     let o = p
         .cmd()
         .args(["rollback", "--reason", "bad canary"])

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::prometheus::{free_port, target_metrics, Prometheus, Target, P95_MS};
 use common::{json, logging_rollback, Project};
 use std::time::Duration;
@@ -20,36 +21,21 @@ fn prometheus(target: &Target) -> Prometheus {
 
 /// vz-monitor.yaml watching the target through `url`, with `rules` and `policy` appended.
 fn write_config(p: &Project, url: &str, rules: &str, policy: &str, extra: &str) {
-    let rollback = logging_rollback(p.dir.path());
-    let metrics = target_metrics();
-    let text = format!(
-        r#"deployment: web
-interval: 1s
-duration: 8s
-source:
-  prometheus: {{ url: "{url}", timeout: 2s, retries: 1 }}
-metrics:
-{metrics}rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    for: 2s
-    kind: HIGH_ERROR_RATE
-    severity: critical
-  - name: traffic-gone
-    metric: requests
-    detector: {{ threshold: {{ op: "<", value: 1 }} }}
-    kind: SERVICE_DOWN
-    severity: critical
-{rules}{extra}
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-  policy: {{ critical: 1, high: 1, max_missing: "20%" {policy} }}
-"#
-    );
-    p.write("vz-monitor.yaml", &text);
+    GateConfig::new("1s", "8s")
+        .section(&format!(
+            r#"source:
+  prometheus: {{ url: "{url}", timeout: 2s, retries: 1 }}"#
+        ))
+        .metrics_yaml(&target_metrics())
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, for: 2s, kind: HIGH_ERROR_RATE, severity: critical }"#)
+        .rule(r#"{ name: traffic-gone, metric: requests, detector: { threshold: { op: "<", value: 1 } }, kind: SERVICE_DOWN, severity: critical }"#)
+        .rules_yaml(rules)
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(&format!(r#"critical: 1, high: 1, max_missing: "20%" {policy}"#))
+        .tail(extra)
+        .write(p);
 }
 
 fn rollbacks(p: &Project) -> usize {

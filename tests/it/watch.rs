@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{exits, json, logging_rollback, Project};
 
 /// A config with an error-rate and a latency metric fed from series files.
@@ -12,36 +13,16 @@ fn config(
     rollback: &str,
     extra_policy: &str,
 ) -> String {
-    let er = p.series("error_rate", errors);
-    let lat = p.series("latency_ms", latency);
-    let text = format!(
-        r#"deployment: web
-interval: 200ms
-duration: 2s
-metrics:
-  error_rate:
-    probe: {{ command: {er} }}
-  latency_ms:
-    probe: {{ command: {lat} }}
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-  - name: latency-outlier
-    metric: latency_ms
-    detector: {{ zscore: {{ threshold: 4, direction: increase }} }}
-    kind: HIGH_LATENCY
-    severity: medium
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 1
-  policy: {{ critical: 1, high: 3 {extra_policy} }}
-"#
-    );
-    p.write("vz-monitor.yaml", &text);
-    text
+    GateConfig::new("200ms", "2s")
+        .probe("error_rate", &p.series("error_rate", errors))
+        .probe("latency_ms", &p.series("latency_ms", latency))
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE }"#)
+        .rule("{ name: latency-outlier, metric: latency_ms, detector: { zscore: { threshold: 4, direction: increase } }, kind: HIGH_LATENCY, severity: medium }")
+        .rollback(rollback)
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 1")
+        .policy(&format!("critical: 1, high: 3 {extra_policy}"))
+        .write(p)
 }
 
 fn baseline(p: &Project) -> std::path::PathBuf {

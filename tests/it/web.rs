@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::prometheus::{encode, Prometheus, Target, ERROR_RATE};
 use common::web::{JsonServer, Pki, ACCESS_TOKEN, API_KEY, BEARER, CLIENT_SECRET, PASSWORD};
 use common::{exits, json, logging_rollback, Project};
@@ -13,15 +14,14 @@ use std::time::Duration;
 
 /// A config with `metrics` (YAML lines under `metrics:`), `rules` and a logging rollback.
 fn config(p: &Project, metrics: &str, rules: &str) {
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 5s\nmetrics:\n{metrics}rules:\n{rules}\
-             rollback:\n  command: {rollback}\n  timeout: 10s\n  retries: 0\n  \
-             policy: {{ critical: 1, max_missing: \"20%\" }}\n"
-        ),
-    );
+    GateConfig::new("1s", "5s")
+        .metrics_yaml(metrics)
+        .rules_yaml(rules)
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(r#"critical: 1, max_missing: "20%""#)
+        .write(p);
 }
 
 /// A `web` metric named `name` on `url` selecting `path`, with `extra` YAML (indented 8).

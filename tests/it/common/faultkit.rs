@@ -3,6 +3,7 @@
 //! read what a run left in the store.
 #![allow(dead_code)]
 
+use crate::common::config::GateConfig;
 use crate::common::Project;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -161,31 +162,18 @@ pub fn base64(bytes: &[u8]) -> String {
 
 /// A watch of one Prometheus query against `url`.
 pub fn prom_config(p: &Project, url: &str, interval: &str, duration: &str, extra: &str) {
-    let rollback = touch_rollback(p, "rolled-back");
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: {interval}
-duration: {duration}
-source:
-  prometheus: {{ url: "{url}", timeout: 10s, retries: 0 }}
-metrics:
-  error_rate:
-    query: 'sum(rate(errors_total[1m]))'
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-{extra}
-"#
-        ),
-    );
+    GateConfig::new(interval, duration)
+        .section(&format!(
+            r#"source:
+  prometheus: {{ url: "{url}", timeout: 10s, retries: 0 }}"#
+        ))
+        .metric("error_rate", "{ query: 'sum(rate(errors_total[1m]))' }")
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE }"#)
+        .rollback(&touch_rollback(p, "rolled-back"))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .tail(extra)
+        .write(p);
 }
 
 /// A rollback command (YAML argv) that touches `name` in the project folder.

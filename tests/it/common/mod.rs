@@ -3,6 +3,7 @@
 
 pub mod badprom;
 pub mod cloudwatch;
+pub mod config;
 pub mod daemon;
 pub mod deploy;
 pub mod echo;
