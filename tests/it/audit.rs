@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use common::config::{GateConfig, HIGH_ERROR_RATE};
 use common::{exits, json, logging_rollback, Project};
 use rusqlite::{params, Connection};
 use vz_monitor::audit::chain::{entry_hash, Entry};
@@ -10,14 +11,11 @@ use vz_monitor::audit::chain::{entry_hash, Entry};
 /// A project whose watch regresses at once (error rate 12 > 5) and rolls back.
 fn project() -> Project {
     let p = Project::new();
-    let er = p.series("error_rate", &["12"]);
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 100ms\nduration: 1s\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {}\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    GateConfig::new("100ms", "1s")
+        .probe("error_rate", &p.series("error_rate", &["12"]))
+        .rule(HIGH_ERROR_RATE)
+        .rollback(&logging_rollback(p.dir.path()))
+        .write(&p);
     p
 }
 
@@ -81,7 +79,10 @@ fn every_event_is_an_entry_and_an_untouched_chain_verifies() {
     ok(&p, &["release"]);
     ok(&p, &["rollback", "--reason", "by hand"]);
     // A different config makes the next run a config change.
-    let text = p.read("vz-monitor.yaml").unwrap().replace("1s", "2s");
+    let text = p
+        .read("vz-monitor.yaml")
+        .unwrap()
+        .replace("duration: 1s", "duration: 2s");
     p.write("vz-monitor.yaml", &text);
     ok(&p, &["abort", "--reason", "stop"]);
     ok(&p, &["watch", "--no-rollback"]);
@@ -141,7 +142,7 @@ fn every_event_is_an_entry_and_an_untouched_chain_verifies() {
 #[test]
 fn an_edited_details_field_is_named() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     six_entries(&p);
     assert_eq!(verify(&p).0, Some(0));
     db(&p)
@@ -159,7 +160,7 @@ fn an_edited_details_field_is_named() {
 #[test]
 fn a_deleted_middle_entry_is_named() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     six_entries(&p);
     db(&p)
         .execute("DELETE FROM audit WHERE seq = 3", [])
@@ -173,7 +174,7 @@ fn a_deleted_middle_entry_is_named() {
 #[test]
 fn swapped_entries_are_caught_as_reordering() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     six_entries(&p);
     let c = db(&p);
     c.execute("UPDATE audit SET seq = -1 WHERE seq = 3", [])
@@ -221,7 +222,7 @@ fn insert(c: &Connection, e: &Entry) {
 #[test]
 fn a_forged_entry_inserted_in_the_middle_is_caught_even_with_a_valid_hash() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     six_entries(&p);
     let c = db(&p);
     // Make room at seq 4, then forge an entry there that hashes correctly onto entry 3.
@@ -248,7 +249,7 @@ fn a_forged_entry_inserted_in_the_middle_is_caught_even_with_a_valid_hash() {
 #[test]
 fn a_forged_entry_appended_with_a_bad_hash_is_named() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     six_entries(&p);
     let c = db(&p);
     let last = read_entry(&c, 6);
@@ -265,7 +266,7 @@ fn a_forged_entry_appended_with_a_bad_hash_is_named() {
 #[test]
 fn a_keyed_chain_needs_the_key_and_rejects_unkeyed_forgeries() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     let secret = "s3cret-audit-key";
     for _ in 0..2 {
         let out = p
@@ -369,7 +370,7 @@ fn prune_keeps_the_chain_verifiable_through_a_checkpoint() {
 #[test]
 fn concurrent_writers_keep_one_unbroken_chain() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\n");
+    GateConfig::bare().write(&p);
     ok(&p, &["hold", "--reason", "create the store first"]);
     let children: Vec<_> = (0..8)
         .map(|i| {

@@ -16,19 +16,18 @@ use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
 /// `source:` + `metrics:` reading the deploy's datapoints in namespace `ns`.
-fn metrics(endpoint: &str, ns: &str) -> String {
-    format!(
-        "source:\n  cloudwatch: {{ endpoint_url: \"{endpoint}\", timeout: 3s, retries: 1, lookback: 3s }}\nmetrics:\n  error_rate:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: ErrorRate, period: 1s }} }}\n  p95_latency_ms:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: LatencyMs, stat: Maximum, period: 1s }} }}\n  requests:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: Requests, dimensions: {{ Code: \"*\" }}, stat: Sum, period: 1s }} }}\n    per_series: true\n"
-    )
+fn metrics(endpoint: &str, ns: &str) -> deploy::Reading {
+    deploy::Reading {
+        source: format!("source:\n  cloudwatch: {{ endpoint_url: \"{endpoint}\", timeout: 3s, retries: 1, lookback: 3s }}"),
+        metrics: format!(
+            "  error_rate:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: ErrorRate, period: 1s }} }}\n  p95_latency_ms:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: LatencyMs, stat: Maximum, period: 1s }} }}\n  requests:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: Requests, dimensions: {{ Code: \"*\" }}, stat: Sum, period: 1s }} }}\n    per_series: true\n"
+        ),
+    }
 }
 
-fn project(source_and_metrics: &str) -> Project {
+fn project(reading: &deploy::Reading) -> Project {
     let p = Project::new();
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &deploy::config(source_and_metrics, &rollback),
-    );
+    deploy::config(reading, &logging_rollback(p.dir.path())).write(&p);
     p
 }
 
@@ -75,13 +74,18 @@ fn control_series_come_from_cloudwatch() {
     let _d = Deploy::start(vec![writer]);
     std::thread::sleep(std::time::Duration::from_secs(2));
     let p = Project::new();
-    let config = |control: &str| {
-        format!(
-            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  cloudwatch: {{ endpoint_url: \"{}\", timeout: 3s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: Latency, dimensions: {{ Version: canary }}, period: 1s }} }}\n    control: {{ backend: {{ cloudwatch: {{ namespace: {ns}, metric: Latency, dimensions: {{ Version: {control} }}, period: 1s }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
-            moto.url()
-        )
+    let latency = |version: &str| {
+        format!("{{ cloudwatch: {{ namespace: {ns}, metric: Latency, dimensions: {{ Version: {version} }}, period: 1s }} }}")
     };
-    p.write("vz-monitor.yaml", &config("stable"));
+    deploy::control_config(
+        &format!(
+            "source:\n  cloudwatch: {{ endpoint_url: \"{}\", timeout: 3s, lookback: 3s }}",
+            moto.url()
+        ),
+        &latency("canary"),
+        &latency("stable"),
+    )
+    .write(&p);
     let out = p
         .cmd()
         .args(["watch", "--output", "json"])
@@ -150,12 +154,11 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
     ];
     for (url, env, metric, want) in cases {
         let p = Project::new();
-        p.write(
-            "vz-monitor.yaml",
-            &format!(
-                "deployment: web\ninterval: 500ms\nduration: 2s\nsource:\n  cloudwatch: {{ endpoint_url: \"{url}\", timeout: 2s, retries: 0, lookback: 1h }}\nmetrics:\n  error_rate:\n    backend: {{ cloudwatch: {{ namespace: {ns}, metric: {metric}, period: 1s }} }}\nrules:\n  - name: high\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ on_inconclusive: pass }}\n"
-            ),
-        );
+        deploy::bad_answer_config(
+            &format!("source:\n  cloudwatch: {{ endpoint_url: \"{url}\", timeout: 2s, retries: 0, lookback: 1h }}"),
+            &format!("{{ cloudwatch: {{ namespace: {ns}, metric: {metric}, period: 1s }} }}"),
+        )
+        .write(&p);
         let leaked = |text: &str| {
             [secret.as_str(), "wrong-secret-123", TOKEN]
                 .into_iter()

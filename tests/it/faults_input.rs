@@ -8,6 +8,7 @@ use crate::common::badprom;
 use crate::common::faultkit;
 
 use badprom::{BadProm, Mode};
+use common::config::GateConfig;
 use common::Project;
 use faultkit::{forged_lines, prom_config, run_bounded, sh, stderr};
 
@@ -61,13 +62,14 @@ fn label_values_with_cr_and_probe_stderr_with_ansi_are_not_printed_raw() {
     });
     let p = Project::new();
     let probe = sh("printf '\\033[31mred\\033[0m\\n::error title=forged::P\\r::x\\n' >&2; exit 1");
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 1s\nsource:\n  prometheus: {{ url: \"{}\" }}\nmetrics:\n  per_pod:\n    query: 'up'\n    per_series: true\n  probe:\n    probe: {{ command: {probe} }}\n",
+    GateConfig::new("200ms", "1s")
+        .section(&format!(
+            "source:\n  prometheus: {{ url: \"{}\" }}",
             prom.url()
-        ),
-    );
+        ))
+        .metric("per_pod", "{ query: 'up', per_series: true }")
+        .probe("probe", &probe)
+        .write(&p);
     for output in ["table", "json"] {
         let out = run_bounded({
             let mut c = p.std_cmd();
@@ -187,7 +189,9 @@ fn yaml_bombs_exit_2_in_bounded_time_and_memory() {
         );
     }
     // Baselines are JSON: serde_json's recursion limit holds.
-    p.write("vz-monitor.yaml", "deployment: web\ninterval: 200ms\nduration: 1s\nmetrics:\n  m:\n    probe: { command: [\"echo\", \"1\"] }\n");
+    GateConfig::new("200ms", "1s")
+        .probe("m", r#"["echo", "1"]"#)
+        .write(&p);
     p.write("deep.json", &"[".repeat(100_000));
     let out = run_bounded({
         let mut c = p.std_cmd();
@@ -203,10 +207,11 @@ fn credentials_echoed_by_alertmanager_are_not_printed_or_stored_in_any_encoding(
     am.set(|b| b.mode = Mode::EchoHeaders);
     let p = Project::new();
     let url = format!("http://alice:s3cret-pw@127.0.0.1:{}", am.port);
-    p.write(
-        "vz-monitor.yaml",
-        &format!("deployment: web\nnotify:\n  channels:\n    am: {{ alertmanager: {{ url: \"{url}\" }} }}\n"),
-    );
+    GateConfig::bare()
+        .tail(&format!(
+            "notify:\n  channels:\n    am: {{ alertmanager: {{ url: \"{url}\" }} }}"
+        ))
+        .write(&p);
     let out = run_bounded({
         let mut c = p.std_cmd();
         c.args(["notify", "test", "am"]);
@@ -242,12 +247,12 @@ fn credentials_echoed_by_a_prometheus_source_are_not_printed_in_any_encoding() {
     prom.set(|b| b.mode = Mode::EchoHeadersAsPromError);
     let p = Project::new();
     let url = format!("http://bob:pr0m-pass@127.0.0.1:{}", prom.port);
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 1s\nsource:\n  prometheus: {{ url: \"{url}\", headers: {{ X-Token: \"tok-abc-123\" }} }}\nmetrics:\n  m:\n    query: 'up'\n"
-        ),
-    );
+    GateConfig::new("200ms", "1s")
+        .section(&format!(
+            "source:\n  prometheus: {{ url: \"{url}\", headers: {{ X-Token: \"tok-abc-123\" }} }}"
+        ))
+        .metric("m", "{ query: 'up' }")
+        .write(&p);
     let basic = faultkit::base64(b"bob:pr0m-pass");
     for args in [&["health"][..], &["watch", "--output", "json"][..]] {
         let out = run_bounded({

@@ -406,28 +406,14 @@ fn a_setsid_descendant_ends_with_a_timed_out_rollback() {
 
 /// A healthy one-tick-a-200ms watch of `probe` (YAML) for `duration`.
 fn probe_watch(p: &Project, probe: &str, duration: &str, rollback: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: {duration}
-metrics:
-  errors:
-    probe: {probe}
-rules:
-  - name: errors
-    metric: errors
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: 5s
-  retries: 0
-  policy: {{ critical: 1 }}
-"#
-        ),
-    );
+    GateConfig::new("200ms", duration)
+        .metric("errors", &format!("{{ probe: {probe} }}"))
+        .rule(r#"{ name: errors, metric: errors, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE }"#)
+        .rollback(rollback)
+        .rollback_field("timeout: 5s")
+        .rollback_field("retries: 0")
+        .policy("critical: 1")
+        .write(p);
 }
 
 /// Fault 7: a log probe on a command that never stops printing (`yes`) reads a bounded

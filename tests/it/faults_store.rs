@@ -6,9 +6,36 @@
 use crate::common;
 use crate::common::faultkit;
 
+use common::config::{GateConfig, HIGH_ERROR_RATE};
 use common::Project;
-use faultkit::{bad_watch_config, run_bounded, runs_store, stderr};
+use faultkit::{run_bounded, runs_store, stderr};
 use std::time::Duration;
+
+/// `faultkit::bad_watch_config`'s watch (critical error-rate rule, the rollback touches
+/// `rolled-back` within 10 s), its error rate read by `probe` (a series). `patient`: a 90 s
+/// watch that bears a stalled store — 100 probe errors in a row, 90 % missing ticks.
+fn store_fault_watch(p: &Project, probe: &str, patient: bool) {
+    let (duration, errors, policy) = if patient {
+        (
+            "90s",
+            "consecutive_errors: 100, ",
+            r#"critical: 1, max_missing: "90%""#,
+        )
+    } else {
+        ("20s", "", "critical: 1")
+    };
+    GateConfig::new("200ms", duration)
+        .metric(
+            "error_rate",
+            &format!("{{ {errors}probe: {{ command: {probe} }} }}"),
+        )
+        .rule(HIGH_ERROR_RATE)
+        .rollback(&faultkit::touch_rollback(p, "rolled-back"))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(policy)
+        .write(p);
+}
 
 /// Fault 5: `ulimit -f` (SIGXFSZ left at its default) does not kill the watch: the store
 /// degrades, the rollback runs, and what the store missed is recorded at the next start.
@@ -19,12 +46,7 @@ fn a_file_size_limit_neither_kills_the_watch_nor_loses_the_record() {
     let mut values = vec!["0"; 25];
     values.push("12");
     let probe = p.series("error_rate", &values);
-    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
-    let text = p
-        .read("vz-monitor.yaml")
-        .unwrap()
-        .replace(r#"["echo", "12"]"#, &probe);
-    p.write("vz-monitor.yaml", &text);
+    store_fault_watch(&p, &probe, false);
     runs_store(&p);
     let mut c = p.std_cmd();
     c.args(["watch", "--output", "json"]);
@@ -65,22 +87,8 @@ fn a_locked_store_does_not_hold_the_rollback() {
     let mut values = vec!["0"; 10];
     values.push("12");
     let probe = p.series("error_rate", &values);
-    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
-    let text = p
-        .read("vz-monitor.yaml")
-        .unwrap()
-        .replace(r#"["echo", "12"]"#, &probe)
-        .replace("duration: 20s", "duration: 90s")
-        // Ticks missed while the lock is first met are not what this test is about.
-        .replace(
-            "    probe: { command:",
-            "    consecutive_errors: 100\n    probe: { command:",
-        )
-        .replace(
-            "policy: { critical: 1 }",
-            "policy: { critical: 1, max_missing: \"90%\" }",
-        );
-    p.write("vz-monitor.yaml", &text);
+    // Ticks missed while the lock is first met are not what this test is about.
+    store_fault_watch(&p, &probe, true);
     runs_store(&p);
     let child = p.spawn(&["watch", "--output", "json"]);
     let until = std::time::Instant::now() + Duration::from_secs(20);
@@ -188,21 +196,7 @@ fn a_frozen_postgres_does_not_hold_the_rollback() {
     let mut values = vec!["0"; 10];
     values.push("12");
     let probe = p.series("error_rate", &values);
-    bad_watch_config(&p, &faultkit::touch_rollback(&p, "rolled-back"), "10s", "");
-    let text = p
-        .read("vz-monitor.yaml")
-        .unwrap()
-        .replace(r#"["echo", "12"]"#, &probe)
-        .replace("duration: 20s", "duration: 90s")
-        .replace(
-            "    probe: { command:",
-            "    consecutive_errors: 100\n    probe: { command:",
-        )
-        .replace(
-            "policy: { critical: 1 }",
-            "policy: { critical: 1, max_missing: \"90%\" }",
-        );
-    p.write("vz-monitor.yaml", &text);
+    store_fault_watch(&p, &probe, true);
     let mut c = p.std_cmd();
     c.args(["--db", &proxied, "watch", "--output", "json"])
         .stdin(std::process::Stdio::null())

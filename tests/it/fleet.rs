@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::postgres::Postgres;
 use common::{exits, json, Project};
 use std::process::{Child, Output};
@@ -14,20 +15,32 @@ use std::time::{Duration, Instant};
 /// The rollback logs its run id and takes a second.
 fn regressing(p: &Project) {
     let log = p.path("rollback.log");
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 100ms\nduration: 20s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: 1500ms\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: [\"sh\", \"-c\", \"echo $VZ_RUN_ID >> {}; sleep 1\"]\n  timeout: 10s\n",
+    GateConfig::new("100ms", "20s")
+        .probe("error_rate", ECHO_12)
+        .rule(&high_error_rate("1500ms"))
+        .rollback(&format!(
+            r#"["sh", "-c", "echo $VZ_RUN_ID >> {}; sleep 1"]"#,
             log.display()
-        ),
-    );
+        ))
+        .rollback_field("timeout: 10s")
+        .write(p);
+}
+
+/// A probe reading an error rate of 12.
+const ECHO_12: &str = r#"["sh", "-c", "echo 12"]"#;
+
+/// Error rate above 5 for `hold` is `HIGH_ERROR_RATE`.
+fn high_error_rate(hold: &str) -> String {
+    format!(
+        r#"{{ name: high-error-rate, metric: error_rate, detector: {{ threshold: {{ op: ">", value: 5 }} }}, for: {hold}, kind: HIGH_ERROR_RATE }}"#
+    )
 }
 
 fn healthy(p: &Project) {
-    p.write(
-        "vz-monitor.yaml",
-        "deployment: web\ninterval: 100ms\nduration: 1s\nmetrics:\n  error_rate:\n    probe: { command: [\"sh\", \"-c\", \"echo 1\"] }\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: { threshold: { op: \">\", value: 5 } }\n",
-    );
+    GateConfig::new("100ms", "1s")
+        .probe("error_rate", r#"["sh", "-c", "echo 1"]"#)
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } } }"#)
+        .write(p);
 }
 
 /// `vz-monitor ARGS` on the store at `url` (None: the project's SQLite file), not waited for.
@@ -208,10 +221,10 @@ fn status(p: &Project) -> String {
 fn a_watch_killed_with_sigkill_is_abandoned_within_its_lease_and_not_live_for_abort() {
     let p = Project::new();
     let probe = p.series("error_rate", &["1"]);
-    p.write(
-        "vz-monitor.yaml",
-        &format!("deployment: web\ninterval: 200ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: {probe} }}\nrules:\n  - name: r\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n"),
-    );
+    GateConfig::new("200ms", "60s")
+        .probe("error_rate", &probe)
+        .rule(r#"{ name: r, metric: error_rate, detector: { threshold: { op: ">", value: 5 } } }"#)
+        .write(&p);
     let mut child = spawn(&p, None, &["watch"]);
     let start = Instant::now();
     while p.calls("error_rate") < 3 {
@@ -264,10 +277,13 @@ fn a_killed_claimer_is_taken_over(url: Option<&str>) {
         f = first.display()
     );
     for (file, hold) in [("fast.yaml", "0s"), ("slow.yaml", "3s")] {
-        p.write(
-            file,
-            &format!("deployment: web\ninterval: 100ms\nduration: 60s\nmetrics:\n  error_rate:\n    probe: {{ command: [\"sh\", \"-c\", \"echo 12\"] }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    for: {hold}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {command}\n  timeout: 120s\n  idempotent: true\n"),
-        );
+        let config = GateConfig::new("100ms", "60s")
+            .probe("error_rate", ECHO_12)
+            .rule(&high_error_rate(hold))
+            .rollback(&command)
+            .rollback_field("timeout: 120s")
+            .rollback_field("idempotent: true");
+        p.write(file, &config.yaml());
     }
     run(&p, url, &["prune"], 0);
     let waiter = spawn(

@@ -6,6 +6,7 @@
 //! under a 1 GiB address-space limit. Case counts are printed (`--nocapture`) for the note.
 
 use crate::common;
+use crate::common::config::GateConfig;
 use crate::common::faultkit;
 
 use proptest::prelude::*;
@@ -162,7 +163,10 @@ fn rule_files_and_rule_tests_never_panic() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("web-app.yaml"), seed("rules/web-app.yaml")).unwrap();
     let main = dir.path().join("vz-monitor.yaml");
-    std::fs::write(&main, "deployment: web\nsource: { prometheus: { url: \"http://127.0.0.1:9\" } }\ninclude: [fuzzed.yaml]\n").unwrap();
+    let config = GateConfig::bare()
+        .section(r#"source: { prometheus: { url: "http://127.0.0.1:9" } }"#)
+        .section("include: [fuzzed.yaml]");
+    std::fs::write(&main, config.yaml()).unwrap();
     let rules = prop_oneof![
         mutated(seed("rules/web-app.yaml")),
         mutated(seed("rules/http-service.yaml")),

@@ -7,6 +7,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::deploy::{self, Deploy, Point};
 use common::echo::Echo;
 use common::graphite::Graphite;
@@ -14,19 +15,27 @@ use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
 /// `source:` + `metrics:` reading the deploy's points under `prefix`.
-fn metrics(url: &str, prefix: &str, extra: &str) -> String {
-    format!(
-        "source:\n  graphite: {{ url: \"{url}\", timeout: 2s, retries: 1, lookback: 3s{extra} }}\nmetrics:\n  error_rate:\n    backend: {{ graphite: {{ target: {prefix}.error_rate }} }}\n  p95_latency_ms:\n    backend: {{ graphite: {{ target: {prefix}.latency_ms }} }}\n  requests:\n    backend: {{ graphite: {{ target: \"aliasByNode({prefix}.requests.*, 2)\" }} }}\n    per_series: true\n"
+fn metrics(url: &str, prefix: &str, extra: &str) -> deploy::Reading {
+    deploy::Reading {
+        source: format!("source:\n  graphite: {{ url: \"{url}\", timeout: 2s, retries: 1, lookback: 3s{extra} }}"),
+        metrics: format!(
+            "  error_rate:\n    backend: {{ graphite: {{ target: {prefix}.error_rate }} }}\n  p95_latency_ms:\n    backend: {{ graphite: {{ target: {prefix}.latency_ms }} }}\n  requests:\n    backend: {{ graphite: {{ target: \"aliasByNode({prefix}.requests.*, 2)\" }} }}\n    per_series: true\n"
+        ),
+    }
+}
+
+/// The canary's latency under `prefix` against the control `{prefix}.{control}.latency`.
+fn control_config(url: &str, prefix: &str, control: &str) -> GateConfig {
+    deploy::control_config(
+        &format!("source:\n  graphite: {{ url: \"{url}\", timeout: 2s, lookback: 3s }}"),
+        &format!("{{ graphite: {{ target: {prefix}.canary.latency }} }}"),
+        &format!("{{ graphite: {{ target: {prefix}.{control}.latency }} }}"),
     )
 }
 
-fn project(source_and_metrics: &str) -> Project {
+fn project(reading: &deploy::Reading) -> Project {
     let p = Project::new();
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &deploy::config(source_and_metrics, &rollback),
-    );
+    deploy::config(reading, &logging_rollback(p.dir.path())).write(&p);
     p
 }
 
@@ -64,14 +73,16 @@ fn trailing_nulls_are_missing_data_not_zero() {
     g.send(&refs);
     g.wait_for(&format!("{prefix}.rps"));
     let p = Project::new();
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 4s\nsource:\n  graphite: {{ url: \"{}\", timeout: 2s, lookback: 5s }}\nmetrics:\n  rps:\n    backend: {{ graphite: {{ target: {prefix}.rps }} }}\nrules:\n  - name: no-traffic\n    metric: rps\n    detector: {{ threshold: {{ op: \"<\", value: 1 }} }}\n    kind: SERVICE_DOWN\n    severity: critical\nrollback:\n  command: {rollback}\n  policy: {{ critical: 1, max_missing: \"20%\", on_inconclusive: pass }}\n",
+    GateConfig::new("1s", "4s")
+        .section(&format!(
+            "source:\n  graphite: {{ url: \"{}\", timeout: 2s, lookback: 5s }}",
             g.url()
-        ),
-    );
+        ))
+        .metric("rps", &format!("{{ backend: {{ graphite: {{ target: {prefix}.rps }} }} }}"))
+        .rule(r#"{ name: no-traffic, metric: rps, detector: { threshold: { op: "<", value: 1 } }, kind: SERVICE_DOWN, severity: critical }"#)
+        .rollback(&logging_rollback(p.dir.path()))
+        .policy(r#"critical: 1, max_missing: "20%", on_inconclusive: pass"#)
+        .write(&p);
     let out = p
         .cmd()
         .args(["check", "--online", "--output", "json"])
@@ -139,13 +150,7 @@ fn control_series_come_from_graphite() {
     let _d = Deploy::start(vec![writer]);
     g.wait_for(&format!("{prefix}.stable.latency"));
     let p = Project::new();
-    let config = |control: &str| {
-        format!(
-            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  graphite: {{ url: \"{}\", timeout: 2s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ graphite: {{ target: {prefix}.canary.latency }} }}\n    control: {{ backend: {{ graphite: {{ target: {prefix}.{control}.latency }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
-            g.url()
-        )
-    };
-    p.write("vz-monitor.yaml", &config("stable"));
+    control_config(&g.url(), &prefix, "stable").write(&p);
     let out = p
         .cmd()
         .args(["watch", "--output", "json"])
@@ -171,13 +176,7 @@ fn a_dead_control_never_lets_a_deploy_pass() {
     let _d = Deploy::start(vec![writer]);
     g.wait_for(&format!("{prefix}.canary.latency"));
     let p = Project::new();
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  graphite: {{ url: \"{}\", timeout: 2s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ graphite: {{ target: {prefix}.canary.latency }} }}\n    control: {{ backend: {{ graphite: {{ target: {prefix}.nothing.latency }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
-            g.url()
-        ),
-    );
+    control_config(&g.url(), &prefix, "nothing").write(&p);
     let out = p
         .cmd()
         .args(["watch", "--output", "json"])
@@ -215,12 +214,11 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
         } else {
             target
         };
-        p.write(
-            "vz-monitor.yaml",
-            &format!(
-                "deployment: web\ninterval: 500ms\nduration: 2s\nsource:\n  graphite:\n    url: \"{url}\"\n    timeout: 1s\n    retries: 0\n    headers: {{ Authorization: \"{TOKEN}\" }}\nmetrics:\n  error_rate:\n    backend: {{ graphite: {{ target: {target} }} }}\nrules:\n  - name: high\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ on_inconclusive: pass }}\n"
-            ),
-        );
+        deploy::bad_answer_config(
+            &format!("source:\n  graphite:\n    url: \"{url}\"\n    timeout: 1s\n    retries: 0\n    headers: {{ Authorization: \"{TOKEN}\" }}"),
+            &format!("{{ graphite: {{ target: {target} }} }}"),
+        )
+        .write(&p);
         let out = p
             .cmd()
             .args(["check", "--online", "--output", "json"])

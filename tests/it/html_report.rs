@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{exits, json, logging_rollback, Project};
 use std::collections::HashSet;
 use std::path::Path;
@@ -91,13 +92,14 @@ fn the_html_report_loads_cleanly_and_draws_a_chart_per_judged_series() {
         "latency_ms",
         &["100", "104", "98", "101", "99", "103", "100", "97", "180"],
     );
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: checkout\ninterval: 100ms\nduration: 2s\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\n  latency_ms:\n    probe: {{ command: {lat} }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    consecutive_failures: 2\n    kind: HIGH_ERROR_RATE\n    severity: critical\n  - name: latency-band\n    metric: latency_ms\n    detector: {{ zscore: {{ threshold: 4, robust: true }} }}\n    kind: HIGH_LATENCY\n    severity: high\nrollback:\n  command: {}\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    GateConfig::new("100ms", "2s")
+        .deployment("checkout")
+        .probe("error_rate", &er)
+        .probe("latency_ms", &lat)
+        .rule(r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, consecutive_failures: 2, kind: HIGH_ERROR_RATE, severity: critical }"#)
+        .rule("{ name: latency-band, metric: latency_ms, detector: { zscore: { threshold: 4, robust: true } }, kind: HIGH_LATENCY, severity: high }")
+        .rollback(&logging_rollback(p.dir.path()))
+        .write(&p);
     exits(
         p.cmd()
             .args(["baseline", "--samples", "5", "--interval", "20ms"]),

@@ -14,19 +14,21 @@ use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
 /// `source:` + `metrics:` reading the deploy's rows in `db`.
-fn metrics(url: &str, db: &str, password: &str) -> String {
-    format!(
-        "source:\n  influxdb: {{ url: \"{url}\", database: {db}, username: {USER}, password: \"{password}\", timeout: 2s, retries: 1, lookback: 3s }}\nmetrics:\n  error_rate:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"error_rate\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s }} }}\n  p95_latency_ms:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"latency_ms\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s }} }}\n  requests:\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"value\") FROM \"requests\" WHERE $timeFilter GROUP BY time($interval), \"code\" fill(none)', interval: 1s }} }}\n    per_series: true\n"
-    )
+fn metrics(url: &str, db: &str, password: &str) -> deploy::Reading {
+    deploy::Reading {
+        source: source(url, db, password, "timeout: 2s, retries: 1, lookback: 3s"),
+        metrics: "  error_rate:\n    backend: { influxdb: { query: 'SELECT mean(\"error_rate\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s } }\n  p95_latency_ms:\n    backend: { influxdb: { query: 'SELECT mean(\"latency_ms\") FROM \"service\" WHERE $timeFilter GROUP BY time($interval) fill(none)', interval: 1s } }\n  requests:\n    backend: { influxdb: { query: 'SELECT mean(\"value\") FROM \"requests\" WHERE $timeFilter GROUP BY time($interval), \"code\" fill(none)', interval: 1s } }\n    per_series: true\n".into(),
+    }
 }
 
-fn project(source_and_metrics: &str) -> Project {
+/// `source.influxdb` on `db` as user `USER`, with these further settings.
+fn source(url: &str, db: &str, password: &str, settings: &str) -> String {
+    format!("source:\n  influxdb: {{ url: \"{url}\", database: {db}, username: {USER}, password: \"{password}\", {settings} }}")
+}
+
+fn project(reading: &deploy::Reading) -> Project {
     let p = Project::new();
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &deploy::config(source_and_metrics, &rollback),
-    );
+    deploy::config(reading, &logging_rollback(p.dir.path())).write(&p);
     p
 }
 
@@ -73,13 +75,15 @@ fn control_series_come_from_influxdb() {
     let _d = Deploy::start(vec![writer]);
     std::thread::sleep(std::time::Duration::from_secs(2));
     let p = Project::new();
-    let config = |control: &str| {
-        format!(
-            "deployment: web\ninterval: 1s\nduration: 6s\nsource:\n  influxdb: {{ url: \"{}\", database: {db}, username: {USER}, password: \"{PASSWORD}\", timeout: 2s, lookback: 3s }}\nmetrics:\n  latency_ms:\n    backend: {{ influxdb: {{ query: \"SELECT last(value) FROM lat WHERE $timeFilter AND v = 'canary'\" }} }}\n    control: {{ backend: {{ influxdb: {{ query: \"SELECT last(value) FROM lat WHERE $timeFilter AND v = '{control}'\" }} }} }}\nrules:\n  - name: latency-regression\n    metric: latency_ms\n    detector: {{ baseline: {{ stat: mean, max_change: \"50%\" }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ max_missing: \"30%\", on_inconclusive: pass }}\n",
-            influx.url()
-        )
+    let lat = |v: &str| {
+        format!("{{ influxdb: {{ query: \"SELECT last(value) FROM lat WHERE $timeFilter AND v = '{v}'\" }} }}")
     };
-    p.write("vz-monitor.yaml", &config("stable"));
+    deploy::control_config(
+        &source(&influx.url(), &db, PASSWORD, "timeout: 2s, lookback: 3s"),
+        &lat("canary"),
+        &lat("stable"),
+    )
+    .write(&p);
     let out = p
         .cmd()
         .args(["watch", "--output", "json"])
@@ -125,12 +129,11 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
     ];
     for (url, password, query, want) in cases {
         let p = Project::new();
-        p.write(
-            "vz-monitor.yaml",
-            &format!(
-                "deployment: web\ninterval: 500ms\nduration: 2s\nsource:\n  influxdb: {{ url: \"{url}\", database: {db}, username: {USER}, password: \"{password}\", timeout: 1s, retries: 0, lookback: 1h }}\nmetrics:\n  error_rate:\n    backend: {{ influxdb: {{ query: \"{query}\" }} }}\nrules:\n  - name: high\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    severity: critical\nrollback:\n  command: [\"true\"]\n  policy: {{ on_inconclusive: pass }}\n"
-            ),
-        );
+        deploy::bad_answer_config(
+            &source(url, &db, password, "timeout: 1s, retries: 0, lookback: 1h"),
+            &format!("{{ influxdb: {{ query: \"{query}\" }} }}"),
+        )
+        .write(&p);
         let out = p
             .cmd()
             .args(["check", "--online", "--output", "json"])

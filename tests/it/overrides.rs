@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use common::config::{GateConfig, HIGH_ERROR_RATE};
 use common::{exits, json, logging_rollback, Project};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -10,14 +11,12 @@ use std::time::{Duration, Instant};
 /// A config whose error rate follows `errors` (threshold 5, critical: one firing rolls back).
 fn project(errors: &[&str]) -> Project {
     let p = Project::new();
-    let er = p.series("error_rate", errors);
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 2s\nmetrics:\n  error_rate:\n    probe: {{ command: {er} }}\nrules:\n  - name: high-error-rate\n    metric: error_rate\n    detector: {{ threshold: {{ op: \">\", value: 5 }} }}\n    kind: HIGH_ERROR_RATE\nrollback:\n  command: {}\n  timeout: 10s\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    GateConfig::new("200ms", "2s")
+        .probe("error_rate", &p.series("error_rate", errors))
+        .rule(HIGH_ERROR_RATE)
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .write(&p);
     p
 }
 

@@ -227,14 +227,15 @@ fn alerting_rule_file_gates_the_deploy() {
 "#,
     );
     // Gate on the alert file alone: the built-in error-rate rule is not in this config.
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 20s\nsource:\n  prometheus: {{ url: \"{}\", timeout: 2s }}\ninclude: [alerts.yml]\nrollback:\n  command: {rollback}\n  policy: {{ critical: 1 }}\n",
+    GateConfig::new("1s", "20s")
+        .section(&format!(
+            "source:\n  prometheus: {{ url: \"{}\", timeout: 2s }}",
             prom.url()
-        ),
-    );
+        ))
+        .section("include: [alerts.yml]")
+        .rollback(&logging_rollback(p.dir.path()))
+        .policy("critical: 1")
+        .write(&p);
     let check = p.cmd().args(["check"]).output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     let warn = stderr(&check);

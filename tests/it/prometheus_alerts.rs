@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::prometheus::{free_port, Prometheus, Target};
 use common::{json, logging_rollback, Project};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,14 +56,18 @@ fn project(prom: &Prometheus, for_: &str, severity: &str, extra: &str) -> Projec
         "alerts.yml",
         &RULES.replace("FOR", for_).replace("SEVERITY", severity),
     );
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 30s\nsource:\n  prometheus: {{ url: \"{}\", timeout: 2s }}\ninclude: [alerts.yml]\n{extra}rollback:\n  command: {rollback}\n  timeout: 10s\n  retries: 0\n  policy: {{ critical: 1, medium: 2 }}\n",
+    GateConfig::new("1s", "30s")
+        .section(&format!(
+            "source:\n  prometheus: {{ url: \"{}\", timeout: 2s }}",
             prom.url()
-        ),
-    );
+        ))
+        .section("include: [alerts.yml]")
+        .section(extra)
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy("critical: 1, medium: 2")
+        .write(&p);
     p
 }
 

@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{exits, json, logging_rollback, Project};
 
 /// Two rules: the error rate regresses (fires), the latency stays fine.
@@ -200,10 +201,7 @@ fn history_filters_by_deployment_verdict_and_age() {
 fn health_exits_0_when_every_probe_answers_and_1_when_one_fails() {
     let p = Project::new();
     let good = p.series("good", &["42"]);
-    p.write(
-        "vz-monitor.yaml",
-        &format!("deployment: web\nmetrics:\n  good:\n    probe: {{ command: {good} }}\n"),
-    );
+    GateConfig::bare().probe("good", &good).write(&p);
     let out = p.cmd().arg("health").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -215,10 +213,14 @@ fn health_exits_0_when_every_probe_answers_and_1_when_one_fails() {
         .local_addr()
         .unwrap()
         .port();
-    p.write(
-        "vz-monitor.yaml",
-        &format!("deployment: web\nmetrics:\n  good:\n    probe: {{ command: {good} }}\n  bad:\n    probe: {{ command: {bad} }}\n  db:\n    probe: {{ tcp: {{ address: \"127.0.0.1:{port}\", timeout: 500ms }} }}\n"),
-    );
+    GateConfig::bare()
+        .probe("good", &good)
+        .probe("bad", &bad)
+        .metric(
+            "db",
+            &format!("{{ probe: {{ tcp: {{ address: \"127.0.0.1:{port}\", timeout: 500ms }} }} }}"),
+        )
+        .write(&p);
     let out = p.cmd().arg("health").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");

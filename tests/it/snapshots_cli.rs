@@ -3,7 +3,15 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::{exits, Project};
+
+/// Metric `m` always 1 and a critical rule it never breaks: a healthy watch, rollback off.
+fn echo_one(duration: &str) -> GateConfig {
+    GateConfig::new("100ms", duration)
+        .metric("m", r#"{ probe: { command: [echo, "1"] } }"#)
+        .rule(r#"{ name: hi, metric: m, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH, severity: critical }"#)
+}
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -62,13 +70,20 @@ fn history_verdict_values_are_checked() {
 #[test]
 fn check_warns_when_the_gate_can_never_fail() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\n  mem: { probe: { system: memory_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: medium }\n  - { name: m, metric: mem, detector: { threshold: { op: \">\", value: 90 } }, kind: MEM, severity: high }\n");
+    // CPU and memory above 90, at these severities.
+    let gate = |cpu: &str, mem: &str| {
+        GateConfig::bare()
+            .metric("cpu", "{ probe: { system: cpu_percent } }")
+            .metric("mem", "{ probe: { system: memory_percent } }")
+            .rule(&format!(r#"{{ name: c, metric: cpu, detector: {{ threshold: {{ op: ">", value: 90 }} }}, kind: CPU, severity: {cpu} }}"#))
+            .rule(&format!(r#"{{ name: m, metric: mem, detector: {{ threshold: {{ op: ">", value: 90 }} }}, kind: MEM, severity: {mem} }}"#))
+    };
+    gate("medium", "high").write(&p);
     let out = exits(p.cmd().arg("check"), 0);
     insta::assert_snapshot!("check_unreachable_policy", stderr(&out));
-    p.write(
-        "vz-monitor.yaml",
-        "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\nrules: []\n",
-    );
+    GateConfig::bare()
+        .metric("cpu", "{ probe: { system: cpu_percent } }")
+        .write(&p);
     let out = exits(p.cmd().arg("check"), 0);
     assert!(
         stderr(&out).contains("`rules` is empty"),
@@ -76,7 +91,7 @@ fn check_warns_when_the_gate_can_never_fail() {
         stderr(&out)
     );
     // Two high rules against `high: 2` can: no warning.
-    p.write("vz-monitor.yaml", "deployment: web\nmetrics:\n  cpu: { probe: { system: cpu_percent } }\n  mem: { probe: { system: memory_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: high }\n  - { name: m, metric: mem, detector: { threshold: { op: \">\", value: 90 } }, kind: MEM, severity: high }\nrollback: { policy: { high: 2 } }\n");
+    gate("high", "high").policy("high: 2").write(&p);
     let out = exits(p.cmd().arg("check"), 0);
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
     // And the built-in defaults (no file at all) can fail too.
@@ -158,7 +173,7 @@ fn help_has_examples_exit_codes_and_the_flags_that_exist() {
 #[test]
 fn report_takes_output_like_every_command_and_still_format() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\ninterval: 100ms\nduration: 300ms\nmetrics:\n  m: { probe: { command: [echo, \"1\"] } }\nrules:\n  - { name: hi, metric: m, detector: { threshold: { op: \">\", value: 5 } }, kind: HIGH, severity: critical }\nrollback: { enabled: false }\n");
+    echo_one("300ms").write(&p);
     exits(p.cmd().arg("watch"), 0);
     for args in [
         &["report", "latest", "-o", "json"][..],
@@ -180,7 +195,7 @@ fn report_takes_output_like_every_command_and_still_format() {
 #[test]
 fn boolean_variables_take_0_and_1_and_errors_name_the_variable() {
     let p = Project::new();
-    p.write("vz-monitor.yaml", "deployment: web\ninterval: 100ms\nduration: 200ms\nmetrics:\n  m: { probe: { command: [echo, \"1\"] } }\nrules:\n  - { name: hi, metric: m, detector: { threshold: { op: \">\", value: 5 } }, kind: HIGH, severity: critical }\nrollback: { enabled: false }\n");
+    echo_one("200ms").write(&p);
     for v in ["0", "1", "false", "true", "no", "yes"] {
         exits(p.cmd().arg("watch").env("VZ_DRY_RUN", v), 0);
         exits(p.cmd().arg("watch").env("VZ_NO_ROLLBACK", v), 0);

@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use common::config::GateConfig;
 use common::prometheus::{target_metrics, Prometheus, Target, ERROR_RATE, P95_MS};
 use common::victoria::VictoriaMetrics;
 use common::{json, logging_rollback, Project};
@@ -16,43 +17,35 @@ const TRAFFIC: &str = r#"sum(rate(http_requests_total{job="target"}[5s])) > 0"#;
 /// One project per backend, the same config but for the URL.
 fn project(url: &str) -> Project {
     let p = Project::new();
-    let rollback = logging_rollback(p.dir.path());
-    let metrics = target_metrics();
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 1s
-duration: 20s
-source:
-  prometheus: {{ url: "{url}", timeout: 2s, retries: 1 }}
-metrics:
-{metrics}rules:
-  - name: high-error-rate
+    GateConfig::new("1s", "20s")
+        .section(&format!(
+            "source:\n  prometheus: {{ url: \"{url}\", timeout: 2s, retries: 1 }}"
+        ))
+        .metrics_yaml(&target_metrics())
+        .rules_yaml(
+            r#"  - name: high-error-rate
     metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    detector: { threshold: { op: ">", value: 5 } }
     for: 2s
     kind: HIGH_ERROR_RATE
     severity: critical
   - name: slow
     metric: p95_latency_ms
-    detector: {{ threshold: {{ op: ">", value: 400 }} }}
+    detector: { threshold: { op: ">", value: 400 } }
     for: 2s
     kind: HIGH_LATENCY
     severity: critical
   - name: traffic-surge          # per status code; a code whose traffic stops is no surge
     metric: requests
-    detector: {{ threshold: {{ op: ">", value: 10000 }} }}
+    detector: { threshold: { op: ">", value: 10000 } }
     kind: HIGH_LATENCY
-    severity: critical
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-  policy: {{ critical: 1, max_missing: "20%" }}
-"#
-        ),
-    );
+    severity: critical"#,
+        )
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(r#"critical: 1, max_missing: "20%""#)
+        .write(&p);
     p
 }
 

@@ -231,13 +231,14 @@ fn service_down_past_its_for_rolls_back() {
         .local_addr()
         .unwrap()
         .port();
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 3s\nmetrics:\n  db:\n    probe: {{ tcp: {{ address: \"127.0.0.1:{port}\", timeout: 300ms }} }}\nrules:\n  - name: db-down\n    metric: db\n    detector: {{ down: {{ for: 600ms }} }}\nrollback:\n  command: {}\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    GateConfig::new("200ms", "3s")
+        .metric(
+            "db",
+            &format!("{{ probe: {{ tcp: {{ address: \"127.0.0.1:{port}\", timeout: 300ms }} }} }}"),
+        )
+        .rule("{ name: db-down, metric: db, detector: { down: { for: 600ms } } }")
+        .rollback(&logging_rollback(p.dir.path()))
+        .write(&p);
     let out = exits(p.cmd().args(["watch", "--output", "json"]), 1);
     let s = json(&out.stdout);
     assert_eq!(s["anomalies"][0]["kind"], "SERVICE_DOWN");
@@ -361,13 +362,12 @@ fn isolation_forest_trains_on_the_stored_baseline_rows_and_judges_the_joint_vect
     b_vals.extend(["24", "30", "22", "400"]);
     let a = p.series("a", &a_vals);
     let b = p.series("b", &b_vals);
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 200ms\nduration: 3s\nmetrics:\n  a:\n    probe: {{ command: {a} }}\n  b:\n    probe: {{ command: {b} }}\nrules:\n  - name: joint\n    detector: {{ isolation_forest: {{ metrics: [a, b], contamination: 0.05, seed: 7 }} }}\n    kind: HIGH_LATENCY\n    severity: critical\nrollback:\n  command: {}\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    GateConfig::new("200ms", "3s")
+        .probe("a", &a)
+        .probe("b", &b)
+        .rule("{ name: joint, detector: { isolation_forest: { metrics: [a, b], contamination: 0.05, seed: 7 } }, kind: HIGH_LATENCY, severity: critical }")
+        .rollback(&logging_rollback(p.dir.path()))
+        .write(&p);
     exits(
         p.cmd().args([
             "baseline",

@@ -14,6 +14,11 @@ use std::time::Duration;
 
 /// A config with `metrics` (YAML lines under `metrics:`), `rules` and a logging rollback.
 fn config(p: &Project, metrics: &str, rules: &str) {
+    gate(p, metrics, rules).write(p);
+}
+
+/// What [`config`] writes, to add to.
+fn gate(p: &Project, metrics: &str, rules: &str) -> GateConfig {
     GateConfig::new("1s", "5s")
         .metrics_yaml(metrics)
         .rules_yaml(rules)
@@ -21,7 +26,6 @@ fn config(p: &Project, metrics: &str, rules: &str) {
         .rollback_field("timeout: 10s")
         .rollback_field("retries: 0")
         .policy(r#"critical: 1, max_missing: "20%""#)
-        .write(p);
 }
 
 /// A `web` metric named `name` on `url` selecting `path`, with `extra` YAML (indented 8).
@@ -91,15 +95,9 @@ fn the_prometheus_json_api_through_web_gates_like_the_prometheus_backend() {
         above("error_rate", 5.0),
         above("prom_error_rate", 5.0)
     );
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            "deployment: web\ninterval: 1s\nduration: 5s\nsource:\n  prometheus: {{ url: \"{base}\" }}\n\
-             metrics:\n{metrics}rules:\n{p_rules}rollback:\n  command: {}\n  timeout: 10s\n  \
-             retries: 0\n  policy: {{ critical: 1, max_missing: \"20%\" }}\n",
-            logging_rollback(p.dir.path())
-        ),
-    );
+    gate(&p, &metrics, &p_rules)
+        .section(&format!("source:\n  prometheus: {{ url: \"{base}\" }}"))
+        .write(&p);
 
     let out = exits(p.cmd().args(["check", "--online", "--output", "json"]), 0);
     let report = json(&out.stdout);

@@ -11,15 +11,21 @@
 //!     .policy("critical: 1")
 //!     .write(&p);
 //! ```
+//!
+//! For a command that reads little of the config (`hold`, `audit`, `health`, `check`,
+//! `notify test`), [`GateConfig::bare`] writes the deployment line and only what is added.
 
 use super::Project;
+
+/// The rule most watches gate on: error rate above 5 is `HIGH_ERROR_RATE` (default severity).
+pub const HIGH_ERROR_RATE: &str = r#"{ name: high-error-rate, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, kind: HIGH_ERROR_RATE }"#;
 
 /// A `vz-monitor.yaml` under construction.
 #[derive(Debug, Clone)]
 pub struct GateConfig {
     deployment: String,
-    interval: String,
-    duration: String,
+    /// `interval` and `duration`; `None` for [`GateConfig::bare`].
+    timing: Option<(String, String)>,
     sections: Vec<String>,
     metrics: Vec<String>,
     rules: Vec<String>,
@@ -34,14 +40,22 @@ impl GateConfig {
     pub fn new(interval: &str, duration: &str) -> GateConfig {
         GateConfig {
             deployment: "web".into(),
-            interval: interval.into(),
-            duration: duration.into(),
+            timing: Some((interval.into(), duration.into())),
             sections: Vec::new(),
             metrics: Vec::new(),
             rules: Vec::new(),
             rollback: Vec::new(),
             policy: Vec::new(),
             tail: Vec::new(),
+        }
+    }
+
+    /// Deployment `web` and nothing else until added: no tick grid (the defaults apply), and
+    /// no `metrics:` or `rollback:` key unless a metric or a rollback is added.
+    pub fn bare() -> GateConfig {
+        GateConfig {
+            timing: None,
+            ..GateConfig::new("", "")
         }
     }
 
@@ -123,15 +137,18 @@ impl GateConfig {
 
     /// The YAML text.
     pub fn yaml(&self) -> String {
-        let mut out = format!(
-            "deployment: {}\ninterval: {}\nduration: {}\n",
-            self.deployment, self.interval, self.duration
-        );
+        let mut out = format!("deployment: {}\n", self.deployment);
+        if let Some((interval, duration)) = &self.timing {
+            out.push_str(&format!("interval: {interval}\nduration: {duration}\n"));
+        }
         for s in &self.sections {
             out.push_str(s);
             out.push('\n');
         }
-        out.push_str("metrics:\n");
+        let bare = self.timing.is_none();
+        if !(bare && self.metrics.is_empty()) {
+            out.push_str("metrics:\n");
+        }
         for m in &self.metrics {
             out.push_str(m);
             out.push('\n');
@@ -144,7 +161,9 @@ impl GateConfig {
             }
         }
         if self.rollback.is_empty() && self.policy.is_empty() {
-            out.push_str("rollback: { enabled: false }\n");
+            if !bare {
+                out.push_str("rollback: { enabled: false }\n");
+            }
         } else {
             out.push_str("rollback:\n");
             if self.rollback.is_empty() {

@@ -4,6 +4,7 @@
 //! InfluxDB, CloudWatch). The test flips it from healthy to bad, and every backend must reach
 //! the verdict Prometheus reaches.
 
+use super::config::GateConfig;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -138,45 +139,76 @@ fn exposition(p: Point) -> String {
     )
 }
 
-/// The rules, rollback and timing every backend's project shares; `metrics` is the
-/// backend's own `source:` and `metrics:` blocks.
-pub fn config(source_and_metrics: &str, rollback: &str) -> String {
-    format!(
-        r#"deployment: web
-interval: 1s
-duration: 6s
-{source_and_metrics}rules:
-  - name: high-error-rate
+/// What a backend's project reads: its `source:` section and its `metrics:` entries (block
+/// YAML, indented under `metrics:`).
+pub struct Reading {
+    pub source: String,
+    pub metrics: String,
+}
+
+/// The rules, rollback and timing every backend's project shares, reading `r`.
+pub fn config(r: &Reading, rollback: &str) -> GateConfig {
+    GateConfig::new("1s", "6s")
+        .section(&r.source)
+        .metrics_yaml(&r.metrics)
+        .rules_yaml(
+            r#"  - name: high-error-rate
     metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
+    detector: { threshold: { op: ">", value: 5 } }
     for: 2s
     kind: HIGH_ERROR_RATE
     severity: critical
   - name: slow
     metric: p95_latency_ms
-    detector: {{ threshold: {{ op: ">", value: 300 }} }}
+    detector: { threshold: { op: ">", value: 300 } }
     for: 2s
     kind: HIGH_LATENCY
     severity: critical
   - name: traffic-surge          # per status code
     metric: requests
-    detector: {{ threshold: {{ op: ">", value: 100000 }} }}
+    detector: { threshold: { op: ">", value: 100000 } }
     kind: HIGH_LATENCY
-    severity: critical
-rollback:
-  command: {rollback}
-  timeout: 10s
-  retries: 0
-  policy: {{ critical: 1, max_missing: "30%" }}
-"#
-    )
+    severity: critical"#,
+        )
+        .rollback(rollback)
+        .rollback_field("timeout: 10s")
+        .rollback_field("retries: 0")
+        .policy(r#"critical: 1, max_missing: "30%""#)
 }
 
 /// The Prometheus side: a project's `source:` and `metrics:` for the deploy's gauges.
-pub fn prometheus_metrics(url: &str) -> String {
-    format!(
-        "source:\n  prometheus: {{ url: \"{url}\", timeout: 2s, retries: 1 }}\nmetrics:\n  error_rate:\n    query: '{PROM_ERROR_RATE}'\n  p95_latency_ms:\n    query: '{PROM_LATENCY}'\n  requests:\n    query: '{PROM_REQUESTS}'\n    per_series: true\n"
-    )
+pub fn prometheus_metrics(url: &str) -> Reading {
+    Reading {
+        source: format!("source:\n  prometheus: {{ url: \"{url}\", timeout: 2s, retries: 1 }}"),
+        metrics: format!(
+            "  error_rate:\n    query: '{PROM_ERROR_RATE}'\n  p95_latency_ms:\n    query: '{PROM_LATENCY}'\n  requests:\n    query: '{PROM_REQUESTS}'\n    per_series: true\n"
+        ),
+    }
+}
+
+/// `latency_ms` of the canary (`backend`, a backend query) against the stable version
+/// (`control`, another) over 6 s: more than 50 % above the control's mean is critical;
+/// missing data up to 30 % and an inconclusive run pass.
+pub fn control_config(source: &str, backend: &str, control: &str) -> GateConfig {
+    GateConfig::new("1s", "6s")
+        .section(source)
+        .metrics_yaml(&format!(
+            "  latency_ms:\n    backend: {backend}\n    control: {{ backend: {control} }}"
+        ))
+        .rule(r#"{ name: latency-regression, metric: latency_ms, detector: { baseline: { stat: mean, max_change: "50%" } }, severity: critical }"#)
+        .rollback(r#"["true"]"#)
+        .policy(r#"max_missing: "30%", on_inconclusive: pass"#)
+}
+
+/// `error_rate` from `backend` (a backend query) over 2 s, critical above 5; an inconclusive
+/// run passes — what each bad-answer case of a backend watches.
+pub fn bad_answer_config(source: &str, backend: &str) -> GateConfig {
+    GateConfig::new("500ms", "2s")
+        .section(source)
+        .metric("error_rate", &format!("{{ backend: {backend} }}"))
+        .rule(r#"{ name: high, metric: error_rate, detector: { threshold: { op: ">", value: 5 } }, severity: critical }"#)
+        .rollback(r#"["true"]"#)
+        .policy("on_inconclusive: pass")
 }
 
 /// Environment for one project's commands (a backend's credentials).

@@ -3,7 +3,7 @@
 //! read what a run left in the store.
 #![allow(dead_code)]
 
-use crate::common::config::GateConfig;
+use crate::common::config::{GateConfig, HIGH_ERROR_RATE};
 use crate::common::Project;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -192,30 +192,19 @@ pub fn stderr(out: &std::process::Output) -> String {
 }
 
 /// A watch of one command-probe metric bad from its first tick (critical threshold), on a
-/// shared store, with `rollback` as the command.
+/// shared store, with `rollback` as the command; `extra` is further `rollback:` fields, one
+/// `key: value` a line.
 pub fn bad_watch_config(p: &Project, rollback: &str, timeout: &str, extra: &str) {
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: 20s
-metrics:
-  error_rate:
-    probe: {{ command: ["echo", "12"] }}
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: {timeout}
-  retries: 0
-{extra}  policy: {{ critical: 1 }}
-"#
-        ),
-    );
+    let mut config = GateConfig::new("200ms", "20s")
+        .probe("error_rate", r#"["echo", "12"]"#)
+        .rule(HIGH_ERROR_RATE)
+        .rollback(rollback)
+        .rollback_field(&format!("timeout: {timeout}"))
+        .rollback_field("retries: 0");
+    for field in extra.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        config = config.rollback_field(field);
+    }
+    config.policy("critical: 1").write(p);
 }
 
 /// The store exists before the watches start (they race only for the claim). `prune`

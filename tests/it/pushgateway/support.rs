@@ -1,6 +1,7 @@
 //! Helpers of the Pushgateway/Grafana tests: a scratch project, a real Pushgateway, and a
 //! plain HTTP GET.
 
+use super::common::config::{GateConfig, HIGH_ERROR_RATE};
 use super::common::{logging_rollback, Project};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,28 +12,12 @@ use std::time::{Duration, Instant};
 /// A project whose error rate goes from 0 to `errors` on the third tick.
 pub fn project(errors: &[&str], duration: &str) -> Project {
     let p = Project::new();
-    let er = p.series("error_rate", errors);
-    let rollback = logging_rollback(p.dir.path());
-    p.write(
-        "vz-monitor.yaml",
-        &format!(
-            r#"deployment: web
-interval: 200ms
-duration: {duration}
-metrics:
-  error_rate:
-    probe: {{ command: {er} }}
-rules:
-  - name: high-error-rate
-    metric: error_rate
-    detector: {{ threshold: {{ op: ">", value: 5 }} }}
-    kind: HIGH_ERROR_RATE
-rollback:
-  command: {rollback}
-  timeout: 10s
-"#
-        ),
-    );
+    GateConfig::new("200ms", duration)
+        .probe("error_rate", &p.series("error_rate", errors))
+        .rule(HIGH_ERROR_RATE)
+        .rollback(&logging_rollback(p.dir.path()))
+        .rollback_field("timeout: 10s")
+        .write(&p);
     p
 }
 
