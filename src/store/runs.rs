@@ -17,7 +17,7 @@ use std::time::Duration;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 
 /// The status as read back: lapsed leases are `abandoned` (`?N` is now, in ms).
-fn status_sql(now_param: usize) -> String {
+pub(super) fn status_sql(now_param: usize) -> String {
     format!("CASE WHEN r.status = 'running' AND r.lease_until < ?{now_param} THEN 'abandoned' ELSE r.status END")
 }
 
@@ -84,14 +84,14 @@ pub struct RunHead {
 }
 
 /// The columns of [`RunHead`], in its order (`r` is `runs`; the status as read back).
-fn head_columns() -> String {
+pub(super) fn head_columns() -> String {
     format!(
         "r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run",
         status_sql(1)
     )
 }
 
-fn head(r: &Row) -> Result<RunHead, StoreError> {
+pub(super) fn head(r: &Row) -> Result<RunHead, StoreError> {
     Ok(RunHead {
         id: r.text(0)?,
         deployment: r.text(1)?,

@@ -243,7 +243,7 @@ fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
     let path = dir.path().join("old.db");
     v3_store(&path);
     let mut s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), migrations::VERSION);
     let runs = s
         .runs(&RunFilter {
             limit: 10,

@@ -8,9 +8,10 @@ use super::progress::Progress;
 use crate::decide::{Decision, Verdict};
 use crate::gate::{Feed, Gate, Tick, TickReport};
 use crate::lifecycle::Signals;
-use crate::model::{Reading, Sample, Timestamp};
+use crate::model::{Reading, Sample, Severity, Timestamp};
 use crate::observe::{Observer, Override, RunContext};
 use crate::sampler::Sampler;
+use crate::store::live::{Counter, LiveState};
 use crate::store::Store;
 use std::time::{Duration, Instant as StdInstant};
 use tokio::time::Instant;
@@ -159,6 +160,44 @@ impl<'a> LiveFeed<'a> {
     }
 }
 
+impl LiveFeed<'_> {
+    /// Stores the state after this tick for `serve`'s live page (a failure is a warning).
+    fn record_live(&mut self, gate: &Gate, at: Timestamp) {
+        let policy = gate.policy();
+        let counts = gate.fired_counts();
+        let counters = [
+            (Severity::Critical, policy.critical),
+            (Severity::High, policy.high),
+            (Severity::Medium, policy.medium),
+            (Severity::Low, policy.low),
+        ]
+        .into_iter()
+        .map(|(s, limit)| Counter {
+            severity: s.as_str().to_string(),
+            fired: counts.get(s),
+            limit,
+        })
+        .collect();
+        let window = self.clock.interval * self.clock.planned.saturating_sub(1);
+        let state = LiveState {
+            tick: self.clock.next,
+            planned: self.clock.planned,
+            interval_ms: self.clock.interval.as_millis() as u64,
+            ends_at: self.clock.start_ms + window.as_millis() as Timestamp,
+            at,
+            rules: gate.evaluations(),
+            completeness: gate.completeness(),
+            max_missing: policy.max_missing,
+            counters,
+            hold: self.hold.clone(),
+        };
+        if let Err(e) = self.store.record_live(&self.ctx.run_id, &state) {
+            self.store_failed = true;
+            errln!("warning: could not store the live state: {e}");
+        }
+    }
+}
+
 impl Feed for LiveFeed<'_> {
     fn notes(&mut self) -> Vec<(String, crate::gate::SeriesNote)> {
         self.sampler.notes()
@@ -208,6 +247,7 @@ impl Feed for LiveFeed<'_> {
             self.store_failed = true;
             errln!("warning: could not store tick: {e}");
         }
+        self.record_live(gate, tick.at);
         if let Some(t) = self.judged_at.take() {
             self.overheads.push(t.elapsed().as_secs_f64() * 1000.0);
         }
