@@ -506,6 +506,32 @@ fn live_page_follows_real_watches(db: &str, deployments: &[&str]) {
     assert!(off.is_empty(), "requests off 127.0.0.1: {off:?}");
 }
 
+#[test]
+fn the_browser_checks_see_a_console_error_a_request_elsewhere_and_a_blank_page() {
+    // The checks of the live page are only worth something if they can fail.
+    let mut browser = Browser::start();
+    browser.navigate("data:text/html,<body style='background:%23fff'><script>console.error('boom'); fetch('http://example.invalid/x').catch(() => {});</script></body>");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(browser.eval("1 + 1").as_i64(), Some(2));
+    let complaints = browser.complaints();
+    assert!(
+        complaints.iter().any(|c| c.contains("boom")),
+        "{complaints:?}"
+    );
+    let requests = browser.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|u| u.starts_with("http://example.invalid/")),
+        "{requests:?}"
+    );
+    let (colours, drawn) = picture(&browser.screenshot());
+    assert!(
+        colours <= 2 && drawn < 0.001,
+        "{colours} colours, {drawn} drawn"
+    );
+}
+
 fn check_drawn(png: &[u8], what: &str) {
     let (colours, drawn) = picture(png);
     assert!(
