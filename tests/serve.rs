@@ -81,6 +81,44 @@ fn only_get_and_head_are_answered_and_a_missing_store_is_a_503_until_it_appears(
 }
 
 #[test]
+fn an_unreachable_postgresql_store_is_a_503_page_without_its_password() {
+    let p = Project::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://vz:pw-0123456789abcdef@127.0.0.1:{closed}/vz");
+    let server = Server::start(&p, &url, &[]);
+    for _ in 0..2 {
+        // Twice: the first failure neither ends the server nor stops it trying again.
+        let r = request(server.port, "GET", "/runs", &[]);
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert_eq!(r.header("retry-after"), Some("2"));
+        assert!(r.body.contains("does not answer"), "{}", r.body);
+        assert!(!r.body.contains("pw-0123456789abcdef"), "{}", r.body);
+    }
+    let r = request(server.port, "GET", "/api/live", &[]);
+    assert_eq!(r.status, 503);
+    assert!(
+        json(r.body.as_bytes())["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("connect")),
+        "{}",
+        r.body
+    );
+    let health = json(
+        request(server.port, "GET", "/api/health", &[])
+            .body
+            .as_bytes(),
+    );
+    assert!(
+        !health.to_string().contains("pw-0123456789abcdef"),
+        "{health}"
+    );
+}
+
+#[test]
 fn a_non_loopback_listen_needs_a_token_which_is_never_shown() {
     let p = Project::new();
     let out = exits(
