@@ -222,7 +222,10 @@ fn main() {
         "/api/runs".to_string(),
         "/runs?deployment=service-007".to_string(),
         format!("/runs/{real}"),
+        format!("/api/runs/{real}"),
         "/live".to_string(),
+        "/alerts".to_string(),
+        "/health".to_string(),
     ] {
         println!("{}", latency(port, &path, 200));
     }
