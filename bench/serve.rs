@@ -164,10 +164,28 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let real = real_run(dir.path(), &db);
+    // The live state of a watch at its tick 12 of 20, from the real run's own rules.
     let live_json: String = {
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.query_row("SELECT live FROM runs WHERE id = ?1", [&real], |r| r.get(0))
-            .expect("the real run's live state")
+        let summary: String = c
+            .query_row("SELECT summary FROM runs WHERE id = ?1", [&real], |r| {
+                r.get(0)
+            })
+            .expect("the real run's summary");
+        let s: vz_monitor::run::RunSummary = serde_json::from_str(&summary).unwrap();
+        let state = vz_monitor::store::live::LiveState {
+            tick: 12,
+            planned: 20,
+            interval_ms: 1000,
+            ends_at: now_ms() + 8_000,
+            at: now_ms(),
+            rules: s.rules,
+            completeness: s.completeness,
+            max_missing: s.policy.max_missing,
+            counters: Vec::new(),
+            hold: None,
+        };
+        serde_json::to_string(&state).unwrap()
     };
     let t = Instant::now();
     fill(&db, &live_json);

@@ -266,10 +266,11 @@ impl Store {
         Ok(())
     }
 
-    /// Closes a run with its verdict and JSON summary.
+    /// Closes a run with its verdict and JSON summary. The live state of its last tick is
+    /// dropped: the summary says all of it, and a store of 100,000 runs keeps no copy.
     pub fn finish_run(&mut self, id: &str, end: &RunEnd) -> Result<(), StoreError> {
         self.db.exec(
-            "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7 WHERE id = ?1",
+            "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7, live = NULL WHERE id = ?1",
             args![id, end.ended_at, end.status.as_str(), end.verdict.map(RunVerdict::as_str), end.reason, end.exit_code, end.summary],
         )?;
         Ok(())
