@@ -161,8 +161,8 @@ impl<'a> LiveFeed<'a> {
 }
 
 impl LiveFeed<'_> {
-    /// Stores the state after this tick for `serve`'s live page (a failure is a warning).
-    fn record_live(&mut self, gate: &Gate, at: Timestamp) {
+    /// The state after this tick, for `serve`'s live page.
+    fn live_state(&self, gate: &Gate, at: Timestamp) -> LiveState {
         let policy = gate.policy();
         let counts = gate.fired_counts();
         let counters = [
@@ -179,7 +179,7 @@ impl LiveFeed<'_> {
         })
         .collect();
         let window = self.clock.interval * self.clock.planned.saturating_sub(1);
-        let state = LiveState {
+        LiveState {
             tick: self.clock.next,
             planned: self.clock.planned,
             interval_ms: self.clock.interval.as_millis() as u64,
@@ -190,10 +190,6 @@ impl LiveFeed<'_> {
             max_missing: policy.max_missing,
             counters,
             hold: self.hold.clone(),
-        };
-        if let Err(e) = self.store.record_live(&self.ctx.run_id, &state) {
-            self.store_failed = true;
-            errln!("warning: could not store the live state: {e}");
         }
     }
 }
@@ -237,17 +233,19 @@ impl Feed for LiveFeed<'_> {
 
     fn judged(&mut self, tick: &Tick, report: &TickReport, gate: &Gate) -> Option<Decision> {
         self.remember_series(&tick.samples);
-        if let Err(e) = self.store.record_tick(
+        // The dashboard's view of the tick goes with it, in the same transaction.
+        let live = self.live_state(gate, tick.at);
+        if let Err(e) = self.store.record_tick_live(
             &self.ctx.run_id,
             tick.at,
             &tick.samples,
             &report.fired,
             &report.resolved,
+            Some(&live),
         ) {
             self.store_failed = true;
             errln!("warning: could not store tick: {e}");
         }
-        self.record_live(gate, tick.at);
         if let Some(t) = self.judged_at.take() {
             self.overheads.push(t.elapsed().as_secs_f64() * 1000.0);
         }
