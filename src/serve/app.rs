@@ -93,23 +93,11 @@ impl App {
         }
     }
 
-    fn open(&self) -> Result<Store, StoreError> {
-        let text = self.target.to_string_lossy();
-        if !crate::store::is_url(&text) && !self.target.exists() {
-            // A read never creates a store (nor its folders).
-            return Err(StoreError::Column(format!(
-                "no store at {}: nothing has been recorded there yet",
-                self.target.display()
-            )));
-        }
-        Store::open(&self.target)
-    }
-
     fn take(&self) -> Result<Store, StoreError> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match pooled {
             Some(s) => Ok(s),
-            None => self.open(),
+            None => Store::open(&self.target),
         }
     }
 
@@ -127,6 +115,14 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
+        let text = self.target.to_string_lossy();
+        if !crate::store::is_url(&text) && !self.target.exists() {
+            // A read never creates a store (nor its folders).
+            return Err(Unavailable(format!(
+                "no store at {}: nothing has been recorded there yet",
+                self.target.display()
+            )));
+        }
         let app = Arc::clone(self);
         let joined = tokio::task::spawn_blocking(move || {
             let mut store = app.take()?;

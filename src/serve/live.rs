@@ -9,6 +9,7 @@ use crate::gate::Evaluation;
 use crate::policy::Completeness;
 use crate::run::RunSummary;
 use crate::store::live::{Counter, LiveRun};
+use crate::store::RunStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -132,7 +133,7 @@ pub fn view(r: LiveRun, now: i64) -> LiveView {
         v.missing = missing_of(&l.completeness, l.max_missing);
         v.counters = l.counters.clone();
         v.hold = l.hold.clone();
-        if h.ended_at.is_none() && h.status.as_str() == "running" {
+        if h.ended_at.is_none() && h.status == RunStatus::Running {
             v.time_left_ms = Some((l.ends_at - now).max(0));
         }
     }
