@@ -70,7 +70,7 @@ fn fill(db: &Path, live_json: &str) {
     let start = now_ms() - RUNS * 60_000;
     {
         let mut run = tx.prepare("INSERT INTO runs (id, deployment, kind, started_at, ended_at, status, verdict, reason, exit_code, dry_run, config_digest, summary, actor, host) VALUES (?1, ?2, 'watch', ?3, ?4, 'finished', ?5, ?6, ?7, 0, 'x', NULL, 'ci', ?8)").unwrap();
-        let mut anomaly = tx.prepare("INSERT INTO anomalies (run_key, rule, series, kind, severity, fired_at, resolved_at, body) VALUES (?1, 'high-error-rate', 'error_rate', 'HIGH_ERROR_RATE', 'critical', ?2, NULL, '{}')").unwrap();
+        let mut anomaly = tx.prepare("INSERT INTO anomalies (run_key, rule, series, kind, severity, fired_at, resolved_at, body) VALUES (?1, 'high-error-rate', 'error_rate', 'HIGH_ERROR_RATE', 'critical', ?2, NULL, '{\"observed\":12.5,\"reason\":\"value 12.5 > 5\",\"dry_run\":false}')").unwrap();
         let mut rollback = tx.prepare("INSERT INTO rollbacks (run_key, trigger, started_at, ended_at, attempts, argv, exit_status, ok, stdout, stderr, reason) VALUES (?1, 'auto', ?2, ?3, 1, '[\"true\"]', 0, 1, '', '', 'ok')").unwrap();
         for i in 0..RUNS {
             let t = start + i * 60_000;

@@ -7,9 +7,9 @@
 use super::audit::{AuditRow, Entry};
 use super::db::{args, scalar, Row, Val};
 use super::notify::Attempt;
-use super::runs::{head, head_columns, RunFilter, RunHead};
+use super::runs::{head, head_columns, stored_run, RunFilter, RunHead, StoredRun};
 use super::{now_ms, RollbackRecord, Store, StoreError, Trigger};
-use crate::model::{Anomaly, Timestamp};
+use crate::model::Timestamp;
 use crate::run::RunVerdict;
 use serde::Serialize;
 
@@ -44,7 +44,8 @@ pub struct DeploymentStats {
     pub median_time_to_rollback_ms: Option<i64>,
 }
 
-/// An anomaly with the run it fired in.
+/// An anomaly with the run it fired in: its columns, and what its stored body adds (a
+/// body that does not parse leaves those out rather than the row).
 #[derive(Debug, Clone, Serialize)]
 pub struct ListedAnomaly {
     /// Row id (pages go by it).
@@ -53,9 +54,18 @@ pub struct ListedAnomaly {
     pub run_id: String,
     /// Its deployment.
     pub deployment: String,
-    /// The anomaly as stored.
-    #[serde(flatten)]
-    pub anomaly: Anomaly,
+    pub rule: String,
+    pub series: String,
+    pub kind: String,
+    pub severity: String,
+    pub fired_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    /// The value that fired it.
+    pub observed: Option<f64>,
+    /// Why, in one sentence.
+    pub reason: String,
+    /// A dry-run rule's anomaly (never counted by the policy).
+    pub dry_run: bool,
 }
 
 /// Filters of the alerts page.
@@ -252,21 +262,64 @@ impl Store {
     /// Anomalies across runs, newest first.
     pub fn listed_anomalies(&self, f: &AlertFilter) -> Result<Vec<ListedAnomaly>, StoreError> {
         let rows = self.db.query(
-            "SELECT a.id, r.id, r.deployment, a.body FROM anomalies a JOIN runs r ON r.key = a.run_key
+            "SELECT a.id, r.id, r.deployment, a.rule, a.series, a.kind, a.severity, a.fired_at, a.resolved_at, a.body
+             FROM anomalies a JOIN runs r ON r.key = a.run_key
              WHERE (CAST(?1 AS TEXT) IS NULL OR r.deployment = ?1) AND (CAST(?2 AS TEXT) IS NULL OR a.severity = ?2)
              ORDER BY a.id DESC LIMIT ?3",
             args![&f.deployment, &f.severity, f.limit.max(1)],
         )?;
         rows.iter()
             .map(|r| {
+                let body: serde_json::Value = serde_json::from_str(&r.text(9)?).unwrap_or_default();
                 Ok(ListedAnomaly {
                     id: r.int(0)?,
                     run_id: r.text(1)?,
                     deployment: r.text(2)?,
-                    anomaly: serde_json::from_str(&r.text(3)?)?,
+                    rule: r.text(3)?,
+                    series: r.text(4)?,
+                    kind: r.text(5)?,
+                    severity: r.text(6)?,
+                    fired_at: r.int(7)?,
+                    resolved_at: r.opt_int(8)?,
+                    observed: body["observed"].as_f64(),
+                    reason: body["reason"].as_str().unwrap_or_default().to_string(),
+                    dry_run: body["dry_run"].as_bool().unwrap_or(false),
                 })
             })
             .collect()
+    }
+
+    /// A run by its exact id, or else by a unique prefix of it (`None`: no such run, or
+    /// the prefix is ambiguous). The exact id is one index lookup; a prefix is a range of
+    /// the same index.
+    pub fn run_by_id(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {}, r.summary FROM runs r WHERE r.id >= ?2 AND r.id < ?3 ORDER BY r.id LIMIT 2",
+            head_columns()
+        );
+        let exact = self.db.query(
+            &format!(
+                "SELECT {}, r.summary FROM runs r WHERE r.id = ?2",
+                head_columns()
+            ),
+            args![now_ms(), id],
+        )?;
+        if let Some(r) = exact.first() {
+            return stored_run(r).map(Some);
+        }
+        let rows = self
+            .db
+            .query(&sql, args![now_ms(), id, format!("{id}\u{10FFFF}")])?;
+        match rows.as_slice() {
+            [one] => stored_run(one).map(Some),
+            [] => {
+                // A collation that does not sort the bound last (PostgreSQL's ICU ones may
+                // not): the plain prefix search.
+                let mut found = self.runs_by_prefix(id, 2)?;
+                Ok((found.len() == 1).then(|| found.remove(0)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Notification attempts across runs (or of one run), newest first.

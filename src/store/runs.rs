@@ -161,7 +161,7 @@ pub struct RunFilter {
     pub limit: usize,
 }
 
-fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
+pub(super) fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
     Ok(StoredRun {
         head: head(r)?,
         summary: r.opt_text(10)?,

@@ -359,4 +359,12 @@ fn the_dashboard_reads_change_failure_rate_time_to_rollback_and_rollback_outcome
     let last = s.last_run_per_deployment(10).unwrap();
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].id, "e");
+    // By id: exact, a unique prefix, an ambiguous one, none.
+    finished(&mut s, "x-one", 5_000, RunVerdict::Healthy, None);
+    finished(&mut s, "x-two", 6_000, RunVerdict::Healthy, None);
+    let id = |p: &str| s.run_by_id(p).unwrap().map(|r| r.head.id);
+    assert_eq!(id("x-one").as_deref(), Some("x-one"));
+    assert_eq!(id("x-t").as_deref(), Some("x-two"));
+    assert_eq!(id("x-"), None);
+    assert_eq!(id("zz"), None);
 }

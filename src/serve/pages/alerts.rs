@@ -122,16 +122,16 @@ pub fn draw(p: &AlertsPage) -> Markup {
                 tr { th { "Fired" } th { "Resolved" } th { "Deployment" } th { "Run" } th { "Rule" } th { "Series" } th { "Kind" } th { "Severity" } th { "Observed" } th { "Reason" } }
                 @for a in &p.anomalies {
                     tr {
-                        td { (when(a.anomaly.fired_at)) }
-                        td { @match a.anomaly.resolved_at { Some(t) => { (when(t)) }, None => { "open" } } }
+                        td { (when(a.fired_at)) }
+                        td { @match a.resolved_at { Some(t) => { (when(t)) }, None => { "open" } } }
                         td { (a.deployment) }
                         td { a href={ "/runs/" (urlencode(&a.run_id)) } { code { (short(&a.run_id)) } } }
-                        td { (a.anomaly.rule) @if a.anomaly.dry_run { " (dry run)" } }
-                        td { (a.anomaly.series) }
-                        td { (a.anomaly.kind) }
-                        td { span class={ "badge " (badge(if a.anomaly.severity.as_str() == "critical" { "rollback" } else { "inconclusive" })) } { (a.anomaly.severity.as_str()) } }
-                        td { (crate::model::fmt_num(a.anomaly.observed)) }
-                        td { (a.anomaly.reason) }
+                        td { (a.rule) @if a.dry_run { " (dry run)" } }
+                        td { (a.series) }
+                        td { (a.kind) }
+                        td { span class={ "badge " (badge(if a.severity == "critical" { "rollback" } else { "inconclusive" })) } { (a.severity) } }
+                        td { (a.observed.map(crate::model::fmt_num).unwrap_or_else(|| "-".into())) }
+                        td { (a.reason) }
                     }
                 }
             }

@@ -117,14 +117,9 @@ fn page_of(
 
 /// Reads the run named by its id or a unique prefix (`None`: no such run).
 pub async fn read(app: &Arc<App>, id: String) -> Result<Option<RunPage>, super::Unavailable> {
-    app.read(move |store| {
-        let mut found = store.runs_by_prefix(&id, 2)?;
-        let run = match found.len() {
-            1 => found.remove(0),
-            n if n > 1 && found[0].head.id == id => found.remove(0),
-            _ => return Ok(None),
-        };
-        page_of(store, run).map(Some)
+    app.read(move |store| match store.run_by_id(&id)? {
+        Some(run) => page_of(store, run).map(Some),
+        None => Ok(None),
     })
     .await
 }
