@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of vz-monitor or of one subcommand, generated from this command line')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Notifications: send a test message through a channel, list past attempts')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'A read-only web dashboard over the store: runs, live watches, charts, alerts, audit, health')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -330,6 +331,18 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         'vz-monitor;notify;help;help' {
             break
         }
+        'vz-monitor;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; any address but loopback needs a token (--token-env)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Environment variable holding the bearer token clients must send (never printed)')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Runs per deployment that the change-failure rate and time to rollback cover')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'How often the live page reads the store')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'vz-monitor;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented vz-monitor.yaml and a rules folder to start from')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate config and rules without touching anything')
@@ -349,6 +362,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (also committed under completions/)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of vz-monitor or of one subcommand, generated from this command line')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Notifications: send a test message through a channel, list past attempts')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'A read-only web dashboard over the store: runs, live watches, charts, alerts, audit, health')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -420,6 +434,9 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;help;notify;history' {
+            break
+        }
+        'vz-monitor;help;serve' {
             break
         }
         'vz-monitor;help;help' {

@@ -67,6 +67,9 @@ _vz__monitor() {
             vz__monitor,rollback)
                 cmd="vz__monitor__subcmd__rollback"
                 ;;
+            vz__monitor,serve)
+                cmd="vz__monitor__subcmd__serve"
+                ;;
             vz__monitor,test)
                 cmd="vz__monitor__subcmd__test"
                 ;;
@@ -142,6 +145,9 @@ _vz__monitor() {
             vz__monitor__subcmd__help,rollback)
                 cmd="vz__monitor__subcmd__help__subcmd__rollback"
                 ;;
+            vz__monitor__subcmd__help,serve)
+                cmd="vz__monitor__subcmd__help__subcmd__serve"
+                ;;
             vz__monitor__subcmd__help,test)
                 cmd="vz__monitor__subcmd__help__subcmd__test"
                 ;;
@@ -185,7 +191,7 @@ _vz__monitor() {
 
     case "${cmd}" in
         vz__monitor)
-            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help"
+            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,7 +591,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help)
-            opts="init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify help"
+            opts="init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -879,6 +885,20 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1369,6 +1389,48 @@ _vz__monitor() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__serve)
+            opts="-c -h --listen --token-env --window --poll --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -200,6 +200,30 @@ pub enum Command {
     /// Notifications: send a test message through a channel, list past attempts
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// A read-only web dashboard over the store: runs, live watches, charts, alerts, audit, health
+    Serve(ServeArgs),
+}
+
+/// `serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; any address but loopback needs a token (--token-env)
+    #[arg(
+        long,
+        env = "VZ_SERVE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: String,
+    /// Environment variable holding the bearer token clients must send (never printed)
+    #[arg(long, default_value = "VZ_SERVE_TOKEN", value_name = "VAR")]
+    pub token_env: String,
+    /// Runs per deployment that the change-failure rate and time to rollback cover
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub window: usize,
+    /// How often the live page reads the store
+    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    pub poll: Duration,
 }
 
 /// A duration flag or `VZ_` variable: `500ms`, `30s`, `15m`, `1h`, `7d`, or bare seconds.

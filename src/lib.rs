@@ -25,6 +25,7 @@ pub mod report;
 pub mod rollback;
 pub mod ruletest;
 pub mod sampler;
+pub mod serve;
 pub mod sources;
 pub mod store;
 

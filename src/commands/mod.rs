@@ -12,7 +12,7 @@ mod init;
 mod notify;
 mod observers;
 mod prune;
-mod report;
+pub(crate) mod report;
 mod rollback;
 mod test;
 mod watch;
@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Completions(a) => completions::run(&a),
         Command::Man(a) => completions::man(&a),
         Command::Notify(c) => notify::run(g, &c),
+        Command::Serve(a) => crate::serve::run(g, &a),
     }
 }
 

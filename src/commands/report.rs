@@ -48,7 +48,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
 }
 
 /// Resolves `id`: exact, `latest`, or a unique prefix. Not found or ambiguous is exit 2.
-fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> {
+pub(crate) fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> {
     let mut found = if id == "latest" {
         store.latest_run(deployment)?.into_iter().collect()
     } else {
@@ -79,7 +79,7 @@ fn find(store: &Store, id: &str, deployment: Option<&str>) -> Result<StoredRun> 
 
 /// The summary as stored, completed from the row (manual rollbacks store their record,
 /// running runs nothing yet).
-fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
+pub(crate) fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
     let mut v: RunSummary = stored
         .filter(|s| s.get("rules").is_some())
         .and_then(|s| serde_json::from_value(s.clone()).ok())
@@ -118,7 +118,7 @@ fn view_of(run: &StoredRun, stored: Option<&Value>) -> RunSummary {
 /// The run's samples by series, with the newest baseline of the deployment taken before
 /// the run started (the one the run was most likely judged against), and each series' unit
 /// from the config when it still defines the metric.
-fn samples(
+pub(crate) fn samples(
     store: &mut Store,
     run: &StoredRun,
     config: Option<&crate::config::Config>,

@@ -27,6 +27,23 @@ pub struct Run {
     pub store_failed: bool,
 }
 
+/// Where the run happens: the CI runner's name (`RUNNER_NAME`, `CI_RUNNER_DESCRIPTION`), else
+/// the machine's host name, else `unknown`.
+pub fn host() -> String {
+    let named = ["RUNNER_NAME", "CI_RUNNER_DESCRIPTION", "HOSTNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty());
+    named
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 impl Run {
     /// Records the start of `ctx`'s run with a lease of `lease` (a lapsed lease reads as
     /// abandoned), and tells the observers. A store that cannot record the start stops the
@@ -49,6 +66,9 @@ impl Run {
         )?;
         if let Err(e) = store.set_lease(&ctx.run_id, lease) {
             errln!("warning: could not set the run's lease: {e}");
+        }
+        if let Err(e) = store.set_origin(&ctx.run_id, &crate::audit::actor(), &host()) {
+            errln!("warning: could not record who started the run: {e}");
         }
         let mut observers = crate::commands::observers(config, &ctx);
         let mut at = At::now(&ctx, &mut store);

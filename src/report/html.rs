@@ -15,7 +15,8 @@ impl Render for HtmlFormat {
     }
 }
 
-const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;background:#fff}\
+/// The page's style sheet (also served by `serve` beside its own).
+pub const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;background:#fff}\
 h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:28px 0 8px}\
 .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}\
 .healthy{background:#2e7d32}.rollback,.rolled_back,.rollback_failed{background:#c62828}.inconclusive{background:#b26a00}.other{background:#555}\
@@ -26,7 +27,8 @@ svg{max-width:100%;height:auto}svg .tick{font-size:11px;fill:#555}svg .mark{font
 .legend span{margin-right:14px}.sw{display:inline-block;width:18px;height:10px;margin-right:4px;vertical-align:middle}\
 code{background:#f1f3f7;padding:1px 4px;border-radius:3px}";
 
-fn badge_class(verdict: RunVerdict) -> &'static str {
+/// The CSS class of a verdict badge.
+pub fn badge_class(verdict: RunVerdict) -> &'static str {
     match verdict {
         RunVerdict::Healthy => "healthy",
         RunVerdict::Rollback | RunVerdict::RolledBack | RunVerdict::RollbackFailed => "rollback",
@@ -58,7 +60,17 @@ pub fn page(run: &RunReport) -> String {
     if !charts.is_empty() {
         o.push_str("<h2>Judged series</h2>\n<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f5fbf\"></i>watched values</span><span><i class=\"sw\" style=\"background:#9aa3b2;opacity:.5\"></i>baseline range</span><span><i class=\"sw\" style=\"background:#2ca02c;opacity:.4\"></i>control band</span><span><i class=\"sw\" style=\"background:#ff7f0e\"></i>threshold</span><span><i class=\"sw\" style=\"background:#d62728\"></i>anomaly fired</span><span><i class=\"sw\" style=\"background:#111\"></i>decision</span></p>\n");
     }
-    for c in &charts {
+    o.push_str(&figures(&charts));
+    o.push_str(&rules_table(v));
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+/// One `<figure>` per judged series: its caption (series, rules and their states) and its
+/// chart ([`svg`]). The report page and `serve`'s run page both draw them here.
+pub fn figures(charts: &[super::series::Chart]) -> String {
+    let mut o = String::new();
+    for c in charts {
         let rules: Vec<String> = c
             .rules
             .iter()
@@ -71,12 +83,11 @@ pub fn page(run: &RunReport) -> String {
             svg(c)
         ));
     }
-    o.push_str(&rules_table(v));
-    o.push_str("</body>\n</html>\n");
     o
 }
 
-fn facts(v: &RunSummary, fail_mode: Option<&str>) -> String {
+/// The run's facts: verdict, window, reasons, rollback, mode.
+pub fn facts(v: &RunSummary, fail_mode: Option<&str>) -> String {
     let mut rows: Vec<(&str, String)> = vec![
         ("Verdict", format!("{} (exit {})", v.verdict, v.exit_code)),
         ("Run", format!("<code>{}</code>", esc(&v.run_id))),
@@ -120,7 +131,8 @@ fn facts(v: &RunSummary, fail_mode: Option<&str>) -> String {
     o
 }
 
-fn rules_table(v: &RunSummary) -> String {
+/// The explanation table: every rule's observed and expected values, score and reason.
+pub fn rules_table(v: &RunSummary) -> String {
     if v.rules.is_empty() {
         return String::new();
     }

@@ -25,6 +25,16 @@ pub fn check(target: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Forgets that `target` was found unavailable, so the next call tries it again. For a
+/// long-lived reader (`serve`) that must keep serving once the store is back; a command
+/// that acts never calls it (one deadline per run, not one per call).
+pub fn forget(target: &str) {
+    down()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(target);
+}
+
 /// Whether an error means the store itself is unavailable (not a bad statement or value).
 fn unavailable(e: &StoreError) -> bool {
     use rusqlite::ErrorCode as C;

@@ -6,13 +6,16 @@
 //! Files by concept: `runs.rs` (runs, ticks, leases, history), `baselines.rs`, `notify.rs`
 //! (dedup, cooldown, escalation state and send attempts), `audit.rs` (the hash chain and
 //! retention), `overrides.rs` (hold, release, abort), `claims.rs` (one rollback per
-//! deployment); `db.rs` is the seam both engines implement (`sqlite.rs`, `postgres.rs`).
+//! deployment), `live.rs` (a watch's latest tick for the dashboard), `dashboard.rs` (the
+//! dashboard's listings); `db.rs` is the seam both engines implement (`sqlite.rs`, `postgres.rs`).
 
 pub mod audit;
 pub mod baselines;
 pub mod claims;
+pub mod dashboard;
 pub(crate) mod db;
 mod deadline;
+pub mod live;
 pub mod migrations;
 pub mod notify;
 pub mod overrides;
@@ -132,6 +135,12 @@ impl Store {
             series: HashMap::new(),
             run_keys: HashMap::new(),
         })
+    }
+
+    /// Lets the store at `target` be tried again after a failure marked it down for this
+    /// process (`deadline.rs`): `serve` outlives a store that was gone and came back.
+    pub fn retry_after_failure(target: &Path) {
+        deadline::forget(&target.to_string_lossy());
     }
 
     /// `sqlite` or `postgres`.

@@ -66,6 +66,28 @@ fn alert(deployment: &str, r: &Row) -> Result<AlertState, StoreError> {
     })
 }
 
+/// One stored attempt row (`run_id, deployment, ts, channel, channel_type, event, dedup_key,
+/// outcome, attempts, duration_ms, detail`).
+pub(super) fn attempt(r: &Row) -> Result<Attempt, StoreError> {
+    Ok(Attempt {
+        run_id: r.opt_text(0)?,
+        deployment: r.text(1)?,
+        ts: r.int(2)?,
+        channel: r.text(3)?,
+        channel_type: r.text(4)?,
+        event: r.text(5)?,
+        dedup_key: r.opt_text(6)?,
+        outcome: {
+            let o = r.text(7)?;
+            SendOutcome::parse(&o)
+                .ok_or_else(|| StoreError::Column(format!("notification outcome `{o}`")))?
+        },
+        attempts: r.int(8)? as u32,
+        duration_ms: r.int(9)?,
+        detail: r.text(10)?,
+    })
+}
+
 impl Store {
     /// Every alert of a deployment.
     pub fn alerts(&self, deployment: &str) -> Result<Vec<AlertState>, StoreError> {
@@ -140,26 +162,7 @@ impl Store {
                 args![&f.run_id, &f.deployment, f.limit.max(1)],
             )?
             .iter()
-            .map(|r| {
-                Ok(Attempt {
-                    run_id: r.opt_text(0)?,
-                    deployment: r.text(1)?,
-                    ts: r.int(2)?,
-                    channel: r.text(3)?,
-                    channel_type: r.text(4)?,
-                    event: r.text(5)?,
-                    dedup_key: r.opt_text(6)?,
-                    outcome: {
-                        let o = r.text(7)?;
-                        SendOutcome::parse(&o).ok_or_else(|| {
-                            StoreError::Column(format!("notification outcome `{o}`"))
-                        })?
-                    },
-                    attempts: r.int(8)? as u32,
-                    duration_ms: r.int(9)?,
-                    detail: r.text(10)?,
-                })
-            })
+            .map(attempt)
             .collect()
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 
 /// The status as read back: lapsed leases are `abandoned` (`?N` is now, in ms).
-fn status_sql(now_param: usize) -> String {
+pub(super) fn status_sql(now_param: usize) -> String {
     format!("CASE WHEN r.status = 'running' AND r.lease_until < ?{now_param} THEN 'abandoned' ELSE r.status END")
 }
 
@@ -84,14 +84,14 @@ pub struct RunHead {
 }
 
 /// The columns of [`RunHead`], in its order (`r` is `runs`; the status as read back).
-fn head_columns() -> String {
+pub(super) fn head_columns() -> String {
     format!(
         "r.id, r.deployment, r.kind, r.started_at, r.ended_at, {}, r.verdict, r.reason, r.exit_code, r.dry_run",
         status_sql(1)
     )
 }
 
-fn head(r: &Row) -> Result<RunHead, StoreError> {
+pub(super) fn head(r: &Row) -> Result<RunHead, StoreError> {
     Ok(RunHead {
         id: r.text(0)?,
         deployment: r.text(1)?,
@@ -161,7 +161,7 @@ pub struct RunFilter {
     pub limit: usize,
 }
 
-fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
+pub(super) fn stored_run(r: &Row) -> Result<StoredRun, StoreError> {
     Ok(StoredRun {
         head: head(r)?,
         summary: r.opt_text(10)?,
@@ -266,10 +266,11 @@ impl Store {
         Ok(())
     }
 
-    /// Closes a run with its verdict and JSON summary.
+    /// Closes a run with its verdict and JSON summary. The live state of its last tick is
+    /// dropped: the summary says all of it, and a store of 100,000 runs keeps no copy.
     pub fn finish_run(&mut self, id: &str, end: &RunEnd) -> Result<(), StoreError> {
         self.db.exec(
-            "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7 WHERE id = ?1",
+            "UPDATE runs SET ended_at = ?2, status = ?3, verdict = ?4, reason = ?5, exit_code = ?6, summary = ?7, live = NULL WHERE id = ?1",
             args![id, end.ended_at, end.status.as_str(), end.verdict.map(RunVerdict::as_str), end.reason, end.exit_code, end.summary],
         )?;
         Ok(())

@@ -243,7 +243,7 @@ fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
     let path = dir.path().join("old.db");
     v3_store(&path);
     let mut s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), migrations::VERSION);
     let runs = s
         .runs(&RunFilter {
             limit: 10,
@@ -281,4 +281,90 @@ fn a_version_3_store_migrates_keeping_runs_samples_anomalies_and_rollbacks() {
         )
         .unwrap();
     assert_eq!(indexed, 4, "every foreign key is indexed");
+}
+
+/// A finished run of `d` started at `at` with `verdict`, and a rollback ending 30 s later
+/// (`ok`) when `rollback` says so.
+fn finished(s: &mut Store, id: &str, at: i64, verdict: RunVerdict, rollback: Option<bool>) {
+    s.start_run(id, "d", "watch", at, false, "x").unwrap();
+    if let Some(ok) = rollback {
+        let r = RollbackRecord {
+            trigger: Trigger::Auto,
+            started_at: at + 20_000,
+            ended_at: at + 30_000,
+            attempts: 1,
+            argv: vec!["true".into()],
+            exit_status: Some(if ok { 0 } else { 1 }),
+            ok,
+            stdout: "out <b>".into(),
+            stderr: String::new(),
+            reason: "r".into(),
+        };
+        s.record_rollback(id, &r).unwrap();
+    }
+    let end = RunEnd {
+        ended_at: at + 40_000,
+        status: RunStatus::Finished,
+        verdict: Some(verdict),
+        reason: "why",
+        exit_code: 0,
+        summary: "{}",
+    };
+    s.finish_run(id, &end).unwrap();
+}
+
+#[test]
+fn the_dashboard_reads_change_failure_rate_time_to_rollback_and_rollback_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    finished(&mut s, "a", 1_000, RunVerdict::Rollback, Some(true));
+    finished(&mut s, "b", 2_000, RunVerdict::Healthy, None);
+    finished(&mut s, "c", 3_000, RunVerdict::Healthy, None);
+    finished(&mut s, "e", 4_000, RunVerdict::RollbackFailed, Some(false));
+    s.set_origin("e", "alice", "runner-7").unwrap();
+    // Over all four: 2 of 4 failed; the one successful rollback ended 30 s after its start.
+    let st = s.deployment_stats("d", 20).unwrap();
+    assert_eq!((st.runs, st.failed), (4, 2));
+    assert_eq!(st.change_failure_percent, Some(50.0));
+    assert_eq!(st.median_time_to_rollback_ms, Some(30_000));
+    // Over the newest two: one failed, no successful rollback.
+    let st = s.deployment_stats("d", 2).unwrap();
+    assert_eq!(
+        (st.runs, st.failed, st.median_time_to_rollback_ms),
+        (2, 1, None)
+    );
+    let f = RunFilter {
+        limit: 2,
+        ..Default::default()
+    };
+    let page = s.listed_runs(&f, 0).unwrap();
+    let ids: Vec<&str> = page.iter().map(|r| r.head.id.as_str()).collect();
+    assert_eq!(ids, ["e", "c"]);
+    assert_eq!(page[0].rollback_ok, Some(false));
+    assert_eq!(page[1].rollback_ok, None);
+    assert_eq!(
+        (page[0].actor.as_deref(), page[0].host.as_deref()),
+        (Some("alice"), Some("runner-7"))
+    );
+    let next = s.listed_runs(&f, 2).unwrap();
+    assert_eq!(next[1].head.id, "a");
+    assert_eq!(next[1].rollback_ok, Some(true));
+    let rb = s.run_rollbacks("a").unwrap();
+    assert_eq!(
+        (rb.len(), rb[0].ok, rb[0].stdout.as_str()),
+        (1, true, "out <b>")
+    );
+    let counts = s.run_counts().unwrap();
+    assert_eq!((counts.running, counts.abandoned, counts.total), (0, 0, 4));
+    let last = s.last_run_per_deployment(10).unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].id, "e");
+    // By id: exact, a unique prefix, an ambiguous one, none.
+    finished(&mut s, "x-one", 5_000, RunVerdict::Healthy, None);
+    finished(&mut s, "x-two", 6_000, RunVerdict::Healthy, None);
+    let id = |p: &str| s.run_by_id(p).unwrap().map(|r| r.head.id);
+    assert_eq!(id("x-one").as_deref(), Some("x-one"));
+    assert_eq!(id("x-t").as_deref(), Some("x-two"));
+    assert_eq!(id("x-"), None);
+    assert_eq!(id("zz"), None);
 }

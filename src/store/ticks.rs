@@ -3,6 +3,7 @@
 //! transaction.
 
 use super::db::{args, scalar, Db, Lock, Val};
+use super::live::LiveState;
 use super::{now_ms, Store, StoreError};
 use crate::model::{Anomaly, Reading, Sample, Timestamp};
 use std::collections::HashMap;
@@ -21,6 +22,21 @@ impl Store {
         fired: &[Anomaly],
         resolved: &[Anomaly],
     ) -> Result<(), StoreError> {
+        self.record_tick_live(run_id, ts, samples, fired, resolved, None)
+    }
+
+    /// [`Store::record_tick`], also replacing the run's live state (what `serve` shows of
+    /// it) in the same transaction and statement as the lease: no extra round trip.
+    pub fn record_tick_live(
+        &mut self,
+        run_id: &str,
+        ts: Timestamp,
+        samples: &[Sample],
+        fired: &[Anomaly],
+        resolved: &[Anomaly],
+        live: Option<&LiveState>,
+    ) -> Result<(), StoreError> {
+        let live = live.map(serde_json::to_string).transpose()?;
         let key = self.run_key(run_id)?;
         self.db.begin(Lock::Write)?;
         let tick = Tick {
@@ -29,6 +45,7 @@ impl Store {
             samples,
             fired,
             resolved,
+            live: live.as_deref(),
         };
         match write_tick(self.db.as_ref(), &mut self.series, &tick) {
             Ok(()) => self.db.commit(),
@@ -60,6 +77,8 @@ struct Tick<'a> {
     samples: &'a [Sample],
     fired: &'a [Anomaly],
     resolved: &'a [Anomaly],
+    /// The live state as JSON, when the watch gives one.
+    live: Option<&'a str>,
 }
 
 /// Ids of `names` in the `series` table, adding the new ones (inside a transaction).
@@ -148,8 +167,8 @@ fn write_tick(db: &dyn Db, cache: &mut HashMap<String, i64>, t: &Tick) -> Result
         )?;
     }
     db.exec(
-        "UPDATE runs SET lease_until = ?2 + lease_ms WHERE key = ?1 AND status = 'running'",
-        args![t.key, now_ms()],
+        "UPDATE runs SET lease_until = ?2 + lease_ms, live = COALESCE(?3, live) WHERE key = ?1 AND status = 'running'",
+        args![t.key, now_ms(), t.live],
     )?;
     Ok(())
 }

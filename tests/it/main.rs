@@ -32,6 +32,7 @@ mod prometheus_rules;
 mod prometheus_templates;
 mod pushgateway;
 mod report;
+mod serve;
 mod snapshots;
 mod snapshots_cli;
 mod store;

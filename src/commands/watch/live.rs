@@ -7,10 +7,11 @@
 use super::progress::Progress;
 use crate::gate::{Feed, Gate, Tick, TickReport};
 use crate::lifecycle::Signals;
-use crate::model::{Reading, Sample, Timestamp};
+use crate::model::{Reading, Sample, Severity, Timestamp};
 use crate::observe::{At, Observer, Override, RunContext};
 use crate::policy::{Decision, Verdict};
 use crate::sampler::Sampler;
+use crate::store::live::{Counter, LiveState};
 use crate::store::Store;
 use std::time::{Duration, Instant as StdInstant};
 use tokio::time::Instant;
@@ -159,6 +160,40 @@ impl<'a> LiveFeed<'a> {
     }
 }
 
+impl LiveFeed<'_> {
+    /// The state after this tick, for `serve`'s live page.
+    fn live_state(&self, gate: &Gate, at: Timestamp) -> LiveState {
+        let policy = gate.policy();
+        let counts = gate.fired_counts();
+        let counters = [
+            (Severity::Critical, policy.critical),
+            (Severity::High, policy.high),
+            (Severity::Medium, policy.medium),
+            (Severity::Low, policy.low),
+        ]
+        .into_iter()
+        .map(|(s, limit)| Counter {
+            severity: s.as_str().to_string(),
+            fired: counts.get(s),
+            limit,
+        })
+        .collect();
+        let window = self.clock.interval * self.clock.planned.saturating_sub(1);
+        LiveState {
+            tick: self.clock.next,
+            planned: self.clock.planned,
+            interval_ms: self.clock.interval.as_millis() as u64,
+            ends_at: self.clock.start_ms + window.as_millis() as Timestamp,
+            at,
+            rules: gate.evaluations(),
+            completeness: gate.completeness(),
+            max_missing: policy.max_missing,
+            counters,
+            hold: self.hold.clone(),
+        }
+    }
+}
+
 impl Feed for LiveFeed<'_> {
     fn notes(&mut self) -> Vec<(String, crate::gate::SeriesNote)> {
         self.sampler.notes()
@@ -198,12 +233,15 @@ impl Feed for LiveFeed<'_> {
 
     fn judged(&mut self, tick: &Tick, report: &TickReport, gate: &Gate) -> Option<Decision> {
         self.remember_series(&tick.samples);
-        if let Err(e) = self.store.record_tick(
+        // The dashboard's view of the tick goes with it, in the same transaction.
+        let live = self.live_state(gate, tick.at);
+        if let Err(e) = self.store.record_tick_live(
             &self.ctx.run_id,
             tick.at,
             &tick.samples,
             &report.fired,
             &report.resolved,
+            Some(&live),
         ) {
             self.store_failed = true;
             errln!("warning: could not store tick: {e}");

@@ -358,6 +358,17 @@ impl Gate {
         }
     }
 
+    /// The policy this gate decides by.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Distinct anomalies fired so far that count toward the policy (dry-run rules
+    /// excluded), by severity: the counters the policy compares with its limits.
+    pub fn fired_counts(&self) -> SeverityCounts {
+        self.counted
+    }
+
     /// Data completeness of every metric a rule watches.
     pub fn completeness(&self) -> Vec<Completeness> {
         let mut out = Vec::new();
