@@ -19,7 +19,7 @@ pub struct Verification {
     /// Entries keyed with HMAC.
     pub keyed: usize,
     /// How verification ended.
-    pub outcome: Outcome,
+    pub outcome: ChainState,
 }
 
 /// The checkpoint a pruned chain starts from.
@@ -34,7 +34,7 @@ pub struct CheckpointRef {
 /// Verdict of a verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum ChainState {
     /// Every entry holds together.
     Intact,
     /// The first broken entry and what is wrong with it.
@@ -52,22 +52,22 @@ pub fn verify(rows: &[Row], key: Option<&[u8]>) -> Verification {
         checkpoint: None,
         unkeyed_prefix: 0,
         keyed: 0,
-        outcome: Outcome::Intact,
+        outcome: ChainState::Intact,
     };
     v.outcome = walk(rows, key, &mut v);
     v
 }
 
-fn broken(seq: i64, problem: impl Into<String>) -> Outcome {
-    Outcome::Broken {
+fn broken(seq: i64, problem: impl Into<String>) -> ChainState {
+    ChainState::Broken {
         seq,
         problem: problem.into(),
     }
 }
 
-fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> Outcome {
+fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> ChainState {
     let Some(first) = rows.first() else {
-        return Outcome::Intact;
+        return ChainState::Intact;
     };
     let first_seq = first.entry.seq;
     // Where the chain starts: seq 1 from the genesis hash, or a checkpoint's pruned range.
@@ -145,7 +145,7 @@ fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> Outcome {
             }
             ALG_HMAC => {
                 let Some(expected) = entry_hash(e, key) else {
-                    return Outcome::NeedsKey { seq: e.seq };
+                    return ChainState::NeedsKey { seq: e.seq };
                 };
                 if expected != e.hash {
                     return broken(
@@ -166,5 +166,5 @@ fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> Outcome {
             "VZ_AUDIT_KEY is set but no entry is keyed with it: the chain may have been rewritten without the key",
         );
     }
-    Outcome::Intact
+    ChainState::Intact
 }

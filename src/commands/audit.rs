@@ -2,7 +2,7 @@
 
 use super::{open_existing_store, print_json, write_atomically};
 use crate::audit::chain::{self, key_from_env};
-use crate::audit::verify::{verify, Outcome};
+use crate::audit::verify::{verify, ChainState};
 use crate::cli::{AuditCommand, AuditExportArgs, AuditVerifyArgs, Format, Global};
 use crate::error::{Error, Exit, Result};
 use crate::store::Store;
@@ -22,7 +22,7 @@ fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
     let rows = chain::read_all(store)?;
     let key = key_from_env();
     let v = verify(&rows, key.as_deref());
-    if let Outcome::NeedsKey { seq } = v.outcome {
+    if let ChainState::NeedsKey { seq } = v.outcome {
         return Err(Error::Usage(format!(
             "audit entry {seq} is keyed with HMAC-SHA256: set VZ_AUDIT_KEY to the key it was written with to verify the chain"
         )));
@@ -35,7 +35,7 @@ fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
             _ => String::new(),
         };
         match &v.outcome {
-            Outcome::Broken { seq, problem } => {
+            ChainState::Broken { seq, problem } => {
                 outln!("audit log BROKEN at entry {seq}: {problem}");
                 outln!(
                     "{} entries{range}; nothing from entry {seq} on can be trusted",
@@ -70,7 +70,7 @@ fn verify_cmd(store: &mut Store, a: &AuditVerifyArgs) -> Result<Exit> {
         }
     }
     Ok(match v.outcome {
-        Outcome::Intact => Exit::Healthy,
+        ChainState::Intact => Exit::Healthy,
         _ => Exit::Unhealthy,
     })
 }

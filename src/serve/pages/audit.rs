@@ -5,7 +5,7 @@
 use super::run::audit_table;
 use super::{layout, respond, unavailable, wants_json};
 use crate::audit::chain::{self, key_from_env};
-use crate::audit::verify::{verify, Outcome, Verification};
+use crate::audit::verify::{verify, ChainState, Verification};
 use crate::serve::app::App;
 use crate::store::audit::Entry;
 use crate::store::dashboard::AuditFilter;
@@ -52,9 +52,9 @@ fn some(v: &Option<String>) -> Option<String> {
 /// The verification in one line, as `audit verify` words it.
 pub fn verdict_line(v: &Verification) -> String {
     match &v.outcome {
-        Outcome::Intact => format!("intact: {} entries", v.entries),
-        Outcome::Broken { seq, problem } => format!("broken at entry {seq}: {problem}"),
-        Outcome::NeedsKey { seq } => format!(
+        ChainState::Intact => format!("intact: {} entries", v.entries),
+        ChainState::Broken { seq, problem } => format!("broken at entry {seq}: {problem}"),
+        ChainState::NeedsKey { seq } => format!(
             "entry {seq} is keyed with HMAC-SHA256: start serve with VZ_AUDIT_KEY to verify from there"
         ),
     }
@@ -116,7 +116,7 @@ fn next_href(f: &AuditQuery, before: i64) -> String {
 
 /// The audit page.
 pub fn draw(p: &AuditPage) -> Markup {
-    let intact = matches!(p.verification.outcome, Outcome::Intact);
+    let intact = matches!(p.verification.outcome, ChainState::Intact);
     let body = html! {
         p class=(if intact { "verify intact" } else { "verify broken" }) {
             span class=(if intact { "badge healthy" } else { "badge rollback" }) { (if intact { "INTACT" } else { "NOT VERIFIED" }) }
