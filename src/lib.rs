@@ -27,7 +27,7 @@ pub mod store;
 
 // The pure core, re-exported where the binary has always found it.
 pub use vz_core::policy as decide;
-pub use vz_core::{detect, gate, model, offline, policy, run, units};
+pub use vz_core::{backtest, detect, gate, model, offline, policy, run, units};
 
 #[cfg(test)]
 mod gate_control_tests;

@@ -15,7 +15,7 @@ impl Render for HtmlFormat {
     }
 }
 
-const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;background:#fff}\
+pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;background:#fff}\
 h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:28px 0 8px}\
 .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}\
 .healthy{background:#2e7d32}.rollback,.rolled_back,.rollback_failed{background:#c62828}.inconclusive{background:#b26a00}.other{background:#555}\

@@ -226,6 +226,8 @@ pub struct WindowResult {
     pub reason: String,
     /// Rules that fired in the window (dry-run rules excluded).
     pub rules: Vec<String>,
+    /// What each of them saw: `rule on series: the detector's reason`, in firing order.
+    pub findings: Vec<String>,
 }
 
 impl WindowResult {
@@ -258,6 +260,7 @@ pub fn replay_window(
         decided_at: None,
         reason: String::new(),
         rules: Vec::new(),
+        findings: Vec::new(),
     };
     if s1 == s0 {
         result.reason = "no point of the history in this window (a gap)".into();
@@ -284,13 +287,17 @@ pub fn replay_window(
     result.rollback = d.wants_rollback();
     result.decided_at = judged.driven.decided_tick.map(|_| d.at);
     result.reason = d.reason();
-    let mut rules: Vec<String> = judged
+    let fired: Vec<_> = judged
         .gate
         .anomalies()
         .iter()
         .filter(|a| !a.dry_run)
-        .map(|a| a.rule.clone())
         .collect();
+    result.findings = fired
+        .iter()
+        .map(|a| format!("{} on {}: {}", a.rule, a.series, a.reason))
+        .collect();
+    let mut rules: Vec<String> = fired.iter().map(|a| a.rule.clone()).collect();
     rules.sort();
     rules.dedup();
     result.rules = rules;
@@ -359,8 +366,15 @@ pub struct Tally {
     pub inconclusive: usize,
     /// `rollbacks / judged` (0 with nothing judged).
     pub rate: f64,
-    /// Rule name → rolled-back windows it fired in, most first.
-    pub by_rule: Vec<(String, usize)>,
+    /// The rules that fired in rolled-back windows, most first.
+    pub by_rule: Vec<RuleCount>,
+}
+
+/// How many rolled-back windows a rule fired in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleCount {
+    pub rule: String,
+    pub windows: usize,
 }
 
 /// Counts the results.
@@ -377,8 +391,11 @@ pub fn tally(results: &[WindowResult]) -> Tally {
             *by.entry(rule.clone()).or_default() += 1;
         }
     }
-    let mut by_rule: Vec<(String, usize)> = by.into_iter().collect();
-    by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut by_rule: Vec<RuleCount> = by
+        .into_iter()
+        .map(|(rule, windows)| RuleCount { rule, windows })
+        .collect();
+    by_rule.sort_by(|a, b| b.windows.cmp(&a.windows).then(a.rule.cmp(&b.rule)));
     Tally {
         windows: results.len(),
         judged,

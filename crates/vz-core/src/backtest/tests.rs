@@ -175,7 +175,7 @@ fn tally_counts_rollbacks_per_rule() {
     assert!(results[1].rollback);
     assert_eq!(t.rate, 0.25);
     assert!(
-        t.by_rule.iter().any(|(r, n)| r == "cap" && *n == 1),
+        t.by_rule.iter().any(|c| c.rule == "cap" && c.windows == 1),
         "{t:?}"
     );
     let w = warnings(&p, &t, &[]);

@@ -16,7 +16,7 @@ pub fn warnings(plan: &GatePlan, tally: &Tally, mdes: &[Mde]) -> Vec<String> {
             .by_rule
             .iter()
             .take(3)
-            .map(|(r, n)| format!("`{r}` fired in {n}"))
+            .map(|c| format!("`{}` fired in {}", c.rule, c.windows))
             .collect();
         let cause = if rules.is_empty() {
             String::new()
