@@ -2,20 +2,18 @@
 //! history (read once per metric from its backend, or from a file), the false rollbacks it
 //! would have had, and per metric the smallest shift the planned watch catches.
 
+mod history;
+
 use super::{load_config, now_ms};
-use crate::backends::Span;
 use crate::backtest::{self, mde, History, WindowPlan};
 use crate::cli::{BacktestArgs, Global};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::gate::GatePlan;
-use crate::offline;
 use crate::report::backtest::{Backtest, Setup};
-use crate::sources::Shared;
-use futures::future::join_all;
+use history::{backend_history, file_history};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::Duration;
 
 /// Reads the history, replays every window, finds each metric's minimum detectable effect,
@@ -65,12 +63,8 @@ pub async fn run(g: &Global, a: &BacktestArgs) -> Result<Exit> {
     };
     let mut mdes = Vec::new();
     if a.mde_windows > 0 {
-        let metrics: Vec<String> = plan.metrics.iter().map(|m| m.name.clone()).collect();
-        progress.phase("minimum detectable effect", metrics.len());
-        for m in metrics {
-            mdes.push(mde::min_detectable_effect(&plan, &history, &quiet, &m));
-            progress.inc();
-        }
+        progress.phase("minimum detectable effect", plan.metrics.len());
+        mdes = all_mdes(&plan, &history, &quiet, &progress);
     }
     progress.done();
     let warnings = backtest::warnings(&plan, &tally, &mdes);
@@ -96,6 +90,46 @@ pub async fn run(g: &Global, a: &BacktestArgs) -> Result<Exit> {
     );
     out!("{}", report.render(a.output, &history));
     Ok(Exit::Healthy)
+}
+
+/// Every metric's minimum detectable effect, the metrics shared out over the cores (each
+/// replays its own copies; nothing is shared but the history and the plan, read-only).
+fn all_mdes(
+    plan: &GatePlan,
+    history: &History,
+    quiet: &[backtest::Window],
+    progress: &Progress,
+) -> Vec<mde::Mde> {
+    let names: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, names.len().max(1));
+    let mut found: Vec<(usize, mde::Mde)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let names = &names;
+                s.spawn(move || {
+                    names
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, m)| {
+                            let r = mde::min_detectable_effect(plan, history, quiet, m);
+                            progress.inc();
+                            (i, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, m)| m).collect()
 }
 
 /// The gate of the config, restricted to what the history can feed: rules on metrics it
@@ -136,154 +170,6 @@ fn names(history: &History) -> String {
     }
     let v: Vec<&str> = history.series.keys().map(String::as_str).collect();
     v.join(", ")
-}
-
-/// A CSV/JSON file's rows, the last `since` of them (up to `until`).
-fn file_history(path: &Path, since: Duration, until: Option<i64>) -> Result<(History, String)> {
-    let f = offline::read(path).map_err(Error::Input)?;
-    let mut h = History::from_file(&f);
-    let end = until.or(h.times.last().copied()).unwrap_or(0);
-    let from = end - since.as_millis() as i64;
-    let keep: Vec<bool> = h.times.iter().map(|t| *t >= from && *t <= end).collect();
-    h.times.retain(|t| *t >= from && *t <= end);
-    for v in h.series.values_mut() {
-        let mut i = 0;
-        v.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-    }
-    let h = h.fill_gaps();
-    if h.times.is_empty() {
-        return Err(Error::Input(format!(
-            "{}: no rows in the {} before {}",
-            path.display(),
-            humantime::format_duration(since),
-            crate::report::ts(end)
-        )));
-    }
-    Ok((h, path.display().to_string()))
-}
-
-/// Every backend metric's history over `since` before `end` (aligned to the step), each in
-/// as few range queries as its backend allows, all metrics at once; onto one time grid.
-/// A metric whose backend fails (or gives no history) is left out with a note; none left
-/// is an error.
-async fn backend_history(
-    config: &Config,
-    end: i64,
-    since: Duration,
-    interval: Duration,
-    progress: &Progress,
-    notes: &mut Vec<String>,
-) -> Result<(History, String)> {
-    let step_ms = (interval.as_secs().max(1) * 1000) as i64;
-    let end = end.div_euclid(step_ms) * step_ms;
-    let span = Span {
-        end_ms: end,
-        window: since,
-        step: Duration::from_millis(step_ms as u64),
-    };
-    let queried: Vec<_> = config
-        .metrics
-        .iter()
-        .filter_map(|m| Some((m, m.source.backend()?)))
-        .collect();
-    for m in config
-        .metrics
-        .iter()
-        .filter(|m| m.source.backend().is_none())
-    {
-        notes.push(format!(
-            "metric `{}` is a probe: it has no history to replay",
-            m.name
-        ));
-    }
-    if queried.is_empty() {
-        return Err(Error::Usage(
-            "no metric of the config is read from a backend (Prometheus, …): there is no \
-             history to replay; give one with --history FILE"
-                .into(),
-        ));
-    }
-    progress.phase("reading history", queried.len());
-    let shared = Shared::new(&config.backends);
-    let results = join_all(queried.iter().map(|(m, query)| {
-        let backend = query.connect(&m.info(), &shared.backends);
-        async move {
-            let r = match backend {
-                Ok(b) => b.history(span).await,
-                Err(e) => Err(e),
-            };
-            progress.inc();
-            (m, query.name(), r)
-        }
-    }))
-    .await;
-    let start = end - since.as_millis() as i64;
-    let n = (since.as_millis() as i64 / step_ms) as usize + 1;
-    let mut history = History {
-        times: (0..n as i64).map(|i| start + i * step_ms).collect(),
-        series: Default::default(),
-    };
-    let mut failures = Vec::new();
-    let mut queries = 0;
-    for (m, backend, r) in results {
-        match r {
-            Ok(points) => {
-                queries += points.queries;
-                let zero = m.info().on_empty == vz_core::spec::OnEmpty::Zero;
-                onto_grid(&mut history, &m.name, points, zero, step_ms);
-            }
-            Err(e) => failures.push(format!("metric `{}` ({backend}): {e}", m.name)),
-        }
-    }
-    notes.extend(failures.iter().map(|f| format!("left out: {f}")));
-    if history.series.is_empty() {
-        let why = failures
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "every query matched no series".into());
-        return Err(Error::Input(format!(
-            "no history to replay over the {} before {}: {why}",
-            humantime::format_duration(since),
-            crate::report::ts(end)
-        )));
-    }
-    let source = format!(
-        "{} range queries over {} every {}",
-        queries,
-        humantime::format_duration(since),
-        humantime::format_duration(Duration::from_millis(step_ms as u64))
-    );
-    Ok((history, source))
-}
-
-/// A metric's points on the history's time grid: NaN where a step has no point (0 for an
-/// `on_empty: zero` metric, as its baseline and watch read it).
-fn onto_grid(
-    history: &mut History,
-    metric: &str,
-    points: crate::backends::Points,
-    zero: bool,
-    step_ms: i64,
-) {
-    let n = history.times.len();
-    let start = history.times.first().copied().unwrap_or(0);
-    let fill = if zero { 0.0 } else { f64::NAN };
-    if points.series.is_empty() && zero {
-        history.series.insert(metric.to_string(), vec![0.0; n]);
-    }
-    for (name, pts) in points.series {
-        let mut values = vec![fill; n];
-        for (t, v) in pts {
-            let i = ((t - start) as f64 / step_ms as f64).round();
-            if i >= 0.0 && (i as usize) < n {
-                values[i as usize] = v;
-            }
-        }
-        history.series.insert(name, values);
-    }
 }
 
 /// A bar on stderr when it is a terminal (a week at 15 s is 40 000 points per series);
