@@ -468,8 +468,15 @@ fn the_html_page_draws_one_chart_per_metric_with_the_rolled_back_windows() {
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
     assert_eq!(page.matches("<svg").count(), 2, "a chart per metric");
     assert!(page.contains("<figcaption>latency_ms</figcaption>"));
-    // Each chart marks the two windows that would have rolled back.
-    assert_eq!(page.matches("▲ rollback fired").count(), 4, "{page}");
+    // Each chart marks the window its rule rolled back: the latency's and the error rate's.
+    assert_eq!(page.matches("▲ rollback fired").count(), 2, "{page}");
+    let latency = &page[page.find("<figcaption>latency_ms").unwrap()..];
+    assert!(
+        latency.contains("latency-regression on latency_ms"),
+        "{latency}"
+    );
+    // A day is labelled in hours.
+    assert!(page.contains(">+12h<"), "{page}");
     // At most 600 points per chart, not a day's 5 761.
     assert!(page.matches("<circle").count() <= 2 * 600);
     assert!(!page.contains("<script"), "self-contained, no script");

@@ -104,11 +104,12 @@ pub fn page(b: &Backtest, history: &History) -> String {
     o
 }
 
-/// Each rolled-back window in which a rule on this series' metric fired, as a marked
-/// stretch.
+/// Each rolled-back window in which a rule fired on this series, as a marked stretch.
 fn rollbacks(b: &Backtest, series: &str) -> Vec<Anomaly> {
+    let on = format!(" on {series}: ");
     b.rolled_back
         .iter()
+        .filter(|w| w.findings.iter().any(|f| f.contains(&on)))
         .map(|w| Anomaly {
             rule: "rollback".into(),
             metric: metric_of(series).into(),

@@ -137,9 +137,9 @@ pub fn svg(c: &Chart) -> String {
 }
 
 /// Milliseconds as seconds, to 0.01 s in windows under 10 s and whole seconds above; in
-/// hours past two days (a backtest's week).
+/// hours past six hours (a backtest's history).
 fn secs(ms: i64, span_ms: i64) -> String {
-    if span_ms > 2 * 86_400_000 {
+    if span_ms > 6 * 3_600_000 {
         return format!("{}h", fmt_num((ms as f64 / 3_600_000.0).round()));
     }
     let s = if span_ms < 10_000 {
