@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
+            [CompletionResult]::new('backtest', 'backtest', [CompletionResultType]::ParameterValue, 'Replay the gate over many past windows of the service''s own history: the false-rollback rate it would have had and the smallest shift it can catch per metric')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
@@ -137,6 +138,25 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
         'vz-monitor;test' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vz-monitor;backtest' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back the history goes (e.g. 7d)')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Distance between two windows (e.g. 1h: one window ending at each hour)')
+            [CompletionResult]::new('--windows', '--windows', [CompletionResultType]::ParameterName, 'At most this many windows, the most recent [default: every window that fits]')
+            [CompletionResult]::new('--baseline-window', '--baseline-window', [CompletionResultType]::ParameterName, 'The baseline of each window: this long a stretch of history just before it')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Length of each replayed watch [default: config duration]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between points of the history [default: config interval]')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the history: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or Unix seconds [default: now]')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Read the history from this CSV/JSON file (as `analyze` reads its files) instead of the metric backends')
+            [CompletionResult]::new('--mde-windows', '--mde-windows', [CompletionResultType]::ParameterName, 'Quiet windows the shifts are injected into for the minimum detectable effect (0: no minimum detectable effect)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `markdown` for a GitHub step summary, `html` for a page with a chart per metric')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `markdown` for a GitHub step summary, `html` for a page with a chart per metric')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./vz-monitor.yaml, else built-in defaults]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Store: a SQLite file or a postgres:// URL [default: VZ_STORE_URL, else store.url or store.path from config, else .vz-monitor/vz.db]')
@@ -351,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Run the configured rollback now, recorded like an automatic one')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Replay baseline and current series from CSV/JSON files through the same rules and policy')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run rule unit tests (input series, expected anomalies and decision), like promtool test rules')
+            [CompletionResult]::new('backtest', 'backtest', [CompletionResultType]::ParameterValue, 'Replay the gate over many past windows of the service''s own history: the false-rollback rate it would have had and the smallest shift it can catch per metric')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'One stored run as a table, JSON, Markdown (PR comment), JUnit XML or an HTML page with charts')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Sample every metric once and print a table; exit 1 if any fails (pipeline smoke test)')
@@ -385,6 +406,9 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             break
         }
         'vz-monitor;help;test' {
+            break
+        }
+        'vz-monitor;help;backtest' {
             break
         }
         'vz-monitor;help;history' {

@@ -25,6 +25,9 @@ _vz__monitor() {
             vz__monitor,audit)
                 cmd="vz__monitor__subcmd__audit"
                 ;;
+            vz__monitor,backtest)
+                cmd="vz__monitor__subcmd__backtest"
+                ;;
             vz__monitor,baseline)
                 cmd="vz__monitor__subcmd__baseline"
                 ;;
@@ -102,6 +105,9 @@ _vz__monitor() {
                 ;;
             vz__monitor__subcmd__help,audit)
                 cmd="vz__monitor__subcmd__help__subcmd__audit"
+                ;;
+            vz__monitor__subcmd__help,backtest)
+                cmd="vz__monitor__subcmd__help__subcmd__backtest"
                 ;;
             vz__monitor__subcmd__help,baseline)
                 cmd="vz__monitor__subcmd__help__subcmd__baseline"
@@ -191,7 +197,7 @@ _vz__monitor() {
 
     case "${cmd}" in
         vz__monitor)
-            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify serve help"
+            opts="-c -h -V --config --db --help --version init check baseline watch rollback analyze test backtest history report health audit hold release abort prune completions man notify serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +448,76 @@ _vz__monitor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vz__subcmd__monitor__subcmd__backtest)
+            opts="-o -c -h --since --every --windows --baseline-window --duration --interval --until --history --mde-windows --output --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --windows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mde-windows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vz__subcmd__monitor__subcmd__baseline)
             opts="-o -c -h --deployment --samples --interval --window --output --out --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -591,7 +667,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__help)
-            opts="init check baseline watch rollback analyze test history report health audit hold release abort prune completions man notify serve help"
+            opts="init check baseline watch rollback analyze test backtest history report health audit hold release abort prune completions man notify serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +739,20 @@ _vz__monitor() {
         vz__subcmd__monitor__subcmd__help__subcmd__audit__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vz__subcmd__monitor__subcmd__help__subcmd__backtest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -174,6 +174,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Run rule unit tests (input series, expected anomalies and decision), like promtool test rules
     Test(TestArgs),
+    /// Replay the gate over many past windows of the service's own history: the false-rollback rate it would have had and the smallest shift it can catch per metric
+    Backtest(BacktestArgs),
     /// Past runs
     #[command(after_help = HISTORY_HELP)]
     History(HistoryArgs),
@@ -370,6 +372,64 @@ pub struct AnalyzeArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Json, env = "VZ_OUTPUT")]
     pub output: Format,
+}
+
+/// `backtest`
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// How far back the history goes (e.g. 7d)
+    #[arg(long, value_parser = parse_duration, default_value = "7d")]
+    pub since: Duration,
+    /// Distance between two windows (e.g. 1h: one window ending at each hour)
+    #[arg(long, value_parser = parse_duration, default_value = "1h")]
+    pub every: Duration,
+    /// At most this many windows, the most recent [default: every window that fits]
+    #[arg(long)]
+    pub windows: Option<usize>,
+    /// The baseline of each window: this long a stretch of history just before it
+    #[arg(long, value_parser = parse_duration, default_value = "1h")]
+    pub baseline_window: Duration,
+    /// Length of each replayed watch [default: config duration]
+    #[arg(long, value_parser = parse_watch_duration)]
+    pub duration: Option<Duration>,
+    /// Time between points of the history [default: config interval]
+    #[arg(long, value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+    /// End of the history: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or Unix seconds [default: now]
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub until: Option<i64>,
+    /// Read the history from this CSV/JSON file (as `analyze` reads its files) instead of the
+    /// metric backends
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Quiet windows the shifts are injected into for the minimum detectable effect (0: no
+    /// minimum detectable effect)
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub mde_windows: usize,
+    /// Output format: `markdown` for a GitHub step summary, `html` for a page with a chart
+    /// per metric
+    #[arg(long, short, value_enum, default_value_t, env = "VZ_OUTPUT")]
+    pub output: BacktestFormat,
+}
+
+/// Output format of `backtest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum BacktestFormat {
+    /// Tables for people
+    #[default]
+    Table,
+    /// JSON for scripts
+    Json,
+    /// For `$GITHUB_STEP_SUMMARY` or a pull-request comment
+    Markdown,
+    /// One self-contained page with a chart per metric
+    Html,
+}
+
+/// A point in time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or Unix seconds; Unix ms out.
+fn parse_time(s: &str) -> Result<i64, String> {
+    crate::offline::parse_timestamp(s)
+        .ok_or_else(|| format!("`{s}` is not RFC 3339, `YYYY-MM-DD HH:MM:SS` or Unix seconds"))
 }
 
 /// `history`

@@ -30,7 +30,7 @@ pub mod sources;
 pub mod store;
 
 // The pure core, re-exported where the binary has always found it (one name each).
-pub use vz_core::{detect, gate, model, policy, run, units};
+pub use vz_core::{backtest, detect, gate, model, policy, run, units};
 
 #[cfg(test)]
 mod gate_control_tests;

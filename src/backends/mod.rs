@@ -52,6 +52,18 @@ pub trait Backend: Send + Sync {
     fn sample(&self) -> BoxFuture<'_, Result<Answer, String>>;
     /// The values over `span` (a baseline), keyed by series as in [`Backend::sample`].
     fn range(&self, span: Span) -> BoxFuture<'_, Result<Range, String>>;
+    /// The timestamped values over `span` at exactly `span.step` (`backtest`: a week or
+    /// more, so in as many queries as the server's limit on points per query needs).
+    /// Backends that cannot give one yet say so, with the offline way round it.
+    fn history(&self, _span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(async {
+            Err(
+                "this backend cannot give a timestamped history yet: export the series to \
+                 CSV (timestamp,<metric>,…) and run backtest --history FILE"
+                    .into(),
+            )
+        })
+    }
     /// `check --online`: one sample, its errors phrased to say what to fix.
     fn check(&self) -> BoxFuture<'_, Result<Answer, String>> {
         self.sample()
@@ -162,6 +174,15 @@ pub struct Span {
 pub struct Range {
     pub series: BTreeMap<String, Vec<f64>>,
     pub dropped: usize,
+}
+
+/// A history's points per series: `(Unix ms, value)` in time order, NaN and ±Inf dropped
+/// (counted), and how many queries it took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Points {
+    pub series: BTreeMap<String, Vec<(i64, f64)>>,
+    pub dropped: usize,
+    pub queries: usize,
 }
 
 /// The series name of a result row: `metric{a="x",b="y"}`, labels sorted, `__name__` dropped.

@@ -6,8 +6,9 @@
 //! [`client::PromClient`], shared with the alerting-rule metrics of `sources::prometheus`.
 
 pub mod client;
+pub mod history;
 
-use super::{Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::{Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use client::{interpret, range_step, range_values, PromClient};
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -182,6 +183,17 @@ impl Backend for PromQuery {
                     .map_err(|e| e.to_string())?;
             Ok(Range { series, dropped })
         })
+    }
+
+    /// Range queries of at most 11 000 points each, one after the other.
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(history::read(
+            &self.client,
+            &self.query,
+            &self.name,
+            self.per_series,
+            span,
+        ))
     }
 
     fn timeout(&self) -> Duration {

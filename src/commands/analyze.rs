@@ -6,7 +6,7 @@ use super::load_config;
 use crate::cli::{AnalyzeArgs, Global};
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
-use crate::gate::{replay, GatePlan, Tick};
+use crate::gate::{judge, GatePlan, Judged, Tick};
 use crate::offline;
 use crate::report::{RollbackOutcome, RunSummary};
 
@@ -70,16 +70,19 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Result<Exit> {
     }
     let ticks = offline::with_control(&current, control.as_ref()).map_err(Error::Input)?;
     let policy = plan.policy.clone();
-    let mut gate = plan.build();
-    let driven = replay(
-        &mut gate,
+    let Judged {
+        driven,
+        decision: d,
+        gate,
+    } = judge(
+        plan,
         ticks.into_iter().map(|r| Tick {
             at: r.at,
             samples: r.samples,
         }),
+        current.rows[0].at,
     );
     let last = driven.last_at.unwrap_or(current.rows[0].at);
-    let d = driven.conclude(&mut gate, last);
     let concluded = Concluded::of(&d);
     let rollback = if concluded.wants_rollback() {
         RollbackResult::Withheld

@@ -24,6 +24,10 @@ struct CheckReport {
     /// and why this gate may never roll back (no rules, or none that reaches the policy).
     warnings: Vec<String>,
     online: Vec<OnlineResult>,
+    /// `--online`: per metric, the smallest shift a watch catches with 80 % power, from the
+    /// current baseline (the last hour).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    min_detectable_effect: Vec<crate::backtest::mde::Mde>,
 }
 
 #[derive(Serialize)]
@@ -231,6 +235,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
         rollback_enabled: config.rollback.enabled,
         warnings: Vec::new(),
         online: Vec::new(),
+        min_detectable_effect: Vec::new(),
     };
     // The config's own warnings were printed as it loaded; the report carries them too.
     let mut warnings = config.warnings.clone();
@@ -249,6 +254,13 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
             .map_err(|e| crate::error::Error::io("starting the async runtime", e))?;
         report.online = rt.block_on(online(&with_controls(&config)));
         failed |= report.online.iter().any(|r| r.failed);
+        if !failed && config.metrics.iter().any(|m| m.source.backend().is_some()) {
+            match rt.block_on(super::backtest::current_mde(&config)) {
+                Ok(m) => report.min_detectable_effect = m,
+                // Not a problem of the config: a new service has no hour of history yet.
+                Err(e) => errln!("note: no minimum detectable effect: {e}"),
+            }
+        }
     }
     for w in &warnings[printed..] {
         errln!("warning: {w}");
@@ -286,6 +298,9 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
                 }
                 fit(&mut t);
                 outln!("{t}");
+                for m in &report.min_detectable_effect {
+                    outln!("{}", super::backtest::mde_line(m));
+                }
             }
         }
     }

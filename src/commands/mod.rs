@@ -2,6 +2,7 @@
 
 mod analyze;
 mod audit;
+mod backtest;
 mod baseline;
 mod check;
 mod completions;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Rollback(a) => block_on(rollback::run(g, &a)),
         Command::Analyze(a) => analyze::run(g, &a),
         Command::Test(a) => test::run(&a),
+        Command::Backtest(a) => block_on(backtest::run(g, &a)),
         Command::History(a) => history::run(g, &a),
         Command::Report(a) => report::run(g, &a),
         Command::Health(a) => block_on(health::run(g, &a)),

@@ -78,7 +78,7 @@ pub fn svg(c: &Chart) -> String {
     for i in 0..=4 {
         let t = c.start + (c.end - c.start) * i / 4;
         o.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">+{}s</text>\n",
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">+{}</text>\n",
             s.x(t),
             y1 + 16.0,
             secs(t - c.start, c.end - c.start)
@@ -112,6 +112,14 @@ pub fn svg(c: &Chart) -> String {
             esc(&a.rule)
         ));
     }
+    for (a, b) in &c.spans {
+        o.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"5\" fill=\"#9aa3b2\"/>\n",
+            s.x(*a),
+            y1 - 6.0,
+            (s.x(*b) - s.x(*a)).max(1.0)
+        ));
+    }
     o.push_str(&values(&s, c.points));
     o.push_str(&downs(&s, c, y1));
     if c.marks_decision() {
@@ -135,13 +143,18 @@ pub fn svg(c: &Chart) -> String {
     o
 }
 
-/// Milliseconds as seconds, to 0.01 s in windows under 10 s and whole seconds above.
+/// Milliseconds as seconds, to 0.01 s in windows under 10 s and whole seconds above; in
+/// hours past six hours (a backtest's history).
 fn secs(ms: i64, span_ms: i64) -> String {
-    if span_ms < 10_000 {
+    if span_ms > 6 * 3_600_000 {
+        return format!("{}h", fmt_num((ms as f64 / 3_600_000.0).round()));
+    }
+    let s = if span_ms < 10_000 {
         fmt_num((ms as f64 / 10.0).round() / 100.0)
     } else {
         fmt_num((ms as f64 / 1000.0).round())
-    }
+    };
+    format!("{s}s")
 }
 
 /// Round values between `lo` and `hi` for the value axis: steps of 1, 2 or 5 × 10^k,
@@ -288,7 +301,7 @@ pub fn mermaid(c: &Chart) -> Option<String> {
     let num = |v: f64| fmt_num(round_label(v, hi - lo));
     let xs: Vec<String> = pts
         .iter()
-        .map(|(t, _)| format!("\"+{}s\"", secs(t - c.start, c.end - c.start)))
+        .map(|(t, _)| format!("\"+{}\"", secs(t - c.start, c.end - c.start)))
         .collect();
     let ys: Vec<String> = pts.iter().map(|(_, v)| num(*v)).collect();
     let mut o = format!(

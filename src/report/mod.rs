@@ -2,6 +2,8 @@
 //! file here implementing [`Render`]; [`ReportFormat::renderer`] is the one list of them.
 //! A new format: copy `json.rs` (the smallest), add a variant and one line in `renderer`.
 
+pub mod backtest;
+pub mod backtest_html;
 pub mod chart;
 pub mod html;
 pub mod json;

@@ -105,6 +105,8 @@ pub struct Chart<'a> {
     pub decided_at: Timestamp,
     /// The verdict (`rollback`, `healthy`, …).
     pub verdict: &'a str,
+    /// Stretches marked along the time axis (a backtest's replayed windows).
+    pub spans: Vec<(Timestamp, Timestamp)>,
 }
 
 /// One chart per judged series (in the order the rules table lists them).
@@ -135,6 +137,7 @@ pub fn charts<'a>(view: &'a RunSummary, samples: &'a [SeriesSamples]) -> Vec<Cha
                 end: view.ended_at.max(last),
                 decided_at: view.decided_at,
                 verdict: view.verdict.as_str(),
+                spans: Vec::new(),
             }
         })
         .collect()

@@ -8,6 +8,7 @@ mod action;
 mod analyze;
 mod audit;
 mod backend_servers;
+mod backtest;
 mod cloudwatch;
 mod completions;
 mod config;

@@ -6,6 +6,7 @@
 //! drive) → `policy` (the rollback decision). `offline` parses replay files and `ruletest`
 //! runs rule unit tests through the same loop. Callers pass `now` in.
 
+pub mod backtest;
 pub mod detect;
 pub mod gate;
 pub mod model;

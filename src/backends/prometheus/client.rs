@@ -29,7 +29,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_millis(250);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Prometheus refuses range queries of more points than this per series.
-const MAX_RANGE_POINTS: f64 = 11_000.0;
+pub const MAX_RANGE_POINTS: f64 = 11_000.0;
 
 /// The largest answer read: a range of 11,000 points for a few hundred series fits; a body
 /// that never ends (a broken proxy, a hostile server) stops here instead of filling memory

@@ -362,3 +362,100 @@ pub fn encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The `promtool` binary (it comes with Debian's `prometheus` package): on PATH, else
+/// /usr/bin/promtool. Panics (the test FAILS) when there is none.
+pub fn promtool_binary() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("promtool"))
+            .find(|p| p.is_file())
+    });
+    on_path
+        .or_else(|| Some(PathBuf::from("/usr/bin/promtool")).filter(|p| p.is_file()))
+        .unwrap_or_else(|| {
+            panic!("promtool not found: run .ci/setup.sh or apt-get install prometheus")
+        })
+}
+
+impl Prometheus {
+    /// Starts Prometheus on a TSDB that already holds `openmetrics` (an OpenMetrics text
+    /// ending in `# EOF`, written into its data directory with `promtool tsdb
+    /// create-blocks-from openmetrics` before it starts), scraping nothing and keeping 60
+    /// days, with `flags` added; waits until `ready` returns a series. Panics with
+    /// promtool's or the server's output when either fails.
+    pub fn start_with_history(openmetrics: &str, ready: &str, flags: &[&str]) -> Prometheus {
+        let bin = prometheus_binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input = dir.path().join("history.om");
+        std::fs::write(&input, openmetrics).unwrap();
+        let data = dir.path().join("data");
+        let out = Command::new(promtool_binary())
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&input)
+            .arg(&data)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run promtool: {e}"));
+        assert!(
+            out.status.success(),
+            "promtool tsdb create-blocks-from openmetrics failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+        )
+        .unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+        let child = Command::new(&bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg("--storage.tsdb.retention.time=60d")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let p = Prometheus {
+            port,
+            child: Some(child),
+            dir,
+        };
+        p.wait_for(ready, Duration::from_secs(60));
+        p
+    }
+
+    /// The points of a range query `[start, end]` (Unix seconds) every `step` seconds, per
+    /// series (labels as `{k="v",…}`, empty for none), read in pieces of at most 10 000
+    /// points; panics when the server does not answer.
+    pub fn range(&self, promql: &str, start: i64, end: i64, step: i64) -> Vec<(i64, f64)> {
+        let mut out = Vec::new();
+        let mut from = start;
+        while from <= end {
+            let to = (from + 9_999 * step).min(end);
+            let path = format!(
+                "/api/v1/query_range?query={}&start={from}&end={to}&step={step}",
+                encode(promql)
+            );
+            let body = http_get(self.port, &path).expect("a range query answer");
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            let rows = v["data"]["result"].as_array().cloned().unwrap_or_default();
+            assert!(rows.len() <= 1, "one series expected for {promql}: {body}");
+            for row in rows {
+                for p in row["values"].as_array().unwrap() {
+                    let t = p[0].as_f64().unwrap().round() as i64;
+                    let x: f64 = p[1].as_str().unwrap().parse().unwrap();
+                    out.push((t, x));
+                }
+            }
+            from = to + step;
+        }
+        out
+    }
+}

@@ -432,4 +432,4 @@ mod replay;
 mod rules;
 
 pub use plan::{GatePlan, MissingBaseline};
-pub use replay::{drive, replay, Driven, Feed, Rows, Tick};
+pub use replay::{drive, judge, replay, Driven, Feed, Judged, Rows, Tick};

@@ -106,3 +106,30 @@ pub fn replay(gate: &mut Gate, ticks: impl IntoIterator<Item = Tick>) -> Driven 
         }
     }
 }
+
+/// A replay's end: how it was driven, the window's decision, and the gate (its anomalies
+/// and evaluations, for reports).
+pub struct Judged {
+    pub driven: Driven,
+    pub decision: Decision,
+    pub gate: Gate,
+}
+
+/// Builds `plan`, replays `ticks` through it and concludes the window: what `analyze` does
+/// with a file's rows and `backtest` with each past window, so the two agree by
+/// construction. `start` is the window's conclusion time when no tick was judged.
+pub fn judge(
+    plan: super::GatePlan,
+    ticks: impl IntoIterator<Item = Tick>,
+    start: Timestamp,
+) -> Judged {
+    let mut gate = plan.build();
+    let driven = replay(&mut gate, ticks);
+    let last = driven.last_at.unwrap_or(start);
+    let decision = driven.conclude(&mut gate, last);
+    Judged {
+        driven,
+        decision,
+        gate,
+    }
+}
