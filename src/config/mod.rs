@@ -4,7 +4,6 @@
 //! unknown keys rejected, and checks every cross-reference. Any problem is a [`ConfigError`]
 //! naming file, line and field; nothing is run before the whole config is valid.
 
-pub mod channels;
 mod checks;
 pub mod defaults;
 pub mod interp;
@@ -12,7 +11,6 @@ pub mod limits;
 mod load;
 pub mod locate;
 mod metric;
-pub mod notify;
 pub mod promrules;
 pub mod raw;
 mod types;
@@ -350,7 +348,8 @@ pub fn parse(
 
     let notify = match &raw.notify {
         Some(n) => Some(
-            notify::NotifyConfig::from_value(n).map_err(|(field, msg)| main.err(&field, msg))?,
+            crate::notify::NotifyConfig::from_value(n)
+                .map_err(|(field, msg)| main.err(&field, msg))?,
         ),
         None => None,
     };

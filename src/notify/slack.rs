@@ -3,11 +3,25 @@
 
 use super::http::{self, Target};
 use super::message::{anomaly_line, Message};
+use super::settings::{http_url, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::SlackConfig;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// `slack:` — an incoming webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    pub webhook_url: String,
+}
+
+impl ChannelSettings for SlackConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        http_url(format!("{at}.webhook_url"), &self.webhook_url)
+    }
+}
 
 /// Posts to one Slack incoming webhook.
 pub struct Slack {
