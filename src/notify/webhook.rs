@@ -1,10 +1,9 @@
 //! Generic webhook: the [`Message`] as JSON, custom headers, and with `secret` an
 //! `X-VZ-Signature: sha256=<hex HMAC-SHA256 of the body>` header the receiver can check.
 
-use super::http::{self, Target};
+use super::http::{self, url_secrets, Target};
 use super::message::Message;
 use super::settings::{err, http_url, ChannelSettings, FieldError};
-use super::slack::url_secrets;
 use super::{Channel, Delivery};
 use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};

@@ -53,6 +53,29 @@ pub struct Input<'a> {
     pub down_since: Option<Timestamp>,
 }
 
+/// The latest tick's value for point detectors (threshold, zscore, iqr), or why there is none:
+/// the latest reading was down or missing, the window is empty, or the value is NaN.
+pub fn latest_point(input: &Input) -> Result<f64, NoAnswer> {
+    if !input.latest_is_value {
+        return Err(NoAnswer::NotEnoughData(
+            "the latest reading is not a number (down or missing)".into(),
+        ));
+    }
+    match input.window.latest() {
+        None => Err(NoAnswer::NotEnoughData("no value in the window yet".into())),
+        Some(v) if v.is_nan() => Err(NoAnswer::NotEnoughData("the latest value is NaN".into())),
+        Some(v) => Ok(v),
+    }
+}
+
+/// The baseline a detector needs, or `NoBaseline` (also for an empty one).
+pub fn require_baseline<'a>(input: &Input<'a>) -> Result<&'a Baseline, NoAnswer> {
+    match input.baseline {
+        Some(b) if !b.is_empty() => Ok(b),
+        _ => Err(NoAnswer::NoBaseline),
+    }
+}
+
 /// A detector's answer for one tick.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
