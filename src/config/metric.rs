@@ -8,7 +8,6 @@ use crate::backends::{BackendQuery, Settings};
 use crate::sources::prometheus::alerting::promql;
 use crate::sources::ProbeSpec;
 use vz_core::detect::against::Against;
-use vz_core::detect::DetectorSpec;
 
 /// What a metric is validated against: the backends' settings, and whether it will be
 /// queried at all (rule tests judge given values offline, so need no backend).
@@ -149,11 +148,11 @@ pub(super) fn check_volumes(metrics: &[Metric]) -> Result<(), (usize, String)> {
 /// Err(index of the rule, message).
 pub(super) fn check_against(rules: &[Rule], metrics: &[Metric]) -> Result<(), (usize, String)> {
     for (i, r) in rules.iter().enumerate() {
-        if let DetectorSpec::Baseline(p) = &r.detector {
+        if let Some(p) = r.detector.statistical() {
             let has = metrics
                 .iter()
                 .any(|m| m.name == r.metric && m.control.is_some());
-            if p.against == Some(Against::Control) && !has {
+            if p.against() == Some(Against::Control) && !has {
                 return Err((
                     i,
                     format!(

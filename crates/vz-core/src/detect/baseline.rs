@@ -427,6 +427,40 @@ impl super::Detector for BaselineParams {
     fn needs_baseline(&self) -> bool {
         self.compare == Against::Baseline
     }
+
+    fn statistical(&self) -> Option<&dyn super::Statistical> {
+        Some(self)
+    }
+
+    fn statistical_mut(&mut self) -> Option<&mut dyn super::Statistical> {
+        Some(self)
+    }
+}
+
+impl super::Statistical for BaselineParams {
+    fn p_value(&self) -> f64 {
+        self.p_value
+    }
+
+    fn set_plan(&mut self, plan: LookPlan) {
+        self.plan = plan;
+    }
+
+    fn prepare(&self, reference_len: usize) {
+        BaselineParams::prepare(self, reference_len);
+    }
+
+    fn against(&self) -> Option<Against> {
+        self.against
+    }
+
+    fn compare(&self) -> Against {
+        self.compare
+    }
+
+    fn set_compare(&mut self, against: Against) {
+        self.compare = against;
+    }
 }
 
 #[cfg(test)]
