@@ -541,25 +541,13 @@ impl RuleCtx<'_> {
     }
 }
 
-/// After every file is read: each alert learns which recorded series it reads (an empty
-/// answer while they are absent is then missing data, not a pass), and `check` says so in
-/// one line per such alert; the recording rules are summed up in one line; a group whose
-/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
-pub fn finish<'a>(
+/// Gives each alert the recorded series it reads (`recorded_inputs`, `record:` name and the
+/// rule's file:group), with a warning: the gate does not evaluate recording rules.
+fn link_recorded<'a>(
     alerts: impl IntoIterator<Item = &'a mut RawMetric>,
     names: &Names,
-    tick: Duration,
     warnings: &mut Vec<String>,
 ) {
-    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
-        warnings.push(format!(
-            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
-             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
-             evaluation",
-            humantime::format_duration(*every),
-            humantime::format_duration(tick)
-        ));
-    }
     for m in alerts {
         let Some(spec) = m.alert.as_mut() else {
             continue;
@@ -585,6 +573,28 @@ pub fn finish<'a>(
         ));
         Arc::make_mut(spec).recorded_inputs = inputs;
     }
+}
+
+/// After every file is read: each alert learns which recorded series it reads (an empty
+/// answer while they are absent is then missing data, not a pass), and `check` says so in
+/// one line per such alert; the recording rules are summed up in one line; a group whose
+/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
+pub fn finish<'a>(
+    alerts: impl IntoIterator<Item = &'a mut RawMetric>,
+    names: &Names,
+    tick: Duration,
+    warnings: &mut Vec<String>,
+) {
+    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
+        warnings.push(format!(
+            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
+             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
+             evaluation",
+            humantime::format_duration(*every),
+            humantime::format_duration(tick)
+        ));
+    }
+    link_recorded(alerts, names, warnings);
     if !names.online_templates.is_empty() {
         warnings.push(format!(
             "{} alert{} call template functions that need a live Prometheus, which the gate \
