@@ -247,9 +247,9 @@ fn rule(
     // detector's kind's, else high.
     let implied = r.detector.default_kind();
     let severity_kind = r.kind.clone().or(implied.map(String::from));
-    let kind = r.kind.unwrap_or_else(|| {
-        implied.map_or_else(|| promrules::upper_snake(&r.name), String::from)
-    });
+    let kind = r
+        .kind
+        .unwrap_or_else(|| implied.map_or_else(|| promrules::upper_snake(&r.name), String::from));
     if kind.is_empty()
         || !kind
             .chars()
