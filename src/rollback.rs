@@ -127,15 +127,17 @@ enum End {
     Cancelled,
 }
 
-async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = ()>>) -> Attempt {
-    let argv = &plan.config.command;
-    let Some((program, args)) = argv.split_first() else {
-        return Attempt::failed("no rollback command configured".into());
-    };
-    let marker = uuid::Uuid::new_v4().to_string();
+/// The rollback command, in its own process group, with the run's context in its
+/// environment and `marker` to find its descendants by.
+fn command(
+    plan: &RollbackPlan<'_>,
+    program: &str,
+    args: &[String],
+    marker: &str,
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
-        .env(group::MARKER, &marker)
+        .env(group::MARKER, marker)
         .env("VZ_DEPLOYMENT", plan.deployment)
         .env("VZ_RUN_ID", plan.run_id)
         .env("VZ_REASON", plan.reason)
@@ -154,28 +156,18 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
             Ok(())
         });
     }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => return Attempt::failed(format!("cannot run `{program}`: {e}")),
-    };
-    let mut group = child.id().and_then(Group::led_by);
-    // Should this process die mid-command, the command's group dies with it.
-    let guardian = group.as_ref().and_then(|g| group::Guardian::watch(g.id()));
-    let out = child.stdout.take().map(|p| tokio::spawn(drain(p)));
-    let err = child.stderr.take().map(|p| tokio::spawn(drain(p)));
-    let timeout = plan.config.timeout;
-    let end = tokio::select! {
-        r = child.wait() => End::Exited(r),
-        _ = tokio::time::sleep(timeout) => End::TimedOut,
-        _ = cancel => End::Cancelled,
-    };
-    // Whatever the command left behind (`cmd &`) goes with it, before anything else starts.
-    let gone = match (&end, group.as_mut()) {
-        (_, None) => true,
-        (End::Cancelled, Some(g)) => g.kill().await,
-        (_, Some(g)) => g.terminate(GRACE).await,
-    };
-    let (exit_status, ok, cancelled, failure) = match end {
+    cmd
+}
+
+/// How the command ended: (exit status, ok, cancelled, the one-line failure note); waits
+/// for a command that was ended (timed out or cancelled) to be reaped.
+async fn ending(
+    end: End,
+    child: &mut tokio::process::Child,
+    program: &str,
+    timeout: std::time::Duration,
+) -> (Option<i32>, bool, bool, String) {
+    match end {
         End::Exited(Ok(status)) => (
             status.code(),
             status.success(),
@@ -210,7 +202,38 @@ async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = 
                 format!("{INTERRUPTED}: its process group was killed"),
             )
         }
+    }
+}
+
+async fn attempt(plan: &RollbackPlan<'_>, cancel: Pin<&mut impl Future<Output = ()>>) -> Attempt {
+    let argv = &plan.config.command;
+    let Some((program, args)) = argv.split_first() else {
+        return Attempt::failed("no rollback command configured".into());
     };
+    let marker = uuid::Uuid::new_v4().to_string();
+    let mut cmd = command(plan, program, args, &marker);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Attempt::failed(format!("cannot run `{program}`: {e}")),
+    };
+    let mut group = child.id().and_then(Group::led_by);
+    // Should this process die mid-command, the command's group dies with it.
+    let guardian = group.as_ref().and_then(|g| group::Guardian::watch(g.id()));
+    let out = child.stdout.take().map(|p| tokio::spawn(drain(p)));
+    let err = child.stderr.take().map(|p| tokio::spawn(drain(p)));
+    let timeout = plan.config.timeout;
+    let end = tokio::select! {
+        r = child.wait() => End::Exited(r),
+        _ = tokio::time::sleep(timeout) => End::TimedOut,
+        _ = cancel => End::Cancelled,
+    };
+    // Whatever the command left behind (`cmd &`) goes with it, before anything else starts.
+    let gone = match (&end, group.as_mut()) {
+        (_, None) => true,
+        (End::Cancelled, Some(g)) => g.kill().await,
+        (_, Some(g)) => g.terminate(GRACE).await,
+    };
+    let (exit_status, ok, cancelled, failure) = ending(end, &mut child, program, timeout).await;
     // Descendants that left the group (setsid) were re-parented here: end them too.
     let escaped = group::end_marked_descendants(&marker);
     drop(guardian);

@@ -1,6 +1,6 @@
 //! Walks the audit chain and names the first entry that does not hold together.
 
-use super::chain::{entry_hash, Row, ALG_HMAC, ALG_SHA256, GENESIS};
+use super::chain::{entry_hash, Entry, Row, ALG_HMAC, ALG_SHA256, GENESIS};
 use serde::Serialize;
 
 /// What `audit verify` found.
@@ -65,40 +65,81 @@ fn broken(seq: i64, problem: impl Into<String>) -> ChainState {
     }
 }
 
+/// Where the chain starts: seq 1 from the genesis hash, or the hash a checkpoint kept of its
+/// pruned range (noted in `v`); Err when entries are missing that no checkpoint accounts for.
+fn chain_start(rows: &[Row], first_seq: i64, v: &mut Verification) -> Result<String, ChainState> {
+    if first_seq == 1 {
+        return Ok(GENESIS.to_string());
+    }
+    let found = rows.iter().find(|r| {
+        r.entry.action == "checkpoint"
+            && r.entry.details["through_seq"].as_i64() == Some(first_seq - 1)
+    });
+    let Some(c) = found else {
+        return Err(broken(
+            first_seq,
+            format!(
+                "entries 1..{} are missing and no checkpoint accounts for them (deleted by hand?)",
+                first_seq - 1
+            ),
+        ));
+    };
+    v.checkpoint = Some(CheckpointRef {
+        seq: c.entry.seq,
+        through_seq: first_seq - 1,
+    });
+    Ok(c.entry.details["through_hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// One entry's hash against its content, keyed (`hmac-sha256`, counted in `v`) or not.
+fn check_hash(e: &Entry, key: Option<&[u8]>, v: &mut Verification) -> Result<(), ChainState> {
+    match e.alg.as_str() {
+        ALG_SHA256 => {
+            if key.is_some() && v.keyed > 0 {
+                return Err(broken(
+                    e.seq,
+                    "not keyed although earlier entries are: forged, or written without VZ_AUDIT_KEY",
+                ));
+            }
+            if key.is_some() {
+                v.unkeyed_prefix += 1;
+            }
+            if entry_hash(e, None).as_deref() != Some(e.hash.as_str()) {
+                return Err(broken(
+                    e.seq,
+                    format!("{} does not match its content (edited)", e.alg),
+                ));
+            }
+        }
+        ALG_HMAC => {
+            let Some(expected) = entry_hash(e, key) else {
+                return Err(ChainState::NeedsKey { seq: e.seq });
+            };
+            if expected != e.hash {
+                return Err(broken(
+                    e.seq,
+                    "HMAC does not match its content (edited, or VZ_AUDIT_KEY is not the key it was written with)",
+                ));
+            }
+            v.keyed += 1;
+        }
+        other => return Err(broken(e.seq, format!("unknown hash algorithm {other:?}"))),
+    }
+    Ok(())
+}
+
 fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> ChainState {
     let Some(first) = rows.first() else {
         return ChainState::Intact;
     };
     let first_seq = first.entry.seq;
-    // Where the chain starts: seq 1 from the genesis hash, or a checkpoint's pruned range.
-    let mut expected_prev = GENESIS.to_string();
-    if first_seq != 1 {
-        let found = rows.iter().find(|r| {
-            r.entry.action == "checkpoint"
-                && r.entry.details["through_seq"].as_i64() == Some(first_seq - 1)
-        });
-        match found {
-            Some(c) => {
-                expected_prev = c.entry.details["through_hash"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                v.checkpoint = Some(CheckpointRef {
-                    seq: c.entry.seq,
-                    through_seq: first_seq - 1,
-                });
-            }
-            None => {
-                return broken(
-                    first_seq,
-                    format!(
-                        "entries 1..{} are missing and no checkpoint accounts for them (deleted by hand?)",
-                        first_seq - 1
-                    ),
-                )
-            }
-        }
-    }
+    let mut expected_prev = match chain_start(rows, first_seq, v) {
+        Ok(hash) => hash,
+        Err(outcome) => return outcome,
+    };
     let mut prev_seq = first_seq - 1;
     for row in rows {
         let e = &row.entry;
@@ -125,37 +166,8 @@ fn walk(rows: &[Row], key: Option<&[u8]>, v: &mut Verification) -> ChainState {
                 format!("details is not valid JSON ({shown:?}): edited"),
             );
         }
-        match e.alg.as_str() {
-            ALG_SHA256 => {
-                if key.is_some() && v.keyed > 0 {
-                    return broken(
-                        e.seq,
-                        "not keyed although earlier entries are: forged, or written without VZ_AUDIT_KEY",
-                    );
-                }
-                if key.is_some() {
-                    v.unkeyed_prefix += 1;
-                }
-                if entry_hash(e, None).as_deref() != Some(e.hash.as_str()) {
-                    return broken(
-                        e.seq,
-                        format!("{} does not match its content (edited)", e.alg),
-                    );
-                }
-            }
-            ALG_HMAC => {
-                let Some(expected) = entry_hash(e, key) else {
-                    return ChainState::NeedsKey { seq: e.seq };
-                };
-                if expected != e.hash {
-                    return broken(
-                        e.seq,
-                        "HMAC does not match its content (edited, or VZ_AUDIT_KEY is not the key it was written with)",
-                    );
-                }
-                v.keyed += 1;
-            }
-            other => return broken(e.seq, format!("unknown hash algorithm {other:?}")),
+        if let Err(outcome) = check_hash(e, key, v) {
+            return outcome;
         }
         expected_prev = e.hash.clone();
         prev_seq = e.seq;

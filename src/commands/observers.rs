@@ -10,6 +10,6 @@ pub fn observers(config: &Config, ctx: &RunContext) -> Vec<Box<dyn Observer>> {
     list.extend(crate::ci::observers());
     list.extend(crate::export::observers(ctx));
     list.extend(crate::audit::observers(config));
-    list.extend(crate::notify::observer(config, ctx));
+    list.extend(crate::notify::observer(config.notify.as_ref(), ctx));
     list
 }

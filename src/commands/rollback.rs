@@ -5,6 +5,7 @@
 
 use super::{load_config, now_ms, open_store, print_json, store_path};
 use crate::cli::{Format, Global, RollbackArgs};
+use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::exit::RollbackResult;
 use crate::lifecycle::act::Wanted;
@@ -18,19 +19,7 @@ use crate::store::Trigger;
 /// signal came before it started.
 pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
     let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
-    let mut config = load_config(g)?;
-    if let Some(d) = &a.deployment {
-        config.deployment = d.clone();
-    }
-    if config.rollback.command.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: rollback.command is not configured",
-            config.origin()
-        )));
-    }
-    if a.reason.trim().is_empty() {
-        return Err(Error::Usage("--reason must not be empty".into()));
-    }
+    let config = manual_config(g, a)?;
     if signals.arrived().await {
         errln!("interrupted before the rollback started: nothing was run");
         return Ok(Exit::Interrupted);
@@ -96,8 +85,41 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
             .push("a signal arrived during the rollback; it was let finish".into());
     }
     run.finish(&mut summary, Some(verdict)).await;
+    show(a.output, &config, &run_id, &reason, ok, exit, &summary)?;
+    Ok(exit)
+}
+
+/// The config with `--deployment` applied; a usage error without a rollback command or a
+/// reason.
+fn manual_config(g: &Global, a: &RollbackArgs) -> Result<Config> {
+    let mut config = load_config(g)?;
+    if let Some(d) = &a.deployment {
+        config.deployment = d.clone();
+    }
+    if config.rollback.command.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: rollback.command is not configured",
+            config.origin()
+        )));
+    }
+    if a.reason.trim().is_empty() {
+        return Err(Error::Usage("--reason must not be empty".into()));
+    }
+    Ok(config)
+}
+
+/// What the manual rollback did, as `--output` asks.
+fn show(
+    output: Format,
+    config: &Config,
+    run_id: &str,
+    reason: &str,
+    ok: bool,
+    exit: Exit,
+    summary: &RunSummary,
+) -> Result<()> {
     let r = &summary.rollback;
-    match a.output {
+    match output {
         Format::Json => print_json(
             &serde_json::json!({ "run_id": run_id, "deployment": config.deployment, "rollback": r, "exit_code": exit.code() }),
         )?,
@@ -113,5 +135,5 @@ pub async fn run(g: &Global, a: &RollbackArgs) -> Result<Exit> {
             r.note
         ),
     }
-    Ok(exit)
+    Ok(())
 }

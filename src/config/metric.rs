@@ -3,23 +3,11 @@
 
 use super::raw::RawMetric;
 use super::yaml::{ConfigError, Source};
-use super::{promrules, Metric, MetricSource, Rule};
+use super::{Metric, MetricSource, Rule};
 use crate::backends::{BackendQuery, Settings};
+use crate::sources::prometheus::alerting::promql;
 use crate::sources::ProbeSpec;
-use serde::Deserialize;
 use vz_core::detect::against::Against;
-use vz_core::detect::DetectorSpec;
-
-/// `metrics.<name>.control:` as written: the stable version's query or probe.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawControl {
-    pub query: Option<String>,
-    #[serde(default, with = "serde_yaml::with::singleton_map")]
-    pub probe: Option<ProbeSpec>,
-    #[serde(default, with = "serde_yaml::with::singleton_map")]
-    pub backend: Option<BackendQuery>,
-}
 
 /// What a metric is validated against: the backends' settings, and whether it will be
 /// queried at all (rule tests judge given values offline, so need no backend).
@@ -139,7 +127,7 @@ fn promql(
         ));
     }
     if parse {
-        promrules::promql::parse(&q).map_err(|e| src.err(at, e))?;
+        promql::parse(&q).map_err(|e| src.err(at, e))?;
     }
     Ok(MetricSource::Query(q))
 }
@@ -160,11 +148,11 @@ pub(super) fn check_volumes(metrics: &[Metric]) -> Result<(), (usize, String)> {
 /// Err(index of the rule, message).
 pub(super) fn check_against(rules: &[Rule], metrics: &[Metric]) -> Result<(), (usize, String)> {
     for (i, r) in rules.iter().enumerate() {
-        if let DetectorSpec::Baseline(p) = &r.detector {
+        if let Some(p) = r.detector.statistical() {
             let has = metrics
                 .iter()
                 .any(|m| m.name == r.metric && m.control.is_some());
-            if p.against == Some(Against::Control) && !has {
+            if p.against() == Some(Against::Control) && !has {
                 return Err((
                     i,
                     format!(

@@ -4,6 +4,7 @@
 use super::dur;
 use crate::detect::DetectorSpec;
 use crate::model::Severity;
+use crate::sources::prometheus::alerting::alert::{AlertSpec, PreExisting};
 use crate::sources::ProbeSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub include: Vec<String>,
     pub rollback: Option<RawRollback>,
-    /// Notification channels and routes (validated by `config::notify`).
+    /// Notification channels and routes (validated by `notify::settings`).
     pub notify: Option<serde_yaml::Value>,
     pub store: Option<RawStore>,
     /// How included Prometheus alerting rules treat series already firing before the watch.
@@ -40,7 +41,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawAlerting {
     #[serde(default)]
-    pub pre_existing: super::promrules::alert::PreExisting,
+    pub pre_existing: PreExisting,
     #[serde(default, deserialize_with = "dur::opt_duration")]
     pub lookback: Option<Duration>,
     /// Prometheus's `global.external_labels`, for `$externalLabels` in alert templates.
@@ -80,13 +81,24 @@ pub struct RawMetric {
     #[serde(default)]
     pub per_series: bool,
     /// The stable version of the same metric, over the same ticks (a query or a probe).
-    pub control: Option<super::metric::RawControl>,
+    pub control: Option<RawControl>,
     /// The request volume a tick needs for this metric's reading to count.
     pub min_volume: Option<vz_core::spec::MinVolume>,
     pub description: Option<String>,
     /// Set for the metric of a Prometheus alert (never written by users).
     #[serde(skip)]
-    pub alert: Option<std::sync::Arc<super::promrules::alert::AlertSpec>>,
+    pub alert: Option<std::sync::Arc<AlertSpec>>,
+}
+
+/// `metrics.<name>.control:` as written: the stable version's query or probe.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControl {
+    pub query: Option<String>,
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
+    pub probe: Option<ProbeSpec>,
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
+    pub backend: Option<crate::backends::BackendQuery>,
 }
 
 /// `rules[i]:`

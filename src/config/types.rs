@@ -1,7 +1,7 @@
 //! The validated configuration the rest of the program reads: never raw YAML.
 
-use super::notify::NotifyConfig;
 use super::{Metric, MetricSpec, Policy, PrometheusConfig, Rule};
+use crate::notify::NotifyConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 

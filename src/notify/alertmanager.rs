@@ -5,11 +5,25 @@
 
 use super::http::{self, Target};
 use super::message::{rfc3339, Event, Message};
+use super::settings::{http_url, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::AlertmanagerConfig;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// `alertmanager:` — `POST /api/v2/alerts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    pub url: String,
+}
+
+impl ChannelSettings for AlertmanagerConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        http_url(format!("{at}.url"), &self.url)
+    }
+}
 
 /// Alertmanager resolves an alert not re-sent within its `resolve_timeout` (5m by
 /// default): open alerts are re-sent this often while a watch runs.

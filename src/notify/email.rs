@@ -2,13 +2,58 @@
 //! a plain-text and an HTML body in one multipart/alternative message.
 
 use super::message::{anomaly_line, html_escape, Message};
+use super::settings::{err, non_empty, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::EmailConfig;
 use futures::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde::Deserialize;
 use std::time::Duration;
+use vz_core::units as dur;
+
+/// `email:` — SMTP, STARTTLS by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    pub smtp_port: Option<u16>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Upgrade with STARTTLS (default true); false for a plain local relay.
+    pub starttls: Option<bool>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl ChannelSettings for EmailConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        non_empty(format!("{at}.smtp_host"), &self.smtp_host)?;
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err(
+                format!("{at}.from"),
+                format!("`{}` is not an address", self.from),
+            ));
+        }
+        if self.to.is_empty() {
+            return Err(err(format!("{at}.to"), "needs at least one address"));
+        }
+        for t in &self.to {
+            if t.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(err(format!("{at}.to"), format!("`{t}` is not an address")));
+            }
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return Err(err(
+                format!("{at}.username"),
+                "required when a password is given",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Default time one SMTP conversation may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);

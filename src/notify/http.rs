@@ -121,6 +121,20 @@ pub async fn post_json(client: &reqwest::Client, t: &Target, body: Vec<u8>) -> D
     }
 }
 
+/// A URL and its path: both reveal a token-bearing webhook.
+pub fn url_secrets(url: &str) -> Vec<String> {
+    let mut v = vec![url.to_string()];
+    if let Some(rest) = url.split_once("://").map(|x| x.1) {
+        if let Some(i) = rest.find('/') {
+            let path = &rest[i..];
+            if path.len() > 1 {
+                v.push(path.to_string());
+            }
+        }
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,25 @@
 //! The log channel: one line on stderr, or one JSON line (the webhook body) appended to a file.
 
 use super::message::Message;
+use super::settings::{ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::LogConfig;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use std::io::Write;
 use std::time::Duration;
+
+/// `log:` — one line on stderr, or one JSON line appended to `path`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub path: Option<String>,
+}
+
+impl ChannelSettings for LogConfig {
+    fn validate(&self, _at: &str) -> Result<(), FieldError> {
+        Ok(())
+    }
+}
 
 /// Writes messages to stderr or a file.
 pub struct Log {

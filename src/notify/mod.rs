@@ -3,9 +3,10 @@
 //! verdict message per run. Sends run on tokio tasks bounded in time: a slow or failing
 //! channel never delays a tick nor changes the exit code; every attempt is stored.
 //!
-//! The channels' settings are typed and validated by `config::notify` (config never imports
-//! this module); adding a channel = one file here implementing [`Channel`], its settings
-//! type and one line in `config/channels.rs`, and one arm in [`build`].
+//! Each channel's settings live beside it (`slack.rs` holds `SlackConfig`), typed and
+//! validated when the config loads ([`settings`]; config imports this module, never the
+//! reverse); adding a channel = one file here implementing [`Channel`] and
+//! [`ChannelSettings`] for its settings type, one line in `channels!` and one arm in [`build`].
 
 pub mod alertmanager;
 pub mod email;
@@ -16,17 +17,88 @@ pub mod observer;
 pub mod pagerduty;
 pub mod pushover;
 pub mod routing;
+pub mod settings;
 pub mod slack;
 pub mod state;
 pub mod verdict;
 pub mod webhook;
 
-use crate::config::notify::{ChannelConfig, ChannelSpec, NotifyConfig};
 use crate::observe::{Observer, RunContext};
 use futures::future::BoxFuture;
 use message::{Event, Message};
+use serde::Deserialize;
+use settings::ChannelSettings;
+pub use settings::{FieldError, NotifyConfig};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Declares [`ChannelSpec`], its config keys and its one dispatch from a single list.
+macro_rules! channels {
+    ($($(#[$doc:meta])* $variant:ident($settings:ty) = $key:literal,)*) => {
+        /// One channel's settings, by type (`{ slack: {...} }`): the one list of channel types.
+        #[derive(Debug, Clone, Deserialize)]
+        pub enum ChannelSpec {
+            $($(#[$doc])* #[serde(rename = $key)] $variant($settings),)*
+        }
+
+        /// The channel types, as the key users write (`{ slack: {...} }`).
+        pub const CHANNEL_TYPES: &[&str] = &[$($key,)*];
+
+        impl ChannelSpec {
+            /// The type key (`slack`, `webhook`, …).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(ChannelSpec::$variant(_) => $key,)*
+                }
+            }
+
+            /// The settings behind the spec: the one dispatch over every channel type.
+            pub fn settings(&self) -> &dyn ChannelSettings {
+                match self {
+                    $(ChannelSpec::$variant(s) => s,)*
+                }
+            }
+        }
+    };
+}
+
+channels! {
+    /// An incoming webhook.
+    Slack(slack::SlackConfig) = "slack",
+    /// A JSON POST, optionally HMAC-signed.
+    Webhook(webhook::WebhookConfig) = "webhook",
+    /// SMTP.
+    Email(email::EmailConfig) = "email",
+    /// PagerDuty Events API v2.
+    Pagerduty(pagerduty::PagerDutyConfig) = "pagerduty",
+    /// Alertmanager `POST /api/v2/alerts`.
+    Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
+    /// The Pushover messages API.
+    Pushover(pushover::PushoverConfig) = "pushover",
+    /// A line on stderr or in a file.
+    Log(log::LogConfig) = "log",
+}
+
+impl ChannelSpec {
+    /// Checks the settings; errors name a field under `at`.
+    pub fn validate(&self, at: &str) -> Result<(), FieldError> {
+        self.settings().validate(at)
+    }
+}
+
+/// A named channel.
+#[derive(Debug, Clone)]
+pub struct ChannelConfig {
+    pub name: String,
+    pub spec: ChannelSpec,
+}
+
+impl ChannelConfig {
+    /// The type key (`slack`, `webhook`, …).
+    pub fn kind(&self) -> &'static str {
+        self.spec.kind()
+    }
+}
 
 /// How one send ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +168,8 @@ pub fn build(c: &ChannelConfig) -> Result<Arc<dyn Channel>, String> {
 pub use crate::redact::redact;
 
 /// The notification observer, when the config has channels.
-pub fn observer(config: &crate::config::Config, ctx: &RunContext) -> Option<Box<dyn Observer>> {
-    let n = config.notify.as_ref().filter(|n| !n.channels.is_empty())?;
+pub fn observer(config: Option<&NotifyConfig>, ctx: &RunContext) -> Option<Box<dyn Observer>> {
+    let n = config.filter(|n| !n.channels.is_empty())?;
     observer::NotifyObserver::new(n.clone(), ctx).map(|o| Box::new(o) as Box<dyn Observer>)
 }
 

@@ -6,8 +6,8 @@
 use super::message::{dedup_key, rfc3339, Event, Message};
 use super::routing::{self, FireAction};
 use super::state::{AlertState, Attempt};
+use super::NotifyConfig;
 use super::{redact, Channel};
-use crate::config::notify::NotifyConfig;
 use crate::gate::{Gate, RuleStatus, TickReport};
 use crate::model::{Anomaly, Timestamp};
 use crate::observe::{At, Observer, RunContext};

@@ -4,12 +4,30 @@
 
 use super::http::{self, Target};
 use super::message::{Event, Message};
+use super::settings::{http_url, non_empty, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::PagerDutyConfig;
 use crate::model::Severity;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// `pagerduty:` — Events API v2.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutyConfig {
+    pub routing_key: String,
+    pub url: Option<String>,
+}
+
+impl ChannelSettings for PagerDutyConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        non_empty(format!("{at}.routing_key"), &self.routing_key)?;
+        self.url
+            .as_deref()
+            .map_or(Ok(()), |u| http_url(format!("{at}.url"), u))
+    }
+}
 
 /// The public Events API v2 endpoint.
 pub const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";

@@ -2,12 +2,32 @@
 
 use super::http::{self, Target};
 use super::message::{Event, Message};
+use super::settings::{http_url, non_empty, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::PushoverConfig;
 use crate::model::Severity;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
+
+/// `pushover:` — the Pushover messages API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushoverConfig {
+    pub token: String,
+    pub user: String,
+    pub url: Option<String>,
+}
+
+impl ChannelSettings for PushoverConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        non_empty(format!("{at}.token"), &self.token)?;
+        non_empty(format!("{at}.user"), &self.user)?;
+        self.url
+            .as_deref()
+            .map_or(Ok(()), |u| http_url(format!("{at}.url"), u))
+    }
+}
 
 /// The public Pushover endpoint.
 pub const DEFAULT_URL: &str = "https://api.pushover.net/1/messages.json";

@@ -3,7 +3,7 @@
 //! No clock, no I/O: the observer passes `now` and the stored state in.
 
 use super::state::AlertState;
-use crate::config::notify::NotifyConfig;
+use super::NotifyConfig;
 use crate::model::{Severity, Timestamp};
 
 /// Channels for an anomaly of this severity and kind: every matching route adds its own,

@@ -1,13 +1,27 @@
 //! Slack incoming webhook: a fallback `text` plus readable blocks (headline, deployment,
 //! verdict, anomalies, link).
 
-use super::http::{self, Target};
+use super::http::{self, url_secrets, Target};
 use super::message::{anomaly_line, Message};
+use super::settings::{http_url, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::SlackConfig;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// `slack:` — an incoming webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    pub webhook_url: String,
+}
+
+impl ChannelSettings for SlackConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        http_url(format!("{at}.webhook_url"), &self.webhook_url)
+    }
+}
 
 /// Posts to one Slack incoming webhook.
 pub struct Slack {
@@ -92,18 +106,4 @@ impl Channel for Slack {
     fn secrets(&self) -> Vec<String> {
         url_secrets(&self.target.url)
     }
-}
-
-/// A URL and its path: both reveal a token-bearing webhook.
-pub fn url_secrets(url: &str) -> Vec<String> {
-    let mut v = vec![url.to_string()];
-    if let Some(rest) = url.split_once("://").map(|x| x.1) {
-        if let Some(i) = rest.find('/') {
-            let path = &rest[i..];
-            if path.len() > 1 {
-                v.push(path.to_string());
-            }
-        }
-    }
-    v
 }

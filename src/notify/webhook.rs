@@ -1,15 +1,49 @@
 //! Generic webhook: the [`Message`] as JSON, custom headers, and with `secret` an
 //! `X-VZ-Signature: sha256=<hex HMAC-SHA256 of the body>` header the receiver can check.
 
-use super::http::{self, Target};
+use super::http::{self, url_secrets, Target};
 use super::message::Message;
-use super::slack::url_secrets;
+use super::settings::{err, http_url, ChannelSettings, FieldError};
 use super::{Channel, Delivery};
-use crate::config::notify::WebhookConfig;
 use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
+use std::collections::BTreeMap;
 use std::time::Duration;
+use vz_core::units as dur;
+
+/// `webhook:` — a JSON POST, optionally HMAC-signed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Further attempts after a 5xx, a timeout or a refused connection (default 2).
+    pub retries: Option<u32>,
+    #[serde(default, deserialize_with = "dur::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl ChannelSettings for WebhookConfig {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        http_url(format!("{at}.url"), &self.url)?;
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(err(format!("{at}.timeout"), "must be greater than 0"));
+        }
+        for k in self.headers.keys() {
+            if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+                return Err(err(
+                    format!("{at}.headers"),
+                    format!("`{k}` is not a header name"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The signature header's name.
 pub const SIGNATURE_HEADER: &str = "X-VZ-Signature";

@@ -2,7 +2,7 @@
 //! `<failure>` for each rule that fired, so GitLab and Jenkins show gate results natively.
 
 use super::{ts, Render, RunReport, RunSummary};
-use vz_core::gate::RuleStatus;
+use vz_core::gate::{Evaluation, RuleStatus};
 
 /// The JUnit XML format.
 pub struct JunitFormat;
@@ -74,50 +74,7 @@ pub fn render(s: &RunSummary) -> String {
     }
     x.push_str("    </properties>\n");
     for r in &s.rules {
-        let name = if r.series.is_empty() || r.series == r.rule {
-            r.rule.clone()
-        } else {
-            format!("{} [{}]", r.rule, r.series)
-        };
-        x.push_str(&format!(
-            "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">\n",
-            esc(&name),
-            esc(&format!("vz-monitor.{}", s.deployment))
-        ));
-        let detail = format!(
-            "{} {} {}: observed {}, expected {}, score {}\n{}",
-            r.severity,
-            r.kind,
-            r.detector,
-            r.observed_text(),
-            r.expected,
-            r.score_text(),
-            r.reason
-        );
-        if r.has_fired() {
-            let message = if r.dry_run {
-                format!("(dry-run) {}", r.reason)
-            } else {
-                r.reason.clone()
-            };
-            x.push_str(&format!(
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                esc(&message),
-                esc(&r.kind),
-                esc(&detail)
-            ));
-        } else if r.status == RuleStatus::NoData {
-            x.push_str(&format!(
-                "      <skipped message=\"{}\"/>\n",
-                esc(&format!("no data: {}", r.reason))
-            ));
-        } else {
-            x.push_str(&format!(
-                "      <system-out>{}</system-out>\n",
-                esc(&detail)
-            ));
-        }
-        x.push_str("    </testcase>\n");
+        testcase(&mut x, &s.deployment, r);
     }
     x.push_str(&format!(
         "    <system-out>{}</system-out>\n",
@@ -130,6 +87,53 @@ pub fn render(s: &RunSummary) -> String {
     ));
     x.push_str("  </testsuite>\n</testsuites>\n");
     x
+}
+/// One rule's `<testcase>`: a failure when it fired, skipped without data, passed otherwise.
+fn testcase(x: &mut String, deployment: &str, r: &Evaluation) {
+    let name = if r.series.is_empty() || r.series == r.rule {
+        r.rule.clone()
+    } else {
+        format!("{} [{}]", r.rule, r.series)
+    };
+    x.push_str(&format!(
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">\n",
+        esc(&name),
+        esc(&format!("vz-monitor.{deployment}"))
+    ));
+    let detail = format!(
+        "{} {} {}: observed {}, expected {}, score {}\n{}",
+        r.severity,
+        r.kind,
+        r.detector,
+        r.observed_text(),
+        r.expected,
+        r.score_text(),
+        r.reason
+    );
+    if r.has_fired() {
+        let message = if r.dry_run {
+            format!("(dry-run) {}", r.reason)
+        } else {
+            r.reason.clone()
+        };
+        x.push_str(&format!(
+            "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+            esc(&message),
+            esc(&r.kind),
+            esc(&detail)
+        ));
+    } else if r.status == RuleStatus::NoData {
+        x.push_str(&format!(
+            "      <skipped message=\"{}\"/>\n",
+            esc(&format!("no data: {}", r.reason))
+        ));
+    } else {
+        x.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            esc(&detail)
+        ));
+    }
+    x.push_str("    </testcase>\n");
 }
 
 #[cfg(test)]

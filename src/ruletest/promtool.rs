@@ -367,33 +367,7 @@ fn eval_rule(
         _ => return Err("the expression returns neither a vector nor a scalar".into()),
     };
     if let Some(record) = &r.rule.record {
-        let mut out = Vec::new();
-        for (l, x) in samples {
-            let mut l = drop_name(l);
-            l.extend(r.labels.clone());
-            l.insert("__name__".into(), record.clone());
-            if out.iter().any(|(o, _)| o == &l) {
-                return Err(
-                    "vector contains metrics with the same labelset after applying rule labels"
-                        .into(),
-                );
-            }
-            out.push((l, x));
-        }
-        let before = state
-            .recorded
-            .insert(i, out.iter().map(|(l, _)| l.clone()).collect());
-        for gone in before
-            .unwrap_or_default()
-            .iter()
-            .filter(|l| !out.iter().any(|(o, _)| &o == l))
-        {
-            storage.add(gone, ts, None);
-        }
-        for (l, x) in out {
-            storage.add(&l, ts, Some(x));
-        }
-        return Ok(());
+        return write_recorded(i, r, record, samples, ts, storage, state);
     }
     let alert = r.rule.alert.clone().unwrap_or_default();
     let hold = r.rule.for_.unwrap_or_default().as_millis() as i64;
@@ -435,6 +409,14 @@ fn eval_rule(
         a.annotations = annotations;
         a.gone_since = None;
     }
+    settle(active, &seen, ts, hold, keep);
+    write_alerts_series(i, ts, storage, state);
+    Ok(())
+}
+
+/// After a tick's samples (`seen`): alerts gone drop out (a firing one with
+/// `keep_firing_for` only after that long), pending ones held for `hold` fire.
+fn settle(active: &mut BTreeMap<Labels, Active>, seen: &[Labels], ts: i64, hold: i64, keep: i64) {
     active.retain(|l, a| {
         if seen.contains(l) {
             return true;
@@ -451,10 +433,55 @@ fn eval_rule(
             a.firing = true;
         }
     }
-    // Prometheus writes `ALERTS{alertname, alertstate, …}` = 1 for every pending and firing
-    // alert, and a staleness marker when one goes away or changes state.
-    let series: Vec<Labels> = active
-        .values()
+}
+
+/// A recording rule's samples, renamed and relabelled, written at `ts`; a series it wrote
+/// before and no longer does gets a staleness marker.
+fn write_recorded(
+    i: usize,
+    r: &Rule,
+    record: &str,
+    samples: Vec<(Labels, f64)>,
+    ts: i64,
+    storage: &mut Storage,
+    state: &mut State,
+) -> Result<(), String> {
+    let mut out = Vec::new();
+    for (l, x) in samples {
+        let mut l = drop_name(l);
+        l.extend(r.labels.clone());
+        l.insert("__name__".into(), record.to_string());
+        if out.iter().any(|(o, _)| o == &l) {
+            return Err(
+                "vector contains metrics with the same labelset after applying rule labels".into(),
+            );
+        }
+        out.push((l, x));
+    }
+    let before = state
+        .recorded
+        .insert(i, out.iter().map(|(l, _)| l.clone()).collect());
+    for gone in before
+        .unwrap_or_default()
+        .iter()
+        .filter(|l| !out.iter().any(|(o, _)| &o == l))
+    {
+        storage.add(gone, ts, None);
+    }
+    for (l, x) in out {
+        storage.add(&l, ts, Some(x));
+    }
+    Ok(())
+}
+
+/// Prometheus writes `ALERTS{alertname, alertstate, …}` = 1 for every pending and firing
+/// alert of rule `i`, and a staleness marker when one goes away or changes state.
+fn write_alerts_series(i: usize, ts: i64, storage: &mut Storage, state: &mut State) {
+    let series: Vec<Labels> = state
+        .alerts
+        .get(&i)
+        .into_iter()
+        .flat_map(BTreeMap::values)
         .map(|a| {
             let mut l = a.labels.clone();
             l.insert("__name__".into(), "ALERTS".into());
@@ -473,7 +500,6 @@ fn eval_rule(
     for l in &series {
         storage.add(l, ts, Some(1.0));
     }
-    Ok(())
 }
 
 type Alert = (Labels, BTreeMap<String, String>);

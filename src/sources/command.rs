@@ -1,6 +1,6 @@
 //! Command probe: run a program (no shell); its stdout must be exactly one finite number.
 
-use super::tcp::{io_reason, one_line, timed_out, GRACE};
+use super::reason::{io_reason, one_line, timed_out, GRACE};
 use super::{default_timeout, one_reading, Probe, Shared, Source};
 use crate::model::{Reading, Sample};
 use crate::units as dur;

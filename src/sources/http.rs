@@ -1,6 +1,6 @@
 //! HTTP probe: one request per sample; the expected status means up, anything else down.
 
-use super::tcp::{io_reason, one_line, timed_out, GRACE};
+use super::reason::{io_reason, one_line, timed_out, GRACE};
 use super::{default_timeout, one_reading, Probe, Shared, Source};
 use crate::model::{Reading, Sample};
 use crate::units as dur;

@@ -9,6 +9,7 @@ pub mod command;
 pub mod http;
 pub mod log;
 pub mod prometheus;
+mod reason;
 mod spec;
 pub mod system;
 pub mod tcp;

@@ -5,7 +5,7 @@
 //! refreshes run on tokio's blocking pool; the mutex is never held across an `.await`.
 //! Memory is reported in MB = 10^6 bytes.
 
-use super::tcp::{timed_out, GRACE};
+use super::reason::{timed_out, GRACE};
 use super::{one_reading, Probe, Shared, Source};
 use crate::model::{Reading, Sample};
 use futures::future::BoxFuture;

@@ -130,18 +130,7 @@ pub(super) fn convert(
         let mut alerts = Vec::new();
         for (g, group) in groups.iter().enumerate() {
             let gfield = format!("{prefix}groups[{g}]");
-            if group.name.trim().is_empty() {
-                errors.push(src.err(&format!("{gfield}.name"), "must not be empty"));
-                continue;
-            }
-            if !group_names.insert(group.name.clone()) {
-                errors.push(src.err(
-                    &format!("{gfield}.name"),
-                    format!("group `{}` is repeated in the same file", group.name),
-                ));
-                continue;
-            }
-            if let Err(e) = check_labels(&src, &format!("{gfield}.labels"), &group.labels) {
+            if let Err(e) = check_group(&src, &gfield, group, &mut group_names) {
                 errors.push(e);
                 continue;
             }
@@ -156,18 +145,7 @@ pub(super) fn convert(
                     .push((format!("{name}{line}: group `{}`", group.name), every));
             }
             for (r, rule) in group.rules.iter().enumerate() {
-                let id = rule
-                    .alert
-                    .clone()
-                    .or(rule.record.clone())
-                    .unwrap_or_default();
-                let key = (id.clone(), rule.labels.clone());
-                if seen_rules.contains(&key) {
-                    let l: Vec<String> = key.1.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-                    duplicates.push(format!("{id}{{{}}}", l.join(", ")));
-                } else {
-                    seen_rules.push(key);
-                }
+                note_duplicate(rule, &mut seen_rules, &mut duplicates);
                 let field = format!("{gfield}.rules[{r}]");
                 let ctx = RuleCtx {
                     src: &src,
@@ -192,28 +170,140 @@ pub(super) fn convert(
             sample(&duplicates)
         ));
     }
-    if let Some(mut first) = errors.first().cloned() {
-        const SHOWN: usize = 20;
-        if errors.len() > 1 {
-            let rest: Vec<String> = errors[1..]
-                .iter()
-                .take(SHOWN)
-                .map(|e| e.to_string())
-                .collect();
-            first.message.push_str(&format!(
-                "\n{} more error(s) in this file:\n  {}{}",
-                errors.len() - 1,
-                rest.join("\n  "),
-                if errors.len() - 1 > SHOWN {
-                    "\n  …"
-                } else {
-                    ""
-                }
-            ));
-        }
+    if let Some(first) = all_errors(&errors) {
         return Err(first);
     }
     Ok((out, warnings))
+}
+
+/// A group's name (not empty, not repeated in the file) and labels.
+fn check_group(
+    src: &Source,
+    gfield: &str,
+    group: &Group,
+    group_names: &mut HashSet<String>,
+) -> Result<(), ConfigError> {
+    if group.name.trim().is_empty() {
+        return Err(src.err(&format!("{gfield}.name"), "must not be empty"));
+    }
+    if !group_names.insert(group.name.clone()) {
+        return Err(src.err(
+            &format!("{gfield}.name"),
+            format!("group `{}` is repeated in the same file", group.name),
+        ));
+    }
+    check_labels(src, &format!("{gfield}.labels"), &group.labels)
+}
+
+/// promtool's lint: notes `rule` in `duplicates` when a rule of the same name and labels
+/// was seen before.
+fn note_duplicate(
+    rule: &PromRule,
+    seen_rules: &mut Vec<(String, BTreeMap<String, String>)>,
+    duplicates: &mut Vec<String>,
+) {
+    let id = rule
+        .alert
+        .clone()
+        .or(rule.record.clone())
+        .unwrap_or_default();
+    let key = (id.clone(), rule.labels.clone());
+    if seen_rules.contains(&key) {
+        let l: Vec<String> = key.1.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        duplicates.push(format!("{id}{{{}}}", l.join(", ")));
+    } else {
+        seen_rules.push(key);
+    }
+}
+
+/// The first of a file's errors, its message followed by (up to 20 of) the others.
+fn all_errors(errors: &[ConfigError]) -> Option<ConfigError> {
+    let mut first = errors.first().cloned()?;
+    const SHOWN: usize = 20;
+    if errors.len() > 1 {
+        let rest: Vec<String> = errors[1..]
+            .iter()
+            .take(SHOWN)
+            .map(|e| e.to_string())
+            .collect();
+        first.message.push_str(&format!(
+            "\n{} more error(s) in this file:\n  {}{}",
+            errors.len() - 1,
+            rest.join("\n  "),
+            if errors.len() - 1 > SHOWN {
+                "\n  …"
+            } else {
+                ""
+            }
+        ));
+    }
+    Some(first)
+}
+
+/// The metric of an alert: its expression, per series, judged by `spec`.
+fn alert_metric(alert: &str, expr: &str, spec: AlertSpec) -> RawMetric {
+    RawMetric {
+        query: Some(expr.to_string()),
+        probe: None,
+        backend: None,
+        on_missing: OnMissing::Inconclusive,
+        on_empty: OnEmpty::Zero,
+        consecutive_errors: None,
+        per_series: true,
+        control: None,
+        min_volume: None,
+        description: Some(format!("series returned by alert `{alert}`")),
+        alert: Some(Arc::new(spec)),
+    }
+}
+
+/// The annotations an alert's anomalies carry: its own, its expression and its labels
+/// (`label_<name>`) but severity.
+fn alert_annotations(
+    rule: &PromRule,
+    expr: &str,
+    labels: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut annotations = rule.annotations.clone();
+    annotations.insert("alert_expr".into(), expr.to_string());
+    for (k, v) in labels {
+        if k != "severity" {
+            annotations.insert(format!("label_{k}"), v.clone());
+        }
+    }
+    annotations
+}
+
+/// The rule of an alert: `threshold > 0` on its metric, holding for the alert's `for`.
+fn alert_rule(
+    rule: &PromRule,
+    alert: &str,
+    name: String,
+    metric: String,
+    severity: Severity,
+    annotations: BTreeMap<String, String>,
+) -> RawRule {
+    RawRule {
+        name,
+        metric,
+        detector: DetectorSpec::Threshold(ThresholdParams {
+            op: Op::Gt,
+            value: 0.0,
+        }),
+        for_: Some(rule.for_.unwrap_or(Duration::ZERO)),
+        window: None,
+        kind: Some(upper_snake(alert)),
+        severity: Some(severity),
+        failure_limit: None,
+        consecutive_failures: None,
+        dry_run: false,
+        description: rule
+            .annotations
+            .get("summary")
+            .or(rule.annotations.get("description"))
+            .cloned(),
+        annotations,
+    }
 }
 
 /// One rule being read, with where it is.
@@ -251,25 +341,7 @@ impl RuleCtx<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<Option<Converted>, ConfigError> {
         let expr = rule.expr.as_deref().unwrap_or("").trim();
-        let parsed = match (&rule.alert, &rule.record, expr.is_empty()) {
-            (Some(_), Some(_), _) => {
-                return Err(self.err("", "give either `alert` or `record`, not both"))
-            }
-            (None, None, _) => return Err(self.err("", "needs `alert` or `record`")),
-            (_, _, true) => return Err(self.err("expr", "needs a PromQL `expr`")),
-            _ => promql::parse(expr).map_err(|e| self.err("expr", e))?,
-        };
-        check_labels(self.src, &format!("{}.labels", self.field), &rule.labels)?;
-        for (k, t) in &rule.annotations {
-            if !valid_label_name(k) {
-                return Err(self.err(
-                    &format!("annotations.{k}"),
-                    format!("`{k}` is not a valid annotation name (letters, digits, `_`)"),
-                ));
-            }
-            template::check(t)
-                .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
-        }
+        let parsed = self.check(rule, expr)?;
         let needs = self.template_needs(rule);
         if let Some(record) = &rule.record {
             self.recording(record, rule)?;
@@ -305,7 +377,74 @@ impl RuleCtx<'_> {
         if needs.external && !has_external {
             names.external_templates.push(alert.to_string());
         }
-        let severity = match labels.get("severity") {
+        let severity = self.severity(alert, &labels, warnings);
+        // The same alert name twice (a warning and a critical threshold, or two files):
+        // distinct rules, the later ones named by file and group.
+        let rule_name = if names.rules.insert(alert.to_string()) {
+            alert.to_string()
+        } else {
+            unique(
+                &format!("{}:{}:{alert}", self.file, self.group.name),
+                &mut names.rules,
+                "#",
+            )
+        };
+        let metric_name = unique(&format!("alert_{}", snake(alert)), &mut names.metrics, "_");
+        let spec = self.alert_spec(alert, expr, &parsed, &labels, rule);
+        let annotations = alert_annotations(rule, expr, &labels);
+        Ok(Some(Converted {
+            metric: alert_metric(alert, expr, spec),
+            rule: alert_rule(
+                rule,
+                alert,
+                rule_name,
+                metric_name.clone(),
+                severity,
+                annotations,
+            ),
+            metric_name,
+            field: self.field.to_string(),
+        }))
+    }
+
+    /// A rule's shape (`alert` or `record`, an `expr` that parses), labels and annotation
+    /// templates; returns the parsed `expr`.
+    fn check(
+        &self,
+        rule: &PromRule,
+        expr: &str,
+    ) -> Result<promql_parser::parser::Expr, ConfigError> {
+        let parsed = match (&rule.alert, &rule.record, expr.is_empty()) {
+            (Some(_), Some(_), _) => {
+                return Err(self.err("", "give either `alert` or `record`, not both"))
+            }
+            (None, None, _) => return Err(self.err("", "needs `alert` or `record`")),
+            (_, _, true) => return Err(self.err("expr", "needs a PromQL `expr`")),
+            _ => promql::parse(expr).map_err(|e| self.err("expr", e))?,
+        };
+        check_labels(self.src, &format!("{}.labels", self.field), &rule.labels)?;
+        for (k, t) in &rule.annotations {
+            if !valid_label_name(k) {
+                return Err(self.err(
+                    &format!("annotations.{k}"),
+                    format!("`{k}` is not a valid annotation name (letters, digits, `_`)"),
+                ));
+            }
+            template::check(t)
+                .map_err(|e| self.err(&format!("annotations.{k}"), format!("template: {e}")))?;
+        }
+        Ok(parsed)
+    }
+
+    /// The alert's severity from its `severity` label (high when absent or unknown, with a
+    /// warning; the most severe it can render when templated).
+    fn severity(
+        &self,
+        alert: &str,
+        labels: &BTreeMap<String, String>,
+        warnings: &mut Vec<String>,
+    ) -> Severity {
+        match labels.get("severity") {
             None => Severity::High,
             Some(s) if s.contains("{{") => {
                 let most = templated_severity(s);
@@ -328,81 +467,36 @@ impl RuleCtx<'_> {
                 ));
                 Severity::High
             }),
-        };
-        // The same alert name twice (a warning and a critical threshold, or two files):
-        // distinct rules, the later ones named by file and group.
-        let rule_name = if names.rules.insert(alert.to_string()) {
-            alert.to_string()
-        } else {
-            unique(
-                &format!("{}:{}:{alert}", self.file, self.group.name),
-                &mut names.rules,
-                "#",
-            )
-        };
-        let metric_name = unique(&format!("alert_{}", snake(alert)), &mut names.metrics, "_");
-        let spec = AlertSpec {
+        }
+    }
+
+    /// What the alert's metric evaluates: its expression, labels, templates and group
+    /// settings.
+    fn alert_spec(
+        &self,
+        alert: &str,
+        expr: &str,
+        parsed: &promql_parser::parser::Expr,
+        labels: &BTreeMap<String, String>,
+        rule: &PromRule,
+    ) -> AlertSpec {
+        AlertSpec {
             alert: alert.to_string(),
             origin: format!("{}:{}", self.file, self.group.name),
             expr: expr.to_string(),
-            direction: promql::direction(&parsed),
+            direction: promql::direction(parsed),
             labels: labels.clone(),
             annotations: rule.annotations.clone(),
             pre_existing: self.settings.pre_existing,
             lookback: self.settings.lookback,
             external_labels: self.settings.external_labels.clone().unwrap_or_default(),
             external_url: self.settings.external_url.clone().unwrap_or_default(),
-            block: alerting::worse::block(promql::longest_range(&parsed)),
+            block: alerting::worse::block(promql::longest_range(parsed)),
             limit: self.group.limit.map(|l| l as usize).filter(|l| *l > 0),
             query_offset: self.group.query_offset.unwrap_or_default(),
             // Filled once every file is read (see [`link_recorded`]).
             recorded_inputs: Vec::new(),
-        };
-        let mut annotations = rule.annotations.clone();
-        annotations.insert("alert_expr".into(), expr.to_string());
-        for (k, v) in &labels {
-            if k != "severity" {
-                annotations.insert(format!("label_{k}"), v.clone());
-            }
         }
-        Ok(Some(Converted {
-            metric: RawMetric {
-                query: Some(expr.to_string()),
-                probe: None,
-                backend: None,
-                on_missing: OnMissing::Inconclusive,
-                on_empty: OnEmpty::Zero,
-                consecutive_errors: None,
-                per_series: true,
-                control: None,
-                min_volume: None,
-                description: Some(format!("series returned by alert `{alert}`")),
-                alert: Some(Arc::new(spec)),
-            },
-            rule: RawRule {
-                name: rule_name,
-                metric: metric_name.clone(),
-                detector: DetectorSpec::Threshold(ThresholdParams {
-                    op: Op::Gt,
-                    value: 0.0,
-                }),
-                for_: Some(rule.for_.unwrap_or(Duration::ZERO)),
-                window: None,
-                kind: Some(upper_snake(alert)),
-                severity: Some(severity),
-                failure_limit: None,
-                consecutive_failures: None,
-                dry_run: false,
-                description: rule
-                    .annotations
-                    .get("summary")
-                    .or(rule.annotations.get("description"))
-                    .cloned(),
-                annotations,
-            },
-            metric_name,
-            field: self.field.to_string(),
-        }))
     }
 
     /// What the rule's annotation and label templates need beyond the series (already
@@ -447,25 +541,13 @@ impl RuleCtx<'_> {
     }
 }
 
-/// After every file is read: each alert learns which recorded series it reads (an empty
-/// answer while they are absent is then missing data, not a pass), and `check` says so in
-/// one line per such alert; the recording rules are summed up in one line; a group whose
-/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
-pub fn finish<'a>(
+/// Gives each alert the recorded series it reads (`recorded_inputs`, `record:` name and the
+/// rule's file:group), with a warning: the gate does not evaluate recording rules.
+fn link_recorded<'a>(
     alerts: impl IntoIterator<Item = &'a mut RawMetric>,
     names: &Names,
-    tick: Duration,
     warnings: &mut Vec<String>,
 ) {
-    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
-        warnings.push(format!(
-            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
-             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
-             evaluation",
-            humantime::format_duration(*every),
-            humantime::format_duration(tick)
-        ));
-    }
     for m in alerts {
         let Some(spec) = m.alert.as_mut() else {
             continue;
@@ -491,6 +573,28 @@ pub fn finish<'a>(
         ));
         Arc::make_mut(spec).recorded_inputs = inputs;
     }
+}
+
+/// After every file is read: each alert learns which recorded series it reads (an empty
+/// answer while they are absent is then missing data, not a pass), and `check` says so in
+/// one line per such alert; the recording rules are summed up in one line; a group whose
+/// `interval:` differs from the watch's tick is named (its `for` timers count ticks).
+pub fn finish<'a>(
+    alerts: impl IntoIterator<Item = &'a mut RawMetric>,
+    names: &Names,
+    tick: Duration,
+    warnings: &mut Vec<String>,
+) {
+    for (at, every) in names.group_intervals.iter().filter(|(_, e)| *e != tick) {
+        warnings.push(format!(
+            "{at}: `interval: {}` is Prometheus's evaluation interval; the gate evaluates \
+             these alerts every watch tick ({}), so `for` holds to within a tick, not an \
+             evaluation",
+            humantime::format_duration(*every),
+            humantime::format_duration(tick)
+        ));
+    }
+    link_recorded(alerts, names, warnings);
     if !names.online_templates.is_empty() {
         warnings.push(format!(
             "{} alert{} call template functions that need a live Prometheus, which the gate \

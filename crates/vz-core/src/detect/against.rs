@@ -5,8 +5,7 @@
 use super::stats::dependence::Lag1;
 use super::stats::effect::{quantile_bound, Side};
 use super::stats::{finite_values, mean, sort_values, std_dev, Baseline, Stat};
-use super::zscore::require_baseline;
-use super::{Input, NoAnswer};
+use super::{require_baseline, Input, NoAnswer};
 use crate::model::{fmt_num, Expected};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};

@@ -159,81 +159,26 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         reference.sorted.len()
     };
     let level = Level::of(&params.looks(), reference_len, window.len());
-    let against = reference.against.as_str();
     let significant = p < level.nominal;
     let delta = cur - base;
     let admitted = params.direction.admits(delta);
     let (judged, bound) = judged_value(stat, &window, cur, delta);
     let judged_delta = if delta == 0.0 { 0.0 } else { judged - base };
-    let name = stat.as_str();
-    let (cur_s, base_s) = (fmt_num(cur), fmt_num(base));
-    let min_delta = fmt_num(params.min_delta);
-
-    let zero = base.abs() < ZERO_BASELINE;
-    let (score, change, big_enough, magnitude_why) = if zero {
-        let change = if delta == 0.0 {
-            format!("{name} {cur_s} equals {against} {base_s}")
-        } else {
-            format!(
-                "{name} {cur_s} is {} {} {against} {base_s}",
-                fmt_num(delta.abs()),
-                side(delta)
-            )
-        };
-        let change = format!(
-            "{change} ({against} is 0, relative change undefined; compared absolutely, \
-             min_delta {min_delta})"
-        );
-        let big = judged_delta.abs() > params.min_delta && same_way(judged_delta, delta);
-        let why = match &bound {
-            Some(b) if delta.abs() > params.min_delta => {
-                format!("but {b} is not more than min_delta {min_delta} away")
-            }
-            _ => format!("no more than min_delta {min_delta}"),
-        };
-        (delta, change, big, why)
-    } else {
-        let rel = delta / base.abs() * 100.0;
-        let judged_rel = judged_delta / base.abs() * 100.0;
-        let change = if delta == 0.0 {
-            format!("{name} {cur_s} equals {against} {base_s}")
-        } else {
-            format!(
-                "{name} {cur_s} is {}% {} {against} {base_s}",
-                fmt_num(rel.abs()),
-                side(delta)
-            )
-        };
-        let limits = if params.min_delta > 0.0 {
-            format!("max {}%, min_delta {min_delta}", fmt_num(params.max_change))
-        } else {
-            format!("max {}%", fmt_num(params.max_change))
-        };
-        let change = match &bound {
-            Some(b) if judged_delta != 0.0 => format!(
-                "{change} ({limits}; {b} is {}% {})",
-                fmt_num(judged_rel.abs()),
-                side(judged_delta)
-            ),
-            Some(b) => format!("{change} ({limits}; {b})"),
-            None => format!("{change} ({limits})"),
-        };
-        let big_rel = judged_rel.abs() > params.max_change && same_way(judged_delta, delta);
-        let big_abs = judged_delta.abs() >= params.min_delta;
-        let why = if rel.abs() <= params.max_change {
-            "within the allowed change".to_string()
-        } else if !big_rel {
-            "but the confidence bound is within the allowed change (too few values to tell \
-             one outlier from a regression)"
-                .to_string()
-        } else {
-            format!(
-                "but the change {} is below min_delta {min_delta}",
-                fmt_num(judged_delta.abs())
-            )
-        };
-        (rel, change, big_rel && big_abs, why)
+    let moved = Moved {
+        name: stat.as_str(),
+        against: reference.against.as_str(),
+        cur,
+        base,
+        delta,
+        judged_delta,
+        bound,
     };
+    let m = if base.abs() < ZERO_BASELINE {
+        moved.absolute(params)
+    } else {
+        moved.relative(params)
+    };
+    let (change, big_enough) = (m.change, m.big_enough);
 
     let active = admitted && big_enough && significant;
     let (p_text, level_text) = fmt_apart(p, level.nominal, fmt_p, fmt_level);
@@ -256,7 +201,7 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
     } else if delta != 0.0 && !admitted {
         format!("{change}, but {}; {test}", watched_only(params.direction))
     } else if !big_enough {
-        format!("{change}, {magnitude_why}; {test}")
+        format!("{change}, {}; {test}", m.why)
     } else {
         format!("{change}, but the shift is not significant: {test}")
     };
@@ -264,11 +209,133 @@ pub fn evaluate(params: &BaselineParams, input: &Input) -> Outcome {
         active,
         observed: cur,
         expected: reference.expected(stat, base),
-        score: Some(score),
+        score: Some(m.score),
         p_value: Some(p),
-        statistic: name,
+        statistic: moved.name,
         reason,
     })
+}
+
+/// A window statistic against the reference's: `judged_delta` is the change of its
+/// confidence bound (`bound` names it; the point change when there is none).
+struct Moved<'a> {
+    name: &'static str,
+    against: &'a str,
+    cur: f64,
+    base: f64,
+    delta: f64,
+    judged_delta: f64,
+    bound: Option<String>,
+}
+
+/// How far the statistic moved, in words, and whether that is far enough to count (if not,
+/// `why`).
+struct Magnitude {
+    score: f64,
+    change: String,
+    big_enough: bool,
+    why: String,
+}
+
+impl Moved<'_> {
+    /// Against a zero reference: the change is judged absolutely, against `min_delta`.
+    fn absolute(&self, params: &BaselineParams) -> Magnitude {
+        let Moved {
+            name,
+            against,
+            delta,
+            judged_delta,
+            ..
+        } = *self;
+        let (cur_s, base_s) = (fmt_num(self.cur), fmt_num(self.base));
+        let min_delta = fmt_num(params.min_delta);
+        let change = if delta == 0.0 {
+            format!("{name} {cur_s} equals {against} {base_s}")
+        } else {
+            format!(
+                "{name} {cur_s} is {} {} {against} {base_s}",
+                fmt_num(delta.abs()),
+                side(delta)
+            )
+        };
+        let change = format!(
+            "{change} ({against} is 0, relative change undefined; compared absolutely, \
+             min_delta {min_delta})"
+        );
+        let big = judged_delta.abs() > params.min_delta && same_way(judged_delta, delta);
+        let why = match &self.bound {
+            Some(b) if delta.abs() > params.min_delta => {
+                format!("but {b} is not more than min_delta {min_delta} away")
+            }
+            _ => format!("no more than min_delta {min_delta}"),
+        };
+        Magnitude {
+            score: delta,
+            change,
+            big_enough: big,
+            why,
+        }
+    }
+
+    /// Against a nonzero reference: the relative change against `max_change`, and the
+    /// absolute one against `min_delta`.
+    fn relative(&self, params: &BaselineParams) -> Magnitude {
+        let Moved {
+            name,
+            against,
+            base,
+            delta,
+            judged_delta,
+            ..
+        } = *self;
+        let (cur_s, base_s) = (fmt_num(self.cur), fmt_num(base));
+        let min_delta = fmt_num(params.min_delta);
+        let rel = delta / base.abs() * 100.0;
+        let judged_rel = judged_delta / base.abs() * 100.0;
+        let change = if delta == 0.0 {
+            format!("{name} {cur_s} equals {against} {base_s}")
+        } else {
+            format!(
+                "{name} {cur_s} is {}% {} {against} {base_s}",
+                fmt_num(rel.abs()),
+                side(delta)
+            )
+        };
+        let limits = if params.min_delta > 0.0 {
+            format!("max {}%, min_delta {min_delta}", fmt_num(params.max_change))
+        } else {
+            format!("max {}%", fmt_num(params.max_change))
+        };
+        let change = match &self.bound {
+            Some(b) if judged_delta != 0.0 => format!(
+                "{change} ({limits}; {b} is {}% {})",
+                fmt_num(judged_rel.abs()),
+                side(judged_delta)
+            ),
+            Some(b) => format!("{change} ({limits}; {b})"),
+            None => format!("{change} ({limits})"),
+        };
+        let big_rel = judged_rel.abs() > params.max_change && same_way(judged_delta, delta);
+        let big_abs = judged_delta.abs() >= params.min_delta;
+        let why = if rel.abs() <= params.max_change {
+            "within the allowed change".to_string()
+        } else if !big_rel {
+            "but the confidence bound is within the allowed change (too few values to tell \
+             one outlier from a regression)"
+                .to_string()
+        } else {
+            format!(
+                "but the change {} is below min_delta {min_delta}",
+                fmt_num(judged_delta.abs())
+            )
+        };
+        Magnitude {
+            score: rel,
+            change,
+            big_enough: big_rel && big_abs,
+            why,
+        }
+    }
 }
 
 impl BaselineParams {
@@ -426,6 +493,40 @@ impl super::Detector for BaselineParams {
 
     fn needs_baseline(&self) -> bool {
         self.compare == Against::Baseline
+    }
+
+    fn statistical(&self) -> Option<&dyn super::Statistical> {
+        Some(self)
+    }
+
+    fn statistical_mut(&mut self) -> Option<&mut dyn super::Statistical> {
+        Some(self)
+    }
+}
+
+impl super::Statistical for BaselineParams {
+    fn p_value(&self) -> f64 {
+        self.p_value
+    }
+
+    fn set_plan(&mut self, plan: LookPlan) {
+        self.plan = plan;
+    }
+
+    fn prepare(&self, reference_len: usize) {
+        BaselineParams::prepare(self, reference_len);
+    }
+
+    fn against(&self) -> Option<Against> {
+        self.against
+    }
+
+    fn compare(&self) -> Against {
+        self.compare
+    }
+
+    fn set_compare(&mut self, against: Against) {
+        self.compare = against;
     }
 }
 

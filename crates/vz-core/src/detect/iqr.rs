@@ -1,9 +1,7 @@
 //! `iqr`: is the latest value outside the baseline's Tukey fences `[Q1 − k·IQR, Q3 + k·IQR]`?
 
 use super::stats::watched_only;
-use super::threshold::latest_point;
-use super::zscore::require_baseline;
-use super::{invalid, Baseline, Detector, Finding, Input, Outcome};
+use super::{invalid, latest_point, require_baseline, Baseline, Detector, Finding, Input, Outcome};
 use crate::model::{fmt_num, Direction, Expected};
 use serde::{Deserialize, Serialize};
 

@@ -17,6 +17,8 @@ pub mod trend;
 pub mod zscore;
 
 use crate::model::{Expected, Timestamp};
+use against::Against;
+use stats::sequential::LookPlan;
 pub use stats::Baseline;
 
 /// The watched values of one metric, oldest first: only ticks that produced a number.
@@ -51,6 +53,29 @@ pub struct Input<'a> {
     pub control: Option<Window<'a>>,
     /// Start of the current run of consecutive `down` readings, if the latest reading is down.
     pub down_since: Option<Timestamp>,
+}
+
+/// The latest tick's value for point detectors (threshold, zscore, iqr), or why there is none:
+/// the latest reading was down or missing, the window is empty, or the value is NaN.
+pub fn latest_point(input: &Input) -> Result<f64, NoAnswer> {
+    if !input.latest_is_value {
+        return Err(NoAnswer::NotEnoughData(
+            "the latest reading is not a number (down or missing)".into(),
+        ));
+    }
+    match input.window.latest() {
+        None => Err(NoAnswer::NotEnoughData("no value in the window yet".into())),
+        Some(v) if v.is_nan() => Err(NoAnswer::NotEnoughData("the latest value is NaN".into())),
+        Some(v) => Ok(v),
+    }
+}
+
+/// The baseline a detector needs, or `NoBaseline` (also for an empty one).
+pub fn require_baseline<'a>(input: &Input<'a>) -> Result<&'a Baseline, NoAnswer> {
+    match input.baseline {
+        Some(b) if !b.is_empty() => Ok(b),
+        _ => Err(NoAnswer::NoBaseline),
+    }
 }
 
 /// A detector's answer for one tick.
@@ -122,6 +147,43 @@ pub trait Detector {
     fn default_kind(&self) -> Option<&'static str> {
         None
     }
+
+    /// Its statistical side, for a detector that tests significance (`baseline`): the gate
+    /// gives it a share of `policy.alpha` and may have it compare with the metric's control.
+    fn statistical(&self) -> Option<&dyn Statistical> {
+        None
+    }
+
+    /// [`Detector::statistical`], for the gate to plan its looks and resolve what it
+    /// compares with.
+    fn statistical_mut(&mut self) -> Option<&mut dyn Statistical> {
+        None
+    }
+}
+
+/// A detector that tests significance. The gate spreads `policy.alpha` over these detectors
+/// and their looks, and feeds them the metric's control when they compare with it; the gate
+/// and the config reach them only through this trait, so a statistical detector is one file
+/// too (implement it and return it from [`Detector::statistical`]).
+pub trait Statistical {
+    /// Its own significance level (`p_value`): the cap on its share of `policy.alpha`.
+    fn p_value(&self) -> f64;
+
+    /// Sets how its share of `policy.alpha` is spread over its looks.
+    fn set_plan(&mut self, plan: LookPlan);
+
+    /// Computes the look boundary against a reference of `reference_len` values (or
+    /// `GROWING_REFERENCE` for a control) now, before the watch.
+    fn prepare(&self, reference_len: usize);
+
+    /// What the rule asks it to compare with (`against:`); None: not written.
+    fn against(&self) -> Option<Against>;
+
+    /// What it compares with, once resolved.
+    fn compare(&self) -> Against;
+
+    /// Resolves what it compares with.
+    fn set_compare(&mut self, against: Against);
 }
 
 /// Builds a (field, message) validation error for [`Detector::validate`].
@@ -150,6 +212,13 @@ macro_rules! detectors {
         impl DetectorSpec {
             /// The detector behind the spec: the one dispatch over every detector.
             pub fn detector(&self) -> &dyn Detector {
+                match self {
+                    $(DetectorSpec::$variant(p) => p,)*
+                }
+            }
+
+            /// [`DetectorSpec::detector`], mutable.
+            pub fn detector_mut(&mut self) -> &mut dyn Detector {
                 match self {
                     $(DetectorSpec::$variant(p) => p,)*
                 }
@@ -214,6 +283,22 @@ impl DetectorSpec {
     /// Kind used when a rule names none, if the detector implies one.
     pub fn default_kind(&self) -> Option<&'static str> {
         self.detector().default_kind()
+    }
+
+    /// The detector's statistical side, if it tests significance.
+    pub fn statistical(&self) -> Option<&dyn Statistical> {
+        self.detector().statistical()
+    }
+
+    /// [`DetectorSpec::statistical`], mutable.
+    pub fn statistical_mut(&mut self) -> Option<&mut dyn Statistical> {
+        self.detector_mut().statistical_mut()
+    }
+
+    /// Whether the detector compares with the metric's control.
+    pub fn against_control(&self) -> bool {
+        self.statistical()
+            .is_some_and(|s| s.compare() == Against::Control)
     }
 
     /// Checks parameter ranges; on error returns (`detector.field`, message).

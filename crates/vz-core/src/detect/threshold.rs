@@ -1,6 +1,6 @@
 //! `threshold`: is the latest value beyond a fixed bound (`> 5`, `<= 0.99`, …)?
 
-use super::{invalid, Detector, Finding, Input, NoAnswer, Outcome};
+use super::{invalid, latest_point, Detector, Finding, Input, Outcome};
 use crate::model::{fmt_num, Expected};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -69,21 +69,6 @@ pub fn is_active(params: &ThresholdParams, value: f64) -> bool {
     params.op.holds(value, params.value)
 }
 
-/// The latest tick's value for point detectors (threshold, zscore, iqr), or why there is none:
-/// the latest reading was down or missing, the window is empty, or the value is NaN.
-pub fn latest_point(input: &Input) -> Result<f64, NoAnswer> {
-    if !input.latest_is_value {
-        return Err(NoAnswer::NotEnoughData(
-            "the latest reading is not a number (down or missing)".into(),
-        ));
-    }
-    match input.window.latest() {
-        None => Err(NoAnswer::NotEnoughData("no value in the window yet".into())),
-        Some(v) if v.is_nan() => Err(NoAnswer::NotEnoughData("the latest value is NaN".into())),
-        Some(v) => Ok(v),
-    }
-}
-
 /// Judges the latest value against the fixed bound. Needs no baseline.
 pub fn evaluate(params: &ThresholdParams, input: &Input) -> Outcome {
     let latest = latest_point(input)?;
@@ -128,7 +113,7 @@ impl Detector for ThresholdParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Window;
+    use crate::detect::{NoAnswer, Window};
 
     fn input<'a>(times: &'a [i64], values: &'a [f64], latest_is_value: bool) -> Input<'a> {
         Input {

@@ -5,8 +5,7 @@
 //! around by the outliers it is meant to find).
 
 use super::stats::{side, watched_only};
-use super::threshold::latest_point;
-use super::{invalid, Baseline, Detector, Finding, Input, NoAnswer, Outcome};
+use super::{invalid, latest_point, require_baseline, Baseline, Detector, Finding, Input, Outcome};
 use crate::model::{fmt_num, Direction, Expected};
 use serde::{Deserialize, Serialize};
 
@@ -134,14 +133,6 @@ pub fn score(value: f64, baseline: &Baseline, params: &ZscoreParams) -> f64 {
 /// Whether a z-score makes the condition active: |z| ≥ threshold on an admitted side.
 pub fn is_active(z: f64, params: &ZscoreParams) -> bool {
     z.abs() >= params.threshold && params.direction.admits(z)
-}
-
-/// The baseline a detector needs, or `NoBaseline` (also for an empty one).
-pub fn require_baseline<'a>(input: &Input<'a>) -> Result<&'a Baseline, NoAnswer> {
-    match input.baseline {
-        Some(b) if !b.is_empty() => Ok(b),
-        _ => Err(NoAnswer::NoBaseline),
-    }
 }
 
 /// Judges the latest value's z-score against the baseline.

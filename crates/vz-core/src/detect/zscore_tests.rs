@@ -1,7 +1,7 @@
 //! z-scores against hand-computed values.
 
 use super::*;
-use crate::detect::Window;
+use crate::detect::{NoAnswer, Window};
 
 const TIMES: [i64; 1] = [0];
 

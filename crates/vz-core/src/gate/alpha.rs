@@ -9,7 +9,7 @@
 
 use crate::detect::against::Against;
 use crate::detect::stats::sequential::{LookPlan, GROWING_REFERENCE};
-use crate::detect::{Baseline, DetectorSpec};
+use crate::detect::Baseline;
 use crate::policy::Policy;
 use crate::spec::Rule;
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 /// Fills every statistical rule's [`LookPlan`] from the policy and the baselines' series.
 pub(super) fn plan(rules: &mut [Rule], policy: &Policy, baselines: &HashMap<String, Baseline>) {
     let rolls_back = |r: &Rule| !r.dry_run && policy.limit(r.severity) > 0;
-    let statistical = |r: &Rule| matches!(r.detector, DetectorSpec::Baseline(_));
+    let statistical = |r: &Rule| r.detector.statistical().is_some();
     let counted = rules
         .iter()
         .filter(|r| statistical(r) && rolls_back(r))
@@ -26,15 +26,15 @@ pub(super) fn plan(rules: &mut [Rule], policy: &Policy, baselines: &HashMap<Stri
     for rule in rules.iter_mut() {
         let series = series_of(&rule.metric, baselines);
         let sliding = rule.window.is_some();
-        if let DetectorSpec::Baseline(p) = &mut rule.detector {
-            let share = p.p_value.min(policy.alpha / counted as f64);
-            p.plan = LookPlan {
+        if let Some(p) = rule.detector.statistical_mut() {
+            let share = p.p_value().min(policy.alpha / counted as f64);
+            p.set_plan(LookPlan {
                 looks: policy.looks.max(1),
                 alpha: share / series as f64,
                 sliding,
-            };
+            });
             // The boundary is computed now, not at the first look of the watch.
-            if p.compare == Against::Control {
+            if p.compare() == Against::Control {
                 p.prepare(GROWING_REFERENCE);
             } else {
                 for b in baselines_of(&rule.metric, baselines) {
@@ -74,6 +74,7 @@ fn series_of(metric: &str, baselines: &HashMap<String, Baseline>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::DetectorSpec;
     use crate::model::Severity;
     use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use super::Gate;
 use crate::detect::against::Against;
-use crate::detect::{DetectorSpec, Window};
+use crate::detect::Window;
 use crate::model::{fmt_num, Reading, Sample, Timestamp};
 use crate::spec::{MetricSpec, Rule};
 
@@ -20,26 +20,21 @@ pub(super) struct ControlTrack {
 pub(super) fn resolve_against(rules: &mut [Rule], metrics: &[MetricSpec]) {
     for rule in rules.iter_mut() {
         let has_control = metrics.iter().any(|m| m.name == rule.metric && m.control);
-        if let DetectorSpec::Baseline(p) = &mut rule.detector {
-            p.compare = p.against.unwrap_or(if has_control {
+        if let Some(p) = rule.detector.statistical_mut() {
+            p.set_compare(p.against().unwrap_or(if has_control {
                 Against::Control
             } else {
                 Against::Baseline
-            });
+            }));
         }
     }
 }
 
 /// The rules that compare against a control their metric does not have (rule, metric).
 pub(super) fn missing_control(rules: &[Rule], metrics: &[MetricSpec]) -> Option<(String, String)> {
-    rules.iter().find_map(|r| match &r.detector {
-        DetectorSpec::Baseline(p)
-            if p.compare == Against::Control
-                && !metrics.iter().any(|m| m.name == r.metric && m.control) =>
-        {
-            Some((r.name.clone(), r.metric.clone()))
-        }
-        _ => None,
+    rules.iter().find_map(|r| {
+        (r.detector.against_control() && !metrics.iter().any(|m| m.name == r.metric && m.control))
+            .then(|| (r.name.clone(), r.metric.clone()))
     })
 }
 
@@ -62,10 +57,10 @@ impl Gate {
     /// so a dead control can never let a deploy pass. The control reading of a series is
     /// the control sample of the same series name, else of the metric's one series.
     pub(super) fn lacks_control(&self, samples: &[Sample], sample: &Sample) -> bool {
-        let against_control = self.rules.iter().any(|r| {
-            r.metric == sample.metric
-                && matches!(&r.detector, DetectorSpec::Baseline(p) if p.compare == Against::Control)
-        });
+        let against_control = self
+            .rules
+            .iter()
+            .any(|r| r.metric == sample.metric && r.detector.against_control());
         against_control
             && !samples.iter().any(|c| {
                 c.control

@@ -94,6 +94,55 @@ struct SeriesState {
     max_missing_run: u32,
 }
 
+impl SeriesState {
+    /// Keeps one tick's reading: a number joins the window (unless the control it needs is
+    /// missing: then it also counts as missing), a missing reading counts when the metric
+    /// says so, a down reading starts or continues a down run.
+    fn record(
+        &mut self,
+        now: Timestamp,
+        reading: &Reading,
+        counts_missing: bool,
+        no_control: bool,
+    ) {
+        self.ticks += 1;
+        match reading {
+            Reading::Value(v) if v.is_finite() && no_control => {
+                self.times.push(now);
+                self.values.push(*v);
+                self.down_since = None;
+                if counts_missing {
+                    self.missing += 1;
+                    self.missing_run += 1;
+                    self.max_missing_run = self.max_missing_run.max(self.missing_run);
+                }
+            }
+            Reading::Value(v) if v.is_finite() => {
+                self.times.push(now);
+                self.values.push(*v);
+                self.down_since = None;
+                self.missing_run = 0;
+            }
+            Reading::Value(_) | Reading::Missing(_) => {
+                if counts_missing {
+                    self.missing += 1;
+                    self.missing_run += 1;
+                    self.max_missing_run = self.max_missing_run.max(self.missing_run);
+                }
+            }
+            Reading::Down(_) => {
+                self.down_since.get_or_insert(now);
+                self.missing_run = 0;
+            }
+        }
+        self.latest_at = now;
+        self.latest = Some(match reading {
+            Reading::Value(v) if !v.is_finite() => Reading::Missing(format!("value is {v}")),
+            r => r.clone(),
+        });
+    }
+}
+
 #[derive(Debug)]
 struct RuleState {
     rule: usize,
@@ -265,42 +314,7 @@ impl Gate {
                 self.metrics[self.series[i].metric].on_missing == OnMissing::Inconclusive;
             // A dead control is a missing sample of the rules that compare against it.
             let no_control = self.lacks_control(samples, sample);
-            let s = &mut self.series[i];
-            s.ticks += 1;
-            match &sample.reading {
-                Reading::Value(v) if v.is_finite() && no_control => {
-                    s.times.push(now);
-                    s.values.push(*v);
-                    s.down_since = None;
-                    if counts_missing {
-                        s.missing += 1;
-                        s.missing_run += 1;
-                        s.max_missing_run = s.max_missing_run.max(s.missing_run);
-                    }
-                }
-                Reading::Value(v) if v.is_finite() => {
-                    s.times.push(now);
-                    s.values.push(*v);
-                    s.down_since = None;
-                    s.missing_run = 0;
-                }
-                Reading::Value(_) | Reading::Missing(_) => {
-                    if counts_missing {
-                        s.missing += 1;
-                        s.missing_run += 1;
-                        s.max_missing_run = s.max_missing_run.max(s.missing_run);
-                    }
-                }
-                Reading::Down(_) => {
-                    s.down_since.get_or_insert(now);
-                    s.missing_run = 0;
-                }
-            }
-            s.latest_at = now;
-            s.latest = Some(match &sample.reading {
-                Reading::Value(v) if !v.is_finite() => Reading::Missing(format!("value is {v}")),
-                r => r.clone(),
-            });
+            self.series[i].record(now, &sample.reading, counts_missing, no_control);
             if i >= touched.len() {
                 touched.resize(i + 1, false);
             }

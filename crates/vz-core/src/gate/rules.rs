@@ -2,10 +2,10 @@
 //! failure under `on_missing: fail`), then turn "active" into pending, firing and resolved
 //! as Prometheus does with `for`, plus `failure_limit` and `consecutive_failures`.
 
-use super::{Evaluation, Gate, RuleStatus, TickReport};
+use super::{Evaluation, Gate, RuleState, RuleStatus, SeriesNote, TickReport};
 use crate::detect::{Finding, Input, NoAnswer, Window};
 use crate::model::{Anomaly, Expected, Reading, Timestamp};
-use crate::spec::OnMissing;
+use crate::spec::{OnMissing, Rule};
 
 impl Gate {
     pub(super) fn step_rule(&mut self, k: usize, now: Timestamp, report: &mut TickReport) {
@@ -87,47 +87,9 @@ impl Gate {
     ) {
         let rule = &self.rules[self.states[k].rule];
         let state = &mut self.states[k];
-        let mut eval = Evaluation {
-            rule: rule.name.clone(),
-            series: series_name.to_string(),
-            detector: rule.detector.name().into(),
-            kind: rule.kind.clone(),
-            severity: rule.severity,
-            status: RuleStatus::NoData,
-            fired: state.ever_fired,
-            observed: None,
-            expected: Expected::None,
-            statistic: String::new(),
-            score: None,
-            p_value: None,
-            reason: String::new(),
-            dry_run: rule.dry_run,
-        };
+        let mut eval = blank_evaluation(rule, series_name, state.ever_fired);
         match outcome {
-            Err(no) => {
-                // Could not measure: neither advances nor resets the rule; a firing rule stays firing.
-                eval.status = if state.firing.is_some() {
-                    RuleStatus::Firing
-                } else {
-                    RuleStatus::NoData
-                };
-                eval.reason = match (no, latest) {
-                    (_, Some(Reading::Missing(why))) => format!("no data this tick: {why}"),
-                    (_, Some(Reading::Down(why))) => format!("target down: {why}"),
-                    (NoAnswer::NoBaseline, _) => {
-                        "no baseline for this metric: run `vz-monitor baseline` first".into()
-                    }
-                    (NoAnswer::NotEnoughData(why), _) => why,
-                };
-                // The bound still holds; the last value only beside a rule still firing on
-                // it — a row reading "no data" with a value beside it misleads (issue 25.6).
-                if let Some(prev) = &state.last {
-                    if eval.status == RuleStatus::Firing {
-                        eval.observed = prev.observed;
-                    }
-                    eval.expected = prev.expected.clone();
-                }
-            }
+            Err(no) => no_answer(&mut eval, state, no, latest),
             Ok(f) => {
                 eval.observed = Some(f.observed);
                 eval.expected = f.expected.clone();
@@ -157,31 +119,9 @@ impl Gate {
                         && state.total > rule.failure_limit
                         && state.consecutive >= rule.consecutive_failures;
                     if state.firing.is_none() && ready {
-                        let severity = note.and_then(|n| n.severity).unwrap_or(rule.severity);
-                        let mut annotations = rule.annotations.clone();
-                        if let Some(n) = note {
-                            annotations.extend(n.annotations.clone());
-                        }
-                        let anomaly = Anomaly {
-                            rule: rule.name.clone(),
-                            metric: rule.metric.clone(),
-                            series: series_name.to_string(),
-                            kind: rule.kind.clone(),
-                            severity,
-                            detector: rule.detector.name().into(),
-                            observed: note.map_or(f.observed, |n| n.observed),
-                            expected: f.expected,
-                            statistic: f.statistic.to_string(),
-                            score: f.score,
-                            p_value: f.p_value,
-                            reason: note.map_or(f.reason, |n| n.reason.clone()),
-                            fired_at: now,
-                            resolved_at: None,
-                            dry_run: rule.dry_run,
-                            annotations,
-                        };
+                        let anomaly = fire(rule, series_name, f, note, now);
                         if !state.ever_fired && !rule.dry_run {
-                            self.counted.add(severity);
+                            self.counted.add(anomaly.severity);
                         }
                         state.ever_fired = true;
                         state.firing = Some(self.anomalies.len());
@@ -206,5 +146,85 @@ impl Gate {
         }
         eval.fired = state.ever_fired;
         state.last = Some(eval);
+    }
+}
+
+/// A rule's evaluation on one series before its outcome is known.
+fn blank_evaluation(rule: &Rule, series_name: &str, fired: bool) -> Evaluation {
+    Evaluation {
+        rule: rule.name.clone(),
+        series: series_name.to_string(),
+        detector: rule.detector.name().into(),
+        kind: rule.kind.clone(),
+        severity: rule.severity,
+        status: RuleStatus::NoData,
+        fired,
+        observed: None,
+        expected: Expected::None,
+        statistic: String::new(),
+        score: None,
+        p_value: None,
+        reason: String::new(),
+        dry_run: rule.dry_run,
+    }
+}
+
+/// A tick the detector could not answer (`no`): why, and the last known value.
+fn no_answer(eval: &mut Evaluation, state: &RuleState, no: NoAnswer, latest: Option<&Reading>) {
+    // Could not measure: neither advances nor resets the rule; a firing rule stays firing.
+    eval.status = if state.firing.is_some() {
+        RuleStatus::Firing
+    } else {
+        RuleStatus::NoData
+    };
+    eval.reason = match (no, latest) {
+        (_, Some(Reading::Missing(why))) => format!("no data this tick: {why}"),
+        (_, Some(Reading::Down(why))) => format!("target down: {why}"),
+        (NoAnswer::NoBaseline, _) => {
+            "no baseline for this metric: run `vz-monitor baseline` first".into()
+        }
+        (NoAnswer::NotEnoughData(why), _) => why,
+    };
+    // The bound still holds; the last value only beside a rule still firing on
+    // it — a row reading "no data" with a value beside it misleads (issue 25.6).
+    if let Some(prev) = &state.last {
+        if eval.status == RuleStatus::Firing {
+            eval.observed = prev.observed;
+        }
+        eval.expected = prev.expected.clone();
+    }
+}
+
+/// The anomaly `rule` fires with on `series_name` now; a note (an alert series) gives its
+/// value, reason, severity and annotations.
+fn fire(
+    rule: &Rule,
+    series_name: &str,
+    f: Finding,
+    note: Option<&SeriesNote>,
+    now: Timestamp,
+) -> Anomaly {
+    let severity = note.and_then(|n| n.severity).unwrap_or(rule.severity);
+    let mut annotations = rule.annotations.clone();
+    if let Some(n) = note {
+        annotations.extend(n.annotations.clone());
+    }
+    Anomaly {
+        rule: rule.name.clone(),
+        metric: rule.metric.clone(),
+        series: series_name.to_string(),
+        kind: rule.kind.clone(),
+        severity,
+        detector: rule.detector.name().into(),
+        observed: note.map_or(f.observed, |n| n.observed),
+        expected: f.expected,
+        statistic: f.statistic.to_string(),
+        score: f.score,
+        p_value: f.p_value,
+        reason: note.map_or(f.reason, |n| n.reason.clone()),
+        fired_at: now,
+        resolved_at: None,
+        dry_run: rule.dry_run,
+        annotations,
     }
 }

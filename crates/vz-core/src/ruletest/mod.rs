@@ -6,7 +6,7 @@ pub mod series;
 
 use crate::gate::{replay, GatePlan, Tick};
 use crate::model::{Sample, Severity, Timestamp};
-use crate::policy::Verdict;
+use crate::policy::{Decision, Verdict};
 use serde::{Deserialize, Serialize};
 use series::{expand_within, Point, SeriesText};
 use std::collections::BTreeMap;
@@ -92,19 +92,17 @@ fn expand_all(
 /// Start of the replayed clock (any fixed instant works: the gate only sees differences).
 const T0: Timestamp = 1_700_000_000_000;
 
-/// Runs one case against `plan` (the rules under test, with the policy), one tick every
-/// `interval`. Err: the case itself is unusable (bad series, unknown metric, no baseline).
-pub fn run_case(
+/// The rules under test for one case: its baselines and controls given, planned over its
+/// ticks, restricted to the metrics it gives as input; Err when a metric is not one of the
+/// rules' or a rule lacks the baseline or control it compares with.
+fn case_plan(
     file: &str,
     plan: &GatePlan,
-    interval: Duration,
     case: &TestCase,
-) -> Result<CaseResult, String> {
-    // One budget for every series of the case: memory stays bounded however many there are.
-    let mut budget = series::MAX_POINTS;
-    let input = expand_all(file, &case.name, "input", &case.input, &mut budget)?;
-    let base = expand_all(file, &case.name, "baseline", &case.baseline, &mut budget)?;
-    let control = expand_all(file, &case.name, "control", &case.control, &mut budget)?;
+    input: &BTreeMap<String, Vec<Point>>,
+    base: &BTreeMap<String, Vec<Point>>,
+    control: &BTreeMap<String, Vec<Point>>,
+) -> Result<(GatePlan, usize), String> {
     for m in input.keys().chain(base.keys()).chain(control.keys()) {
         if !plan.metrics.iter().any(|s| &s.name == m) {
             return Err(format!(
@@ -137,6 +135,53 @@ pub fn run_case(
             case.name
         ));
     }
+    Ok((plan, ticks))
+}
+
+/// Notes in `diff` where the decision, or the tick it was reached at, is not the expected.
+fn diff_decision(
+    case: &TestCase,
+    decision: &Decision,
+    decided_tick: Option<usize>,
+    diff: &mut Vec<String>,
+) {
+    let verdict = match decision.verdict {
+        Verdict::Healthy => ExpectedVerdict::Healthy,
+        Verdict::Rollback => ExpectedVerdict::Rollback,
+        Verdict::Inconclusive => ExpectedVerdict::Inconclusive,
+    };
+    if let Some(want) = case.expect.decision {
+        if want != verdict {
+            diff.push(format!(
+                "decision: - {} + {} ({})",
+                lower(want),
+                lower(verdict),
+                decision.reason()
+            ));
+        }
+    }
+    if let Some(want) = case.expect.decided_at {
+        if decided_tick != Some(want) {
+            let got = decided_tick.map_or("never".into(), |t| format!("tick {t}"));
+            diff.push(format!("decided_at: - tick {want} + {got}"));
+        }
+    }
+}
+
+/// Runs one case against `plan` (the rules under test, with the policy), one tick every
+/// `interval`. Err: the case itself is unusable (bad series, unknown metric, no baseline).
+pub fn run_case(
+    file: &str,
+    plan: &GatePlan,
+    interval: Duration,
+    case: &TestCase,
+) -> Result<CaseResult, String> {
+    // One budget for every series of the case: memory stays bounded however many there are.
+    let mut budget = series::MAX_POINTS;
+    let input = expand_all(file, &case.name, "input", &case.input, &mut budget)?;
+    let base = expand_all(file, &case.name, "baseline", &case.baseline, &mut budget)?;
+    let control = expand_all(file, &case.name, "control", &case.control, &mut budget)?;
+    let (plan, ticks) = case_plan(file, plan, case, &input, &base, &control)?;
     let mut gate = plan.build();
     let step = interval.as_millis() as Timestamp;
     let at = |i: usize| T0 + i as Timestamp * step;
@@ -172,27 +217,7 @@ pub fn run_case(
         .collect();
     let mut diff = Vec::new();
     diff_anomalies(&case.expect.anomalies, &got, &mut diff);
-    let verdict = match decision.verdict {
-        Verdict::Healthy => ExpectedVerdict::Healthy,
-        Verdict::Rollback => ExpectedVerdict::Rollback,
-        Verdict::Inconclusive => ExpectedVerdict::Inconclusive,
-    };
-    if let Some(want) = case.expect.decision {
-        if want != verdict {
-            diff.push(format!(
-                "decision: - {} + {} ({})",
-                lower(want),
-                lower(verdict),
-                decision.reason()
-            ));
-        }
-    }
-    if let Some(want) = case.expect.decided_at {
-        if decided_tick != Some(want) {
-            let got = decided_tick.map_or("never".into(), |t| format!("tick {t}"));
-            diff.push(format!("decided_at: - tick {want} + {got}"));
-        }
-    }
+    diff_decision(case, &decision, decided_tick, &mut diff);
     Ok(CaseResult {
         file: file.to_string(),
         name: case.name.clone(),

@@ -1,16 +1,22 @@
 //! `notify:` as users write it, validated once into typed channels, routes, cooldown and
-//! escalation stages ([`NotifyConfig`], held by [`crate::config::Config`]). Each channel is
-//! read on its own so an error names its exact field; the channel types are listed in
-//! `channels.rs`.
+//! escalation stages ([`NotifyConfig`], held by the loaded `Config`). Each channel is
+//! read on its own so an error names its exact field; each channel type's settings live in
+//! its channel's file, listed once in `channels!` (`notify/mod.rs`).
 
-use super::channels::channel_spec;
-pub use super::channels::*;
-use crate::config::dur;
+use super::{ChannelConfig, ChannelSpec, CHANNEL_TYPES};
 use crate::model::Severity;
 use serde::Deserialize;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
+use vz_core::units as dur;
+
+/// A channel type's settings: checked once when the config loads.
+pub trait ChannelSettings {
+    /// Checks the settings; `at` is the channel's field path (`notify.channels.team.slack`),
+    /// errors name a field under it.
+    fn validate(&self, at: &str) -> Result<(), FieldError>;
+}
 
 /// A notify config problem: the field path under the top level (`notify.routes[0].channels`)
 /// and one sentence.
@@ -78,7 +84,7 @@ pub(super) fn err(field: impl Into<String>, msg: impl Into<String>) -> FieldErro
     (field.into(), msg.into())
 }
 
-pub(super) fn serde_msg(e: serde_yaml::Error) -> String {
+fn serde_msg(e: serde_yaml::Error) -> String {
     let mut m = e.to_string();
     if let Some(i) = m.rfind(" at line ") {
         m.truncate(i);
@@ -173,6 +179,53 @@ impl NotifyConfig {
     }
 }
 
+/// Reads one `{ TYPE: {...} }` channel value; errors name `field` (or `field.TYPE`).
+fn channel_spec(field: &str, v: &Value) -> Result<ChannelSpec, FieldError> {
+    let one_of = format!("one of: {}", CHANNEL_TYPES.join(", "));
+    let Some(map) = v.as_mapping().filter(|m| m.len() == 1) else {
+        return Err(err(
+            field,
+            format!("a channel is `{{ TYPE: {{...}} }}` with TYPE {one_of}"),
+        ));
+    };
+    let (k, _) = map.iter().next().expect("one entry");
+    let kind = k.as_str().unwrap_or_default();
+    if !CHANNEL_TYPES.contains(&kind) {
+        return Err(err(
+            format!("{field}.{kind}"),
+            format!("unknown channel type `{kind}`; {one_of}"),
+        ));
+    }
+    // `log: {}` may also be written `log:` (null).
+    let v = match map.get(kind) {
+        Some(Value::Null) => {
+            let mut m = serde_yaml::Mapping::new();
+            m.insert(k.clone(), Value::Mapping(Default::default()));
+            Value::Mapping(m)
+        }
+        _ => v.clone(),
+    };
+    serde_yaml::with::singleton_map::deserialize(v)
+        .map_err(|e| err(format!("{field}.{kind}"), serde_msg(e)))
+}
+
+pub(super) fn http_url(field: String, url: &str) -> Result<(), FieldError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        // Never echo the URL itself: webhook URLs are secrets.
+        Err(err(field, "is not an http(s) URL"))
+    }
+}
+
+pub(super) fn non_empty(field: String, s: &str) -> Result<(), FieldError> {
+    if s.trim().is_empty() {
+        Err(err(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
-#[path = "notify_tests.rs"]
+#[path = "settings_tests.rs"]
 mod tests;
