@@ -124,14 +124,38 @@ fn analyze(p: &Project, rows: &[(i64, f64, f64)], end_ms: i64, factor: f64) -> i
         .filter(|r| r.0 > start && r.0 <= end)
         .collect();
     assert_eq!((base.len(), cur.len()), (240, 60), "window ending {end}");
-    p.write("base.csv", &csv(&base, 1.0));
-    p.write("cur.csv", &csv(&cur, factor));
+    // Files of their own, so calls can run side by side.
+    let (b, c) = (
+        format!("base-{end_ms}-{factor}.csv"),
+        format!("cur-{end_ms}-{factor}.csv"),
+    );
+    p.write(&b, &csv(&base, 1.0));
+    p.write(&c, &csv(&cur, factor));
     let out = p
         .cmd()
-        .args(["analyze", "--baseline", "base.csv", "--current", "cur.csv"])
+        .args(["analyze", "--baseline", &b, "--current", &c])
         .output()
         .unwrap();
     out.status.code().unwrap()
+}
+
+/// [`analyze`] of each `(end_ms, factor)`, four processes at a time (the suite's budget:
+/// a week is 167 windows).
+fn analyze_all(p: &Project, rows: &[(i64, f64, f64)], jobs: &[(i64, f64)]) -> Vec<i32> {
+    let mut codes = vec![0; jobs.len()];
+    std::thread::scope(|s| {
+        for (chunk, out) in jobs
+            .chunks(jobs.len().div_ceil(4).max(1))
+            .zip(codes.chunks_mut(jobs.len().div_ceil(4).max(1)))
+        {
+            s.spawn(move || {
+                for ((end_ms, factor), code) in chunk.iter().zip(out.iter_mut()) {
+                    *code = analyze(p, rows, *end_ms, *factor);
+                }
+            });
+        }
+    });
+    codes
 }
 
 /// The week as Prometheus holds it, read back by the test with its own range queries.
@@ -225,9 +249,14 @@ fn a_week_in_prometheus_finds_both_incidents_agrees_with_analyze_and_its_mde_hol
     let rows = read_back(&prom, end - 7 * DAY, end);
     assert_eq!(rows.len(), points.len());
     let mut quiet = (0, 0, 0); // (windows, backtest rollbacks, analyze rollbacks)
-    for w in report["replayed"].as_array().unwrap() {
+    let replayed = report["replayed"].as_array().unwrap();
+    let jobs: Vec<(i64, f64)> = replayed
+        .iter()
+        .map(|w| (w["end"].as_i64().unwrap(), 1.0))
+        .collect();
+    let codes = analyze_all(&p, &rows, &jobs);
+    for (w, code) in replayed.iter().zip(codes) {
         let end_ms = w["end"].as_i64().unwrap();
-        let code = analyze(&p, &rows, end_ms, 1.0);
         let backtest = w["rollback"].as_bool().unwrap();
         assert_eq!(code == 1, backtest, "window ending {end_ms}: {w}");
         let incident = end_ms == at(LATENCY_INCIDENT_H) || end_ms == at(ERROR_INCIDENT_H);
@@ -268,9 +297,10 @@ fn a_week_in_prometheus_finds_both_incidents_agrees_with_analyze_and_its_mde_hol
         .collect();
     assert_eq!(used.len(), 40);
     let caught = |percent: f64| {
-        let n = used
-            .iter()
-            .filter(|end_ms| analyze(&p, &rows, **end_ms, 1.0 + percent / 100.0) == 1)
+        let jobs: Vec<(i64, f64)> = used.iter().map(|e| (*e, 1.0 + percent / 100.0)).collect();
+        let n = analyze_all(&p, &rows, &jobs)
+            .into_iter()
+            .filter(|c| *c == 1)
             .count();
         n as f64 / used.len() as f64
     };
