@@ -3,7 +3,7 @@
 use super::{load_config, now_ms, open_store, print_json, write_atomically};
 use crate::backends::{Range, Span};
 use crate::cli::{BaselineArgs, Global};
-use crate::config::Metric;
+use crate::config::{Config, Metric};
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
@@ -15,6 +15,7 @@ use crate::store::BaselineSet;
 use futures::future::join_all;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 /// Takes a range over `--window` per backend metric (step = interval) and `--samples`
 /// probe readings `--interval` apart, stores them, optionally writes JSON.
@@ -38,101 +39,14 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         .unwrap_or_else(|| config.deployment.clone());
     let interval = a.interval.unwrap_or(config.interval);
     let mut store = open_store(g, Some(&config))?;
-    let mut series: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut failures: BTreeMap<String, (u32, String)> = BTreeMap::new();
-    let mut sources = Vec::new();
-
-    // Backend metrics (PromQL and every other backend): one range each over the window
-    // before now, all at once, on one shared client per backend.
-    let queried: Vec<_> = config
-        .metrics
-        .iter()
-        .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
-        .collect();
-    if !queried.is_empty() {
-        let shared = Shared::new(&config.backends);
-        let span = Span {
-            end_ms: now_ms(),
-            window: a.window,
-            step: interval,
-        };
-        let results = join_all(queried.iter().map(|(m, query)| {
-            let backend = query.connect(&m.info(), &shared.backends);
-            async move {
-                match backend {
-                    Ok(b) => (m.name.clone(), b.range(span).await),
-                    Err(e) => (m.name.clone(), Err(e)),
-                }
-            }
-        }))
-        .await;
-        for (name, r) in results {
-            match r {
-                Err(e) => note(&mut failures, name, e),
-                Ok(Range {
-                    series: found,
-                    dropped,
-                }) => {
-                    if found.values().all(Vec::is_empty) {
-                        note(&mut failures, name.clone(), "no data in the window".into());
-                    }
-                    if dropped > 0 {
-                        let e = failures.entry(name).or_insert((0, String::new()));
-                        e.0 += dropped as u32;
-                        e.1 = "NaN or Inf points dropped".into();
-                    }
-                    series.extend(found.into_iter().filter(|(_, v)| !v.is_empty()));
-                }
-            }
-        }
-        // "Prometheus range over …", "Prometheus, Web range over …".
-        let mut names: Vec<String> = queried.iter().map(|(_, q)| capitalized(q.name())).collect();
-        names.sort_unstable();
-        names.dedup();
-        sources.push(format!(
-            "{} range over {} every {}",
-            names.join(", "),
-            humantime::format_duration(a.window),
-            humantime::format_duration(range_step(a.window, interval))
-        ));
-        errln!("baseline: {} range queries done", queried.len());
-    }
-
-    // Probes, and backend metrics with no range (a `web` metric without `range:`):
-    // `--samples` readings `--interval` apart.
-    let sampler = Sampler::of(&config, sampled);
-    if !sampler.is_empty() {
-        let start = tokio::time::Instant::now();
-        for i in 0..a.samples {
-            if i > 0 {
-                tokio::time::sleep_until(start + interval * i).await;
-            }
-            for s in sampler.take().await {
-                // Values stay in capture order, NaN (stored as null) where a tick had none,
-                // so multivariate rules can pair the metrics of one tick by index.
-                let values = series
-                    .entry(s.series.clone())
-                    .or_insert_with(|| vec![f64::NAN; i as usize]);
-                match s.reading {
-                    Reading::Value(v) if v.is_finite() => values.push(v),
-                    Reading::Value(v) => {
-                        values.push(f64::NAN);
-                        note(&mut failures, s.series, format!("value is {v}"))
-                    }
-                    Reading::Down(d) | Reading::Missing(d) => {
-                        values.push(f64::NAN);
-                        note(&mut failures, s.series, d)
-                    }
-                }
-            }
-            errln!("baseline: sample {}/{} taken", i + 1, a.samples);
-        }
-        sources.push(format!(
-            "samples ({} every {})",
-            a.samples,
-            humantime::format_duration(interval)
-        ));
-    }
+    let mut taken = Taken::default();
+    taken.ranges(&config, a, interval).await;
+    taken.samples(&config, a, interval).await;
+    let Taken {
+        series,
+        failures,
+        sources,
+    } = taken;
 
     let set = BaselineSet {
         deployment: deployment.clone(),
@@ -164,82 +78,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     if format_json {
         print_json(&set)?;
     } else {
-        let mut t = new_table(&[
-            "series",
-            "n",
-            "mean",
-            "p50",
-            "p95",
-            "min",
-            "max",
-            "lag-1 ≤",
-            "effective n",
-            "failed",
-        ]);
-        let mut short = Vec::new();
-        // One row per series: a metric's own name, or each `metric{…}` of a per-series one.
-        let mut rows: Vec<String> = Vec::new();
-        for m in &config.metrics {
-            let prefix = format!("{}{{", m.name);
-            let own: Vec<String> = set
-                .series
-                .keys()
-                .filter(|k| **k == m.name || k.starts_with(&prefix))
-                .cloned()
-                .collect();
-            if own.is_empty() {
-                rows.push(m.name.clone());
-            }
-            rows.extend(own);
-        }
-        for name in &rows {
-            let values = set.series.get(name);
-            let failed = failures.get(name).map(|f| f.0).unwrap_or(0).to_string();
-            match values.and_then(|v| Baseline::from_values(v)) {
-                Some(b) => {
-                    let (lag, effective) = dependence_cells(&b);
-                    if !b.lag1.enough() {
-                        short.push(name.clone());
-                    }
-                    t.add_row(vec![
-                        name.clone(),
-                        b.sorted.len().to_string(),
-                        fmt_num(b.mean),
-                        fmt_num(b.quantile(0.5)),
-                        fmt_num(b.quantile(0.95)),
-                        fmt_num(b.sorted[0]),
-                        fmt_num(*b.sorted.last().unwrap_or(&f64::NAN)),
-                        lag,
-                        effective,
-                        failed,
-                    ])
-                }
-                None => t.add_row(vec![
-                    name.clone(),
-                    "0".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    failed,
-                ]),
-            };
-        }
-        fit(&mut t);
-        outln!("{t}");
-        if !short.is_empty() {
-            errln!(
-                "note: {}: too few consecutive values to show how much ticks depend on each \
-                 other (at least {} needed): statistical rules take these ticks as \
-                 independent, and their false-rollback bound holds only if they are. Take a \
-                 longer baseline (--samples 60, or a longer --window).",
-                short.join(", "),
-                crate::detect::stats::dependence::MIN_PAIRS + 1
-            );
-        }
+        print_table(&config, &set, &failures);
         outln!(
             "baseline #{id} stored for deployment {deployment}{}",
             file.map(|f| format!(", written to {}", f.display()))
@@ -247,6 +86,201 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Healthy)
+}
+
+/// What `baseline` took: values per series in capture order, failures per series (how many,
+/// the last reason), and a phrase per way they were taken.
+#[derive(Default)]
+struct Taken {
+    series: BTreeMap<String, Vec<f64>>,
+    failures: BTreeMap<String, (u32, String)>,
+    sources: Vec<String>,
+}
+
+impl Taken {
+    /// Backend metrics (PromQL and every other backend): one range each over `--window`
+    /// before now, all at once, on one shared client per backend.
+    async fn ranges(&mut self, config: &Config, a: &BaselineArgs, interval: Duration) {
+        let queried: Vec<_> = config
+            .metrics
+            .iter()
+            .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
+            .collect();
+        if !queried.is_empty() {
+            let shared = Shared::new(&config.backends);
+            let span = Span {
+                end_ms: now_ms(),
+                window: a.window,
+                step: interval,
+            };
+            let results = join_all(queried.iter().map(|(m, query)| {
+                let backend = query.connect(&m.info(), &shared.backends);
+                async move {
+                    match backend {
+                        Ok(b) => (m.name.clone(), b.range(span).await),
+                        Err(e) => (m.name.clone(), Err(e)),
+                    }
+                }
+            }))
+            .await;
+            for (name, r) in results {
+                match r {
+                    Err(e) => note(&mut self.failures, name, e),
+                    Ok(Range {
+                        series: found,
+                        dropped,
+                    }) => {
+                        if found.values().all(Vec::is_empty) {
+                            note(
+                                &mut self.failures,
+                                name.clone(),
+                                "no data in the window".into(),
+                            );
+                        }
+                        if dropped > 0 {
+                            let e = self.failures.entry(name).or_insert((0, String::new()));
+                            e.0 += dropped as u32;
+                            e.1 = "NaN or Inf points dropped".into();
+                        }
+                        self.series
+                            .extend(found.into_iter().filter(|(_, v)| !v.is_empty()));
+                    }
+                }
+            }
+            // "Prometheus range over …", "Prometheus, Web range over …".
+            let mut names: Vec<String> =
+                queried.iter().map(|(_, q)| capitalized(q.name())).collect();
+            names.sort_unstable();
+            names.dedup();
+            self.sources.push(format!(
+                "{} range over {} every {}",
+                names.join(", "),
+                humantime::format_duration(a.window),
+                humantime::format_duration(range_step(a.window, interval))
+            ));
+            errln!("baseline: {} range queries done", queried.len());
+        }
+    }
+
+    /// Probes, and backend metrics with no range (a `web` metric without `range:`):
+    /// `--samples` readings `--interval` apart.
+    async fn samples(&mut self, config: &Config, a: &BaselineArgs, interval: Duration) {
+        let sampler = Sampler::of(config, sampled);
+        if !sampler.is_empty() {
+            let start = tokio::time::Instant::now();
+            for i in 0..a.samples {
+                if i > 0 {
+                    tokio::time::sleep_until(start + interval * i).await;
+                }
+                for s in sampler.take().await {
+                    // Values stay in capture order, NaN (stored as null) where a tick had none,
+                    // so multivariate rules can pair the metrics of one tick by index.
+                    let values = self
+                        .series
+                        .entry(s.series.clone())
+                        .or_insert_with(|| vec![f64::NAN; i as usize]);
+                    match s.reading {
+                        Reading::Value(v) if v.is_finite() => values.push(v),
+                        Reading::Value(v) => {
+                            values.push(f64::NAN);
+                            note(&mut self.failures, s.series, format!("value is {v}"))
+                        }
+                        Reading::Down(d) | Reading::Missing(d) => {
+                            values.push(f64::NAN);
+                            note(&mut self.failures, s.series, d)
+                        }
+                    }
+                }
+                errln!("baseline: sample {}/{} taken", i + 1, a.samples);
+            }
+            self.sources.push(format!(
+                "samples ({} every {})",
+                a.samples,
+                humantime::format_duration(interval)
+            ));
+        }
+    }
+}
+
+/// One row per series (a metric's own name, or each `metric{…}` of a per-series one) with
+/// its statistics, the dependence its statistical rules will judge with, and its failures.
+fn print_table(config: &Config, set: &BaselineSet, failures: &BTreeMap<String, (u32, String)>) {
+    let mut t = new_table(&[
+        "series",
+        "n",
+        "mean",
+        "p50",
+        "p95",
+        "min",
+        "max",
+        "lag-1 ≤",
+        "effective n",
+        "failed",
+    ]);
+    let mut short = Vec::new();
+    // One row per series: a metric's own name, or each `metric{…}` of a per-series one.
+    let mut rows: Vec<String> = Vec::new();
+    for m in &config.metrics {
+        let prefix = format!("{}{{", m.name);
+        let own: Vec<String> = set
+            .series
+            .keys()
+            .filter(|k| **k == m.name || k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if own.is_empty() {
+            rows.push(m.name.clone());
+        }
+        rows.extend(own);
+    }
+    for name in &rows {
+        let values = set.series.get(name);
+        let failed = failures.get(name).map(|f| f.0).unwrap_or(0).to_string();
+        match values.and_then(|v| Baseline::from_values(v)) {
+            Some(b) => {
+                let (lag, effective) = dependence_cells(&b);
+                if !b.lag1.enough() {
+                    short.push(name.clone());
+                }
+                t.add_row(vec![
+                    name.clone(),
+                    b.sorted.len().to_string(),
+                    fmt_num(b.mean),
+                    fmt_num(b.quantile(0.5)),
+                    fmt_num(b.quantile(0.95)),
+                    fmt_num(b.sorted[0]),
+                    fmt_num(*b.sorted.last().unwrap_or(&f64::NAN)),
+                    lag,
+                    effective,
+                    failed,
+                ])
+            }
+            None => t.add_row(vec![
+                name.clone(),
+                "0".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                failed,
+            ]),
+        };
+    }
+    fit(&mut t);
+    outln!("{t}");
+    if !short.is_empty() {
+        errln!(
+            "note: {}: too few consecutive values to show how much ticks depend on each \
+             other (at least {} needed): statistical rules take these ticks as \
+             independent, and their false-rollback bound holds only if they are. Take a \
+             longer baseline (--samples 60, or a longer --window).",
+            short.join(", "),
+            crate::detect::stats::dependence::MIN_PAIRS + 1
+        );
+    }
 }
 
 /// The lag-1 autocorrelation of the baseline's ranks the statistical rules judge with (its

@@ -9,9 +9,10 @@ mod progress;
 
 use super::{load_config, now_ms, open_store, store_path};
 use crate::cli::{Global, WatchArgs};
+use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::exit::{Concluded, Outcome, RollbackResult};
-use crate::gate::{drive, GatePlan};
+use crate::gate::{drive, Driven, Gate, GatePlan};
 use crate::lifecycle::act::{self, Acted, Wanted};
 use crate::lifecycle::{Deploy, Run, Signals};
 use crate::observe::RunContext;
@@ -29,25 +30,7 @@ pub const MAX_PLANNED_TICKS: u32 = 100_000;
 pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     // First of all, so no signal can leave a recorded run behind as `running`.
     let mut signals = Signals::install().map_err(|e| Error::io("installing signal handlers", e))?;
-    let mut config = load_config(g)?;
-    if let Some(d) = &a.deployment {
-        config.deployment = d.clone();
-    }
-    config.duration = a.duration.unwrap_or(config.duration);
-    config.interval = a.interval.unwrap_or(config.interval);
-    if config.duration.is_zero() || config.interval.is_zero() {
-        return Err(Error::Usage(
-            "--duration and --interval must be greater than 0".into(),
-        ));
-    }
-    let planned = planned_ticks(config.duration, config.interval);
-    if planned > MAX_PLANNED_TICKS {
-        return Err(Error::Usage(format!(
-            "a watch of {} every {} plans {planned} ticks; at most {MAX_PLANNED_TICKS}: raise --interval or shorten --duration",
-            humantime::format_duration(config.duration),
-            humantime::format_duration(config.interval),
-        )));
-    }
+    let (config, planned) = settings(g, a)?;
     let store = open_store(g, Some(&config))?;
     let base = baseline::resolve(&config, a.baseline.as_deref(), &store, now_ms())?;
     let plan = GatePlan::new(
@@ -152,35 +135,12 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     let outcome = if interrupted {
         Outcome::new(Concluded::Interrupted, RollbackResult::NotNeeded)
     } else {
-        let d = driven.conclude(&mut gate, ended_at);
-        summary.set_decision(&d);
-        run.decided(&d);
-        let why_not = act::withheld(&config, a.dry_run, a.no_rollback, hold.as_deref());
-        let acted = match why_not {
-            _ if !d.wants_rollback() => Acted::not_needed(),
-            Some(note) => Acted::withheld(note),
-            None => {
-                let wanted = Wanted {
-                    trigger: Trigger::Auto,
-                    reason: d.reason(),
-                    anomalies: gate.anomalies(),
-                };
-                run.roll_back(&config, &wanted).await
-            }
+        let end = End {
+            driven,
+            ended_at,
+            hold,
         };
-        summary.rollback = acted.outcome;
-        if acted.interrupted_during_rollback {
-            summary.interrupted = true;
-            summary
-                .reasons
-                .push("a signal arrived during the rollback; it was let finish".into());
-        }
-        Outcome {
-            concluded: Concluded::of(&d),
-            rollback: acted.result,
-            interrupted_during_rollback: acted.interrupted_during_rollback,
-            store_failed: run.store_failed,
-        }
+        decide_and_act(&mut run, &config, a, &mut gate, end, &mut summary).await
     };
     let exit = outcome.exit();
     summary.exit_code = exit.code();
@@ -192,6 +152,79 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
     run.finish(&mut summary, verdict).await;
     super::print_run(a.output, &summary);
     Ok(exit)
+}
+
+/// The config as this watch runs it (`--deployment`, `--duration` and `--interval`
+/// applied) and its planned ticks; a plan no watch can keep is refused before any work.
+fn settings(g: &Global, a: &WatchArgs) -> Result<(Config, u32)> {
+    let mut config = load_config(g)?;
+    if let Some(d) = &a.deployment {
+        config.deployment = d.clone();
+    }
+    config.duration = a.duration.unwrap_or(config.duration);
+    config.interval = a.interval.unwrap_or(config.interval);
+    if config.duration.is_zero() || config.interval.is_zero() {
+        return Err(Error::Usage(
+            "--duration and --interval must be greater than 0".into(),
+        ));
+    }
+    let planned = planned_ticks(config.duration, config.interval);
+    if planned > MAX_PLANNED_TICKS {
+        return Err(Error::Usage(format!(
+            "a watch of {} every {} plans {planned} ticks; at most {MAX_PLANNED_TICKS}: raise --interval or shorten --duration",
+            humantime::format_duration(config.duration),
+            humantime::format_duration(config.interval),
+        )));
+    }
+    Ok((config, planned))
+}
+
+/// How the window ended: what the loop saw, when, and a person's hold in force.
+struct End {
+    driven: Driven,
+    ended_at: i64,
+    hold: Option<String>,
+}
+
+/// The decision at the end of the window, recorded, and the rollback it asks for unless a
+/// dry run, `--no-rollback`, the config or a hold withholds it (through the run's claim).
+async fn decide_and_act(
+    run: &mut Run,
+    config: &Config,
+    a: &WatchArgs,
+    gate: &mut Gate,
+    end: End,
+    summary: &mut RunSummary,
+) -> Outcome {
+    let d = end.driven.conclude(gate, end.ended_at);
+    summary.set_decision(&d);
+    run.decided(&d);
+    let why_not = act::withheld(config, a.dry_run, a.no_rollback, end.hold.as_deref());
+    let acted = match why_not {
+        _ if !d.wants_rollback() => Acted::not_needed(),
+        Some(note) => Acted::withheld(note),
+        None => {
+            let wanted = Wanted {
+                trigger: Trigger::Auto,
+                reason: d.reason(),
+                anomalies: gate.anomalies(),
+            };
+            run.roll_back(config, &wanted).await
+        }
+    };
+    summary.rollback = acted.outcome;
+    if acted.interrupted_during_rollback {
+        summary.interrupted = true;
+        summary
+            .reasons
+            .push("a signal arrived during the rollback; it was let finish".into());
+    }
+    Outcome {
+        concluded: Concluded::of(&d),
+        rollback: acted.result,
+        interrupted_during_rollback: acted.interrupted_during_rollback,
+        store_failed: run.store_failed,
+    }
 }
 
 fn overhead(v: &mut [f64]) -> Option<TickOverhead> {
