@@ -5,8 +5,9 @@
 use super::Source;
 use crate::backends::{Answer, Backend, MetricInfo};
 use crate::model::{fmt_num, Reading, Sample};
+use crate::sources::MissingLog;
 use futures::future::BoxFuture;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 use vz_core::spec::OnEmpty;
@@ -18,8 +19,8 @@ pub struct BackendMetric {
     /// Series seen so far (per-series metrics): an error or an empty answer makes each of
     /// them missing (or zero), so a failing backend never silently shrinks the watch.
     known: Mutex<BTreeSet<String>>,
-    /// Last missing reason logged per series, so a down server logs once, not every tick.
-    logged: Mutex<HashMap<String, (String, u32)>>,
+    /// Missing samples logged when they start or change reason, and when data returns.
+    logged: MissingLog,
 }
 
 /// A value as a reading: NaN and ±Inf are missing, with the reason.
@@ -41,7 +42,7 @@ impl BackendMetric {
             info,
             backend,
             known: Mutex::new(BTreeSet::new()),
-            logged: Mutex::new(HashMap::new()),
+            logged: MissingLog::default(),
         }
     }
 
@@ -55,7 +56,7 @@ impl BackendMetric {
     pub async fn read(&self) -> Vec<Sample> {
         let answer = self.backend.sample().await;
         let samples = self.samples_of(answer);
-        self.log(&samples);
+        self.logged.log(&samples);
         samples
     }
 
@@ -104,27 +105,6 @@ impl BackendMetric {
                     known.extend(values.into_iter().map(|(s, _)| s));
                 }
                 out
-            }
-        }
-    }
-
-    fn log(&self, samples: &[Sample]) {
-        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
-        for s in samples {
-            match &s.reading {
-                Reading::Missing(why) => {
-                    let entry = logged.entry(s.series.clone()).or_default();
-                    if entry.0 != *why {
-                        errln!("warning: {}: missing sample: {why}", s.series);
-                        entry.0 = why.clone();
-                    }
-                    entry.1 += 1;
-                }
-                _ => {
-                    if let Some((_, n)) = logged.remove(&s.series) {
-                        errln!("{}: data again after {n} missing sample(s)", s.series);
-                    }
-                }
             }
         }
     }

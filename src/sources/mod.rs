@@ -155,3 +155,35 @@ pub fn build(metric: &Metric, shared: &Shared) -> Result<Box<dyn Source>, String
     let backend = query.connect(&metric.info(), &shared.backends)?;
     Ok(Box::new(BackendMetric::new(metric.info(), backend)))
 }
+
+/// Missing samples of a backend's series on stderr: once when they start or their reason
+/// changes, and once when data returns (a down server logs once, not every tick).
+#[derive(Default)]
+pub struct MissingLog {
+    /// Last reason logged and missing samples since, per series.
+    logged: std::sync::Mutex<std::collections::HashMap<String, (String, u32)>>,
+}
+
+impl MissingLog {
+    /// Logs what `samples` start, change or end.
+    pub fn log(&self, samples: &[crate::model::Sample]) {
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        for s in samples {
+            match &s.reading {
+                crate::model::Reading::Missing(why) => {
+                    let entry = logged.entry(s.series.clone()).or_default();
+                    if entry.0 != *why {
+                        errln!("warning: {}: missing sample: {why}", s.series);
+                        entry.0 = why.clone();
+                    }
+                    entry.1 += 1;
+                }
+                _ => {
+                    if let Some((_, n)) = logged.remove(&s.series) {
+                        errln!("{}: data again after {n} missing sample(s)", s.series);
+                    }
+                }
+            }
+        }
+    }
+}

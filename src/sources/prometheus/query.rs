@@ -2,10 +2,11 @@
 
 use super::{interpret, range_step, range_values, Answer, PromClient, QueryError};
 use crate::model::{fmt_num, Reading, Sample};
+use crate::sources::MissingLog;
 use crate::sources::Source;
 use crate::sources::{Metric, MetricSource};
 use futures::future::BoxFuture;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vz_core::spec::OnEmpty;
@@ -32,8 +33,8 @@ pub struct QueryMetric {
     /// Series seen so far (per-series metrics): an error or an empty answer makes each of
     /// them missing (or zero), so a failing source never silently shrinks the watch.
     known: Mutex<BTreeSet<String>>,
-    /// Last missing reason logged per series, so a down server logs once, not every tick.
-    logged: Mutex<HashMap<String, (String, u32)>>,
+    /// Missing samples logged when they start or change reason, and when data returns.
+    logged: MissingLog,
     /// Set when the metric runs a Prometheus alert.
     alert: Option<super::alerts::AlertState>,
 }
@@ -51,7 +52,7 @@ impl QueryMetric {
             per_series: metric.per_series,
             client,
             known: Mutex::new(BTreeSet::new()),
-            logged: Mutex::new(HashMap::new()),
+            logged: MissingLog::default(),
             alert: metric.alert.clone().map(super::alerts::AlertState::new),
         })
     }
@@ -73,12 +74,12 @@ impl QueryMetric {
     pub async fn read(&self) -> Vec<Sample> {
         if let Some(alert) = &self.alert {
             let samples = alert.sample(&self.name, &self.client, &self.known).await;
-            self.log(&samples);
+            self.logged.log(&samples);
             return samples;
         }
         let answer = self.ask().await;
         let samples = self.samples_of(answer);
-        self.log(&samples);
+        self.logged.log(&samples);
         samples
     }
 
@@ -132,27 +133,6 @@ impl QueryMetric {
                     known.extend(values.into_iter().map(|(s, _)| s));
                 }
                 out
-            }
-        }
-    }
-
-    fn log(&self, samples: &[Sample]) {
-        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
-        for s in samples {
-            match &s.reading {
-                Reading::Missing(why) => {
-                    let entry = logged.entry(s.series.clone()).or_default();
-                    if entry.0 != *why {
-                        errln!("warning: {}: missing sample: {why}", s.series);
-                        entry.0 = why.clone();
-                    }
-                    entry.1 += 1;
-                }
-                _ => {
-                    if let Some((_, n)) = logged.remove(&s.series) {
-                        errln!("{}: data again after {n} missing sample(s)", s.series);
-                    }
-                }
             }
         }
     }
