@@ -219,6 +219,11 @@ def main():
     ap.add_argument("--dependent", action="store_true",
                     help="only issue 19's cells (dependent ticks), with the method before it "
                          "(ticks taken as independent) side by side")
+    ap.add_argument("--base-ticks", type=int, default=None,
+                    help="baseline ticks of the dependent cells (default 240, an hour)")
+    ap.add_argument("--lookback", type=int, default=None,
+                    help="ticks of lookback for the dependence, ending with the baseline "
+                         "(default 1440, 6 h; 0: the baseline alone)")
     ap.add_argument("--only", action="append", default=[],
                     help="run only cells whose label contains this (repeatable; "
                          "`cargo bench --bench false_rollback -- --list` lists them)")
@@ -233,6 +238,10 @@ def main():
         cmd = ["cargo", "bench", "--bench", "false_rollback", "--", "--dump", dump,
                "--deploys", str(a.deploys)] + (["--quick"] if a.quick else []) \
             + (["--dependent", "--before"] if a.dependent else [])
+        if a.base_ticks is not None:
+            cmd += ["--base-ticks", str(a.base_ticks)]
+        if a.lookback is not None:
+            cmd += ["--lookback", str(a.lookback)]
         for o in a.only:
             cmd += ["--only", o]
         subprocess.check_call(cmd, cwd=root)

@@ -9,6 +9,7 @@
 //! cargo bench --bench false_rollback -- --deploys 3000 --only "unchanged 1x120 lognormal σ 0.6"
 //! cargo bench --bench false_rollback -- --dependent --before   # issue 19's cells, before/after
 //! cargo bench --bench false_rollback -- --dependent --base-ticks 60 --only "from tick"
+//! cargo bench --bench false_rollback -- --dependent --lookback 0  # no lookback: the baseline alone
 //! python3 bench/bonferroni.py                        # runs this and scipy side by side
 //! python3 bench/bonferroni.py --dependent            # issue 19's cells with scipy
 //! ```
@@ -48,6 +49,10 @@ struct Args {
     before: bool,
     /// Baseline ticks of the dependent-ticks cells (default an hour at 15 s, 240).
     base_ticks: usize,
+    /// Ticks of the lookback the dependent-ticks cells estimate the dependence from, ending
+    /// with the baseline (`baseline --lookback`, default 6 h at 15 s: 1440; 0: the baseline's
+    /// own ticks only).
+    lookback: usize,
 }
 
 fn args() -> Args {
@@ -61,6 +66,7 @@ fn args() -> Args {
         dependent: false,
         before: false,
         base_ticks: sim::HOUR_TICKS,
+        lookback: sim::LOOKBACK_TICKS,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -78,6 +84,12 @@ fn args() -> Args {
                     .next()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(sim::HOUR_TICKS)
+            }
+            "--lookback" => {
+                a.lookback = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(sim::LOOKBACK_TICKS)
             }
             _ => {} // cargo bench passes --bench
         }
@@ -124,6 +136,7 @@ fn dependent_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>) {
         onset: (1, 1),
         independent: false,
         base_ticks: a.base_ticks,
+        lookback: a.lookback.saturating_sub(a.base_ticks),
         deploys: a.deploys,
         seed: 0,
     };
@@ -220,6 +233,7 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                         onset: (1, 1),
                         independent: false,
                         base_ticks: sim::BASE_TICKS,
+                        lookback: 0,
                         deploys: a.deploys,
                         seed,
                     },
@@ -242,6 +256,7 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                     onset: (1, 1),
                     independent: false,
                     base_ticks: sim::BASE_TICKS,
+                    lookback: 0,
                     deploys: a.deploys,
                     seed,
                 },
@@ -269,6 +284,7 @@ fn cells(a: &Args) -> Vec<(&'static str, Cell)> {
                     onset: (1, 1),
                     independent: false,
                     base_ticks: sim::BASE_TICKS,
+                    lookback: 0,
                     deploys: a.deploys,
                     seed,
                 },
@@ -306,6 +322,7 @@ fn surge_cells(a: &Args, out: &mut Vec<(&'static str, Cell)>, mut seed: u64) {
                         onset: (1, 1),
                         independent: false,
                         base_ticks: sim::BASE_TICKS,
+                        lookback: 0,
                         deploys: a.deploys,
                         seed,
                     },

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use vz_monitor::config::Config;
 use vz_monitor::detect::isolation_forest::SplitMix64;
+use vz_monitor::detect::stats::dependence::Lag1;
 use vz_monitor::detect::threshold::Op;
 use vz_monitor::detect::DetectorSpec;
 use vz_monitor::gate::{replay as replay_ticks, GatePlan, Tick};
@@ -20,6 +21,9 @@ pub const BASE_TICKS: usize = 60;
 /// An hour of baseline at 15 s: what `vz-monitor baseline` takes by default (`--window 1h`,
 /// step = the watch interval).
 pub const HOUR_TICKS: usize = 240;
+/// 6 h at 15 s: what `vz-monitor baseline` reads by default (`--lookback 6h`) to estimate the
+/// dependence between ticks.
+pub const LOOKBACK_TICKS: usize = 1440;
 /// Ticks in a day at 15 s.
 const DAY_TICKS: f64 = 5760.0;
 
@@ -85,6 +89,9 @@ pub struct Cell {
     /// Baseline ticks before the deploy: [`BASE_TICKS`] (15 minutes), or 240 (an hour, what
     /// `baseline` takes by default at 15 s) for the dependent-ticks cells.
     pub base_ticks: usize,
+    /// Ticks of history before the baseline the dependence is also estimated from
+    /// (`baseline --lookback`), in hour-long stretches; 0: the baseline's ticks alone.
+    pub lookback: usize,
     pub deploys: usize,
     pub seed: u64,
 }
@@ -176,11 +183,19 @@ pub fn generate(cell: &Cell, deploy: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
 /// metric (the stable version: same noise, same surge, no shift; its own draws, from a
 /// stream of its own so the canary's values are those of the same cell without controls).
 pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Series) {
+    let (base, watch, control, _) = generate_deploy(cell, deploy);
+    (base, watch, control)
+}
+
+/// [`generate_with_control`] plus each metric's lookback: the cell's `lookback` ticks
+/// before the baseline and the baseline itself, one series with it (empty without one).
+pub fn generate_deploy(cell: &Cell, deploy: usize) -> (Series, Series, Series, Series) {
     let mut rng = Rng(SplitMix64::new(deploy_seed(cell, deploy)));
     let mut stable = Rng(SplitMix64::new(
         deploy_seed(cell, deploy) ^ 0x5EED_C0DE_0000_0001,
     ));
     let (mut base, mut watch, mut control) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lookback = Vec::new();
     let onset = if cell.onset.1 > cell.onset.0 {
         cell.onset.0 + (rng.unit() * (cell.onset.1 - cell.onset.0 + 1) as f64) as usize
     } else {
@@ -189,7 +204,12 @@ pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Ser
     for m in 0..cell.metrics {
         let phase = rng.unit() * std::f64::consts::TAU;
         let base_ticks = cell.base_ticks;
-        let mut series = series(cell.noise, &mut rng, base_ticks + cell.ticks, phase);
+        let len = cell.lookback + base_ticks + cell.ticks;
+        let mut series = series(cell.noise, &mut rng, len, phase);
+        if cell.lookback > 0 {
+            lookback.push(series[..cell.lookback + base_ticks].to_vec());
+            series.drain(..cell.lookback);
+        }
         for (t, v) in series.iter_mut().enumerate() {
             let watched = t >= base_ticks;
             let shifted = watched && m == 0 && t + 1 >= base_ticks + onset;
@@ -212,7 +232,7 @@ pub fn generate_with_control(cell: &Cell, deploy: usize) -> (Series, Series, Ser
             });
         }
     }
-    (base, watch, control)
+    (base, watch, control, lookback)
 }
 
 /// The gate config of a cell: one `baseline` rule per metric, severity critical, default
@@ -256,7 +276,24 @@ pub fn replay(
     watch: &[Vec<f64>],
     control: &[Vec<f64>],
 ) -> Option<usize> {
+    replay_with_lookback(config, names, (base, &[]), watch, control)
+}
+
+/// [`replay`] with each metric's lookback (empty: none), cut into hour-long stretches as
+/// `baseline --lookback` does.
+pub fn replay_with_lookback(
+    config: &Config,
+    names: &[String],
+    (base, lookback): (&[Vec<f64>], &[Vec<f64>]),
+    watch: &[Vec<f64>],
+    control: &[Vec<f64>],
+) -> Option<usize> {
     let rows: HashMap<String, Vec<f64>> = names.iter().cloned().zip(base.iter().cloned()).collect();
+    let lag1: HashMap<String, Lag1> = names
+        .iter()
+        .cloned()
+        .zip(lookback.iter().map(|v| Lag1::of_chunks(v, HOUR_TICKS)))
+        .collect();
     let ticks = watch.first().map_or(0, Vec::len);
     let mut gate = GatePlan::new(
         config.rules.clone(),
@@ -264,6 +301,7 @@ pub fn replay(
         config.policy.clone(),
     )
     .with_baseline(rows)
+    .with_lookback(lag1)
     .with_planned_ticks(ticks as u32)
     .build();
     let feed = (0..ticks).map(|t| Tick {
@@ -301,9 +339,10 @@ pub fn run_cell(
     let names: Vec<String> = (0..cell.metrics).map(|m| format!("m{m}")).collect();
     let mut delays = Vec::new();
     for d in 0..cell.deploys {
-        let (base, watch, control) = generate_with_control(cell, d);
+        let (base, watch, control, lookback) = generate_deploy(cell, d);
         dump(&base, &watch, &control);
-        if let Some(t) = replay(&config, &names, &base, &watch, &control) {
+        if let Some(t) = replay_with_lookback(&config, &names, (&base, &lookback), &watch, &control)
+        {
             delays.push(t);
         }
     }

@@ -21,6 +21,7 @@ fn cell(metrics: usize, noise: Noise, shift: f64, deploys: usize, seed: u64) -> 
         // An hour of baseline at 15 s: `baseline`'s default, long enough for the gate to
         // estimate how much consecutive ticks depend on each other (issue 19).
         base_ticks: sim::HOUR_TICKS,
+        lookback: 0,
         deploys,
         seed,
     }
@@ -118,6 +119,7 @@ fn daily_seasonality_judged_against_a_control_is_not_a_regression() {
         onset: (1, 1),
         independent: false,
         base_ticks: sim::BASE_TICKS,
+        lookback: 0,
         ..cell(5, Noise::Daily, 1.0, 100, 41)
     };
     let r = run_cell(&daily, |_, _, _| {});

@@ -77,6 +77,7 @@ Register-ArgumentCompleter -Native -CommandName 'vz-monitor' -ScriptBlock {
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'Probe readings to take per metric')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between probe readings [default: config interval]')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Prometheus metrics: range before now to take (e.g. 1h)')
+            [CompletionResult]::new('--lookback', '--lookback', [CompletionResultType]::ParameterName, 'Metrics with a history (Prometheus): how far back, ending now, to estimate how consecutive ticks depend on each other, at the watch interval, in hour-long stretches (0 reads none: the baseline''s own ticks only)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Also write the baseline to this JSON file (what `watch --baseline` reads)')

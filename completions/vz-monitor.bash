@@ -519,7 +519,7 @@ _vz__monitor() {
             return 0
             ;;
         vz__subcmd__monitor__subcmd__baseline)
-            opts="-o -c -h --deployment --samples --interval --window --output --out --config --db --help"
+            opts="-o -c -h --deployment --samples --interval --window --lookback --output --out --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,6 +538,10 @@ _vz__monitor() {
                     return 0
                     ;;
                 --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lookback)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

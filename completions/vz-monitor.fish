@@ -64,6 +64,7 @@ complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l deplo
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l samples -d 'Probe readings to take per metric' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l interval -d 'Time between probe readings [default: config interval]' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l window -d 'Prometheus metrics: range before now to take (e.g. 1h)' -r
+complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l lookback -d 'Metrics with a history (Prometheus): how far back, ending now, to estimate how consecutive ticks depend on each other, at the watch interval, in hour-long stretches (0 reads none: the baseline\'s own ticks only)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s o -l output -d 'Output format: `table` or `json` (a FILE here still works, as `--out FILE`)' -r
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -l out -d 'Also write the baseline to this JSON file (what `watch --baseline` reads)' -r -F
 complete -c vz-monitor -n "__fish_vz_monitor_using_subcommand baseline" -s c -l config -d 'Config file [default: ./vz-monitor.yaml, else built-in defaults]' -r -F

@@ -275,6 +275,11 @@ pub struct BaselineArgs {
     /// Prometheus metrics: range before now to take (e.g. 1h)
     #[arg(long, value_parser = parse_duration, default_value = "1h", env = "VZ_BASELINE_WINDOW")]
     pub window: Duration,
+    /// Metrics with a history (Prometheus): how far back, ending now, to estimate how
+    /// consecutive ticks depend on each other, at the watch interval, in hour-long stretches
+    /// (0 reads none: the baseline's own ticks only)
+    #[arg(long, value_parser = parse_duration, default_value = "6h", env = "VZ_BASELINE_LOOKBACK")]
+    pub lookback: Duration,
     /// Output format: `table` or `json` (a FILE here still works, as `--out FILE`)
     #[arg(
         long,

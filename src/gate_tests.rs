@@ -302,3 +302,40 @@ fn isolation_forest_without_baseline_rows_says_so() {
     assert_eq!(e.status, RuleStatus::NoData);
     assert!(e.reason.contains("no baseline"), "{}", e.reason);
 }
+
+#[test]
+fn a_lookback_with_more_lag_pairs_is_what_a_baseline_rule_judges_dependence_with() {
+    use crate::detect::stats::dependence::Lag1;
+    use crate::gate::GatePlan;
+    // A baseline of 60 ticks that wander together (a slow ramp: every rank is its
+    // neighbour's), and a lookback of hours that shows no dependence at all (alternating).
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + i as f64 * 0.1).collect();
+    let lookback: Vec<f64> = (0..1440)
+        .map(|i| 100.0 + if i % 2 == 0 { 1.0 } else { -1.0 } * (i % 7) as f64)
+        .collect();
+    let c = config(
+        "  - { name: drift, metric: m, detector: { baseline: { stat: mean, max_change: '10%' } } }\n",
+    );
+    let reason = |plan: GatePlan| {
+        let mut g = plan.with_planned_ticks(30).build();
+        for t in 0..6 {
+            g.tick(t * 15 * S, &v(100.0));
+        }
+        g.evaluations()[0].reason.clone()
+    };
+    let plan = || {
+        let mut rows = HashMap::new();
+        rows.insert("m".to_string(), base.clone());
+        GatePlan::new(c.rules.clone(), c.metric_specs(), c.policy.clone()).with_baseline(rows)
+    };
+    let own = reason(plan());
+    assert!(own.contains("lag-1 autocorrelation ≤ 0.9"), "{own}");
+    let mut l = HashMap::new();
+    l.insert("m".to_string(), Lag1::of_chunks(&lookback, 240));
+    let with = reason(plan().with_lookback(l));
+    assert!(with.contains("lag-1 autocorrelation ≤ 0.00"), "{with}");
+    // A lookback with fewer lag pairs than the baseline's own ticks is not used.
+    let mut short = HashMap::new();
+    short.insert("m".to_string(), Lag1::of(&lookback[..30]));
+    assert_eq!(reason(plan().with_lookback(short)), own);
+}

@@ -4,6 +4,7 @@ use super::{load_config, now_ms, open_store, print_json, write_atomically};
 use crate::backends::{Range, Span};
 use crate::cli::{BaselineArgs, Global};
 use crate::config::{Config, Metric};
+use crate::detect::stats::dependence::{Lag1, MIN_PAIRS};
 use crate::detect::Baseline;
 use crate::error::{Error, Exit, Result};
 use crate::model::{fmt_num, Reading};
@@ -41,11 +42,13 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let mut store = open_store(g, Some(&config))?;
     let mut taken = Taken::default();
     taken.ranges(&config, a, interval).await;
+    taken.lookback(&config, a, interval).await;
     taken.samples(&config, a, interval).await;
     let Taken {
         series,
         failures,
         sources,
+        lookback,
     } = taken;
 
     let set = BaselineSet {
@@ -54,6 +57,7 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
         source: sources.join(" + "),
         config_digest: config.digest.clone(),
         series,
+        lookback,
     };
     // The file first: a baseline that could not be written is not stored either.
     if let Some(path) = file {
@@ -95,6 +99,8 @@ struct Taken {
     series: BTreeMap<String, Vec<f64>>,
     failures: BTreeMap<String, (u32, String)>,
     sources: Vec<String>,
+    /// Per series, the dependence between ticks over `--lookback`.
+    lookback: BTreeMap<String, Lag1>,
 }
 
 impl Taken {
@@ -159,6 +165,66 @@ impl Taken {
                 humantime::format_duration(range_step(a.window, interval))
             ));
             errln!("baseline: {} range queries done", queried.len());
+        }
+    }
+
+    /// Backend metrics with a history: the dependence between ticks over `--lookback` at
+    /// the watch interval, each series cut into hour-long stretches ([`Lag1::of_chunks`]).
+    /// A metric whose backend gives no history, or fails, keeps its baseline's own ticks
+    /// (the table's `lag-1 ≤` says how many values it came from); never an error.
+    async fn lookback(&mut self, config: &Config, a: &BaselineArgs, interval: Duration) {
+        if a.lookback.is_zero() {
+            return;
+        }
+        let queried: Vec<_> = config
+            .metrics
+            .iter()
+            .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
+            .collect();
+        if queried.is_empty() {
+            return;
+        }
+        let step_ms = (interval.as_millis() as i64).max(1000);
+        let span = Span {
+            end_ms: now_ms().div_euclid(step_ms) * step_ms,
+            window: a.lookback,
+            step: Duration::from_millis(step_ms as u64),
+        };
+        let chunk = (3_600_000 / step_ms).max(MIN_PAIRS as i64 + 1) as usize;
+        let shared = Shared::new(&config.backends);
+        let results = join_all(queried.iter().map(|(m, query)| {
+            let backend = query.connect(&m.info(), &shared.backends);
+            async move {
+                match backend {
+                    Ok(b) => (m.name.clone(), b.history(span).await),
+                    Err(e) => (m.name.clone(), Err(e)),
+                }
+            }
+        }))
+        .await;
+        let mut read = 0;
+        for (name, r) in results {
+            match r {
+                Ok(points) => {
+                    read += 1;
+                    for (series, pts) in points.series {
+                        let values = on_grid(pts, step_ms);
+                        self.lookback
+                            .insert(series, Lag1::of_chunks(&values, chunk));
+                    }
+                }
+                Err(e) => errln!(
+                    "note: {name}: no lookback for the dependence between ticks ({e}); its \
+                     baseline's own ticks are used"
+                ),
+            }
+        }
+        if read > 0 {
+            self.sources.push(format!(
+                "dependence over {} every {}",
+                humantime::format_duration(a.lookback),
+                humantime::format_duration(span.step)
+            ));
         }
     }
 
@@ -237,7 +303,10 @@ fn print_table(config: &Config, set: &BaselineSet, failures: &BTreeMap<String, (
         let values = set.series.get(name);
         let failed = failures.get(name).map(|f| f.0).unwrap_or(0).to_string();
         match values.and_then(|v| Baseline::from_values(v)) {
-            Some(b) => {
+            Some(mut b) => {
+                if let Some(l) = set.lookback.get(name) {
+                    b.lag1 = b.lag1.or_longer(*l);
+                }
                 let (lag, effective) = dependence_cells(&b);
                 if !b.lag1.enough() {
                     short.push(name.clone());
@@ -337,4 +406,20 @@ fn note(failures: &mut BTreeMap<String, (u32, String)>, series: String, why: Str
     let e = failures.entry(series).or_insert((0, String::new()));
     e.0 += 1;
     e.1 = why;
+}
+
+/// Timestamped points (ms) in time order, a NaN wherever a step has no point: a gap ends a
+/// run of consecutive ticks, as a missing tick does.
+fn on_grid(mut points: Vec<(i64, f64)>, step_ms: i64) -> Vec<f64> {
+    points.sort_by_key(|(t, _)| *t);
+    let mut out = Vec::with_capacity(points.len());
+    let mut last: Option<i64> = None;
+    for (t, v) in points {
+        if last.is_some_and(|l| t - l > step_ms + step_ms / 2) {
+            out.push(f64::NAN);
+        }
+        out.push(v);
+        last = Some(t);
+    }
+    out
 }

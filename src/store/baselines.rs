@@ -2,6 +2,7 @@
 
 use super::db::args;
 use super::{Store, StoreError};
+use crate::detect::stats::dependence::Lag1;
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -20,6 +21,11 @@ pub struct BaselineSet {
     /// Values in capture order; a tick without a value is NaN (JSON `null`).
     #[serde(deserialize_with = "nullable_series")]
     pub series: BTreeMap<String, Vec<f64>>,
+    /// How consecutive ticks of each series depend on each other, from a lookback longer
+    /// than the baseline (`--lookback`); the statistical rules judge with it where it has
+    /// more lag pairs than the baseline's own ticks. Empty when none was read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookback: BTreeMap<String, Lag1>,
 }
 
 /// Reads `{series: [number | null]}`, null meaning "no value at that tick" (NaN).
@@ -43,9 +49,13 @@ impl Store {
     /// Stores a baseline; returns its id.
     pub fn save_baseline(&mut self, b: &BaselineSet) -> Result<i64, StoreError> {
         let body = serde_json::to_string(&b.series)?;
+        let lookback = match b.lookback.is_empty() {
+            true => None,
+            false => Some(serde_json::to_string(&b.lookback)?),
+        };
         let rows = self.db.query(
-            "INSERT INTO baselines (deployment, created_at, source, config_digest, body) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-            args![&b.deployment, b.created_at, &b.source, &b.config_digest, body],
+            "INSERT INTO baselines (deployment, created_at, source, config_digest, body, lookback) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            args![&b.deployment, b.created_at, &b.source, &b.config_digest, body, lookback],
         )?;
         super::db::scalar(&rows)?.ok_or_else(|| StoreError::Column("no baseline id".into()))
     }
@@ -53,7 +63,7 @@ impl Store {
     /// The newest baseline of a deployment.
     pub fn latest_baseline(&self, deployment: &str) -> Result<Option<BaselineSet>, StoreError> {
         let rows = self.db.query(
-            "SELECT created_at, source, config_digest, body FROM baselines WHERE deployment = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+            "SELECT created_at, source, config_digest, body, lookback FROM baselines WHERE deployment = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
             args![deployment],
         )?;
         let Some(r) = rows.first() else {
@@ -65,6 +75,10 @@ impl Store {
             source: r.text(1)?,
             config_digest: r.text(2)?,
             series: parse_series(&r.text(3)?)?,
+            lookback: match r.opt_text(4)? {
+                Some(l) => serde_json::from_str(&l)?,
+                None => BTreeMap::new(),
+            },
         }))
     }
 

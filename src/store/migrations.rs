@@ -4,12 +4,13 @@
 //! PostgreSQL store starts at version 4 in one step. Later versions append to both lists.
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// PostgreSQL: (version, SQL). The first entry creates the whole version-4 schema.
 pub const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("postgres_v4.sql")),
     (5, include_str!("postgres_v5_live.sql")),
+    (6, include_str!("postgres_v6_lookback.sql")),
 ];
 
 /// SQLite: each entry upgrades the schema by one version; never edit a shipped one, append.
@@ -84,4 +85,5 @@ pub const SQLITE: &[&str] = &[
     include_str!("sqlite_v3_audit.sql"),
     include_str!("sqlite_v4_keys.sql"),
     include_str!("sqlite_v5_live.sql"),
+    include_str!("sqlite_v6_lookback.sql"),
 ];

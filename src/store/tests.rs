@@ -24,15 +24,21 @@ fn migrates_and_round_trips_a_baseline() {
         source: "probes".into(),
         config_digest: "x".into(),
         series,
+        lookback: BTreeMap::new(),
     };
     s.save_baseline(&b).unwrap();
+    assert!(s.latest_baseline("d").unwrap().unwrap().lookback.is_empty());
     let mut newer = b.clone();
     newer.created_at = 9;
     newer.series.insert("mem".into(), vec![3.0]);
+    let lag1 = crate::detect::stats::dependence::Lag1::of_chunks(&[1.0, 3.0, 2.0, 5.0, 4.0], 3);
+    newer.lookback.insert("cpu".into(), lag1);
     s.save_baseline(&newer).unwrap();
     let got = s.latest_baseline("d").unwrap().unwrap();
     assert_eq!(got.created_at, 9);
     assert!(got.series["cpu"][1].is_nan());
+    // The lookback's sums come back as they were written.
+    assert_eq!(got.lookback["cpu"], lag1);
     assert_eq!(s.latest_baseline("other").unwrap(), None);
     drop(s);
     // Reopening does not re-run migrations.

@@ -24,6 +24,7 @@ mod github;
 mod graphite;
 mod html_report;
 mod influxdb;
+mod lookback;
 mod notify;
 mod overrides;
 mod packs;

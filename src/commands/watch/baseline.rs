@@ -3,6 +3,7 @@
 //! deployment or is old.
 
 use crate::config::Config;
+use crate::detect::stats::dependence::Lag1;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::store::{BaselineSet, Store};
@@ -15,6 +16,8 @@ const STALE_AFTER_MS: Timestamp = 7 * 24 * 3600 * 1000;
 /// The baseline rows of a watch and a line saying which baseline they are.
 pub struct Resolved {
     pub rows: HashMap<String, Vec<f64>>,
+    /// Per series, the dependence between ticks over the baseline's lookback.
+    pub lookback: HashMap<String, Lag1>,
     /// e.g. `baseline.json (deployment web, 2h old, 3 series, 30 samples)`, or `none`.
     pub described: String,
 }
@@ -48,6 +51,7 @@ pub fn resolve(
     let Some(set) = set else {
         return Ok(Resolved {
             rows: HashMap::new(),
+            lookback: HashMap::new(),
             described: format!("none in {origin} for deployment {}", config.deployment),
         });
     };
@@ -78,6 +82,7 @@ pub fn resolve(
     );
     Ok(Resolved {
         rows: set.series.into_iter().collect(),
+        lookback: set.lookback.into_iter().collect(),
         described,
     })
 }

@@ -39,6 +39,7 @@ pub async fn run(g: &Global, a: &WatchArgs) -> Result<Exit> {
         config.policy.clone(),
     )
     .with_baseline(base.rows)
+    .with_lookback(base.lookback)
     .with_planned_ticks(planned);
     if let Some(m) = plan.missing_baseline() {
         return Err(Error::Usage(format!(

@@ -2,6 +2,7 @@
 //! rules and metrics that can run, the policy, and the baseline rows they judge against.
 
 use super::Gate;
+use crate::detect::stats::dependence::Lag1;
 use crate::detect::Baseline;
 use crate::policy::Policy;
 use crate::spec::{MetricSpec, Rule};
@@ -17,6 +18,10 @@ pub struct GatePlan {
     /// without a value. Univariate detectors get a summary of the finite values;
     /// `isolation_forest` rules train on the rows, paired by index.
     pub baseline_rows: HashMap<String, Vec<f64>>,
+    /// The dependence between ticks per series from a lookback longer than the baseline
+    /// (`baseline --lookback`): used instead of the baseline's own ticks when it has more
+    /// lag pairs.
+    pub lookback: HashMap<String, Lag1>,
     /// How many ticks the window will have, when known: lets the gate end a run as soon as
     /// missing data makes it inconclusive instead of at the end of the window.
     pub planned_ticks: Option<u32>,
@@ -39,6 +44,7 @@ impl GatePlan {
             metrics,
             policy,
             baseline_rows: HashMap::new(),
+            lookback: HashMap::new(),
             planned_ticks: None,
         }
     }
@@ -46,6 +52,12 @@ impl GatePlan {
     /// The same plan judged against these baseline rows.
     pub fn with_baseline(mut self, rows: HashMap<String, Vec<f64>>) -> GatePlan {
         self.baseline_rows = rows;
+        self
+    }
+
+    /// The same plan with each series' dependence estimated from a longer lookback.
+    pub fn with_lookback(mut self, lookback: HashMap<String, Lag1>) -> GatePlan {
+        self.lookback = lookback;
         self
     }
 
@@ -135,7 +147,13 @@ impl GatePlan {
         let summaries: HashMap<String, Baseline> = self
             .baseline_rows
             .iter()
-            .filter_map(|(k, v)| Baseline::from_values(v).map(|b| (k.clone(), b)))
+            .filter_map(|(k, v)| {
+                let mut b = Baseline::from_values(v)?;
+                if let Some(l) = self.lookback.get(k) {
+                    b.lag1 = b.lag1.or_longer(*l);
+                }
+                Some((k.clone(), b))
+            })
             .collect();
         let mut gate = Gate::new(self.rules, self.metrics, self.policy, summaries)
             .with_baseline_rows(self.baseline_rows);
