@@ -173,9 +173,9 @@ tests:
     input: { latency_ms: "300 306 312 318 324 300 306 312 318 324 300 306 312 318 324" }
     control: { latency_ms: "201 203 209 211 217 199 205 207 213 215 201 203 209 211 217" }
     expect:
-      anomalies: [{ rule: latency-regression, tick: 5 }]
+      anomalies: [{ rule: latency-regression, tick: 6 }]
       decision: rollback
-      decided_at: 5
+      decided_at: 6
 "#,
     );
     let out = exits(p.cmd().args(["test", "t.yaml"]), 0);

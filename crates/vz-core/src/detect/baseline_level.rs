@@ -102,7 +102,7 @@ impl Level {
         } else {
             format!(
                 " (the corrected threshold at {n} values of {looks} planned: whole-watch alpha \
-                 {alpha}, {} spent by this look; Lan-DeMets Pocock-type boundary z {})",
+                 {alpha}, {} spent by this look; Lan-DeMets power-spending boundary z {})",
                 fmt_level(t.spent),
                 fmt_num(t.z)
             )

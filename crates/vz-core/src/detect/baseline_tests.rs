@@ -314,7 +314,7 @@ fn a_planned_watch_holds_each_look_to_the_corrected_threshold() {
     assert!(
         f.reason.ends_with(&format!(
             "Mann-Whitney U p={} ≥ {} (the corrected threshold at 10 values of 30 planned: \
-             whole-watch alpha 0.05, {} spent by this look; Lan-DeMets Pocock-type \
+             whole-watch alpha 0.05, {} spent by this look; Lan-DeMets power-spending \
              boundary z {})",
             fmt_p(raw),
             fmt_level(t.nominal),

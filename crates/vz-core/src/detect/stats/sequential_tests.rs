@@ -25,18 +25,18 @@ fn simulate(info: &[f64], z: &[f64], runs: usize, seed: u64) -> f64 {
 }
 
 #[test]
-fn equally_spaced_looks_match_published_pocock_type_boundaries() {
-    // Lan-DeMets Pocock-type spending, 5 equally spaced looks, one-sided 0.025: the
-    // first boundary is Φ⁻¹(1 − 0.025·ln(1 + (e − 1)/5)) = 2.4380 (closed form); the
-    // total spent is 0.025.
+fn equally_spaced_looks_match_the_power_family_boundaries_scipy_gives() {
+    // Lan-DeMets power-family spending α·t^1.5, 5 equally spaced looks, one-sided 0.025: the
+    // first boundary is Φ⁻¹(1 − 0.025·(1/5)^1.5) = 2.8428 (closed form); the total spent is
+    // 0.025.
     let info: Vec<f64> = (1..=5).map(|k| k as f64 / 5.0).collect();
     let b = spending_boundary(0.025, &info);
-    assert!((b[0].z - 2.4380).abs() < 1e-3, "{:?}", b[0]);
+    assert!((b[0].z - 2.8428).abs() < 1e-3, "{:?}", b[0]);
     assert!((b[4].spent - 0.025).abs() < 2e-5, "{:?}", b[4]);
     // Independently, with scipy 1.17.1: each boundary solved by brentq so that
     // 1 − multivariate_normal(cov = √(tᵢ/tⱼ)).cdf(boundaries so far) equals the spending
-    // function at tₖ gives 2.4380 2.4268 2.4102 2.3966 2.3860.
-    for (got, want) in b.iter().zip([2.4380, 2.4268, 2.4102, 2.3966, 2.3860]) {
+    // function at tₖ gives 2.8428 2.5923 2.4256 2.2908 2.1750.
+    for (got, want) in b.iter().zip([2.8428, 2.5923, 2.4256, 2.2908, 2.1750]) {
         assert!((got.z - want).abs() < 2e-3, "{} vs {want}", got.z);
     }
 }
@@ -101,18 +101,23 @@ fn a_very_long_watch_looks_every_kth_tick_and_still_spends_alpha_once() {
 
 #[test]
 fn thresholds_by_window_size() {
-    let t = growing_threshold(0.01, 30, 3, 60, 3);
+    // Alpha 0.01 spends 0.01·(I(3)/I(30))^1.5 ≈ 5.4e-4 by 3 values against 60, below the
+    // smallest p-value 3 values can have (0.0019): the first look is at 4.
+    assert_eq!(first_useful_look(0.01, 30, 3, 60), 4);
+    assert_eq!(growing_threshold(0.01, 30, 3, 60, 3).nominal, 0.0);
+    let t = growing_threshold(0.01, 30, 3, 60, 4);
     assert!(t.nominal > 0.0 && t.nominal < 0.01 && t.z.is_finite());
     let later = growing_threshold(0.01, 30, 3, 60, 30);
     assert!((later.spent - 0.01).abs() < 1e-4, "{later:?}");
     // Before the first look and after the last planned one nothing can be significant.
     assert_eq!(growing_threshold(0.01, 30, 3, 60, 2).nominal, 0.0);
-    // With alpha 0.001, 3 or 4 values against 60 cannot reach their level (the smallest
-    // p-values are 0.0019 and 4.6e-4): the first look is at 5 values.
-    assert_eq!(first_useful_look(0.001, 30, 3, 60), 5);
-    assert_eq!(growing_threshold(0.001, 30, 3, 60, 4).nominal, 0.0);
-    let t5 = growing_threshold(0.001, 30, 3, 60, 5);
-    assert!(t5.nominal > 1.2e-4 && t5.nominal < 0.001, "{t5:?}");
+    // With alpha 0.001, 3 to 5 values against 60 cannot reach their level (the smallest
+    // p-value of 5 values is 1.16e-4, above the 1.10e-4 spent by then): the first look is
+    // at 6 values.
+    assert_eq!(first_useful_look(0.001, 30, 3, 60), 6);
+    assert_eq!(growing_threshold(0.001, 30, 3, 60, 5).nominal, 0.0);
+    let t6 = growing_threshold(0.001, 30, 3, 60, 6);
+    assert!(t6.nominal > 1.2e-4 && t6.nominal < 0.001, "{t6:?}");
     let past = growing_threshold(0.01, 30, 3, 60, 31);
     assert_eq!((past.nominal, past.spent), (0.0, 0.01));
     let s = sliding_threshold(0.01, 40);
