@@ -10,7 +10,8 @@ pub mod api;
 pub mod sigv4;
 
 use super::fetch::{self, Fetcher};
-use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::grid::stretch;
+use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use api::{DataResult, MetricId};
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -237,6 +238,37 @@ impl Kind for CloudWatch {
     }
 }
 
+/// Whether a history at `step` seconds can be read at `period`, its start `age` seconds ago:
+/// the step a multiple of the period (one datapoint per period), and the period one that
+/// CloudWatch keeps for data that old (GetMetricData: under 60 s for 3 hours, a multiple of
+/// 60 s for 15 days, of 300 s for 63 days, of 3 600 s beyond).
+fn history_period(period: i64, step: i64, age: i64) -> Result<(), String> {
+    if step % period != 0 {
+        return Err(format!(
+            "the backtest's step {step}s (--interval) is not a multiple of the metric's period \
+             {period}s: CloudWatch gives one datapoint per period; use --interval {period}s or \
+             a multiple of it"
+        ));
+    }
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 86_400;
+    let (needed, kept) = match age {
+        a if a > 63 * DAY => (HOUR, "455 days at 1h"),
+        a if a > 15 * DAY => (300, "63 days at 5m"),
+        a if a > 3 * HOUR => (60, "15 days at 1m"),
+        _ => (1, ""),
+    };
+    if period % needed != 0 {
+        return Err(format!(
+            "the history starts {} ago, but CloudWatch keeps data that old only at a coarser \
+             period than the metric's {period}s (it keeps {kept}): set the metric's period to \
+             {needed}s or a multiple, or read a shorter --since",
+            humantime::format_duration(Duration::from_secs(age.max(0) as u64))
+        ));
+    }
+    Ok(())
+}
+
 fn valid_stat(s: &str) -> bool {
     STATS.contains(&s)
         || s.strip_prefix('p')
@@ -307,6 +339,15 @@ impl CloudWatchClient {
 
     /// Every metric named `metric` in `namespace` whose dimensions match (`*`: any value).
     async fn list(&self, q: &CloudWatchQuery) -> Result<Vec<MetricId>, String> {
+        self.list_counted(q, &mut 0).await
+    }
+
+    /// [`CloudWatchClient::list`], counting its calls in `calls`.
+    async fn list_counted(
+        &self,
+        q: &CloudWatchQuery,
+        calls: &mut usize,
+    ) -> Result<Vec<MetricId>, String> {
         let filters: BTreeMap<String, Option<String>> = q
             .dimensions
             .iter()
@@ -316,6 +357,7 @@ impl CloudWatchClient {
         let mut token: Option<String> = None;
         loop {
             let body = api::list_metrics(&q.namespace, &q.metric, &filters, token.as_deref());
+            *calls += 1;
             let answer = self.call("ListMetrics", body).await?;
             let (metrics, next) = api::parse_list(&answer).map_err(|e| self.fetcher.clean(&e))?;
             // Only metrics with exactly the written dimension names: a set with more
@@ -334,20 +376,23 @@ impl CloudWatchClient {
         Ok(out)
     }
 
-    /// GetMetricData for `metrics` over `[start, end)`, every page, in the metrics' order.
+    /// GetMetricData for `metrics` over `[start, end)`, every page (NextToken followed), in
+    /// the metrics' order; `calls` counts the requests sent.
     async fn data(
         &self,
         metrics: &[MetricId],
         q: &CloudWatchQuery,
         span: (i64, i64),
+        calls: &mut usize,
     ) -> Result<Vec<DataResult>, String> {
         let period = q.period.unwrap_or(DEFAULT_PERIOD).as_secs();
         let mut out = Vec::new();
         for chunk in metrics.chunks(api::MAX_QUERIES) {
             let mut results: BTreeMap<String, DataResult> = BTreeMap::new();
             let mut token: Option<String> = None;
-            for _page in 0..100 {
+            for pages in 1.. {
                 let body = api::get_metric_data(chunk, &q.stat, period, span, token.as_deref());
+                *calls += 1;
                 let answer = self.call("GetMetricData", body).await?;
                 let (page, next) = api::parse_data(&answer).map_err(|e| self.fetcher.clean(&e))?;
                 for r in page {
@@ -365,6 +410,13 @@ impl CloudWatchClient {
                     entry.points.extend(r.points);
                 }
                 match next {
+                    Some(_) if pages >= api::MAX_PAGES => {
+                        return Err(format!(
+                            "CloudWatch still had pages after {} (NextToken): ask a shorter \
+                             stretch",
+                            api::MAX_PAGES
+                        ))
+                    }
                     Some(t) => token = Some(t),
                     None => break,
                 }
@@ -409,6 +461,14 @@ impl CloudWatchMetric {
         }])
     }
 
+    /// [`CloudWatchMetric::metrics`], counting the ListMetrics calls it takes in `calls`.
+    async fn metrics_counted(&self, calls: &mut usize) -> Result<Vec<MetricId>, String> {
+        if self.info.per_series {
+            return self.client.list_counted(&self.query, calls).await;
+        }
+        self.metrics().await
+    }
+
     fn name(&self, m: &MetricId) -> String {
         if self.info.per_series {
             series_name(&self.info.name, &m.dimensions)
@@ -430,7 +490,7 @@ impl Backend for CloudWatchMetric {
             let now = chrono::Utc::now().timestamp();
             let lookback = self.query.lookback.unwrap_or(self.client.config.lookback);
             let span = (now - lookback.as_secs() as i64, now + 1);
-            let results = self.client.data(&metrics, &self.query, span).await?;
+            let results = self.client.data(&metrics, &self.query, span, &mut 0).await?;
             let values: Vec<(String, f64)> = metrics
                 .iter()
                 .zip(&results)
@@ -451,7 +511,7 @@ impl Backend for CloudWatchMetric {
             let start = end - span.window.as_secs() as i64;
             let results = self
                 .client
-                .data(&metrics, &self.query, (start, end + 1))
+                .data(&metrics, &self.query, (start, end + 1), &mut 0)
                 .await?;
             let mut out = Range::default();
             for (m, r) in metrics.iter().zip(results) {
@@ -461,6 +521,48 @@ impl Backend for CloudWatchMetric {
                 out.series.entry(self.name(m)).or_default().extend(values);
             }
             Ok(out)
+        })
+    }
+
+    /// GetMetricData at the metric's period over stretches of at most 100 800 datapoints
+    /// per call (all dimension sets of the call together), one after the other, every page
+    /// followed. The step must be a multiple of the period, and the period one CloudWatch
+    /// keeps for data that old; else a clear error, before any request.
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(async move {
+            let period = self.query.period.unwrap_or(DEFAULT_PERIOD).as_secs() as i64;
+            let step = span.step_secs();
+            let start = span.end_ms.div_euclid(1000) - span.window.as_secs() as i64;
+            history_period(period, step, chrono::Utc::now().timestamp() - start)?;
+            let mut out = Points::default();
+            let metrics = self.metrics_counted(&mut out.queries).await?;
+            if metrics.is_empty() {
+                return Ok(out.zero_filled(&span, &self.info.name, self.info.on_empty));
+            }
+            let per_call = metrics.len().min(api::MAX_QUERIES);
+            let periods = (api::MAX_DATAPOINTS / per_call).max(1) as i64;
+            let steps = (periods / (step / period)).max(1) as usize;
+            for (first, n) in span.stretches(steps) {
+                let until = first + n as i64 * step;
+                let results = self
+                    .client
+                    .data(&metrics, &self.query, (first, until), &mut out.queries)
+                    .await
+                    .map_err(|e| {
+                        let last = until - step;
+                        format!("GetMetricData for {} failed: {e}", stretch(first, last))
+                    })?;
+                for (m, r) in metrics.iter().zip(results) {
+                    let points = out.series.entry(self.name(m)).or_default();
+                    points.extend(r.points.into_iter().map(|(t, v)| (t * 1000, v)));
+                }
+            }
+            for points in out.series.values_mut() {
+                points.sort_by_key(|(t, _)| *t);
+                points.dedup_by_key(|(t, _)| *t);
+            }
+            out.series.retain(|_, p| !p.is_empty());
+            Ok(out.zero_filled(&span, &self.info.name, self.info.on_empty))
         })
     }
 
@@ -515,6 +617,21 @@ mod tests {
         let s = CloudWatch::settings(None, &env(&[("AWS_REGION", "us-east-1")])).unwrap();
         let err = CloudWatch::connect(s.as_ref()).err().unwrap();
         assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    }
+
+    #[test]
+    fn a_history_needs_a_step_of_whole_periods_and_a_period_kept_that_long() {
+        assert!(history_period(60, 120, 3600).is_ok());
+        assert!(history_period(1, 15, 600).is_ok());
+        let e = history_period(60, 90, 3600).unwrap_err();
+        assert!(e.contains("step 90s") && e.contains("period 60s"), "{e}");
+        // Older than 3 h needs whole minutes; older than 15 days, 5 minutes.
+        let e = history_period(10, 60, 4 * 3600).unwrap_err();
+        assert!(e.contains("60s or a multiple"), "{e}");
+        let e = history_period(60, 60, 20 * 86_400).unwrap_err();
+        assert!(e.contains("300s") && e.contains("63 days at 5m"), "{e}");
+        assert!(history_period(300, 300, 20 * 86_400).is_ok());
+        assert!(history_period(300, 300, 70 * 86_400).is_err());
     }
 
     #[test]
