@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod echo;
 pub mod faultkit;
 pub mod graphite;
+pub mod history;
 pub mod influxdb;
 pub mod postgres;
 pub mod prometheus;
