@@ -12,6 +12,7 @@ use crate::common;
 use common::cloudwatch::{Moto, REGION};
 use common::deploy::{self, Deploy, Point};
 use common::echo::Echo;
+use common::history;
 use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
@@ -202,4 +203,80 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
             "{want}: missing data is inconclusive: {text}"
         );
     }
+}
+
+/// Four hours of datapoints put with past timestamps (moto keeps two weeks), the stable
+/// version's latency as a control and a 15-minute gap in a quiet watch: the backtest reads
+/// every series at the metrics' 60 s period, rolls back exactly the new version's
+/// regression and the error incident, and calls the gap's window inconclusive, never
+/// healthy. A step that is not a whole number of periods is exit 2, one line, saying so.
+#[test]
+fn backtest_reads_cloudwatch_history_with_its_control_and_gaps() {
+    let moto = Moto::shared();
+    let ns = moto.namespace();
+    let end = history::end();
+    let gap = history::window_end(end, 3);
+    let rows: Vec<history::Row> = history::rows(end)
+        .into_iter()
+        .filter(|r| r.t <= gap - 15 * 60 || r.t > gap)
+        .collect();
+    let data: Vec<common::cloudwatch::Datum> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                ("Latency", &[("Version", "new")][..], r.latency, r.t),
+                ("Latency", &[("Version", "stable")][..], r.control, r.t),
+                ("ErrorRate", &[][..], r.errors, r.t),
+            ]
+        })
+        .collect();
+    for chunk in data.chunks(500) {
+        moto.put(&ns, chunk);
+    }
+    let metric = |name: &str, dims: &str| {
+        format!("{{ cloudwatch: {{ namespace: {ns}, metric: {name}, dimensions: {{ {dims} }}, period: 60s }} }}")
+    };
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(
+            &format!(
+                "source:\n  cloudwatch: {{ endpoint_url: \"{}\", timeout: 5s, retries: 0 }}",
+                moto.url()
+            ),
+            &format!(
+                "  latency_ms:\n    backend: {}\n    control: {{ backend: {} }}\n  error_rate:\n    backend: {}\n",
+                metric("Latency", "Version: new"),
+                metric("Latency", "Version: stable"),
+                metric("ErrorRate", "")
+            ),
+            true,
+        ),
+    );
+    let env = moto.env();
+    let report = history::backtest(&p, end, &env);
+    assert_eq!(report["source"], "3 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, true);
+    let gapped = report["replayed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["end"] == gap * 1000)
+        .unwrap();
+    assert_eq!(gapped["verdict"], "inconclusive", "{gapped}");
+
+    let out = common::exits(
+        p.cmd()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .args(["backtest", "--since", "4h", "--interval", "90s", "--until"])
+            .arg(end.to_string()),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("(cloudwatch): the backtest's step 90s (--interval) is not a multiple of the metric's period 60s"),
+        "{err}"
+    );
+    assert!(!err.contains(&moto.secret_access_key), "{err}");
 }
