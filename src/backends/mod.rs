@@ -13,7 +13,9 @@
 //! - a unit type implementing [`Kind`]: validates both when the config loads (before any
 //!   I/O) and connects once per run — one shared client, so one bounded connection pool;
 //! - the running metric implementing [`Backend`]: `sample` (one tick, one value or one per
-//!   series), `range` (baselines), `check` (`check --online`), `timeout`, `max_connections`.
+//!   series), `range` (baselines), `history` (`backtest`: timestamped, in stretches within
+//!   the server's limits; [`grid`] has the shared pieces), `check` (`check --online`),
+//!   `timeout`, `max_connections`.
 //!
 //! Nothing else changes: `baseline`, `check --online`, `watch` (and its `control:` series)
 //! and `health` reach every backend through [`Backend`]; what an empty answer, a NaN or a
