@@ -238,6 +238,24 @@ impl Kind for CloudWatch {
     }
 }
 
+/// How a history is cut into GetMetricData calls: dimension sets per call and steps per
+/// call, so that no call asks more than 100 800 datapoints (one per period per set); an
+/// error when one step of one set alone is more.
+fn call_shape(metrics: usize, step: i64, period: i64) -> Result<(usize, usize), String> {
+    let per_step = (step / period).max(1) as usize;
+    if per_step > api::MAX_DATAPOINTS {
+        return Err(format!(
+            "a step of {step}s holds {per_step} periods of {period}s, more than the {} \
+             datapoints CloudWatch gives per call: raise the metric's period",
+            api::MAX_DATAPOINTS
+        ));
+    }
+    let sets = metrics
+        .clamp(1, api::MAX_QUERIES)
+        .min(api::MAX_DATAPOINTS / per_step);
+    Ok((sets, api::MAX_DATAPOINTS / (sets * per_step)))
+}
+
 /// Whether a history at `step` seconds can be read at `period`, its start `age` seconds ago:
 /// the step a multiple of the period (one datapoint per period), and the period one that
 /// CloudWatch keeps for data that old (GetMetricData: under 60 s for 3 hours, a multiple of
@@ -385,9 +403,22 @@ impl CloudWatchClient {
         span: (i64, i64),
         calls: &mut usize,
     ) -> Result<Vec<DataResult>, String> {
+        self.data_in(metrics, api::MAX_QUERIES, q, span, calls)
+            .await
+    }
+
+    /// [`CloudWatchClient::data`] with at most `per_call` metrics in one call.
+    async fn data_in(
+        &self,
+        metrics: &[MetricId],
+        per_call: usize,
+        q: &CloudWatchQuery,
+        span: (i64, i64),
+        calls: &mut usize,
+    ) -> Result<Vec<DataResult>, String> {
         let period = q.period.unwrap_or(DEFAULT_PERIOD).as_secs();
         let mut out = Vec::new();
-        for chunk in metrics.chunks(api::MAX_QUERIES) {
+        for chunk in metrics.chunks(per_call.clamp(1, api::MAX_QUERIES)) {
             let mut results: BTreeMap<String, DataResult> = BTreeMap::new();
             let mut token: Option<String> = None;
             for pages in 1.. {
@@ -539,14 +570,12 @@ impl Backend for CloudWatchMetric {
             if metrics.is_empty() {
                 return Ok(out.zero_filled(&span, &self.info.name, self.info.on_empty));
             }
-            let per_call = metrics.len().min(api::MAX_QUERIES);
-            let periods = (api::MAX_DATAPOINTS / per_call).max(1) as i64;
-            let steps = (periods / (step / period)).max(1) as usize;
+            let (sets, steps) = call_shape(metrics.len(), step, period)?;
             for (first, n) in span.stretches(steps) {
                 let until = first + n as i64 * step;
                 let results = self
                     .client
-                    .data(&metrics, &self.query, (first, until), &mut out.queries)
+                    .data_in(&metrics, sets, &self.query, (first, until), &mut out.queries)
                     .await
                     .map_err(|e| {
                         let last = until - step;
@@ -617,6 +646,26 @@ mod tests {
         let s = CloudWatch::settings(None, &env(&[("AWS_REGION", "us-east-1")])).unwrap();
         let err = CloudWatch::connect(s.as_ref()).err().unwrap();
         assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    }
+
+    #[test]
+    fn each_call_stays_within_100_800_datapoints() {
+        // One metric at its period: 100 800 steps (70 days at 60 s) per call.
+        assert_eq!(call_shape(1, 60, 60), Ok((1, 100_800)));
+        // A step of five periods reads five datapoints per step.
+        assert_eq!(call_shape(1, 300, 60), Ok((1, 20_160)));
+        // 500 dimension sets share a call: 201 periods each; 1 200 sets, still 500 a call.
+        assert_eq!(call_shape(500, 60, 60), Ok((500, 201)));
+        assert_eq!(call_shape(1200, 60, 60), Ok((500, 201)));
+        // An hour of 1 s periods per step: 28 sets a call, one step each.
+        assert_eq!(call_shape(500, 3600, 1), Ok((28, 1)));
+        for (m, step, period) in [(3, 60, 60), (77, 120, 60), (500, 3600, 1), (9, 86_400, 1)] {
+            let (sets, steps) = call_shape(m, step, period).unwrap();
+            let datapoints = sets as i64 * steps as i64 * (step / period);
+            assert!(datapoints <= api::MAX_DATAPOINTS as i64, "{m} {step} {period}");
+        }
+        let e = call_shape(1, 2 * 86_400, 1).unwrap_err();
+        assert!(e.contains("172800 periods"), "{e}");
     }
 
     #[test]
