@@ -11,6 +11,7 @@ pub mod faultkit;
 pub mod graphite;
 pub mod history;
 pub mod influxdb;
+pub mod pagingcw;
 pub mod postgres;
 pub mod prometheus;
 pub mod servers;
