@@ -357,6 +357,29 @@ fn backtest_reads_graphite_history_and_its_control() {
         history::rolled_back(&report, end),
         vec![(history::ERRORS_AT, vec!["error-spike".to_string()])]
     );
+
+    // A target graphite-web refuses: exit 2, one line with its answer and the stretch.
+    let refused = format!(
+        "  latency_ms:\n    backend: {{ graphite: {{ target: \"noSuchFunction({})\" }} }}\n  error_rate:\n    backend: {{ graphite: {{ target: \"noSuchFunction({})\" }} }}\n",
+        names[0], names[2]
+    );
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(&source, &refused, false),
+    );
+    let until = end.to_string();
+    let out = common::exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--until", &until]),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("(graphite): the render request for ")
+            && err.contains("Graphite answered HTTP"),
+        "{err}"
+    );
 }
 
 /// Waits until graphite-web shows `points` non-null points of each target over the last
