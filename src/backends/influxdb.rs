@@ -3,10 +3,10 @@
 //! each tick, the rows of the window (`GROUP BY time($interval)`) for a baseline. Series are
 //! `GROUP BY` tags, so `per_series` names each `metric{tag="…"}`.
 
+mod history;
 pub mod influxql;
 
 use super::fetch::{self, Fetcher};
-use super::grid::stretch;
 use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use futures::future::BoxFuture;
 use influxql::Series;
@@ -19,9 +19,6 @@ use vz_core::units as dur;
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(60);
 /// `$interval` of a tick's statement when the query names none.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
-/// InfluxDB 1.x's default `max-row-limit`: a history asks at most this many rows (steps)
-/// per statement, fewer when an answer comes back cut short (more series than one).
-const MAX_ROWS: usize = 10_000;
 
 /// `source.influxdb:` as written.
 #[derive(Debug, Deserialize)]
@@ -254,25 +251,6 @@ impl InfluxMetric {
     }
 }
 
-impl InfluxMetric {
-    /// One stretch's rows added to a history: null rows missing (0 with `on_empty: zero`),
-    /// NaN and ±Inf dropped and counted.
-    fn collect(&self, series: Vec<Series>, out: &mut Points) -> Result<(), String> {
-        for (name, s) in self.named(series)? {
-            let points = out.series.entry(name).or_default();
-            for (t, v) in s.points {
-                match (v, self.info.on_empty) {
-                    (Some(v), _) if v.is_finite() => points.push((t * 1000, v)),
-                    (Some(_), _) => out.dropped += 1,
-                    (None, OnEmpty::Zero) => points.push((t * 1000, 0.0)),
-                    (None, OnEmpty::Missing) => {}
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 impl Backend for InfluxMetric {
     /// The newest non-null row of each series within the lookback.
     fn sample(&self) -> BoxFuture<'_, Result<Answer, String>> {
@@ -331,49 +309,10 @@ impl Backend for InfluxMetric {
         })
     }
 
-    /// Statements of at most 10 000 steps (`$interval` = the step) one after the other. An
-    /// answer InfluxDB cut short (`partial: true`, over its `max-row-limit`: several series
-    /// share it) is asked again in halves, down to one step, so no row is lost silently.
-    /// Null rows are missing, or 0 with `on_empty: zero` (as for a baseline).
+    /// Statements of at most 10 000 steps, an answer cut short asked again in halves (see
+    /// [`history`]).
     fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
-        Box::pin(async move {
-            let steps = span.steps();
-            let step = Duration::from_secs(span.step_secs() as u64);
-            let mut out = Points::default();
-            let (mut at, mut per) = (0, MAX_ROWS - 1);
-            while at < steps.len() {
-                let n = per.min(steps.len() - at);
-                let from = steps[at].div_euclid(1000);
-                let last = from + (n as i64 - 1) * span.step_secs();
-                let statement = influxql::stretch(&self.query.query, from, n, step);
-                out.queries += 1;
-                let series = self
-                    .client
-                    .run(self.database(), &statement)
-                    .await
-                    .map_err(|e| format!("the query for {} failed: {e}", stretch(from, last)))?;
-                if series.iter().any(|s| s.partial) {
-                    if n == 1 {
-                        return Err(format!(
-                            "InfluxDB cut short its answer for the single step at {}                              (partial: more rows than its max-row-limit): raise max-row-limit                              in the [http] section of influxdb.conf, or drop GROUP BY tags",
-                            stretch(from, last)
-                        ));
-                    }
-                    per = n / 2;
-                    continue;
-                }
-                self.collect(series, &mut out)?;
-                at += n;
-            }
-            if out.series.is_empty() {
-                // No series at all: 0 at every step with on_empty: zero, as a tick reads it.
-                return Ok(out.zero_filled(&span, &self.info.name, self.info.on_empty));
-            }
-            for points in out.series.values_mut() {
-                points.sort_by_key(|(t, _)| *t);
-            }
-            Ok(out)
-        })
+        Box::pin(history::read(self, span))
     }
 
     fn timeout(&self) -> Duration {

@@ -282,4 +282,34 @@ fn backtest_against_a_limited_influxdb_splits_cut_answers_and_reports_refusals()
         "{err}"
     );
     assert!(!err.contains(PASSWORD), "{err}");
+
+    // 101 series in one step are more rows than the limit however short the stretch: the
+    // halving stops at one step and says what to raise.
+    let wide: String = (0..=100)
+        .map(|c| format!("req,code={c} v=1 {}\n", end - 600))
+        .collect();
+    i.write(&db, &wide);
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(
+            &source(&i.url(), &db, PASSWORD, "timeout: 5s, retries: 0"),
+            &["latency_ms", "error_rate"]
+                .map(|m| format!("  {m}:\n    per_series: true\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"v\") FROM \"req\" WHERE $timeFilter GROUP BY time($interval), \"code\" fill(none)' }} }}\n"))
+                .concat(),
+            false,
+        ),
+    );
+    let out = common::exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--until"])
+            .arg(end.to_string()),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("InfluxDB cut short its answer for the single step at ")
+            && err.contains("raise max-row-limit"),
+        "{err}"
+    );
 }
