@@ -7,10 +7,11 @@
 //! value (found with ListMetrics), and each set is named `metric{Dim="…"}`.
 
 pub mod api;
+mod history;
 pub mod sigv4;
 
 use super::fetch::{self, Fetcher};
-use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use api::{DataResult, MetricId};
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -307,6 +308,15 @@ impl CloudWatchClient {
 
     /// Every metric named `metric` in `namespace` whose dimensions match (`*`: any value).
     async fn list(&self, q: &CloudWatchQuery) -> Result<Vec<MetricId>, String> {
+        self.list_counted(q, &mut 0).await
+    }
+
+    /// [`CloudWatchClient::list`], counting its calls in `calls`.
+    async fn list_counted(
+        &self,
+        q: &CloudWatchQuery,
+        calls: &mut usize,
+    ) -> Result<Vec<MetricId>, String> {
         let filters: BTreeMap<String, Option<String>> = q
             .dimensions
             .iter()
@@ -316,6 +326,7 @@ impl CloudWatchClient {
         let mut token: Option<String> = None;
         loop {
             let body = api::list_metrics(&q.namespace, &q.metric, &filters, token.as_deref());
+            *calls += 1;
             let answer = self.call("ListMetrics", body).await?;
             let (metrics, next) = api::parse_list(&answer).map_err(|e| self.fetcher.clean(&e))?;
             // Only metrics with exactly the written dimension names: a set with more
@@ -334,20 +345,36 @@ impl CloudWatchClient {
         Ok(out)
     }
 
-    /// GetMetricData for `metrics` over `[start, end)`, every page, in the metrics' order.
+    /// GetMetricData for `metrics` over `[start, end)`, every page (NextToken followed), in
+    /// the metrics' order; `calls` counts the requests sent.
     async fn data(
         &self,
         metrics: &[MetricId],
         q: &CloudWatchQuery,
         span: (i64, i64),
+        calls: &mut usize,
+    ) -> Result<Vec<DataResult>, String> {
+        self.data_in(metrics, api::MAX_QUERIES, q, span, calls)
+            .await
+    }
+
+    /// [`CloudWatchClient::data`] with at most `per_call` metrics in one call.
+    async fn data_in(
+        &self,
+        metrics: &[MetricId],
+        per_call: usize,
+        q: &CloudWatchQuery,
+        span: (i64, i64),
+        calls: &mut usize,
     ) -> Result<Vec<DataResult>, String> {
         let period = q.period.unwrap_or(DEFAULT_PERIOD).as_secs();
         let mut out = Vec::new();
-        for chunk in metrics.chunks(api::MAX_QUERIES) {
+        for chunk in metrics.chunks(per_call.clamp(1, api::MAX_QUERIES)) {
             let mut results: BTreeMap<String, DataResult> = BTreeMap::new();
             let mut token: Option<String> = None;
-            for _page in 0..100 {
+            for pages in 1.. {
                 let body = api::get_metric_data(chunk, &q.stat, period, span, token.as_deref());
+                *calls += 1;
                 let answer = self.call("GetMetricData", body).await?;
                 let (page, next) = api::parse_data(&answer).map_err(|e| self.fetcher.clean(&e))?;
                 for r in page {
@@ -365,6 +392,13 @@ impl CloudWatchClient {
                     entry.points.extend(r.points);
                 }
                 match next {
+                    Some(_) if pages >= api::MAX_PAGES => {
+                        return Err(format!(
+                            "CloudWatch still had pages after {} (NextToken): ask a shorter \
+                             stretch",
+                            api::MAX_PAGES
+                        ))
+                    }
                     Some(t) => token = Some(t),
                     None => break,
                 }
@@ -409,6 +443,14 @@ impl CloudWatchMetric {
         }])
     }
 
+    /// [`CloudWatchMetric::metrics`], counting the ListMetrics calls it takes in `calls`.
+    async fn metrics_counted(&self, calls: &mut usize) -> Result<Vec<MetricId>, String> {
+        if self.info.per_series {
+            return self.client.list_counted(&self.query, calls).await;
+        }
+        self.metrics().await
+    }
+
     fn name(&self, m: &MetricId) -> String {
         if self.info.per_series {
             series_name(&self.info.name, &m.dimensions)
@@ -430,7 +472,7 @@ impl Backend for CloudWatchMetric {
             let now = chrono::Utc::now().timestamp();
             let lookback = self.query.lookback.unwrap_or(self.client.config.lookback);
             let span = (now - lookback.as_secs() as i64, now + 1);
-            let results = self.client.data(&metrics, &self.query, span).await?;
+            let results = self.client.data(&metrics, &self.query, span, &mut 0).await?;
             let values: Vec<(String, f64)> = metrics
                 .iter()
                 .zip(&results)
@@ -451,7 +493,7 @@ impl Backend for CloudWatchMetric {
             let start = end - span.window.as_secs() as i64;
             let results = self
                 .client
-                .data(&metrics, &self.query, (start, end + 1))
+                .data(&metrics, &self.query, (start, end + 1), &mut 0)
                 .await?;
             let mut out = Range::default();
             for (m, r) in metrics.iter().zip(results) {
@@ -462,6 +504,12 @@ impl Backend for CloudWatchMetric {
             }
             Ok(out)
         })
+    }
+
+    /// GetMetricData at the metric's period, every call within 100 800 datapoints (see
+    /// [`history`]).
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(history::read(self, span))
     }
 
     fn timeout(&self) -> Duration {

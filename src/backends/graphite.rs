@@ -7,7 +7,8 @@
 pub mod render;
 
 use super::fetch::{self, FetchError, Fetcher};
-use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::grid::{newest_at_steps, stretch};
+use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use futures::future::BoxFuture;
 use render::Series;
 use serde::Deserialize;
@@ -18,6 +19,11 @@ use vz_core::spec::OnEmpty;
 use vz_core::units as dur;
 
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(60);
+/// A history is rendered in stretches of at most this many of its steps…
+const HISTORY_STEPS: usize = 10_000;
+/// …and at most a day: Graphite answers every point of its finest archive that covers the
+/// stretch (86 400 at 1 s), whatever the step asked for.
+const HISTORY_STRETCH: Duration = Duration::from_secs(86_400);
 
 /// `source.graphite:` as written.
 #[derive(Debug, Deserialize)]
@@ -269,6 +275,50 @@ impl Backend for GraphiteMetric {
             for (name, s) in self.named(series)? {
                 let values = baseline_values(&s, self.info.on_empty);
                 out.series.entry(name).or_default().extend(values);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Render requests of at most a day (and 10 000 steps) each, one after the other; at
+    /// each step the newest non-null point within the lookback (at least a step), as a
+    /// tick reads it. Nulls are missing, or 0 with `on_empty: zero` when they lie before
+    /// the series' last point, never after it (as for a baseline).
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(async move {
+            let step = span.step_secs();
+            let reach = self.lookback().max(Duration::from_secs(step as u64));
+            let per = HISTORY_STEPS.min((HISTORY_STRETCH.as_secs() as i64 / step).max(1) as usize);
+            let mut raw: BTreeMap<String, Vec<(i64, Option<f64>)>> = BTreeMap::new();
+            let mut out = Points::default();
+            for (i, (first, n)) in span.stretches(per).into_iter().enumerate() {
+                // Graphite's `from` is exclusive: the first stretch reaches back a lookback,
+                // so its first step reads the newest point before it, as a tick would.
+                let from = match i {
+                    0 => first - reach.as_secs() as i64,
+                    _ => first - step,
+                };
+                let until = first + (n as i64 - 1) * step;
+                out.queries += 1;
+                let series = self
+                    .client
+                    .render(&self.query.target, from, until)
+                    .await
+                    .map_err(|e| format!("the render request for {} failed: {e}", stretch(from, until)))?;
+                for (name, s) in self.named(series)? {
+                    let points = s.points.into_iter().map(|(t, v)| (t * 1000, v));
+                    raw.entry(name).or_default().extend(points);
+                }
+            }
+            let steps = span.steps();
+            for (name, mut points) in raw {
+                points.sort_by_key(|(t, _)| *t);
+                let on = newest_at_steps(&points, &steps, reach, self.info.on_empty);
+                out.series.insert(name, on);
+            }
+            if out.series.is_empty() {
+                // No series at all: 0 at every step with on_empty: zero, as a tick reads it.
+                return Ok(out.zero_filled(&span, &self.info.name, self.info.on_empty));
             }
             Ok(out)
         })

@@ -3,10 +3,11 @@
 //! each tick, the rows of the window (`GROUP BY time($interval)`) for a baseline. Series are
 //! `GROUP BY` tags, so `per_series` names each `metric{tag="…"}`.
 
+mod history;
 pub mod influxql;
 
 use super::fetch::{self, Fetcher};
-use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::{series_name, Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use futures::future::BoxFuture;
 use influxql::Series;
 use serde::Deserialize;
@@ -306,6 +307,12 @@ impl Backend for InfluxMetric {
             }
             Ok(out)
         })
+    }
+
+    /// Statements of at most 10 000 steps, an answer cut short asked again in halves (see
+    /// [`history`]).
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(history::read(self, span))
     }
 
     fn timeout(&self) -> Duration {

@@ -13,7 +13,9 @@
 //! - a unit type implementing [`Kind`]: validates both when the config loads (before any
 //!   I/O) and connects once per run — one shared client, so one bounded connection pool;
 //! - the running metric implementing [`Backend`]: `sample` (one tick, one value or one per
-//!   series), `range` (baselines), `check` (`check --online`), `timeout`, `max_connections`.
+//!   series), `range` (baselines), `history` (`backtest`: timestamped, in stretches within
+//!   the server's limits; [`grid`] has the shared pieces), `check` (`check --online`),
+//!   `timeout`, `max_connections`.
 //!
 //! Nothing else changes: `baseline`, `check --online`, `watch` (and its `control:` series)
 //! and `health` reach every backend through [`Backend`]; what an empty answer, a NaN or a
@@ -22,6 +24,8 @@
 
 /// The HTTP exchange Graphite, InfluxDB and CloudWatch share (deadline, retries, bound).
 pub mod fetch;
+/// What every backend's `history` shares: steps, stretches, the newest point at a step.
+pub mod grid;
 
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -52,14 +56,16 @@ pub trait Backend: Send + Sync {
     fn sample(&self) -> BoxFuture<'_, Result<Answer, String>>;
     /// The values over `span` (a baseline), keyed by series as in [`Backend::sample`].
     fn range(&self, span: Span) -> BoxFuture<'_, Result<Range, String>>;
-    /// The timestamped values over `span` at exactly `span.step` (`backtest`: a week or
-    /// more, so in as many queries as the server's limit on points per query needs).
-    /// Backends that cannot give one yet say so, with the offline way round it.
+    /// The timestamped values over `span` at `span.step` (`backtest`: a week or more, so in
+    /// as many queries as the server's limit on points per query needs), with `on_empty`
+    /// applied: a step without a point is missing data. A refused stretch ends the read
+    /// with the server's reason and the stretch. Every backend listed gives one; a new
+    /// backend that cannot says so, with the offline way round it.
     fn history(&self, _span: Span) -> BoxFuture<'_, Result<Points, String>> {
         Box::pin(async {
             Err(
-                "this backend cannot give a timestamped history yet: export the series to \
-                 CSV (timestamp,<metric>,…) and run backtest --history FILE"
+                "this backend gives no timestamped history: export the series to CSV \
+                 (timestamp,<metric>,…) and run backtest --history FILE"
                     .into(),
             )
         })
@@ -177,7 +183,8 @@ pub struct Range {
 }
 
 /// A history's points per series: `(Unix ms, value)` in time order, NaN and ±Inf dropped
-/// (counted), and how many queries it took.
+/// (counted), `on_empty` applied, and how many requests it took (every one sent, refused
+/// or cut short included).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Points {
     pub series: BTreeMap<String, Vec<(i64, f64)>>,

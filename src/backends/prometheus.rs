@@ -185,15 +185,15 @@ impl Backend for PromQuery {
         })
     }
 
-    /// Range queries of at most 11 000 points each, one after the other.
+    /// Range queries of at most 11 000 points each, one after the other; with `on_empty:
+    /// zero` a step no series has a point at is 0 (no 5xx series means 0 %).
     fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
-        Box::pin(history::read(
-            &self.client,
-            &self.query,
-            &self.name,
-            self.per_series,
-            span,
-        ))
+        Box::pin(async move {
+            let points =
+                history::read(&self.client, &self.query, &self.name, self.per_series, span)
+                    .await?;
+            Ok(points.zero_filled(&span, &self.name, self.on_empty))
+        })
     }
 
     fn timeout(&self) -> Duration {

@@ -30,7 +30,8 @@ mod client;
 mod select;
 mod spec;
 
-use super::{Answer, Backend, Env, Invalid, Kind, MetricInfo, Range, Span};
+use super::grid::stretch;
+use super::{Answer, Backend, Env, Invalid, Kind, MetricInfo, Points, Range, Span};
 use crate::redact::redact;
 use client::{Tls, WebClient};
 use futures::future::BoxFuture;
@@ -52,6 +53,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(60);
 /// An answer larger than this is refused: a JSON metric is small, and memory stays bounded.
 const MAX_BODY: usize = 16 << 20;
+/// A history is asked in requests of at most this many steps each (Prometheus-like APIs
+/// refuse more than 11 000 points per series).
+const HISTORY_STEPS: usize = 10_000;
 
 /// The `web` backend.
 pub struct Web;
@@ -94,6 +98,10 @@ impl Kind for Web {
                 .range
                 .as_ref()
                 .and_then(|r| select::parse(&r.json_path).ok()),
+            time_path: q
+                .range
+                .as_ref()
+                .and_then(|r| select::parse(r.time_path.as_deref()?).ok()),
             secrets: secrets_of(q),
             query: q.clone(),
             name: metric.name.clone(),
@@ -134,6 +142,7 @@ struct WebMetric {
     query: WebQuery,
     path: Option<JsonPath>,
     range_path: Option<JsonPath>,
+    time_path: Option<JsonPath>,
     secrets: Vec<String>,
     /// The metric's name: its one series.
     name: String,
@@ -252,6 +261,26 @@ impl WebMetric {
     }
 }
 
+impl WebMetric {
+    /// The `range:` request over `[start_ms, end_ms]` every `step` seconds.
+    fn range_request(&self, r: &WebRange, start_ms: i64, end_ms: i64, step: i64) -> Request {
+        let values = [
+            ("start", start_ms / 1000),
+            ("start_ms", start_ms),
+            ("end", end_ms / 1000),
+            ("end_ms", end_ms),
+            ("step", step),
+        ];
+        let method = r.method.as_deref().or(self.query.method.as_deref());
+        let body = r.body.as_ref().or(self.query.body.as_ref());
+        Request {
+            method: method_of("", method).unwrap_or(reqwest::Method::GET),
+            url: fill(r.url.as_ref().unwrap_or(&self.query.url), &values),
+            body: body.map(|b| fill_json(b, &values)),
+        }
+    }
+}
+
 /// `{{name}}` filled in every string of a JSON body.
 fn fill_json(body: &Value, values: &[(&str, i64)]) -> Value {
     match body {
@@ -330,21 +359,8 @@ impl Backend for WebMetric {
                 return Err("no `range:` request: baseline samples this metric instead".into());
             };
             let start_ms = span.end_ms - span.window.as_millis() as i64;
-            let values = [
-                ("start", start_ms / 1000),
-                ("start_ms", start_ms),
-                ("end", span.end_ms / 1000),
-                ("end_ms", span.end_ms),
-                ("step", span.step.as_secs().max(1) as i64),
-            ];
-            let method = r.method.as_deref().or(self.query.method.as_deref());
-            let body = r.body.as_ref().or(self.query.body.as_ref());
-            let req = Request {
-                method: method_of("", method).unwrap_or(reqwest::Method::GET),
-                url: fill(r.url.as_ref().unwrap_or(&self.query.url), &values),
-                body: body.map(|b| fill_json(b, &values)),
-            };
-            let doc = self.fetch(req).await?;
+            let step = span.step.as_secs().max(1) as i64;
+            let doc = self.fetch(self.range_request(r, start_ms, span.end_ms, step)).await?;
             let (mut points, dropped) = select::points(&doc, path);
             if points.is_empty() && dropped == 0 && self.on_empty == OnEmpty::Zero {
                 // Nothing in the window means 0 at every step, as for Prometheus.
@@ -354,6 +370,46 @@ impl Backend for WebMetric {
             let mut series = BTreeMap::new();
             series.insert(self.name.clone(), points);
             Ok(Range { series, dropped })
+        })
+    }
+
+    /// The `range:` request in stretches of at most 10 000 steps, one after the other, each
+    /// point timed by `range.time_path`. With `on_empty: zero` a step without a point is 0.
+    fn history(&self, span: Span) -> BoxFuture<'_, Result<Points, String>> {
+        Box::pin(async move {
+            let (Some(r), Some(path)) = (&self.query.range, &self.range_path) else {
+                return Err("no `range:` request, so no history: add one (with \
+                            range.time_path), or export the series to CSV and run backtest \
+                            --history FILE"
+                    .into());
+            };
+            let Some(times) = &self.time_path else {
+                return Err("a history needs each point's timestamp: set range.time_path (e.g. \
+                            `$.data.result[0].values[*][0]` beside json_path \
+                            `$.data.result[0].values[*][1]`)"
+                    .into());
+            };
+            let step = span.step_secs();
+            let mut out = Points::default();
+            let mut points = Vec::new();
+            for (first, n) in span.stretches(HISTORY_STEPS) {
+                let last = first + (n as i64 - 1) * step;
+                out.queries += 1;
+                let req = self.range_request(r, first * 1000, last * 1000, step);
+                let doc = self.fetch(req).await.map_err(|e| {
+                    format!("the range request for {} failed: {e}", stretch(first, last))
+                })?;
+                let (got, dropped) = select::timed_points(&doc, times, path)
+                    .map_err(|e| crate::output::sanitize_line(&redact(&e, &self.secrets)))?;
+                points.extend(got);
+                out.dropped += dropped;
+            }
+            points.sort_by_key(|(t, _)| *t);
+            points.dedup_by_key(|(t, _)| *t);
+            if !points.is_empty() {
+                out.series.insert(self.name.clone(), points);
+            }
+            Ok(out.zero_filled(&span, &self.name, self.on_empty))
         })
     }
 

@@ -511,3 +511,74 @@ fn the_html_page_draws_one_chart_per_metric_with_the_rolled_back_windows() {
     assert!(page.matches("<circle").count() <= 2 * 600);
     assert!(!page.contains("<script"), "self-contained, no script");
 }
+
+/// `--history FILE` with a `<metric> (control)` column (the name `watch` stores a control
+/// under): rules against the control replay as `analyze --control` would, so the surge both
+/// versions share does not roll back and the new version's own regression does. Without
+/// the column the rule is left out, with a note saying which column is missing.
+#[test]
+fn a_history_file_with_a_control_column_replays_rules_against_the_control() {
+    use common::history;
+    let end = END;
+    let rows = history::rows(end);
+    let file = |control: bool| {
+        let mut s = String::from("timestamp,latency_ms,error_rate");
+        s.push_str(if control {
+            ",latency_ms (control)\n"
+        } else {
+            "\n"
+        });
+        for r in &rows {
+            write!(s, "{},{},{}", r.t, r.latency, r.errors).unwrap();
+            if control {
+                write!(s, ",{}", r.control).unwrap();
+            }
+            s.push('\n');
+        }
+        s
+    };
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(
+            "source:\n  prometheus: { url: \"http://127.0.0.1:9\" }",
+            "  latency_ms: { query: 'new_latency', control: { query: 'stable_latency' } }\n  error_rate: { query: 'errors' }\n",
+            true,
+        ),
+    );
+    let run = |name: &str| {
+        let out = exits(
+            p.cmd().args([
+                "backtest",
+                "--history",
+                name,
+                "--since",
+                "4h",
+                "--every",
+                "30m",
+                "--mde-windows",
+                "0",
+                "-o",
+                "json",
+            ]),
+            0,
+        );
+        json(&out.stdout)
+    };
+    p.write("with.csv", &file(true));
+    let report = run("with.csv");
+    history::assert_finds_the_incidents(&report, end, true);
+    assert_eq!(report["notes"], serde_json::json!([]), "{report:#}");
+
+    p.write("without.csv", &file(false));
+    let report = run("without.csv");
+    assert_eq!(
+        history::rolled_back(&report, end),
+        vec![(history::ERRORS_AT, vec!["error-spike".to_string()])]
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("rule `latency-regression` left out: it compares `latency_ms` against a control, but the history has no `latency_ms (control)` values"),
+        "{notes}"
+    );
+}

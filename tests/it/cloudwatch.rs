@@ -12,6 +12,7 @@ use crate::common;
 use common::cloudwatch::{Moto, REGION};
 use common::deploy::{self, Deploy, Point};
 use common::echo::Echo;
+use common::history;
 use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
@@ -202,4 +203,168 @@ fn bad_answers_are_clear_errors_and_missing_data_never_a_pass_or_a_secret() {
             "{want}: missing data is inconclusive: {text}"
         );
     }
+}
+
+/// Four hours of datapoints put with past timestamps (moto keeps two weeks), the stable
+/// version's latency as a control and a 15-minute gap in a quiet watch: the backtest reads
+/// every series at the metrics' 60 s period, rolls back exactly the new version's
+/// regression and the error incident, and calls the gap's window inconclusive, never
+/// healthy. A step that is not a whole number of periods is exit 2, one line, saying so.
+#[test]
+fn backtest_reads_cloudwatch_history_with_its_control_and_gaps() {
+    let moto = Moto::shared();
+    let ns = moto.namespace();
+    let end = history::end();
+    let gap = history::window_end(end, 3);
+    let rows: Vec<history::Row> = history::rows(end)
+        .into_iter()
+        .filter(|r| r.t <= gap - 15 * 60 || r.t > gap)
+        .collect();
+    let data: Vec<common::cloudwatch::Datum> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                ("Latency", &[("Version", "new")][..], r.latency, r.t),
+                ("Latency", &[("Version", "stable")][..], r.control, r.t),
+                ("ErrorRate", &[][..], r.errors, r.t),
+            ]
+        })
+        .collect();
+    for chunk in data.chunks(500) {
+        moto.put(&ns, chunk);
+    }
+    let metric = |name: &str, dims: &str| {
+        format!("{{ cloudwatch: {{ namespace: {ns}, metric: {name}, dimensions: {{ {dims} }}, period: 60s }} }}")
+    };
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(
+            &format!(
+                "source:\n  cloudwatch: {{ endpoint_url: \"{}\", timeout: 5s, retries: 0 }}",
+                moto.url()
+            ),
+            &format!(
+                "  latency_ms:\n    backend: {}\n    control: {{ backend: {} }}\n  error_rate:\n    backend: {}\n",
+                metric("Latency", "Version: new"),
+                metric("Latency", "Version: stable"),
+                metric("ErrorRate", "")
+            ),
+            true,
+        ),
+    );
+    let env = moto.env();
+    let report = history::backtest(&p, end, &env);
+    assert_eq!(report["source"], "3 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, true);
+    let gapped = report["replayed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["end"] == gap * 1000)
+        .unwrap();
+    assert_eq!(gapped["verdict"], "inconclusive", "{gapped}");
+
+    let out = common::exits(
+        p.cmd()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .args(["backtest", "--since", "4h", "--interval", "90s", "--until"])
+            .arg(end.to_string()),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("(cloudwatch): the backtest's step 90s (--interval) is not a multiple of the metric's period 60s"),
+        "{err}"
+    );
+    assert!(!err.contains(&moto.secret_access_key), "{err}");
+}
+
+/// 9 % errors in the quarter hour before 10:15 UTC each day, 1 % otherwise.
+fn daily_incident(t: i64) -> f64 {
+    if ((t - 1) / 900).rem_euclid(96) == 40 {
+        9.0
+    } else {
+        1.0
+    }
+}
+
+/// A backtest of `since` on a stand-in CloudWatch at `url` (error rate, 60 s period).
+fn paged_backtest(url: &str, until: i64, code: i32) -> std::process::Output {
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        &format!(
+            "deployment: checkout\ninterval: 60s\nduration: 15m\nsource:\n  cloudwatch: {{ endpoint_url: \"{url}\", timeout: 5s, retries: 0 }}\nmetrics:\n  error_rate:\n    backend: {{ cloudwatch: {{ namespace: App, metric: ErrorRate, period: 60s }} }}\nrules:\n  - {{ name: error-spike, metric: error_rate, detector: {{ threshold: {{ op: \">\", value: 5 }} }}, for: 1m, kind: HIGH_ERROR_RATE, severity: critical }}\nrollback:\n  command: [\"true\"]\n"
+        ),
+    );
+    let until = until.to_string();
+    common::exits(
+        p.cmd()
+            .env("AWS_ACCESS_KEY_ID", "AKIDSTANDIN")
+            .env("AWS_SECRET_ACCESS_KEY", "standin-secret-5678")
+            .env("AWS_REGION", REGION)
+            .args([
+                "backtest",
+                "--since",
+                "2d",
+                "--every",
+                "15m",
+                "--until",
+                &until,
+                "--mde-windows",
+                "0",
+                "-o",
+                "json",
+            ]),
+        code,
+    )
+}
+
+/// What moto does not do and CloudWatch does, from a purpose-built stand-in: an answer
+/// given a page (1 000 datapoints) at a time is followed through every NextToken, so the
+/// incidents on the last pages are found; a call over the server's datapoint limit is
+/// refused, and the backtest says so with CloudWatch's reason and the stretch (exit 2).
+#[test]
+fn backtest_follows_cloudwatch_pages_and_reports_a_refused_call() {
+    let until = (chrono::Utc::now().timestamp() - 3600) / 900 * 900;
+    let cw = common::pagingcw::PagingCloudWatch::start(1000, 100_800, daily_incident);
+    let out = paged_backtest(&cw.url(), until, 0);
+    let report = json(&out.stdout);
+    // Two days at 60 s: 2 881 datapoints, one call answered in three pages.
+    assert_eq!(report["source"], "3 range queries over 2days every 1m");
+    let calls = cw.calls();
+    assert_eq!(
+        calls.iter().map(|c| c.token).collect::<Vec<_>>(),
+        [false, true, true],
+        "{calls:?}"
+    );
+    assert_eq!(report["judged"], report["windows"], "{report:#}");
+    let start = until - 2 * 86_400;
+    let expected: Vec<i64> = (0..=2 * 96)
+        .map(|k| until - k * 900)
+        .filter(|e| e.rem_euclid(86_400) == 36_900 && e - 75 * 60 >= start - 60)
+        .map(|e| e * 1000)
+        .rev()
+        .collect();
+    let rolled: Vec<i64> = report["rolled_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["end"].as_i64().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(rolled, expected, "{report:#}");
+
+    let strict = common::pagingcw::PagingCloudWatch::start(1000, 1000, daily_incident);
+    let out = paged_backtest(&strict.url(), until, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("metric `error_rate` (cloudwatch): GetMetricData for ")
+            && err.contains("CloudWatch answered HTTP 400: InvalidParameterCombination: You have requested up to 2881 datapoints"),
+        "{err}"
+    );
+    assert!(!err.contains("standin-secret-5678"), "{err}");
 }

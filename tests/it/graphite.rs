@@ -11,6 +11,7 @@ use common::config::GateConfig;
 use common::deploy::{self, Deploy, Point};
 use common::echo::Echo;
 use common::graphite::Graphite;
+use common::history;
 use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
 
@@ -291,4 +292,114 @@ fn a_glob_without_per_series_says_how_to_aggregate() {
         detail.contains("2 series") && detail.contains("sumSeries"),
         "{report}"
     );
+}
+
+/// Four hours of history sent to carbon with past timestamps (the test carbon keeps 1 s
+/// points for 6 hours), the stable version's latency beside the new one's: the backtest
+/// reads the control too and rolls back the new version's own regression but not the surge
+/// both versions share; with the control a probe (no history) that rule is left out, said.
+#[test]
+fn backtest_reads_graphite_history_and_its_control() {
+    let g = Graphite::shared();
+    let prefix = g.prefix();
+    let end = history::end();
+    let rows = history::rows(end);
+    let names = [
+        format!("{prefix}.latency"),
+        format!("{prefix}.stable.latency"),
+        format!("{prefix}.errors"),
+    ];
+    let points: Vec<(&str, f64, i64)> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                (names[0].as_str(), r.latency, r.t),
+                (names[1].as_str(), r.control, r.t),
+                (names[2].as_str(), r.errors, r.t),
+            ]
+        })
+        .collect();
+    g.send(&points);
+    wait_for_history(g, &names, rows.len());
+    // One request at a time: each renders 14 400 one-second points, and graphite-web's two
+    // workers also serve the other Graphite tests, whose timeouts are a second.
+    let source = format!(
+        "source:\n  graphite: {{ url: \"{}\", timeout: 5s, retries: 0, max_connections: 1 }}",
+        g.url()
+    );
+    let metrics = |control: &str| {
+        format!(
+            "  latency_ms:\n    backend: {{ graphite: {{ target: {} }} }}\n    control: {control}\n  error_rate:\n    backend: {{ graphite: {{ target: {} }} }}\n",
+            names[0], names[2]
+        )
+    };
+    let p = Project::new();
+    let control = format!("{{ backend: {{ graphite: {{ target: {} }} }} }}", names[1]);
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(&source, &metrics(&control), true),
+    );
+    let report = history::backtest(&p, end, &[]);
+    // One render request per series: the canary's, its control's, the error rate's.
+    assert_eq!(report["source"], "3 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, true);
+
+    let probe = r#"{ probe: { command: ["echo", "100"] } }"#;
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(&source, &metrics(probe), true),
+    );
+    let report = history::backtest(&p, end, &[]);
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("rule `latency-regression` left out: it compares `latency_ms` against a control, whose control is a probe"),
+        "{notes}"
+    );
+    assert_eq!(
+        history::rolled_back(&report, end),
+        vec![(history::ERRORS_AT, vec!["error-spike".to_string()])]
+    );
+
+    // A target graphite-web refuses: exit 2, one line with its answer and the stretch.
+    let refused = format!(
+        "  latency_ms:\n    backend: {{ graphite: {{ target: \"noSuchFunction({})\" }} }}\n  error_rate:\n    backend: {{ graphite: {{ target: \"noSuchFunction({})\" }} }}\n",
+        names[0], names[2]
+    );
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(&source, &refused, false),
+    );
+    let until = end.to_string();
+    let out = common::exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--until", &until]),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("(graphite): the render request for ")
+            && err.contains("Graphite answered HTTP"),
+        "{err}"
+    );
+}
+
+/// Waits until graphite-web shows `points` non-null points of each target over the last
+/// five hours (carbon has written them all).
+fn wait_for_history(g: &Graphite, targets: &[String], points: usize) {
+    let start = std::time::Instant::now();
+    let count = |t: &str| {
+        g.render(t, 5 * 3600).map_or(0, |v| {
+            v[0]["datapoints"]
+                .as_array()
+                .map_or(0, |p| p.iter().filter(|p| p[0].is_number()).count())
+        })
+    };
+    while targets.iter().any(|t| count(t) < points) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "graphite never showed {points} points of each of {targets:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -9,6 +9,7 @@ use crate::common;
 
 use common::deploy::{self, Deploy, Point};
 use common::echo::Echo;
+use common::history;
 use common::influxdb::{InfluxDb, PASSWORD, USER};
 use common::prometheus::{free_port, Prometheus};
 use common::{json, logging_rollback, Project};
@@ -185,6 +186,130 @@ fn a_query_without_time_filter_is_a_config_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("metrics.x.backend.influxdb.query") && err.contains("$timeFilter"),
+        "{err}"
+    );
+}
+
+/// [`history::rows`] as line protocol: the service's latency and error rate, one line a
+/// minute with its past timestamp.
+fn history_lines(rows: &[history::Row]) -> String {
+    rows.iter()
+        .map(|r| format!("http latency={},errors={} {}\n", r.latency, r.errors, r.t))
+        .collect()
+}
+
+/// The history's gate on database `db` of the server at `url`.
+fn history_config(url: &str, db: &str) -> String {
+    let query = |field: &str| {
+        format!("{{ backend: {{ influxdb: {{ query: 'SELECT mean(\"{field}\") FROM \"http\" WHERE $timeFilter GROUP BY time($interval) fill(none)' }} }} }}")
+    };
+    history::config(
+        &source(url, db, PASSWORD, "timeout: 5s, retries: 0"),
+        &format!(
+            "  latency_ms: {}\n  error_rate: {}\n",
+            query("latency"),
+            query("errors")
+        ),
+        false,
+    )
+}
+
+/// Four hours of history written with past timestamps: the backtest rolls back exactly the
+/// incident windows by the right rule, reads each metric in one statement, and `analyze` on
+/// every window (rows cut by the test from what it wrote) reaches the same verdict.
+#[test]
+fn backtest_finds_the_incidents_in_influxdb_history_as_analyze_does() {
+    let i = InfluxDb::shared();
+    let db = i.database();
+    let end = history::end();
+    let rows = history::rows(end);
+    i.write(&db, &history_lines(&rows));
+    let p = Project::new();
+    p.write("vz-monitor.yaml", &history_config(&i.url(), &db));
+    let report = history::backtest(&p, end, &[]);
+    assert_eq!(report["source"], "2 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, false);
+
+    for w in report["replayed"].as_array().unwrap() {
+        let e = w["end"].as_i64().unwrap() / 1000;
+        p.write("base.csv", &history::csv(&rows, e - 75 * 60, e - 15 * 60));
+        p.write("cur.csv", &history::csv(&rows, e - 15 * 60, e));
+        let out = p
+            .cmd()
+            .args(["analyze", "--baseline", "base.csv", "--current", "cur.csv"])
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap();
+        assert_eq!(code == 1, w["rollback"] == true, "window ending {e}: {w}");
+        assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// A server that answers at most 100 rows (`max-row-limit`) marks longer answers `partial`:
+/// the backtest asks again in halves and loses no row (the same incidents, in more
+/// statements). One that refuses more than 5 000 buckets per statement (a 1 s step over 4
+/// hours needs 14 401) ends the read: exit 2, one line with InfluxDB's reason and the stretch.
+#[test]
+fn backtest_against_a_limited_influxdb_splits_cut_answers_and_reports_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let i = InfluxDb::start_with(
+        dir.path(),
+        "  max-row-limit = 100",
+        "  max-select-buckets = 5000",
+    );
+    let db = i.database();
+    let end = history::end();
+    i.write(&db, &history_lines(&history::rows(end)));
+    let p = Project::new();
+    p.write("vz-monitor.yaml", &history_config(&i.url(), &db));
+    let report = history::backtest(&p, end, &[]);
+    // Per metric: 241 rows cut short, 120 cut short, then 60 + 60 + 60 + 60 + 1.
+    assert_eq!(report["source"], "14 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, false);
+
+    let out = common::exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--interval", "1s", "--until"])
+            .arg(end.to_string()),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: no history to replay over the 4h before ")
+            && err.contains("(influxdb): the query for ")
+            && err.contains("max-select-buckets limit exceeded"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD), "{err}");
+
+    // 101 series in one step are more rows than the limit however short the stretch: the
+    // halving stops at one step and says what to raise.
+    let wide: String = (0..=100)
+        .map(|c| format!("req,code={c} v=1 {}\n", end - 600))
+        .collect();
+    i.write(&db, &wide);
+    p.write(
+        "vz-monitor.yaml",
+        &history::config(
+            &source(&i.url(), &db, PASSWORD, "timeout: 5s, retries: 0"),
+            &["latency_ms", "error_rate"]
+                .map(|m| format!("  {m}:\n    per_series: true\n    backend: {{ influxdb: {{ query: 'SELECT mean(\"v\") FROM \"req\" WHERE $timeFilter GROUP BY time($interval), \"code\" fill(none)' }} }}\n"))
+                .concat(),
+            false,
+        ),
+    );
+    let out = common::exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--until"])
+            .arg(end.to_string()),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("InfluxDB cut short its answer for the single step at ")
+            && err.contains("raise max-row-limit"),
         "{err}"
     );
 }

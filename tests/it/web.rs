@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::config::GateConfig;
+use common::history;
 use common::prometheus::{encode, Prometheus, Target, ERROR_RATE};
 use common::web::{JsonServer, Pki, ACCESS_TOKEN, API_KEY, BEARER, CLIENT_SECRET, PASSWORD};
 use common::{exits, json, logging_rollback, Project};
@@ -737,4 +738,79 @@ fn per_series_is_refused_for_web_which_reduces_to_one_number() {
     );
     let text = output(&exits(p.cmd().args(["check"]), 2));
     assert!(text.contains("metrics.m.per_series"), "{text}");
+}
+
+/// [`history::rows`] as OpenMetrics: the latency and the error rate, one gauge family each.
+fn history_openmetrics(rows: &[history::Row]) -> String {
+    let mut s = String::from("# TYPE hist_latency_ms gauge\n");
+    for r in rows {
+        s.push_str(&format!("hist_latency_ms {} {}\n", r.latency, r.t));
+    }
+    s.push_str("# TYPE hist_error_percent gauge\n");
+    for r in rows {
+        s.push_str(&format!("hist_error_percent {} {}\n", r.errors, r.t));
+    }
+    s.push_str("# EOF\n");
+    s
+}
+
+/// A `web` metric on Prometheus's JSON API: `query_range` as its `range:`, each point's
+/// timestamp selected by `time_path` (`[t, "v"]` pairs), with `extra` range lines.
+fn web_history(name: &str, base: &str, q: &str, time_path: &str) -> String {
+    web(
+        name,
+        &format!("{base}/api/v1/query?query={q}"),
+        "$.data.result[0].value[1]",
+        &format!(
+            "        range:\n          url: \"{base}/api/v1/query_range?query={q}&start={{{{start}}}}&end={{{{end}}}}&step={{{{step}}}}\"\n          json_path: \"$.data.result[0].values[*][1]\"\n{time_path}"
+        ),
+    )
+}
+
+/// Four hours of history in a REAL Prometheus, read through the `web` backend with
+/// `range.time_path`: the incidents are found as through any backend. Without `time_path`
+/// there is no history (exit 2, saying what to set); a bad `time_path` is a config error
+/// naming file, line and field.
+#[test]
+fn backtest_reads_a_web_history_timed_by_time_path() {
+    let end = history::end();
+    let rows = history::rows(end);
+    let prom = Prometheus::start_with_history(&history_openmetrics(&rows), "hist_latency_ms", &[]);
+    let base = prom.url();
+    let timed = "          time_path: \"$.data.result[0].values[*][0]\"\n";
+    let metrics = |time_path: &str| {
+        web_history("latency_ms", &base, "hist_latency_ms", time_path)
+            + &web_history("error_rate", &base, "hist_error_percent", time_path)
+    };
+    let p = Project::new();
+    p.write(
+        "vz-monitor.yaml",
+        &history::config("", &metrics(timed), false),
+    );
+    let report = history::backtest(&p, end, &[]);
+    assert_eq!(report["source"], "2 range queries over 4h every 1m");
+    history::assert_finds_the_incidents(&report, end, false);
+
+    p.write("vz-monitor.yaml", &history::config("", &metrics(""), false));
+    let until = end.to_string();
+    let out = exits(
+        p.cmd()
+            .args(["backtest", "--since", "4h", "--until", &until]),
+        2,
+    );
+    let err = output(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("set range.time_path"), "{err}");
+
+    let bad = "          time_path: \"$.data[\"\n";
+    p.write(
+        "vz-monitor.yaml",
+        &history::config("", &metrics(bad), false),
+    );
+    let err = output(&exits(p.cmd().args(["check"]), 2));
+    assert!(
+        err.contains("vz-monitor.yaml:")
+            && err.contains(".backend.web.range.time_path: `$.data[` is not a JSONPath"),
+        "{err}"
+    );
 }

@@ -12,6 +12,10 @@ pub const TARGET_PREFIX: &str = "GraniteServiceVersion20100801";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// GetMetricData takes at most this many queries per call.
 pub const MAX_QUERIES: usize = 500;
+/// GetMetricData returns at most this many datapoints per call, all queries together.
+pub const MAX_DATAPOINTS: usize = 100_800;
+/// Pages (NextToken) followed for one call before giving up, saying so.
+pub const MAX_PAGES: usize = 100;
 
 /// One CloudWatch metric: namespace, name and dimensions.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

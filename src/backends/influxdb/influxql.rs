@@ -21,6 +21,9 @@ pub struct Series {
     pub tags: BTreeMap<String, String>,
     /// `None` where the value is null or not a number.
     pub points: Vec<(i64, Option<f64>)>,
+    /// InfluxDB cut the answer short (`"partial": true`: more rows than its
+    /// `max-row-limit`): rows are missing from it.
+    pub partial: bool,
 }
 
 impl Series {
@@ -71,6 +74,15 @@ pub fn range(q: &str, start: i64, end: i64, step: Duration) -> String {
         .replace(INTERVAL, &literal(step))
 }
 
+/// The statement for one stretch of a history: the `steps` steps from `from` (Unix
+/// seconds), each its `GROUP BY time($interval)` bucket `[t, t + step)`, so stretches side by
+/// side neither overlap nor leave a row out.
+pub fn stretch(q: &str, from: i64, steps: usize, step: Duration) -> String {
+    let until = from + steps as i64 * step.as_secs().max(1) as i64;
+    q.replace(TIME_FILTER, &format!("time >= {from}s AND time < {until}s"))
+        .replace(INTERVAL, &literal(step))
+}
+
 /// The query string of a `/query` request (`epoch=s`: timestamps as Unix seconds).
 pub fn params(database: &str, statement: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -96,7 +108,15 @@ pub fn parse(body: &str) -> Result<Vec<Series>, String> {
     let Some(series) = result["series"].as_array() else {
         return Ok(Vec::new());
     };
-    series.iter().map(series_of).collect()
+    let partial = result["partial"].as_bool() == Some(true);
+    series
+        .iter()
+        .map(|s| {
+            let mut s = series_of(s)?;
+            s.partial |= partial;
+            Ok(s)
+        })
+        .collect()
 }
 
 fn series_of(s: &serde_json::Value) -> Result<Series, String> {
@@ -146,6 +166,7 @@ fn series_of(s: &serde_json::Value) -> Result<Series, String> {
         measurement: s["name"].as_str().unwrap_or_default().to_string(),
         tags,
         points,
+        partial: s["partial"].as_bool() == Some(true),
     })
 }
 
@@ -159,6 +180,10 @@ mod tests {
         assert_eq!(
             instant(q, Duration::from_secs(60), Duration::from_secs(10)),
             r#"SELECT mean("v") FROM "http" WHERE time > now() - 60s GROUP BY time(10s)"#
+        );
+        assert_eq!(
+            stretch(q, 120, 3, Duration::from_secs(60)),
+            r#"SELECT mean("v") FROM "http" WHERE time >= 120s AND time < 300s GROUP BY time(60s)"#
         );
         assert_eq!(
             range(q, 100, 200, Duration::from_millis(500)),
@@ -193,6 +218,10 @@ mod tests {
         assert!(parse("<html>").is_err());
         let fields = r#"{"results":[{"series":[{"name":"m","columns":["time","a","b"],"values":[[1,1,2]]}]}]}"#;
         assert!(parse(fields).unwrap_err().contains("select exactly one"));
+        // Cut short at max-row-limit, as influxd 1.6 marks it.
+        let cut = r#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","mean"],"values":[[1699999980,null],[1700000040,1]],"partial":true}]}]}"#;
+        assert!(parse(cut).unwrap()[0].partial);
+        assert!(!s[0].partial);
         let text =
             r#"{"results":[{"series":[{"name":"m","columns":["time","v"],"values":[[1,"up"]]}]}]}"#;
         assert_eq!(parse(text).unwrap()[0].latest(), None);

@@ -138,6 +138,67 @@ pub fn points(doc: &Value, path: &JsonPath) -> (Vec<f64>, usize) {
     (values, dropped)
 }
 
+/// A timestamp selected by a `time_path`, in Unix ms: a number of seconds (or of
+/// milliseconds, from 10^11 on: year 5138 in seconds), a numeric string, or RFC 3339.
+pub fn timestamp(v: &Value) -> Result<i64, String> {
+    let secs_or_ms = |x: f64| {
+        if x.abs() >= 1e11 {
+            x.round() as i64
+        } else {
+            (x * 1000.0).round() as i64
+        }
+    };
+    match v {
+        Value::Number(n) => n.as_f64().map(secs_or_ms).ok_or_else(|| n.to_string()),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(secs_or_ms)
+            .or_else(|| {
+                chrono::DateTime::parse_from_rfc3339(s.trim())
+                    .ok()
+                    .map(|d| d.timestamp_millis())
+            })
+            .ok_or_else(|| format!("the string {}", shown(v))),
+        other => Err(shown(other)),
+    }
+    .map_err(|what| {
+        format!("selected {what}, not a timestamp (Unix seconds or ms, or RFC 3339)")
+    })
+}
+
+/// The timestamped points of a history answer: the `i`-th timestamp of `times` with the
+/// `i`-th value of `values`; a pair whose value is not a finite number is dropped and
+/// counted. The two paths must select as many nodes.
+pub fn timed_points(
+    doc: &Value,
+    times: &JsonPath,
+    values: &JsonPath,
+) -> Result<(Vec<(i64, f64)>, usize), String> {
+    let t = times.query(doc).all();
+    let v = values.query(doc).all();
+    if t.len() != v.len() {
+        return Err(format!(
+            "time_path selected {} timestamps but json_path {} values: they must pair up",
+            t.len(),
+            v.len()
+        ));
+    }
+    let mut dropped = 0;
+    let mut out = Vec::with_capacity(v.len());
+    for (t, v) in t.into_iter().zip(v) {
+        let at = timestamp(t)?;
+        match number(v) {
+            Ok(n) if n.is_finite() => out.push((at, n)),
+            _ => dropped += 1,
+        }
+    }
+    out.sort_by_key(|(t, _)| *t);
+    Ok((out, dropped))
+}
+
 /// The top-level keys of an answer (or its shape), to help fix a path that selected nothing.
 pub fn outline(doc: &Value) -> String {
     match doc {
@@ -163,6 +224,25 @@ fn shown(v: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn history_points_pair_timestamps_with_values() {
+        // Prometheus's query_range shape: [t, "v"] pairs, seconds.
+        let doc = json!({"values": [[1700000060, "1.5"], [1700000000, "2"], [1700000120, null]]});
+        let (times, values) = (super::parse("$.values[*][0]").unwrap(), super::parse("$.values[*][1]").unwrap());
+        let (points, dropped) = super::timed_points(&doc, &times, &values).unwrap();
+        assert_eq!(points, vec![(1_700_000_000_000, 2.0), (1_700_000_060_000, 1.5)]);
+        assert_eq!(dropped, 1);
+        // Milliseconds and RFC 3339 are timestamps too; anything else says what it got.
+        assert_eq!(super::timestamp(&json!(1_700_000_000_123i64)), Ok(1_700_000_000_123));
+        assert_eq!(super::timestamp(&json!("2023-11-14T22:13:20Z")), Ok(1_700_000_000_000));
+        assert!(super::timestamp(&json!("soon")).unwrap_err().contains("not a timestamp"));
+        assert!(super::timestamp(&json!({"t": 1})).is_err());
+        let short = super::parse("$.values[0][0]").unwrap();
+        let e = super::timed_points(&doc, &short, &values).unwrap_err();
+        assert!(e.contains("1 timestamps but json_path 3 values"), "{e}");
+    }
+
     use super::*;
     use serde_json::json;
 

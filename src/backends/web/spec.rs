@@ -96,6 +96,9 @@ pub struct WebRange {
     pub body: Option<Value>,
     /// Selects every point of the window (nulls and NaN are dropped and counted).
     pub json_path: String,
+    /// Selects each point's timestamp, one per value of `json_path` and in the same order
+    /// (Unix seconds or milliseconds, or RFC 3339): what `backtest` needs to read a history.
+    pub time_path: Option<String>,
 }
 
 /// Checks one metric's `backend.web:` before any request; the field is relative to it.
@@ -137,6 +140,9 @@ pub fn validate(q: &WebQuery) -> Result<(), Invalid> {
         }
         method_of("range.method", r.method.as_deref())?;
         select::parse(&r.json_path).map_err(|e| Invalid::new("range.json_path", e))?;
+        if let Some(t) = &r.time_path {
+            select::parse(t).map_err(|e| Invalid::new("range.time_path", e))?;
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::Progress;
 use crate::backends::Span;
-use crate::backtest::History;
+use crate::backtest::{split_control, History, CONTROL_SUFFIX};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::offline;
@@ -43,10 +43,52 @@ pub(super) fn file_history(
     Ok((h, path.display().to_string()))
 }
 
-/// Every backend metric's history over `since` before `end` (aligned to the step), each in
-/// as few range queries as its backend allows, all metrics at once; onto one time grid.
-/// A metric whose backend fails (or gives no history) is left out with a note; none left
-/// is an error.
+/// One read of a history: a metric's query, or the query of its `control:` (kept under
+/// `<series> (control)`, the name `watch` stores a control's readings under).
+struct Read<'a> {
+    metric: &'a crate::config::Metric,
+    query: crate::backends::BackendQuery,
+    control: bool,
+}
+
+impl Read<'_> {
+    fn what(&self) -> String {
+        let of = if self.control { " control" } else { "" };
+        format!("metric `{}`{of} ({})", self.metric.name, self.query.name())
+    }
+}
+
+/// What the history reads: every backend metric, and every `control:` that is a backend
+/// query; a probe (metric or control) has no history, which a note says.
+fn reads<'a>(config: &'a Config, notes: &mut Vec<String>) -> Vec<Read<'a>> {
+    let mut out = Vec::new();
+    for m in &config.metrics {
+        match m.source.backend() {
+            Some(query) => out.push(Read {
+                metric: m,
+                query,
+                control: false,
+            }),
+            None => notes.push(format!(
+                "metric `{}` is a probe: it has no history to replay",
+                m.name
+            )),
+        }
+        if let Some(query) = m.control.as_ref().and_then(|c| c.backend()) {
+            out.push(Read {
+                metric: m,
+                query,
+                control: true,
+            });
+        }
+    }
+    out
+}
+
+/// Every backend metric's history (and its control's) over `since` before `end` (aligned
+/// to the step), each in as few range queries as its backend allows, all at once; onto one
+/// time grid. A metric whose backend fails (or gives no history) is left out with a note;
+/// none left is an error.
 pub(super) async fn backend_history(
     config: &Config,
     end: i64,
@@ -62,22 +104,8 @@ pub(super) async fn backend_history(
         window: since,
         step: Duration::from_millis(step_ms as u64),
     };
-    let queried: Vec<_> = config
-        .metrics
-        .iter()
-        .filter_map(|m| Some((m, m.source.backend()?)))
-        .collect();
-    for m in config
-        .metrics
-        .iter()
-        .filter(|m| m.source.backend().is_none())
-    {
-        notes.push(format!(
-            "metric `{}` is a probe: it has no history to replay",
-            m.name
-        ));
-    }
-    if queried.is_empty() {
+    let queried = reads(config, notes);
+    if !queried.iter().any(|r| !r.control) {
         return Err(Error::Usage(
             "no metric of the config is read from a backend (Prometheus, …): there is no \
              history to replay; give one with --history FILE"
@@ -86,38 +114,35 @@ pub(super) async fn backend_history(
     }
     progress.phase("reading history", queried.len());
     let shared = Shared::new(&config.backends);
-    let results = join_all(queried.iter().map(|(m, query)| {
-        let backend = query.connect(&m.info(), &shared.backends);
+    let results = join_all(queried.iter().map(|read| {
+        let backend = read.query.connect(&read.metric.info(), &shared.backends);
         async move {
             let r = match backend {
                 Ok(b) => b.history(span).await,
                 Err(e) => Err(e),
             };
             progress.inc();
-            (m, query.name(), r)
+            (read, r)
         }
     }))
     .await;
-    let start = end - since.as_millis() as i64;
-    let n = (since.as_millis() as i64 / step_ms) as usize + 1;
     let mut history = History {
-        times: (0..n as i64).map(|i| start + i * step_ms).collect(),
+        times: span.steps(),
         series: Default::default(),
     };
     let mut failures = Vec::new();
     let mut queries = 0;
-    for (m, backend, r) in results {
+    for (read, r) in results {
         match r {
             Ok(points) => {
                 queries += points.queries;
-                let zero = m.info().on_empty == vz_core::spec::OnEmpty::Zero;
-                onto_grid(&mut history, &m.name, points, zero, step_ms);
+                onto_grid(&mut history, points, read.control, step_ms);
             }
-            Err(e) => failures.push(format!("metric `{}` ({backend}): {e}", m.name)),
+            Err(e) => failures.push(format!("{}: {e}", read.what())),
         }
     }
     notes.extend(failures.iter().map(|f| format!("left out: {f}")));
-    if history.series.is_empty() {
+    if !history.series.keys().any(|s| !split_control(s).1) {
         let why = failures
             .first()
             .cloned()
@@ -137,29 +162,25 @@ pub(super) async fn backend_history(
     Ok((history, source))
 }
 
-/// A metric's points on the history's time grid: NaN where a step has no point (0 for an
-/// `on_empty: zero` metric, as its baseline and watch read it).
-fn onto_grid(
-    history: &mut History,
-    metric: &str,
-    points: crate::backends::Points,
-    zero: bool,
-    step_ms: i64,
-) {
+/// A read's points on the history's time grid: each point at the first step at or after it
+/// (what a tick at that step reads: the newest point), NaN where a step has none. The
+/// backend has already applied `on_empty` (0 where nothing means 0).
+fn onto_grid(history: &mut History, points: crate::backends::Points, control: bool, step_ms: i64) {
     let n = history.times.len();
     let start = history.times.first().copied().unwrap_or(0);
-    let fill = if zero { 0.0 } else { f64::NAN };
-    if points.series.is_empty() && zero {
-        history.series.insert(metric.to_string(), vec![0.0; n]);
-    }
     for (name, pts) in points.series {
-        let mut values = vec![fill; n];
+        let mut values = vec![f64::NAN; n];
         for (t, v) in pts {
-            let i = ((t - start) as f64 / step_ms as f64).round();
-            if i >= 0.0 && (i as usize) < n {
+            let i =
+                (t - start).div_euclid(step_ms) + i64::from((t - start).rem_euclid(step_ms) != 0);
+            if (0..n as i64).contains(&i) {
                 values[i as usize] = v;
             }
         }
+        let name = match control {
+            true => format!("{name}{CONTROL_SUFFIX}"),
+            false => name,
+        };
         history.series.insert(name, values);
     }
 }

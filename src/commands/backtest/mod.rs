@@ -133,15 +133,17 @@ fn all_mdes(
 }
 
 /// The gate of the config, restricted to what the history can feed: rules on metrics it
-/// has no values of are left out, and so are rules that need a control (a backtest reads
-/// no control), each with a note.
+/// has no values of are left out, and so are rules that compare against a control the
+/// history does not hold (a probe, which has no history, or a control whose read failed),
+/// each with a note. A control the history holds (`<series> (control)`) reaches the rules
+/// as `analyze --control` gives it.
 fn plan_for(config: &Config, history: &History, notes: &mut Vec<String>) -> Result<GatePlan> {
     let mut plan = GatePlan::new(
         config.rules.clone(),
         config.metric_specs(),
         config.policy.clone(),
     )
-    .with_controls(|_| false);
+    .with_controls(|m| history.has_control(m));
     for r in plan.restrict_to(|m| history.has_metric(m)) {
         notes.push(format!(
             "rule `{}` left out: the history has no values of `{}`",
@@ -150,9 +152,22 @@ fn plan_for(config: &Config, history: &History, notes: &mut Vec<String>) -> Resu
     }
     while let Some((rule, metric)) = plan.missing_control() {
         plan.rules.retain(|r| r.name != rule);
+        let control = config
+            .metrics
+            .iter()
+            .find(|m| m.name == metric)
+            .and_then(|m| m.control.as_ref());
+        let why = match control {
+            Some(c) if c.backend().is_none() => {
+                "whose control is a probe: a probe has no history to replay".to_string()
+            }
+            _ => format!(
+                "but the history has no `{metric}{}` values",
+                backtest::CONTROL_SUFFIX
+            ),
+        };
         notes.push(format!(
-            "rule `{rule}` left out: it compares `{metric}` against a control, which a \
-             backtest does not read"
+            "rule `{rule}` left out: it compares `{metric}` against a control, {why}"
         ));
     }
     if plan.rules.is_empty() {

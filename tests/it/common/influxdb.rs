@@ -29,15 +29,25 @@ impl InfluxDb {
     /// The one InfluxDB of this test binary, started on first use.
     pub fn shared() -> &'static InfluxDb {
         static ONE: OnceLock<InfluxDb> = OnceLock::new();
-        ONE.get_or_init(|| InfluxDb::start_in(&kept_dir("vz-influxdb-"), true))
+        ONE.get_or_init(|| InfluxDb::start_in(&kept_dir("vz-influxdb-"), true, ""))
     }
 
     /// An InfluxDB of its own (killed on drop), in `dir`.
     pub fn start(dir: &Path) -> InfluxDb {
-        InfluxDb::start_in(dir, false)
+        InfluxDb::start_in(dir, false, "")
     }
 
-    fn start_in(dir: &Path, shared: bool) -> InfluxDb {
+    /// An InfluxDB of its own with `http` settings added to its `[http]` section and
+    /// `coordinator` settings in its `[coordinator]` section (limits a test needs).
+    pub fn start_with(dir: &Path, http: &str, coordinator: &str) -> InfluxDb {
+        InfluxDb::start_in(
+            dir,
+            false,
+            &format!("{http}\n[coordinator]\n{coordinator}\n"),
+        )
+    }
+
+    fn start_in(dir: &Path, shared: bool, extra: &str) -> InfluxDb {
         let influxd = binary(&["influxd"], &["/usr/bin/influxd"], "influxdb");
         let (port, rpc) = (free_port(), free_port());
         let d = dir.display();
@@ -50,7 +60,7 @@ impl InfluxDb {
                  [retention]\n  enabled = false\n[shard-precreation]\n  enabled = false\n\
                  [monitor]\n  store-enabled = false\n[subscriber]\n  enabled = false\n\
                  [continuous_queries]\n  enabled = false\n[logging]\n  level = \"warn\"\n\
-                 [http]\n  bind-address = \"127.0.0.1:{port}\"\n  auth-enabled = true\n  log-enabled = false\n"
+                 [http]\n  bind-address = \"127.0.0.1:{port}\"\n  auth-enabled = true\n  log-enabled = false\n{extra}"
             ),
         )
         .unwrap();

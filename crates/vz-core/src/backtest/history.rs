@@ -14,8 +14,22 @@ pub struct History {
     pub series: BTreeMap<String, Vec<f64>>,
 }
 
-/// The metric a series belongs to: `requests` of `requests{code="200"}`.
+/// How a control series is named: the canary's series and this suffix
+/// (`error_rate (control)`, `requests{code="500"} (control)`), as `watch` stores it.
+pub const CONTROL_SUFFIX: &str = " (control)";
+
+/// The series a history column holds and whether it is the control's reading of it.
+pub fn split_control(name: &str) -> (&str, bool) {
+    match name.strip_suffix(CONTROL_SUFFIX) {
+        Some(series) => (series, true),
+        None => (name, false),
+    }
+}
+
+/// The metric a series belongs to: `requests` of `requests{code="200"}` (and of its
+/// control, `requests{code="200"} (control)`).
 pub fn metric_of(series: &str) -> &str {
+    let series = split_control(series).0;
     series.split('{').next().unwrap_or(series)
 }
 
@@ -80,8 +94,17 @@ impl History {
         (a, b)
     }
 
-    /// Whether a metric (or one of its series) has values here.
+    /// Whether a metric (or one of its series) has values here (its control aside).
     pub fn has_metric(&self, metric: &str) -> bool {
-        self.series.keys().any(|s| metric_of(s) == metric)
+        self.series
+            .keys()
+            .any(|s| !split_control(s).1 && metric_of(s) == metric)
+    }
+
+    /// Whether the history holds the control of a metric (`<series> (control)`).
+    pub fn has_control(&self, metric: &str) -> bool {
+        self.series
+            .keys()
+            .any(|s| split_control(s).1 && metric_of(s) == metric)
     }
 }

@@ -193,7 +193,7 @@ fn all_zero(history: &History, windows: &[Window], metric: &str) -> bool {
     history
         .series
         .iter()
-        .filter(|(k, _)| metric_of(k) == metric)
+        .filter(|(k, _)| !super::split_control(k).1 && metric_of(k) == metric)
         .all(|(_, v)| {
             windows.iter().all(|w| {
                 v[w.watch.0..w.watch.1]

@@ -9,7 +9,7 @@ mod history;
 pub mod mde;
 mod warn;
 
-pub use history::{metric_of, History};
+pub use history::{metric_of, split_control, History, CONTROL_SUFFIX};
 pub use warn::warnings;
 
 use crate::gate::{judge, GatePlan, Tick};
@@ -166,9 +166,11 @@ pub fn replay_window(
 ) -> WindowResult {
     let (b0, b1) = w.baseline;
     let (s0, s1) = w.watch;
+    // The baseline is the canary's own history; a control is read over the watch's ticks.
     let rows: HashMap<String, Vec<f64>> = history
         .series
         .iter()
+        .filter(|(k, _)| !split_control(k).1)
         .map(|(k, v)| (k.clone(), v[b0..b1].to_vec()))
         .collect();
     let mut result = WindowResult {
@@ -224,7 +226,9 @@ pub fn replay_window(
 }
 
 /// The ticks of points `s0..s1`: every series' value (NaN: a missing sample, as an empty
-/// cell of an `analyze` file), `shift` applied to its metric's series.
+/// cell of an `analyze` file), `shift` applied to its metric's series (never to its control:
+/// the shift is a regression of the new version). A `<series> (control)` column is the
+/// control's reading of that series, as `analyze --control` gives it.
 fn ticks<'a>(
     history: &'a History,
     s0: usize,
@@ -237,9 +241,10 @@ fn ticks<'a>(
             .series
             .iter()
             .map(|(name, values)| {
-                let metric = metric_of(name);
+                let (series, control) = split_control(name);
+                let metric = metric_of(series);
                 let factor = shift
-                    .filter(|s| s.metric == metric)
+                    .filter(|s| s.metric == metric && !control)
                     .map_or(1.0, |s| s.factor);
                 let v = values[i];
                 let reading = if v.is_finite() {
@@ -249,9 +254,9 @@ fn ticks<'a>(
                 };
                 Sample {
                     metric: metric.to_string(),
-                    series: name.clone(),
+                    series: series.to_string(),
                     reading,
-                    control: false,
+                    control,
                 }
             })
             .collect(),

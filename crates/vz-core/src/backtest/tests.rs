@@ -275,3 +275,75 @@ fn a_gap_in_a_file_becomes_missing_points_on_its_step() {
     assert!(v[3].is_nan() && v[4].is_nan() && v[5].is_nan());
     assert_eq!((v[6], v[7], v[8]), (4.0, 5.0, 6.0));
 }
+
+/// A history of `lat` and its control `lat (control)`: both follow the same noise, and both
+/// surge 50 % over the last window (traffic that hits old and new alike); the canary alone
+/// moves 50 % in the window before it.
+fn with_control() -> History {
+    let mut h = history(6 * 240);
+    let lat = h.series["lat"].clone();
+    let n = lat.len();
+    let mut canary = lat.clone();
+    let mut control: Vec<f64> = lat.iter().map(|v| v - 1.0).collect();
+    for i in n - 60..n {
+        canary[i] *= 1.5;
+        control[i] *= 1.5;
+    }
+    // The window ending an hour before the last: the canary alone regresses.
+    for v in &mut canary[n - 240 - 60..n - 240] {
+        *v *= 1.5;
+    }
+    h.series.insert("lat".into(), canary);
+    h.series.insert(format!("lat{CONTROL_SUFFIX}"), control);
+    h
+}
+
+#[test]
+fn a_rule_against_the_control_reads_the_control_column_and_ignores_a_surge_both_share() {
+    let mut spec = MetricSpec::named("lat");
+    spec.control = true;
+    let detector = "{ baseline: { stat: mean, max_change: 5, against: control } }";
+    let p = GatePlan::new(
+        vec![rule("lat", "lat", detector)],
+        vec![spec],
+        Policy::default(),
+    );
+    assert_eq!(p.missing_control(), None);
+    let h = with_control();
+    assert!(h.has_metric("lat") && h.has_control("lat"));
+    assert!(!h.has_metric("lat (control)") && !h.has_control("other"));
+    let ws = windows(&h, &every_hour(None)).unwrap();
+    let results = replay_all(&p, &h, &ws, || {});
+    let rolled: Vec<bool> = results.iter().map(|r| r.rollback).collect();
+    // Only the canary's own regression rolls back; the shared surge (last window) does not.
+    assert_eq!(rolled, [false, false, false, true, false], "{results:?}");
+    assert!(results.iter().all(WindowResult::judged));
+    // The same surge judged against the baseline (no control) is a rollback: the control is
+    // what tells a surge from a regression.
+    let against_baseline = plan(vec![rule(
+        "lat",
+        "lat",
+        "{ baseline: { stat: mean, max_change: 5 } }",
+    )]);
+    let last = replay_window(&against_baseline, &h, ws.last().unwrap(), None);
+    assert!(last.rollback, "{last:?}");
+    // An injected shift moves the canary, never its control.
+    let shifted = replay_window(
+        &p,
+        &h,
+        &ws[0],
+        Some(Shift {
+            metric: "lat",
+            factor: 1.5,
+        }),
+    );
+    assert!(shifted.rollback, "{shifted:?}");
+    // A control that is missing over the watch is missing data, never a pass.
+    let mut dead = h.clone();
+    let (s0, s1) = ws[0].watch;
+    for v in &mut dead.series.get_mut("lat (control)").unwrap()[s0..s1] {
+        *v = f64::NAN;
+    }
+    let r = replay_window(&p, &dead, &ws[0], None);
+    assert_ne!(r.verdict, Some(crate::policy::Verdict::Healthy), "{r:?}");
+}
