@@ -165,7 +165,11 @@ fn short_probe_baselines(config: &Config) -> Vec<String> {
         })
         .map(|r| {
             format!(
-                "{}: rule `{}` compares probe metric `{}` with a probe baseline: the default                  `baseline --samples 10` is too short to show how much consecutive ticks depend                  on each other (at least {} samples are needed), so the rule also reads the                  watched ticks for it and is slower and less sure; capture `baseline --samples 60`,                  or give the metric a `control:`",
+                "{}: rule `{}` compares probe metric `{}` with a probe baseline: the default \
+                 `baseline --samples 10` is too short to show how much consecutive ticks \
+                 depend on each other (at least {} samples are needed), so the rule takes the \
+                 ticks as independent and its false-rollback bound holds only if they are; \
+                 capture `baseline --samples 60`, or give the metric a `control:`",
                 r.origin,
                 r.name,
                 r.metric,

@@ -101,6 +101,34 @@ fn check_warns_when_the_gate_can_never_fail() {
 }
 
 #[test]
+fn check_says_what_a_probe_baseline_costs_a_statistical_rule() {
+    let p = Project::new();
+    let rule = |extra: &str| {
+        GateConfig::bare()
+            .metric("cpu", "{ probe: { system: cpu_percent } }")
+            .rule(&format!(
+                r#"{{ name: drift, metric: cpu, detector: {{ baseline: {{ stat: mean, max_change: "10%"{extra} }} }}, kind: CPU, severity: critical }}"#
+            ))
+    };
+    rule("").write(&p);
+    let out = exits(p.cmd().arg("check"), 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("rule `drift` compares probe metric `cpu` with a probe baseline")
+            && err.contains("takes the ticks as independent")
+            && err.contains("`baseline --samples 60`"),
+        "{err}"
+    );
+    // One line, no runs of spaces where a line was broken.
+    let line = err.lines().find(|l| l.contains("drift")).unwrap();
+    assert!(!line.contains("  "), "{line}");
+    // A rule that says its ticks are independent has nothing to warn about.
+    rule(", dependence: none").write(&p);
+    let out = exits(p.cmd().arg("check"), 0);
+    assert!(!stderr(&out).contains("probe baseline"), "{}", stderr(&out));
+}
+
+#[test]
 fn baseline_out_to_a_missing_folder_names_it_and_stores_nothing() {
     let p = Project::new();
     p.write("vz-monitor.yaml", "metrics:\n  cpu: { probe: { system: cpu_percent } }\nrules:\n  - { name: c, metric: cpu, detector: { threshold: { op: \">\", value: 90 } }, kind: CPU, severity: critical }\n");
