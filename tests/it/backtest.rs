@@ -450,7 +450,7 @@ fn bad_flags_and_histories_are_exit_2_with_one_line() {
 }
 
 /// A day of offline history with both incidents of the week shifted into it.
-fn day_with_incidents(p: &Project) {
+pub(crate) fn day_with_incidents(p: &Project) {
     p.write("vz-monitor.yaml", &offline_config());
     let points: Vec<_> = synthetic(END, 1)
         .into_iter()

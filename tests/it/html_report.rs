@@ -148,3 +148,30 @@ fn the_html_report_loads_cleanly_and_draws_a_chart_per_judged_series() {
         std::fs::copy(&page, format!("{keep}.html")).unwrap();
     }
 }
+
+#[test]
+fn the_backtest_page_renders_in_chromium_with_no_console_message() {
+    let p = Project::new();
+    crate::backtest::day_with_incidents(&p);
+    let out = exits(
+        p.cmd().args([
+            "backtest",
+            "--history",
+            "h.csv",
+            "--mde-windows",
+            "0",
+            "-o",
+            "html",
+        ]),
+        0,
+    );
+    let page = p.write("backtest.html", &String::from_utf8_lossy(&out.stdout));
+    let (console, png) = chromium(&page, &p.path("backtest.png"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let (colours, drawn) = picture(&png);
+    assert!(
+        colours > 50,
+        "a blank-looking screenshot: {colours} colours"
+    );
+    assert!(drawn > 0.02, "a blank-looking screenshot: {drawn} drawn");
+}
