@@ -1,5 +1,9 @@
+use super::super::raw::OnEmpty;
 use super::*;
 use crate::config::parse_text;
+use crate::detect::threshold::{Op, ThresholdParams};
+use crate::detect::DetectorSpec;
+use crate::model::Severity;
 use std::path::Path;
 
 #[test]
