@@ -174,7 +174,10 @@ fn runs_on_one_runner_are_seen_held_and_audited_on_another() {
         );
     }
     run(&a, Some(&url), &["audit", "verify"], 0);
-    assert_eq!(pg.psql("shared", "SELECT version FROM vz_schema"), "5");
+    assert_eq!(
+        pg.psql("shared", "SELECT version FROM vz_schema"),
+        vz_monitor::store::migrations::VERSION.to_string()
+    );
 }
 
 #[test]
