@@ -74,6 +74,21 @@ pub fn newest_at_steps(
     out
 }
 
+/// One series' timestamped points (Unix ms) on `n` steps of `step_ms` from `start`: each
+/// point at the first step at or after it (what a tick at that step reads: the newest
+/// point), NaN where a step has none. `backtest` puts every series of its history on one
+/// grid so; `baseline --lookback` puts a series there so a gap ends a run of ticks.
+pub fn on_grid(points: &[(i64, f64)], start: i64, step_ms: i64, n: usize) -> Vec<f64> {
+    let mut values = vec![f64::NAN; n];
+    for &(t, v) in points {
+        let i = (t - start).div_euclid(step_ms) + i64::from((t - start).rem_euclid(step_ms) != 0);
+        if (0..n as i64).contains(&i) {
+            values[i as usize] = v;
+        }
+    }
+    values
+}
+
 impl Points {
     /// With `on_empty: zero`, 0 at every step of `span` where a series has no point, and a
     /// series `metric` of zeros when nothing matched at all: a step with nothing is 0, as a

@@ -1,7 +1,8 @@
 //! `baseline`: captures what "normal" looks like before the deploy, and stores it.
 
 use super::{load_config, now_ms, open_store, print_json, write_atomically};
-use crate::backends::{Range, Span};
+use crate::backends::grid::on_grid;
+use crate::backends::{BackendQuery, Range, Span};
 use crate::cli::{BaselineArgs, Global};
 use crate::config::{Config, Metric};
 use crate::detect::stats::dependence::{Lag1, MIN_PAIRS};
@@ -41,8 +42,10 @@ pub async fn run(g: &Global, a: &BaselineArgs) -> Result<Exit> {
     let interval = a.interval.unwrap_or(config.interval);
     let mut store = open_store(g, Some(&config))?;
     let mut taken = Taken::default();
-    taken.ranges(&config, a, interval).await;
-    taken.lookback(&config, a, interval).await;
+    // One client (so one bounded pool) per backend for the baseline's range and the lookback.
+    let shared = Shared::new(&config.backends);
+    taken.ranges(&config, &shared, a, interval).await;
+    taken.lookback(&config, &shared, a, interval).await;
     taken.samples(&config, a, interval).await;
     let Taken {
         series,
@@ -106,14 +109,15 @@ struct Taken {
 impl Taken {
     /// Backend metrics (PromQL and every other backend): one range each over `--window`
     /// before now, all at once, on one shared client per backend.
-    async fn ranges(&mut self, config: &Config, a: &BaselineArgs, interval: Duration) {
-        let queried: Vec<_> = config
-            .metrics
-            .iter()
-            .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
-            .collect();
+    async fn ranges(
+        &mut self,
+        config: &Config,
+        shared: &Shared,
+        a: &BaselineArgs,
+        interval: Duration,
+    ) {
+        let queried = ranged(config);
         if !queried.is_empty() {
-            let shared = Shared::new(&config.backends);
             let span = Span {
                 end_ms: now_ms(),
                 window: a.window,
@@ -172,15 +176,17 @@ impl Taken {
     /// the watch interval, each series cut into hour-long stretches ([`Lag1::of_chunks`]).
     /// A metric whose backend gives no history, or fails, keeps its baseline's own ticks
     /// (the table's `lag-1 ≤` says how many values it came from); never an error.
-    async fn lookback(&mut self, config: &Config, a: &BaselineArgs, interval: Duration) {
+    async fn lookback(
+        &mut self,
+        config: &Config,
+        shared: &Shared,
+        a: &BaselineArgs,
+        interval: Duration,
+    ) {
         if a.lookback.is_zero() {
             return;
         }
-        let queried: Vec<_> = config
-            .metrics
-            .iter()
-            .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
-            .collect();
+        let queried = ranged(config);
         if queried.is_empty() {
             return;
         }
@@ -191,7 +197,8 @@ impl Taken {
             step: Duration::from_millis(step_ms as u64),
         };
         let chunk = (3_600_000 / step_ms).max(MIN_PAIRS as i64 + 1) as usize;
-        let shared = Shared::new(&config.backends);
+        let steps = span.steps();
+        let (start, grid_ms) = (steps.first().copied().unwrap_or(0), span.step_secs() * 1000);
         let results = join_all(queried.iter().map(|(m, query)| {
             let backend = query.connect(&m.info(), &shared.backends);
             async move {
@@ -208,7 +215,7 @@ impl Taken {
                 Ok(points) => {
                     read += 1;
                     for (series, pts) in points.series {
-                        let values = on_grid(pts, step_ms);
+                        let values = on_grid(&pts, start, grid_ms, steps.len());
                         self.lookback
                             .insert(series, Lag1::of_chunks(&values, chunk));
                     }
@@ -266,6 +273,16 @@ impl Taken {
             ));
         }
     }
+}
+
+/// The backend metrics whose backend can give a range (and so a history): what `baseline`
+/// reads over `--window` and over `--lookback`.
+fn ranged(config: &Config) -> Vec<(&Metric, BackendQuery)> {
+    config
+        .metrics
+        .iter()
+        .filter_map(|m| Some((m, m.source.backend().filter(|b| b.can_range())?)))
+        .collect()
 }
 
 /// One row per series (a metric's own name, or each `metric{…}` of a per-series one) with
@@ -406,20 +423,4 @@ fn note(failures: &mut BTreeMap<String, (u32, String)>, series: String, why: Str
     let e = failures.entry(series).or_insert((0, String::new()));
     e.0 += 1;
     e.1 = why;
-}
-
-/// Timestamped points (ms) in time order, a NaN wherever a step has no point: a gap ends a
-/// run of consecutive ticks, as a missing tick does.
-fn on_grid(mut points: Vec<(i64, f64)>, step_ms: i64) -> Vec<f64> {
-    points.sort_by_key(|(t, _)| *t);
-    let mut out = Vec::with_capacity(points.len());
-    let mut last: Option<i64> = None;
-    for (t, v) in points {
-        if last.is_some_and(|l| t - l > step_ms + step_ms / 2) {
-            out.push(f64::NAN);
-        }
-        out.push(v);
-        last = Some(t);
-    }
-    out
 }

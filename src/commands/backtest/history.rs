@@ -169,14 +169,7 @@ fn onto_grid(history: &mut History, points: crate::backends::Points, control: bo
     let n = history.times.len();
     let start = history.times.first().copied().unwrap_or(0);
     for (name, pts) in points.series {
-        let mut values = vec![f64::NAN; n];
-        for (t, v) in pts {
-            let i =
-                (t - start).div_euclid(step_ms) + i64::from((t - start).rem_euclid(step_ms) != 0);
-            if (0..n as i64).contains(&i) {
-                values[i as usize] = v;
-            }
-        }
+        let values = crate::backends::grid::on_grid(&pts, start, step_ms, n);
         let name = match control {
             true => format!("{name}{CONTROL_SUFFIX}"),
             false => name,
