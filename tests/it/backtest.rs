@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::prometheus::Prometheus;
+use common::Noise;
 use common::{exits, json, Project};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -18,18 +19,6 @@ const DAY: i64 = 86_400;
 /// Hours before the end at which the watched window of an incident ends.
 const LATENCY_INCIDENT_H: i64 = 100;
 const ERROR_INCIDENT_H: i64 = 30;
-
-/// A fixed pseudo-random sequence in [0, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Whether `t` lies in the incident of the window ending `hours` before `end`: from the
 /// start of its 15-minute watch (its baseline is clean) to 10 minutes after it.
@@ -450,7 +439,7 @@ fn bad_flags_and_histories_are_exit_2_with_one_line() {
 }
 
 /// A day of offline history with both incidents of the week shifted into it.
-pub(crate) fn day_with_incidents(p: &Project) {
+fn day_with_incidents(p: &Project) {
     p.write("vz-monitor.yaml", &offline_config());
     let points: Vec<_> = synthetic(END, 1)
         .into_iter()
@@ -510,6 +499,17 @@ fn the_html_page_draws_one_chart_per_metric_with_the_rolled_back_windows() {
     // At most 600 points per chart, not a day's 5 761.
     assert!(page.matches("<circle").count() <= 2 * 600);
     assert!(!page.contains("<script"), "self-contained, no script");
+    // And it renders in a real headless Chromium, as report's page does: no console
+    // message, a drawn screenshot.
+    let file = p.write("backtest.html", &page);
+    let (console, png) = crate::html_report::chromium(&file, &p.path("backtest.png"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let (colours, drawn) = crate::html_report::picture(&png);
+    assert!(
+        colours > 50,
+        "a blank-looking screenshot: {colours} colours"
+    );
+    assert!(drawn > 0.02, "a blank-looking screenshot: {drawn} drawn");
 }
 
 /// `--history FILE` with a `<metric> (control)` column (the name `watch` stores a control

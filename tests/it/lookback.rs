@@ -5,40 +5,23 @@
 use crate::common;
 
 use common::prometheus::Prometheus;
-use common::{exits, json, Project};
+use common::{exits, json, Noise, Project};
 use std::fmt::Write as _;
 
 const STEP: i64 = 15;
 
-/// A fixed pseudo-random standard normal sequence.
-struct Gauss(u64);
-
-impl Gauss {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64).max(1e-300)
-    }
-
-    fn next(&mut self) -> f64 {
-        let (a, b) = (self.unit(), self.unit());
-        (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
-    }
-}
-
 /// 7 h of 15 s points ending at `end` (Unix s): `wander`, an AR(1) series (φ 0.9 on the log
 /// scale, as a latency that drifts for minutes), and `steady`, independent ticks.
 fn history(end: i64) -> String {
-    let mut g = Gauss(0x9E37_79B9_7F4A_7C15);
+    let mut g = Noise(0x9E37_79B9_7F4A_7C15);
     let n = 7 * 3600 / STEP;
-    let mut x = g.next();
+    let mut x = g.normal();
     let (mut wander, mut steady) = (String::new(), String::new());
     for i in 0..=n {
         let t = end - (n - i) * STEP;
-        x = 0.9 * x + (1.0f64 - 0.81).sqrt() * g.next();
+        x = 0.9 * x + (1.0f64 - 0.81).sqrt() * g.normal();
         writeln!(wander, "lb_wander {} {t}", 100.0 * (0.3 * x).exp()).unwrap();
-        writeln!(steady, "lb_steady {} {t}", 100.0 * (0.3 * g.next()).exp()).unwrap();
+        writeln!(steady, "lb_steady {} {t}", 100.0 * (0.3 * g.normal()).exp()).unwrap();
     }
     format!("# TYPE lb_wander gauge\n{wander}# TYPE lb_steady gauge\n{steady}# EOF\n")
 }

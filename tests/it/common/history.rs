@@ -4,7 +4,7 @@
 //! writes it into its server (past timestamps), runs `vz-monitor backtest`, and checks the
 //! windows that roll back are exactly the incidents, by the right rule.
 
-use super::{exits, json, Project};
+use super::{exits, json, Noise, Project};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -47,18 +47,6 @@ pub fn window_end(end: i64, k: i64) -> i64 {
 fn in_watch(t: i64, end: i64, k: i64) -> bool {
     let e = window_end(end, k);
     t > e - 15 * 60 && t <= e
-}
-
-/// A fixed pseudo-random sequence in [0, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// [`HOURS`] of rows ending at `end`, incidents injected.

@@ -125,6 +125,25 @@ pub fn exits(cmd: &mut Command, code: i32) -> Output {
     out
 }
 
+/// A fixed pseudo-random sequence (xorshift64), so synthetic series are the same every run.
+pub struct Noise(pub u64);
+
+impl Noise {
+    /// The next value in [0, 1).
+    pub fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The next standard normal value (Box–Muller over two values, neither 0).
+    pub fn normal(&mut self) -> f64 {
+        let (a, b) = (self.next().max(1e-300), self.next().max(1e-300));
+        (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+    }
+}
+
 /// Parses a command's stdout as JSON.
 pub fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out)
